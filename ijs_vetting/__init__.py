@@ -1,0 +1,1 @@
+"""IJS photo consent and vetting station."""

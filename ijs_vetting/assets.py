@@ -1,0 +1,43 @@
+"""Finding the data files the app ships: Designer forms (`ui/`) and `resources/`.
+
+In a checkout (and an editable install) they sit at the top of the repository; a wheel carries
+them inside the package as `ijs_vetting/_data/` (hatchling force-include). Looking in the package
+first means an installed app never picks up some other folder that happens to be nearby.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _folder(name: str) -> Path:
+    packaged = Path(str(files("ijs_vetting"))) / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    checkout = _CHECKOUT / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"the app's {name}/ folder is missing (looked in {packaged})")
+
+
+def ui_file(name: str) -> Path:
+    """A Designer form, e.g. `ui_file("main_window.ui")`."""
+    return _folder("ui") / name
+
+
+def resource(name: str) -> Path:
+    """A file under resources/, e.g. `resource("icons/app.svg")`."""
+    return _folder("resources") / name
+
+
+@cache
+def default_settings() -> dict[str, Any]:
+    """The shipped defaults (resources/defaults.toml); station settings override them."""
+    with resource("defaults.toml").open("rb") as handle:
+        return tomllib.load(handle)

@@ -1,0 +1,68 @@
+"""The headless command line: `ijs-vetting COMMAND ...`, a stable contract for scripts.
+
+With no command it opens the GUI. Every command opens the station (creating or upgrading the
+database), resolves the acting user and calls the same services the GUI uses. Refusals and bad
+input print one line to stderr and exit 1; usage errors exit 2; nothing is half-written because
+each service call is one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ijs_vetting.cli import register
+from ijs_vetting.cli.output import fail
+from ijs_vetting.config import resolve_home
+from ijs_vetting.domain import ServiceError
+from ijs_vetting.logs import setup_logging
+from ijs_vetting.services.station import open_station
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ijs-vetting",
+        description="IJS photo consent and vetting station. With no command, opens the app.",
+    )
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="data folder (default: $IJS_VETTING_HOME or the user data folder)",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    register.add_commands(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(resolve_home(args.home))
+    if args.command is None:
+        from ijs_vetting.gui.app import run_gui  # Qt loads only for the GUI
+
+        return run_gui(args.home)
+    try:
+        station = open_station(args.home)
+    except ServiceError as exc:
+        fail(str(exc))
+        return 1
+    try:
+        code: int = args.handler(station, args)
+        return code
+    except ServiceError as exc:
+        log.info("refused %s: %s", args.command, exc)
+        fail(str(exc))
+        return 1
+    finally:
+        station.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,368 @@
+"""CLI commands for the consent register: init, roster, children, consent, biometric,
+safeguarding, devices, users and audit."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from ijs_vetting.cli.output import emit_json, emit_table
+from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
+from ijs_vetting.services import audit, children, consent, devices, roster, users
+from ijs_vetting.services.station import Station
+
+
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser("init", parents=[common], help="create or upgrade the database")
+    p.add_argument("--admin", metavar="NAME", help="create the first admin")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("roster", help="import the school roster from the MIS")
+    rs = p.add_subparsers(dest="roster_command", required=True)
+    q = rs.add_parser("import", parents=[common], help="import a roster CSV")
+    q.add_argument("file", type=Path)
+    q.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    q.add_argument(
+        "--mark-leavers",
+        action="store_true",
+        help="mark children missing from the file as having left",
+    )
+    q.set_defaults(handler=cmd_roster_import)
+
+    p = sub.add_parser("children", help="the register of children")
+    cs = p.add_subparsers(dest="children_command", required=True)
+    q = cs.add_parser("list", parents=[common], help="list children with their consents")
+    q.add_argument("--year", type=_year, help="only this year group (R or 0-6)")
+    q.add_argument("--on-roll", action="store_true", help="leave out children who have left")
+    q.set_defaults(handler=cmd_children_list)
+
+    p = sub.add_parser("consent", help="photo consent per channel")
+    cs = p.add_subparsers(dest="consent_command", required=True)
+    q = cs.add_parser("set", parents=[common], help="record a parent's answer for a channel")
+    q.add_argument("child_id")
+    q.add_argument("channel")
+    q.add_argument("answer", choices=["yes", "no"])
+    q.add_argument("--form", type=Path, help="the scanned permission form (JPEG, PNG or PDF)")
+    q.add_argument("--date", type=_date, help="the date on the form (YYYY-MM-DD)")
+    q.set_defaults(handler=cmd_consent_set)
+
+    p = sub.add_parser("biometric", help="biometric consent (face templates)")
+    bs = p.add_subparsers(dest="biometric_command", required=True)
+    q = bs.add_parser("set", parents=[common], help="record biometric consent or objection")
+    q.add_argument("child_id")
+    q.add_argument("answer", choices=list(consent.BIOMETRIC_CHOICES))
+    q.add_argument("--form", type=Path, help="the parent's signed letter")
+    q.add_argument("--date", type=_date, help="the date on the letter (YYYY-MM-DD)")
+    q.set_defaults(handler=cmd_biometric_set)
+
+    p = sub.add_parser("safeguarding", help='the "never publish" flag')
+    ss = p.add_subparsers(dest="safeguarding_command", required=True)
+    q = ss.add_parser("set", parents=[common], help="set or lift the flag")
+    q.add_argument("child_id")
+    q.add_argument("state", choices=["on", "off"])
+    q.add_argument("--reason", required=True)
+    q.set_defaults(handler=cmd_safeguarding_set)
+
+    p = sub.add_parser("devices", help="registered school devices")
+    ds = p.add_subparsers(dest="devices_command", required=True)
+    q = ds.add_parser("add", parents=[common], help="register a device")
+    q.add_argument("name")
+    q.add_argument("--make", required=True, help="EXIF make, e.g. Apple")
+    q.add_argument("--model", required=True, help="EXIF model, e.g. iPad (9th generation)")
+    q.set_defaults(handler=cmd_devices_add)
+    q = ds.add_parser("list", parents=[common], help="list devices")
+    q.set_defaults(handler=cmd_devices_list)
+
+    p = sub.add_parser("users", help="station users and roles")
+    us = p.add_subparsers(dest="users_command", required=True)
+    q = us.add_parser("add", parents=[common], help="add a user")
+    q.add_argument("username")
+    q.add_argument("--role", required=True, choices=[r.value for r in Role])
+    q.add_argument("--name", help="display name")
+    q.set_defaults(handler=cmd_users_add)
+    q = us.add_parser("list", parents=[common], help="list users")
+    q.set_defaults(handler=cmd_users_list)
+
+    p = sub.add_parser("audit", parents=[common], help="the audit log, newest first")
+    p.add_argument("--actor")
+    p.add_argument("--action", help="action or its prefix, e.g. consent")
+    p.add_argument("--target", help="a record id, e.g. a child's id")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(handler=cmd_audit)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-09-05") from None
+
+
+def _year(text: str) -> int:
+    year = parse_year_group(text)
+    if year is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year group (R or 1-6)")
+    return year
+
+
+def cmd_init(station: Station, args: argparse.Namespace) -> int:
+    created = None
+    if args.admin:
+        _info, created = users.ensure_admin(station, args.admin)
+    payload = {
+        "home": str(station.paths.home),
+        "database": station.engine.url.render_as_string(),
+        "admin": args.admin,
+        "admin_created": created,
+    }
+    if args.json:
+        emit_json(payload)
+    else:
+        print(f"Station ready in {payload['home']} ({payload['database']}).")
+        if args.admin:
+            print(f"Admin {args.admin} {'created' if created else 'already exists'}.")
+    return 0
+
+
+def cmd_roster_import(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    report = roster.import_roster(
+        station, actor, args.file, dry_run=args.dry_run, mark_leavers=args.mark_leavers
+    )
+    if args.json:
+        emit_json(report.as_json())
+        return 0
+    head = "Would change" if report.dry_run else "Imported"
+    print(
+        f"{head} from {args.file.name} ({report.encoding}): {len(report.added)} new, "
+        f"{len(report.updated)} updated, {len(report.returned)} back on roll, "
+        f"{len(report.left)} left, {report.unchanged} unchanged."
+    )
+    if report.consent_changes:
+        print("\nConsent changes:")
+        emit_table(
+            ["id", "name", "channel", "before", "after"],
+            [
+                [
+                    c.mis_id,
+                    c.name,
+                    c.channel,
+                    "not recorded" if c.before is None else c.before,
+                    c.after,
+                ]
+                for c in report.consent_changes
+            ],
+        )
+    if report.added:
+        print("\nNew children:")
+        for d in report.added:
+            year = year_label(d.changes["year_group"][1])
+            klass = d.changes.get("class_name", (None, ""))[1]
+            print(f"  {d.mis_id}  {d.name}  {year}{f', class {klass}' if klass else ''}")
+    for title, diffs in (
+        ("Updated", report.updated),
+        ("Back on roll", report.returned),
+        ("Marked as left", report.left),
+    ):
+        if diffs:
+            print(f"\n{title}:")
+            for d in diffs:
+                fields = ", ".join(f"{k}: {a!s} -> {b!s}" for k, (a, b) in d.changes.items())
+                print(f"  {d.mis_id}  {d.name}  {fields}")
+    if report.ignored_columns:
+        print(f"\nIgnored columns: {', '.join(report.ignored_columns)}")
+    if report.dry_run:
+        print("\nDry run: nothing was written.")
+    return 0
+
+
+def cmd_children_list(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    rows = children.list_children(station, year=args.year, include_left=not args.on_roll)
+    if args.json:
+        emit_json({"children": [c.as_json() for c in rows]})
+        return 0
+    codes = children.channel_codes(station)
+    emit_table(
+        ["id", "name", "year", "class", *codes, "biometric", "never publish", "on roll"],
+        [
+            [
+                c.mis_id,
+                c.display_name,
+                year_label(c.year_group),
+                c.class_name,
+                *(c.consents[code] for code in codes),
+                c.biometric.label,
+                c.never_publish,
+                c.on_roll,
+            ]
+            for c in rows
+        ],
+    )
+    return 0
+
+
+def cmd_consent_set(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    change = consent.set_consent(
+        station,
+        actor,
+        args.child_id,
+        args.channel,
+        args.answer == "yes",
+        form=args.form,
+        given_on=args.date,
+    )
+    if args.json:
+        emit_json(
+            {
+                "child_id": change.child_id,
+                "channel": change.channel,
+                "granted": change.granted,
+                "previous": change.previous,
+                "record_id": change.record_id,
+            }
+        )
+    else:
+        print(
+            f"{change.channel} consent for {change.child_id}: "
+            f"{'yes' if change.granted else 'no'} (was "
+            f"{'not recorded' if change.previous is None else 'yes' if change.previous else 'no'})."
+        )
+    return 0
+
+
+def cmd_biometric_set(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    change = consent.set_biometric(
+        station,
+        actor,
+        args.child_id,
+        consent.BIOMETRIC_CHOICES[args.answer],
+        form=args.form,
+        given_on=args.date,
+    )
+    if args.json:
+        emit_json(
+            {
+                "child_id": change.child_id,
+                "event": change.event.value,
+                "templates_allowed": change.templates_allowed,
+                "previous_allowed": change.previous_allowed,
+            }
+        )
+    else:
+        allowed = "allowed" if change.templates_allowed else "not allowed"
+        print(f"Biometric record for {change.child_id}: {args.answer}; face templates {allowed}.")
+    return 0
+
+
+def cmd_safeguarding_set(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    change = consent.set_safeguarding(
+        station, actor, args.child_id, args.state == "on", args.reason
+    )
+    if args.json:
+        emit_json(
+            {
+                "child_id": change.child_id,
+                "never_publish": change.active,
+                "previous": change.previous,
+            }
+        )
+    else:
+        print(f"Never-publish flag for {change.child_id}: {'on' if change.active else 'off'}.")
+    return 0
+
+
+def cmd_devices_add(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    info = devices.add_device(station, actor, args.name, args.make, args.model)
+    if args.json:
+        emit_json({"name": info.name, "make": info.make, "model": info.model})
+    else:
+        print(f"Registered {info.name} ({info.make} {info.model}).")
+    return 0
+
+
+def cmd_devices_list(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    rows = devices.list_devices(station)
+    if args.json:
+        emit_json(
+            {
+                "devices": [
+                    {"name": d.name, "make": d.make, "model": d.model, "active": d.active}
+                    for d in rows
+                ]
+            }
+        )
+    else:
+        emit_table(
+            ["name", "make", "model", "active"], [[d.name, d.make, d.model, d.active] for d in rows]
+        )
+    return 0
+
+
+def cmd_users_add(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    info = users.add_user(station, actor, args.username, Role(args.role), args.name)
+    if args.json:
+        emit_json({"username": info.username, "role": info.role.value})
+    else:
+        print(f"Added {info.username} as {info.role.value}.")
+    return 0
+
+
+def cmd_users_list(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    rows = users.list_users(station)
+    if args.json:
+        emit_json(
+            {
+                "users": [
+                    {
+                        "username": u.username,
+                        "display_name": u.display_name,
+                        "role": u.role.value,
+                        "active": u.active,
+                    }
+                    for u in rows
+                ]
+            }
+        )
+    else:
+        emit_table(
+            ["username", "name", "role", "active"],
+            [[u.username, u.display_name, u.role.value, u.active] for u in rows],
+        )
+    return 0
+
+
+def cmd_audit(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    if args.limit is not None and args.limit < 1:
+        raise InvalidInput("--limit must be at least 1.")
+    rows = audit.list_audit(
+        station, actor=args.actor, action=args.action, target_id=args.target, limit=args.limit
+    )
+    if args.json:
+        emit_json({"entries": [r.as_json() for r in rows]})
+    else:
+        emit_table(
+            ["when", "who", "action", "record", "what"],
+            [
+                [
+                    f"{r.at:%Y-%m-%d %H:%M:%S}",
+                    r.actor,
+                    r.action,
+                    f"{r.target_type}:{r.target_id}" if r.target_id else None,
+                    r.summary,
+                ]
+                for r in rows
+            ],
+        )
+    return 0

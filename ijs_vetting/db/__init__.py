@@ -1,0 +1,1 @@
+"""The database: typed ORM models, engine/session set-up and Alembic migrations."""

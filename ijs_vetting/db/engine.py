@@ -1,0 +1,95 @@
+"""Opening the database: engine options per backend, schema upgrade on start, backups.
+
+SQLite is the single-station default. It runs in WAL mode with a busy timeout so the GUI's
+background writer and a CLI run at the same time wait for each other instead of failing with
+"database is locked"; foreign keys are switched on (SQLite leaves them off by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from ijs_vetting.db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_SECONDS: float = 15
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url` with the per-backend settings the station relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_to_head(engine: Engine, backups: Path | None = None) -> bool:
+    """Create or upgrade the schema to the newest migration; True if anything ran.
+
+    An existing SQLite file is copied to `backups` first (with SQLite's online backup, which is
+    safe while another process has the file open), so a failed migration never costs data.
+    """
+    current = current_revision(engine)
+    if current == head_revision():
+        return False
+    if current is not None and backups is not None:
+        _backup_sqlite(engine, backups, current)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    log.info("database upgraded from %s to %s", current, head_revision())
+    return True
+
+
+def _backup_sqlite(engine: Engine, backups: Path, revision: str) -> None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    backups.mkdir(parents=True, exist_ok=True)
+    target = backups / f"station-{revision}-{utcnow():%Y%m%dT%H%M%S}.db"
+    with sqlite3.connect(database) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    log.info("backed up %s to %s before migrating", database, target)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,234 @@
+"""ORM models of the consent register.
+
+History is never overwritten: consent, biometric and safeguarding changes are appended as new
+records and the current state is the newest record (highest id) per child and channel. That keeps
+the evidence an ICO inquiry or a parent's question needs — who recorded what, when, from which
+form — while the queries for "current" stay one GROUP BY away (see `ijs_vetting.db.state`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ijs_vetting.db.types import UTCDateTime, utcnow
+from ijs_vetting.domain import BiometricEvent, Role
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so Alembic batch mode can alter SQLite tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        date: Date(),
+        str: String(200),
+        dict[str, Any]: JSON(),
+    }
+
+
+def _role_enum() -> Enum:
+    return Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class User(Base):
+    """A person who uses the station; the role decides what the services let them do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str]
+    role: Mapped[Role] = mapped_column(_role_enum())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One mutating service call (or a refused one): who, what, when, on which record."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Child(Base):
+    """A pupil as the school's MIS knows them."""
+
+    __tablename__ = "children"
+    __table_args__ = (CheckConstraint("year_group BETWEEN 0 AND 6", name="year_group_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mis_id: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    preferred_name: Mapped[str | None] = mapped_column(String(100))
+    year_group: Mapped[int] = mapped_column(Integer)
+    class_name: Mapped[str] = mapped_column(String(32), default="")
+    on_roll: Mapped[bool] = mapped_column(Boolean, default=True)
+    date_left: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="child", order_by="ConsentRecord.id"
+    )
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+
+class Channel(Base):
+    """Where a photo may be published. A table, not an enum: the school can add channels."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Comma-separated header words that name this channel in an MIS export ("social media").
+    csv_aliases: Mapped[str] = mapped_column(Text, default="")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Form(Base):
+    """A scanned permission form; the bytes live once in the vault under their sha256."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str]
+    media_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ConsentRecord(Base):
+    """A parent's answer for one channel. A newer record supersedes; a refusal is a record too."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    given_on: Mapped[date | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
+    source: Mapped[str] = mapped_column(String(32))
+
+    child: Mapped[Child] = relationship(back_populates="consents")
+    channel: Mapped[Channel] = relationship()
+    form: Mapped[Form | None] = relationship()
+
+
+class BiometricRecord(Base):
+    """One event in a child's biometric ledger; see `BiometricEvent` for how state is read."""
+
+    __tablename__ = "biometric_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    event: Mapped[BiometricEvent] = mapped_column(
+        Enum(
+            BiometricEvent,
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    given_on: Mapped[date | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
+    source: Mapped[str] = mapped_column(String(32))
+
+
+class SafeguardingRecord(Base):
+    """The "never publish" flag (looked-after or adopted children, court orders), with history.
+
+    Separate from consent on purpose: a parent's yes never overrides it.
+    """
+
+    __tablename__ = "safeguarding_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Account(Base):
+    """A posting account (the policy's @year3ijs ... @Year6IJS) and the year groups it serves."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    year_groups: Mapped[list[AccountYearGroup]] = relationship(
+        back_populates="account",
+        cascade="all, delete-orphan",
+        order_by="AccountYearGroup.year_group",
+    )
+
+
+class AccountYearGroup(Base):
+    __tablename__ = "account_year_groups"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    year_group: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    account: Mapped[Account] = relationship(back_populates="year_groups")
+
+
+class Device(Base):
+    """A registered school device; photos from any other camera go to review."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    make: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,145 @@
+"""Plain types shared by every layer: roles, year groups, biometric events, errors.
+
+Nothing here touches the database, the disk or Qt, so the policy and the services can be tested
+against these types alone.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    """What a user may do. Checked in the services, so every front obeys the same rules."""
+
+    ADMIN = "admin"
+    SLT = "slt"
+    STAFF = "staff"
+
+
+class BiometricEvent(enum.StrEnum):
+    """One entry in a child's biometric ledger (Protection of Freedoms Act 2012 ss.26-28).
+
+    The ledger is append-only; the current state is read from the latest parent event and the
+    latest child event, so a withdrawal or an objection never erases what came before it.
+    """
+
+    PARENT_CONSENT = "parent_consent"
+    PARENT_WITHDRAWAL = "parent_withdrawal"
+    CHILD_OBJECTION = "child_objection"
+    CHILD_OBJECTION_WITHDRAWN = "child_objection_withdrawn"
+
+    @property
+    def concerns_parent(self) -> bool:
+        return self in (BiometricEvent.PARENT_CONSENT, BiometricEvent.PARENT_WITHDRAWAL)
+
+
+@dataclass(frozen=True)
+class BiometricState:
+    """Whether face templates may exist for a child: parental consent and no objection."""
+
+    parent_consent: bool
+    child_objects: bool
+
+    @property
+    def templates_allowed(self) -> bool:
+        return self.parent_consent and not self.child_objects
+
+    @property
+    def label(self) -> str:
+        if self.child_objects:
+            return "child objects"
+        return "yes" if self.parent_consent else "no"
+
+
+NO_BIOMETRIC_CONSENT = BiometricState(parent_consent=False, child_objects=False)
+
+RECEPTION = 0
+YEAR_GROUPS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+_YEAR_RE = re.compile(r"^(?:nc\s*)?(?:year|yr|y)?\s*(\d)$")
+
+
+def year_label(year: int) -> str:
+    """How the school writes a year group: 'Reception' or 'Year 3'."""
+    return "Reception" if year == RECEPTION else f"Year {year}"
+
+
+def parse_year_group(text: str) -> int | None:
+    """Read a year group as MIS exports write it ('R', 'Reception', 'Year 3', 'Y3', 'NC Year 3').
+
+    Returns None when the text is not a year group of a primary school (Reception to Year 6).
+    """
+    value = " ".join(text.strip().lower().replace("-", " ").split())
+    if value in ("r", "rec", "reception", "yr r", "year r", "nc year r", "fs2", "f2"):
+        return RECEPTION
+    match = _YEAR_RE.match(value)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    return year if year in YEAR_GROUPS else None
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Words around a channel's name in MIS column headers ("Photo consent - Twitter").
+_FILLER = frozenset(
+    {
+        "photo",
+        "photos",
+        "photograph",
+        "photographs",
+        "consent",
+        "permission",
+        "permissions",
+        "image",
+        "images",
+        "use",
+        "of",
+        "for",
+        "on",
+        "in",
+        "to",
+        "the",
+    }
+)
+
+
+def normalise_words(text: str) -> str:
+    """Lower case, punctuation and underscores as single spaces: how headers and names compare."""
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def channel_key(text: str) -> str:
+    """A header or typed channel name reduced to the words that name the channel."""
+    return " ".join(w for w in normalise_words(text).split() if w not in _FILLER)
+
+
+_TRUE = frozenset({"y", "yes", "true", "1", "t", "x"})
+_FALSE = frozenset({"", "n", "no", "false", "0", "f"})
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """Read a consent cell: Y/N/Yes/No/True/False/1/0, blank meaning no; None when unreadable."""
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
+class ServiceError(Exception):
+    """A refusal the user can act on; its message is shown as it is, in plain words."""
+
+
+class PermissionDenied(ServiceError):
+    """The acting user's role does not allow the operation."""
+
+
+class NotFound(ServiceError):
+    """A named record (child, channel, device, user) does not exist."""
+
+
+class InvalidInput(ServiceError):
+    """A value given by the user cannot be used."""

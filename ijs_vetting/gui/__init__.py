@@ -1,0 +1,1 @@
+"""The Qt front: windows and dialogs over the services, never the database directly."""

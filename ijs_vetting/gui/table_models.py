@@ -1,0 +1,166 @@
+"""Table models for the register and the audit log (model/view, testable without a window)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from ijs_vetting.domain import year_label
+from ijs_vetting.services.audit import AuditRow
+from ijs_vetting.services.children import ChildSummary
+
+Index = QModelIndex | QPersistentModelIndex
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _yes_no(value: bool | None) -> str:
+    if value is None:
+        return "not recorded"
+    return "yes" if value else "no"
+
+
+class ChildrenTableModel(QAbstractTableModel):
+    """Children with their current consent per channel, biometric state and safeguarding flag."""
+
+    FIXED = ("Id", "Name", "Year", "Class")
+    TRAILING = ("Biometric", "Never publish", "On roll")
+
+    def __init__(self, channels: list[str], parent: Any = None) -> None:
+        super().__init__(parent)
+        self._channels = channels
+        self._rows: list[ChildSummary] = []
+
+    def set_children(self, rows: list[ChildSummary]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def child(self, row: int) -> ChildSummary:
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.FIXED) + len(self._channels) + len(self.TRAILING)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+            return None
+        headers = (*self.FIXED, *(c.capitalize() for c in self._channels), *self.TRAILING)
+        return headers[section]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        child = self._rows[index.row()]
+        column = index.column()
+        if role == SORT_ROLE and column == 2:
+            return child.year_group
+        if role not in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
+            return None
+        fixed = len(self.FIXED)
+        if column < fixed:
+            return (
+                child.mis_id,
+                child.display_name,
+                year_label(child.year_group),
+                child.class_name,
+            )[column]
+        if column < fixed + len(self._channels):
+            return _yes_no(child.consents[self._channels[column - fixed]])
+        return (
+            child.biometric.label,
+            "yes" if child.never_publish else "",
+            "yes" if child.on_roll else "left",
+        )[column - fixed - len(self._channels)]
+
+
+class ChildrenFilter(QSortFilterProxyModel):
+    """Filters the register by free text, year group and on-roll state."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._year: int | None = None
+        self._on_roll_only = True
+        self.setSortRole(SORT_ROLE)
+
+    def set_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._text = text.strip().lower()
+        self.endFilterChange()
+
+    def set_year(self, year: int | None) -> None:
+        self.beginFilterChange()
+        self._year = year
+        self.endFilterChange()
+
+    def set_on_roll_only(self, on: bool) -> None:
+        self.beginFilterChange()
+        self._on_roll_only = on
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, ChildrenTableModel)
+        child = model.child(source_row)
+        if self._on_roll_only and not child.on_roll:
+            return False
+        if self._year is not None and child.year_group != self._year:
+            return False
+        if self._text:
+            haystack = f"{child.mis_id} {child.display_name} {child.first_name} {child.class_name}"
+            return self._text in haystack.lower()
+        return True
+
+
+class AuditTableModel(QAbstractTableModel):
+    """Audit entries, newest first."""
+
+    HEADERS = ("When", "Who", "Action", "Record", "What")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[AuditRow] = []
+
+    def set_entries(self, rows: list[AuditRow]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
+            return None
+        entry = self._rows[index.row()]
+        local = entry.at.astimezone()
+        record = f"{entry.target_type} {entry.target_id}" if entry.target_id else ""
+        return (
+            f"{local:%d/%m/%Y %H:%M}" if role == Qt.ItemDataRole.DisplayRole else entry.id,
+            entry.actor,
+            entry.action,
+            record,
+            entry.summary,
+        )[index.column()]

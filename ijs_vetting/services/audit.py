@@ -1,0 +1,70 @@
+"""Reading the audit log (writing happens in `Station.write`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ijs_vetting.db.models import AuditEntry
+from ijs_vetting.services.station import Station
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: str | None
+    summary: str
+    details: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "summary": self.summary,
+            "details": self.details,
+        }
+
+
+def list_audit(
+    station: Station,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_id: str | None = None,
+    limit: int | None = None,
+) -> list[AuditRow]:
+    """Audit entries, newest first, optionally filtered (action matches as a prefix)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    if limit:
+        query = query.limit(limit)
+    with station.read() as session:
+        return [
+            AuditRow(
+                e.id,
+                e.at,
+                e.actor,
+                e.action,
+                e.target_type,
+                e.target_id,
+                e.summary,
+                dict(e.details),
+            )
+            for e in session.scalars(query)
+        ]

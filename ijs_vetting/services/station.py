@@ -1,0 +1,148 @@
+"""One open station: its folders, database and vault, and the write transaction every service uses.
+
+`Station.write` is the single doorway for changes. It checks the acting user's role (a refusal is
+itself audited, in its own transaction, and raised as `PermissionDenied`), opens one transaction,
+and insists the service records exactly one audit entry before committing — a service that
+forgets to audit fails loudly in tests instead of silently in a school.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ijs_vetting.config import StationPaths, database_url, resolve_home
+from ijs_vetting.db.engine import create_db_engine, session_factory, upgrade_to_head
+from ijs_vetting.db.models import AuditEntry
+from ijs_vetting.domain import PermissionDenied, Role, ServiceError
+from ijs_vetting.vault import Vault
+
+log = logging.getLogger(__name__)
+
+DATABASE_BUSY = (
+    "The database is busy: another station or program is writing to it. "
+    "Nothing was changed; try again in a moment."
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user on whose behalf a service runs."""
+
+    username: str
+    role: Role
+
+
+@dataclass
+class Write:
+    """An open write transaction; call `audit` once before the block ends."""
+
+    session: Session
+    actor: Actor
+    action: str
+    _entry: AuditEntry | None = field(default=None, init=False)
+
+    def audit(
+        self,
+        summary: str,
+        *,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Record what this call did; exactly once per write."""
+        if self._entry is not None:
+            raise RuntimeError(f"{self.action}: audited twice in one write")
+        self._entry = AuditEntry(
+            actor=self.actor.username,
+            action=self.action,
+            target_type=target_type,
+            target_id=target_id,
+            summary=summary,
+            details=details or {},
+        )
+        self.session.add(self._entry)
+        return self._entry
+
+
+class Station:
+    """A station's data home and database, opened and upgraded to the newest schema."""
+
+    def __init__(self, paths: StationPaths, engine: Engine) -> None:
+        self.paths = paths
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.vault = Vault(paths.vault)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; nothing it does is committed."""
+        with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self, actor: Actor, action: str, *allowed: Role) -> Iterator[Write]:
+        """One audited transaction for `action`, open only to the `allowed` roles."""
+        self.require(actor, action, *allowed)
+        try:
+            with self.sessions.begin() as session:
+                write = Write(session, actor, action)
+                yield write
+                if write._entry is None:
+                    raise RuntimeError(f"{action}: a write must record an audit entry")
+        except OperationalError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise ServiceError(DATABASE_BUSY) from exc
+            raise
+
+    def require(self, actor: Actor, action: str, *allowed: Role) -> None:
+        """Refuse (audited) unless the actor has one of the `allowed` roles; for previews too."""
+        if actor.role not in allowed:
+            self._audit_refusal(actor, action, allowed)
+            raise PermissionDenied(
+                f"{actor.username} ({actor.role.value}) may not do this: "
+                f"{action} needs the {' or '.join(r.value for r in allowed)} role."
+            )
+
+    def _audit_refusal(self, actor: Actor, action: str, allowed: tuple[Role, ...]) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                AuditEntry(
+                    actor=actor.username,
+                    action=action,
+                    summary=f"refused: role {actor.role.value} may not {action}",
+                    details={"refused": True, "needs": [r.value for r in allowed]},
+                )
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_station(home: str | None = None, url: str | None = None) -> Station:
+    """Open (creating if needed) the station at `home`, upgrading its database to the newest schema.
+
+    A database that cannot be reached or upgraded raises `ServiceError` with a message the office
+    can act on; the details go to the log.
+    """
+    paths = resolve_home(home)
+    paths.ensure()
+    engine = create_db_engine(url or database_url(paths))
+    try:
+        upgrade_to_head(engine, paths.backups)
+    except OperationalError as exc:
+        log.exception("cannot open the database")
+        engine.dispose()
+        if "locked" in str(exc).lower():
+            raise ServiceError(DATABASE_BUSY) from exc
+        raise ServiceError(
+            f"Cannot open the database ({engine.url.render_as_string()}): {exc.orig}"
+        ) from exc
+    return Station(paths, engine)
