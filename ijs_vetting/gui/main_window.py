@@ -68,8 +68,9 @@ class MainWindow(QMainWindow):
         self.children_filter.setSourceModel(self.children_model)
         table = child(panel, QTableView, "childrenTable")
         table.setModel(self.children_filter)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         table.verticalHeader().hide()
         table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
         self.children_table = table

@@ -11,6 +11,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtGui import QColor
 
 from ijs_vetting.domain import year_label
 from ijs_vetting.services.audit import AuditRow
@@ -24,6 +25,21 @@ def _yes_no(value: bool | None) -> str:
     if value is None:
         return "not recorded"
     return "yes" if value else "no"
+
+
+_COLOURS = {
+    "yes": QColor("#1b6e34"),
+    "no": QColor("#a4262c"),
+    "not recorded": QColor("#767676"),
+    "child objects": QColor("#a4262c"),
+    "NEVER PUBLISH": QColor("#a4262c"),
+    "left": QColor("#767676"),
+}
+
+
+def _answer_colour(text: object) -> QColor | None:
+    """Colour yes/no answers so a column of consent reads at a glance (red = may not appear)."""
+    return _COLOURS.get(text) if isinstance(text, str) else None
 
 
 class ChildrenTableModel(QAbstractTableModel):
@@ -66,9 +82,11 @@ class ChildrenTableModel(QAbstractTableModel):
         column = index.column()
         if role == SORT_ROLE and column == 2:
             return child.year_group
+        fixed = len(self.FIXED)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return _answer_colour(self.data(index))
         if role not in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             return None
-        fixed = len(self.FIXED)
         if column < fixed:
             return (
                 child.mis_id,
