@@ -143,3 +143,31 @@ class NotFound(ServiceError):
 
 class InvalidInput(ServiceError):
     """A value given by the user cannot be used."""
+
+
+class PhotoStatus(enum.StrEnum):
+    """Where a photo is on its way from an iPad to a posting queue."""
+
+    PENDING = "pending"  # imported, waiting for (re-)vetting
+    READY = "ready"  # every face may be shown
+    READY_WITH_BLUR = "ready_with_blur"  # some faces will be masked
+    REVIEW = "review"  # a person must look first (ambiguous face, unknown camera)
+    REJECTED = "rejected"  # may never be posted (safeguarding, or rejected by SLT)
+    FAILED = "failed"  # the file could not be read
+
+
+class FaceDecision(enum.StrEnum):
+    SHOW = "show"
+    BLUR = "blur"
+
+
+class FaceReason(enum.StrEnum):
+    """Why a face got its decision; shown to reviewers and in `photos list --json`."""
+
+    CONSENT = "consent"
+    NO_CONSENT = "no_consent"
+    UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"
+    TOO_SMALL = "too_small"
+    NO_BIOMETRIC_CONSENT = "no_biometric_consent"
+    SAFEGUARDING = "safeguarding"

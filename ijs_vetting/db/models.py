@@ -8,6 +8,7 @@ form — while the queries for "current" stay one GROUP BY away (see `ijs_vettin
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -17,8 +18,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -26,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ijs_vetting.db.types import UTCDateTime, utcnow
-from ijs_vetting.domain import BiometricEvent, Role
+from ijs_vetting.domain import BiometricEvent, FaceDecision, FaceReason, PhotoStatus, Role
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,8 +52,11 @@ class Base(DeclarativeBase):
     }
 
 
-def _role_enum() -> Enum:
-    return Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+def _str_enum(kind: type[enum.StrEnum], length: int) -> Enum:
+    """A Python enum stored as its string values (no native DB enum: simple to migrate)."""
+    return Enum(
+        kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class User(Base):
@@ -61,7 +67,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str]
-    role: Mapped[Role] = mapped_column(_role_enum())
+    role: Mapped[Role] = mapped_column(_str_enum(Role, 16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -163,14 +169,7 @@ class BiometricRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
-    event: Mapped[BiometricEvent] = mapped_column(
-        Enum(
-            BiometricEvent,
-            native_enum=False,
-            length=32,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    event: Mapped[BiometricEvent] = mapped_column(_str_enum(BiometricEvent, 32))
     given_on: Mapped[date | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(64))
@@ -232,3 +231,88 @@ class Device(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     added_by: Mapped[str] = mapped_column(String(64))
+
+
+class FaceTemplate(Base):
+    """A child's 128-d reference encoding: biometric data, kept only under biometric consent.
+
+    Photo faces never get a row here (or anywhere): their encodings live in memory for matching.
+    """
+
+    __tablename__ = "face_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    encoding: Mapped[bytes] = mapped_column(LargeBinary)
+    reference_sha256: Mapped[str] = mapped_column(String(64))  # the reference photo, in the vault
+    reference_name: Mapped[str]
+    face_width: Mapped[float] = mapped_column(Float)
+    sharpness: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class ImportBatch(Base):
+    """One run of importing a folder; an interrupted one is finished by the next run."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folder: Mapped[str] = mapped_column(Text)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Photo(Base):
+    """An imported original (stored read-only in the vault) and where vetting left it."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str]
+    source_path: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)  # upright, in pixels
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None]
+    camera_make: Mapped[str | None] = mapped_column(String(64))
+    camera_model: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[PhotoStatus] = mapped_column(_str_enum(PhotoStatus, 20), index=True)
+    status_note: Mapped[str | None] = mapped_column(Text)
+    vetted_at: Mapped[datetime | None]
+
+    faces: Mapped[list[PhotoFace]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", order_by="PhotoFace.id"
+    )
+    device: Mapped[Device | None] = relationship()
+
+
+class PhotoFace(Base):
+    """A face in a photo: its box, what matching found and the decision. Never an encoding."""
+
+    __tablename__ = "photo_faces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), index=True)
+    left: Mapped[int] = mapped_column(Integer)
+    top: Mapped[int] = mapped_column(Integer)
+    right: Mapped[int] = mapped_column(Integer)
+    bottom: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    too_small: Mapped[bool] = mapped_column(Boolean)
+    candidate_child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
+    distance: Mapped[float | None] = mapped_column(Float)
+    runner_up_distance: Mapped[float | None] = mapped_column(Float)
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), index=True)
+    decision: Mapped[FaceDecision] = mapped_column(_str_enum(FaceDecision, 8))
+    reason: Mapped[FaceReason] = mapped_column(_str_enum(FaceReason, 24))
+
+    photo: Mapped[Photo] = relationship(back_populates="faces")

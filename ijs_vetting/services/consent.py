@@ -21,6 +21,8 @@ from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricEvent, InvalidInpu
 from ijs_vetting.services.forms import store_form
 from ijs_vetting.services.lookup import find_channel, find_child
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.templates import delete_templates
+from ijs_vetting.services.vetting import redecide
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def set_consent(
         )
         w.session.add(record)
         w.session.flush()
+        redecide(w.session, [child.id])
         previous = before.granted if before else None
         verb = "granted" if granted else ("withdrawn" if previous else "refused")
         w.audit(
@@ -127,6 +130,10 @@ def set_biometric(
                 source="manual",
             )
         )
+        # Withdrawal or objection deletes the templates in this same transaction: at once.
+        deleted = 0 if after.templates_allowed else delete_templates(w.session, child.id)
+        w.session.flush()
+        redecide(w.session, [child.id])
         w.audit(
             f"biometric {event.value.replace('_', ' ')} for {child.mis_id}",
             target_type="child",
@@ -135,6 +142,7 @@ def set_biometric(
                 "event": event.value,
                 "templates_allowed": after.templates_allowed,
                 "previous_allowed": before.templates_allowed,
+                "templates_deleted": deleted,
                 "form_sha256": stored.sha256 if stored else None,
             },
         )
@@ -159,6 +167,8 @@ def set_safeguarding(
                 child_id=child.id, active=active, reason=reason, recorded_by=actor.username
             )
         )
+        w.session.flush()
+        redecide(w.session, [child.id])
         w.audit(
             f"safeguarding flag {'set' if active else 'lifted'} for {child.mis_id}",
             target_type="child",

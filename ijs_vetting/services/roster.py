@@ -28,6 +28,8 @@ from ijs_vetting.domain import (
 from ijs_vetting.roster_csv import ParsedRoster, RosterFileError, RosterRow, parse_roster
 from ijs_vetting.services.lookup import channel_names
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.templates import delete_templates
+from ijs_vetting.services.vetting import redecide
 from ijs_vetting.vault import sha256_file
 
 ACTION = "roster.import"
@@ -289,7 +291,25 @@ def _plan(
                 if apply_as:
                     child.on_roll, child.date_left = False, date.today()
     report.consent_changes.sort(key=lambda c: (c.mis_id, c.channel))
+    if apply_as:
+        session.flush()
+        _after_changes(session, report, existing)
     return report
+
+
+def _after_changes(session: Session, report: RosterReport, existing: dict[str, Child]) -> None:
+    """Leavers and biometric withdrawals lose their templates; changed children's photos are
+    re-decided (a withdrawn consent or a leaver must not stay "ready")."""
+    touched = {c.mis_id for c in report.consent_changes}
+    touched |= {d.mis_id for d in (*report.left, *report.returned, *report.updated)}
+    ids = [existing[m].id for m in touched if m in existing]
+    withdrawn = {
+        c.mis_id for c in report.consent_changes if c.channel == "biometric" and not c.after
+    }
+    for mis_id in withdrawn | {d.mis_id for d in report.left}:
+        if mis_id in existing:
+            delete_templates(session, existing[mis_id].id)
+    redecide(session, ids)
 
 
 def _new_child(row: RosterRow) -> Child:

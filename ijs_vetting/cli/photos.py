@@ -1,0 +1,165 @@
+"""CLI commands for faces and photos: `faces enrol`, `import`, `photos list`, `photos vet`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ijs_vetting.cli.output import emit_json, emit_table
+from ijs_vetting.domain import PhotoStatus
+from ijs_vetting.progress import Progress
+from ijs_vetting.services import photos, templates, users, vetting
+from ijs_vetting.services.station import Station
+
+
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser("faces", help="children's reference photos (face templates)")
+    fs = p.add_subparsers(dest="faces_command", required=True)
+    q = fs.add_parser(
+        "enrol",
+        parents=[common],
+        help="enrol reference photos: FOLDER/<child id>.jpg or FOLDER/<child id>/*.jpg",
+    )
+    q.add_argument("folder", type=Path)
+    q.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a child's existing templates with the new ones",
+    )
+    q.add_argument("--workers", type=int, help="face-analysis processes (default: one per core)")
+    q.set_defaults(handler=cmd_faces_enrol)
+
+    p = sub.add_parser("import", parents=[common], help="import and vet photos from a folder")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--device", help="the registered device the photos come from")
+    p.add_argument("--workers", type=int, help="face-analysis processes (default: one per core)")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("photos", help="imported photos and their decisions")
+    ps = p.add_subparsers(dest="photos_command", required=True)
+    q = ps.add_parser("list", parents=[common], help="list photos with faces and decisions")
+    q.add_argument("--status", choices=[s.value for s in PhotoStatus])
+    q.set_defaults(handler=cmd_photos_list)
+    q = ps.add_parser("vet", parents=[common], help="vet photos waiting for it (after a crash)")
+    q.add_argument("--workers", type=int)
+    q.set_defaults(handler=cmd_photos_vet)
+
+
+def _progress(enabled: bool) -> Progress:
+    """A progress line on stderr when a person is watching; silent for scripts and pipes."""
+    if not enabled or not sys.stderr.isatty():
+        return Progress()
+
+    def show(done: int, total: int, message: str) -> None:
+        sys.stderr.write(f"\r{message[:50]:<50} {done}/{total}")
+        sys.stderr.flush()
+
+    return Progress(show)
+
+
+def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    report = templates.enrol_references(
+        station,
+        actor,
+        args.folder,
+        replace=args.replace,
+        progress=_progress(not args.json),
+        workers=args.workers,
+    )
+    revet = (
+        vetting.revet_pending(station, actor, workers=args.workers)
+        if report.photos_to_revet
+        else None
+    )
+    if args.json:
+        emit_json(report.as_json() | {"revetted": revet.vetted if revet else 0})
+        return 0
+    print(
+        f"\n{report.count('enrolled')} enrolled, {report.count('refused')} refused, "
+        f"{report.count('not_enrolled')} not enrolled (no biometric consent)."
+    )
+    emit_table(
+        ["child", "file", "result", "why"],
+        [
+            [o.child_id, o.file, o.status, o.message if o.status != "enrolled" else ""]
+            for o in report.outcomes
+        ],
+    )
+    if revet:
+        print(f"Re-vetted {revet.vetted} photos against the new templates.")
+    return 0
+
+
+def cmd_import(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    report = photos.import_folder(
+        station,
+        actor,
+        args.folder,
+        device=args.device,
+        progress=_progress(not args.json),
+        workers=args.workers,
+    )
+    if args.json:
+        emit_json(report.as_json())
+        return 0
+    skipped = sum(report.skipped.values())
+    print(
+        f"\nImported {report.imported} new photos from {args.folder} "
+        f"({report.duplicates} already imported, {skipped} other files skipped, "
+        f"{len(report.failed)} failed)."
+    )
+    if report.statuses:
+        print(
+            "Vetted: "
+            + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(report.statuses.items()))
+        )
+    for name, reason in report.failed:
+        print(f"  failed: {name}: {reason}")
+    return 0
+
+
+def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    rows = photos.list_photos(station, status=PhotoStatus(args.status) if args.status else None)
+    if args.json:
+        emit_json([p.as_json() for p in rows])
+        return 0
+    emit_table(
+        ["id", "file", "status", "taken", "faces", "shown", "note"],
+        [
+            [
+                p.id,
+                p.file,
+                p.status.value,
+                f"{p.taken_at:%Y-%m-%d %H:%M}" if p.taken_at else None,
+                len(p.faces),
+                sum(1 for f in p.faces if f.decision == "show"),
+                p.note,
+            ]
+            for p in rows
+        ],
+    )
+    return 0
+
+
+def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    report = vetting.revet_pending(
+        station, actor, progress=_progress(not args.json), workers=args.workers
+    )
+    if args.json:
+        emit_json(
+            {
+                "vetted": report.vetted,
+                "statuses": report.statuses,
+                "failed": [{"file": f, "reason": r} for f, r in report.failed],
+            }
+        )
+    else:
+        print(f"\nVetted {report.vetted} photos.")
+    return 0

@@ -1,0 +1,142 @@
+"""Analyse many photos in worker processes, yielding each result as soon as it is ready.
+
+Face work is CPU-bound and dlib holds the GIL, so it runs in separate processes started with
+`spawn` (the only start method that behaves the same on Windows, macOS and Linux, and never forks
+a process that has Qt threads). Each worker loads the models once in its initializer. This module
+imports neither dlib nor onnxruntime: the calling process (the GUI) only unpickles the plain
+results from `faces.results`.
+
+Only a few photos are in flight at a time, so cancelling stops work within about one photo per
+worker and a long import never queues thousands of futures. A photo that cannot be read, or
+whose analysis fails, comes back as `PhotoFailed`; if a worker process dies outright the pool is
+restarted and the photos it was holding are tried once more before being reported as failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from ijs_vetting.faces.results import PhotoAnalysis
+from ijs_vetting.progress import Progress
+
+K = TypeVar("K")
+
+_IN_FLIGHT_PER_WORKER = 2
+_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class PhotoDone(Generic[K]):
+    key: K
+    analysis: PhotoAnalysis
+
+
+@dataclass(frozen=True)
+class PhotoFailed(Generic[K]):
+    """The photo could not be analysed; `unreadable` means the file itself is damaged."""
+
+    key: K
+    unreadable: bool
+    message: str
+
+
+PhotoResult = PhotoDone[K] | PhotoFailed[K]
+
+
+def analyse_photos(
+    photos: Iterable[tuple[K, Path]],
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    min_identify_width: float | None = None,
+) -> Iterator[PhotoResult[K]]:
+    """Yield a result per (key, path) in completion order; raises `Cancelled` when cancelled.
+
+    `min_identify_width` None means the engine's default; `workers` None means one per core.
+
+    `progress.start` gets the number of photos when `photos` has a length, and `step` is called
+    once per result, so cancelling through the Progress stops the loop at the next result.
+    """
+    progress = progress or Progress()
+    queue = [(number, key, path) for number, (key, path) in enumerate(photos)]
+    progress.start(len(queue), "Looking for faces")
+    queue.reverse()  # pop() from the end keeps the caller's order
+    workers = workers or os.cpu_count() or 1
+    attempts: dict[int, int] = {}
+    executor = _start(workers)
+    # Each future remembers its photo and the executor that ran it: after a crash, futures of
+    # the dead executor keep failing in, and must not restart the fresh one.
+    running: dict[Future[PhotoAnalysis | str], tuple[int, K, Path, ProcessPoolExecutor]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < workers * _IN_FLIGHT_PER_WORKER:
+                progress.check()
+                number, key, path = queue.pop()
+                future = executor.submit(_analyse, str(path), min_identify_width)
+                running[future] = (number, key, path, executor)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                number, key, path, owner = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    broken = broken or owner is executor
+                    attempts[number] = attempts.get(number, 0) + 1
+                    if attempts[number] < _ATTEMPTS:
+                        queue.append((number, key, path))
+                        continue
+                    outcome = "the analysis process crashed on this photo"
+                    result: PhotoResult[K] = PhotoFailed(key, False, outcome)
+                except Exception as exc:  # anything a worker raised: report, keep going
+                    result = PhotoFailed(key, False, f"{type(exc).__name__}: {exc}")
+                else:
+                    result = (
+                        PhotoFailed(key, True, outcome)
+                        if isinstance(outcome, str)
+                        else PhotoDone(key, outcome)
+                    )
+                yield result
+                progress.step()
+            if broken:
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = _start(workers)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _start(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_load_models,
+    )
+
+
+def _load_models() -> None:
+    """Worker initializer: pay for loading dlib and the detector once per process."""
+    import cv2
+
+    from ijs_vetting.faces import engine
+
+    cv2.setNumThreads(1)  # one worker per core already; OpenCV threads would only contend
+    engine.load_models()
+
+
+def _analyse(path: str, min_identify_width: float | None) -> PhotoAnalysis | str:
+    """Runs in a worker. A damaged file is an expected outcome, returned as its message."""
+    from ijs_vetting.faces import engine
+    from ijs_vetting.imaging.decode import ImageDecodeError
+
+    width = engine.DEFAULT_MIN_IDENTIFY_WIDTH if min_identify_width is None else min_identify_width
+    try:
+        return engine.analyse_photo(Path(path), min_identify_width=width)
+    except ImageDecodeError as exc:
+        return exc.reason

@@ -1,0 +1,302 @@
+"""Importing photos from the school iPads, and listing them with their faces and decisions.
+
+An import walks a folder (an iPad's DCIM or a copy), stores each new original in the vault and
+registers it as `pending` — one small transaction per photo, so a crash or Cancel keeps what was
+done — then vets everything pending. Running the same import again therefore resumes it: known
+files are recognised by their content hash and skipped, unfinished photos are vetted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ijs_vetting.db.models import Child, Device, ImportBatch, Photo
+from ijs_vetting.db.types import utcnow
+from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, Role
+from ijs_vetting.imaging.decode import ImageDecodeError, upright_size
+from ijs_vetting.imaging.exif import read_capture_info
+from ijs_vetting.progress import Cancelled, Progress
+from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.vetting import vet_pending
+
+log = logging.getLogger(__name__)
+
+PHOTO_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+}
+IMPORT_ROLES = (Role.ADMIN, Role.SLT, Role.STAFF)
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; `failed` photos are stored too, with their reason."""
+
+    folder: str
+    batch_id: int
+    found: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # extension -> count
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    vetted: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    cancelled: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "folder": self.folder,
+            "found": self.found,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "skipped": dict(sorted(self.skipped.items())),
+            "failed": [{"file": f, "reason": r} for f, r in self.failed],
+            "vetted": self.vetted,
+            "statuses": self.statuses,
+            "cancelled": self.cancelled,
+        }
+
+
+def walk_photos(folder: Path) -> tuple[list[Path], Counter[str]]:
+    """Photo files under `folder` in a stable order, and a count of everything else by extension.
+
+    Hidden files (macOS `._` companions, `.DS_Store`) are neither photos nor worth reporting.
+    """
+    photos: list[Path] = []
+    skipped: Counter[str] = Counter()
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            suffix = Path(name).suffix.lower()
+            if suffix in PHOTO_TYPES:
+                photos.append(Path(root) / name)
+            else:
+                skipped[suffix or "(no extension)"] += 1
+    return photos, skipped
+
+
+def import_folder(
+    station: Station,
+    actor: Actor,
+    folder: Path,
+    *,
+    device: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> ImportReport:
+    """Import and vet the photos in `folder` (staff, SLT and admins)."""
+    station.require(actor, "photos.import", *IMPORT_ROLES)
+    progress = progress or Progress()
+    if not folder.is_dir():
+        raise InvalidInput(f"The folder '{folder}' does not exist.")
+    with station.sessions.begin() as session:
+        device_id = _device_id(session, device)
+        batch = ImportBatch(
+            folder=str(folder), device_id=device_id, started_by=actor.username, counts={}
+        )
+        session.add(batch)
+        session.flush()
+        report = ImportReport(folder=str(folder), batch_id=batch.id)
+    files, report.skipped = walk_photos(folder)
+    report.found = len(files)
+    try:
+        progress.start(len(files), "Copying photos into the station")
+        for path in files:
+            _register(
+                station, actor, path, batch_id=report.batch_id, device_id=device_id, report=report
+            )
+            progress.step(path.name)
+        vetting = vet_pending(station, progress=progress, workers=workers)
+        report.vetted, report.statuses = vetting.vetted, vetting.statuses
+        report.failed.extend(vetting.failed)
+    except Cancelled:
+        report.cancelled = True
+    _finish(station, actor, report)
+    return report
+
+
+def _device_id(session: Session, name: str | None) -> int | None:
+    if name is None:
+        return None
+    found = session.scalar(select(Device).where(Device.name == name))
+    if found is None:
+        known = ", ".join(session.scalars(select(Device.name).order_by(Device.name))) or "none yet"
+        raise NotFound(f"There is no registered device called '{name}' (registered: {known}).")
+    return found.id
+
+
+def _register(
+    station: Station,
+    actor: Actor,
+    path: Path,
+    *,
+    batch_id: int,
+    device_id: int | None,
+    report: ImportReport,
+) -> None:
+    """Store one file in the vault and register it (pending, or failed if unreadable)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.failed.append((path.name, f"cannot read the file: {exc.strerror or exc}"))
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    with station.sessions.begin() as session:
+        if session.scalar(select(Photo.id).where(Photo.sha256 == sha)) is not None:
+            report.duplicates += 1
+            return
+        station.vault.put_bytes(data)
+        photo = Photo(
+            sha256=sha,
+            filename=path.name,
+            source_path=str(path),
+            media_type=PHOTO_TYPES[path.suffix.lower()],
+            batch_id=batch_id,
+            device_id=device_id,
+            imported_by=actor.username,
+            status=PhotoStatus.PENDING,
+        )
+        try:
+            info = read_capture_info(data)
+            photo.width, photo.height = upright_size(data)
+            photo.taken_at = _as_utc(info.taken_at)
+            photo.camera_make, photo.camera_model = info.make, info.model
+        except ImageDecodeError as exc:
+            photo.status, photo.status_note = PhotoStatus.FAILED, exc.reason
+            report.failed.append((path.name, exc.reason))
+        session.add(photo)
+        report.imported += 1
+
+
+def _as_utc(taken: datetime | None) -> datetime | None:
+    """EXIF times without an offset are the iPad's local time: read them in this PC's zone."""
+    if taken is None:
+        return None
+    return taken if taken.tzinfo is not None else taken.astimezone()
+
+
+def _finish(station: Station, actor: Actor, report: ImportReport) -> None:
+    with station.write(actor, "photos.import", *IMPORT_ROLES) as w:
+        batch = w.session.get(ImportBatch, report.batch_id)
+        assert batch is not None
+        batch.counts = report.as_json()
+        batch.finished_at = utcnow()
+        state = "cancelled" if report.cancelled else "finished"
+        w.audit(
+            f"import from {Path(report.folder).name} {state}: {report.imported} new, "
+            f"{report.duplicates} already imported, {len(report.failed)} failed",
+            target_type="import",
+            target_id=str(report.batch_id),
+            details=report.as_json(),
+        )
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    left: int
+    top: int
+    right: int
+    bottom: int
+    child_id: str | None  # the identified child's MIS id
+    distance: float | None
+    decision: str
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "left": self.left,
+            "top": self.top,
+            "right": self.right,
+            "bottom": self.bottom,
+            "child_id": self.child_id,
+            "distance": self.distance,
+            "decision": self.decision,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    file: str
+    status: PhotoStatus
+    note: str | None
+    taken_at: datetime | None
+    device: str | None
+    camera: str | None
+    width: int | None
+    height: int | None
+    faces: tuple[FaceInfo, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "file": self.file,
+            "status": self.status.value,
+            "note": self.note,
+            "taken_at": self.taken_at.isoformat() if self.taken_at else None,
+            "device": self.device,
+            "camera": self.camera,
+            "width": self.width,
+            "height": self.height,
+            "faces": [f.as_json() for f in self.faces],
+        }
+
+
+def list_photos(station: Station, *, status: PhotoStatus | None = None) -> list[PhotoInfo]:
+    """Photos, newest import first, with every face's box, match and decision."""
+    query = (
+        select(Photo)
+        .options(selectinload(Photo.faces), selectinload(Photo.device))
+        .order_by(Photo.id.desc())
+    )
+    if status is not None:
+        query = query.where(Photo.status == status)
+    with station.read() as session:
+        photos = list(session.scalars(query))
+        child_ids = {f.child_id for p in photos for f in p.faces if f.child_id is not None}
+        query = select(Child.id, Child.mis_id).where(Child.id.in_(child_ids))
+        mis: dict[int, str] = {cid: mis_id for cid, mis_id in session.execute(query)}
+        return [
+            PhotoInfo(
+                id=p.id,
+                file=p.filename,
+                status=p.status,
+                note=p.status_note,
+                taken_at=p.taken_at,
+                device=p.device.name if p.device else None,
+                camera=" ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
+                width=p.width,
+                height=p.height,
+                faces=tuple(
+                    FaceInfo(
+                        f.left,
+                        f.top,
+                        f.right,
+                        f.bottom,
+                        mis.get(f.child_id) if f.child_id is not None else None,
+                        round(f.distance, 4) if f.distance is not None else None,
+                        f.decision.value,
+                        f.reason.value,
+                    )
+                    for f in p.faces
+                ),
+            )
+            for p in photos
+        ]

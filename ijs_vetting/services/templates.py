@@ -1,0 +1,201 @@
+"""Enrolling children's reference photos as face templates, and deleting them.
+
+Templates are biometric data (Protection of Freedoms Act 2012 ss.26-28): they are created only
+for children whose parent consented in writing and who do not object, and they are deleted in
+the same transaction that records a withdrawal or an objection. Children without that consent
+are never analysed at all; their faces stay "unknown" and are blurred unless a reviewer
+identifies them by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ijs_vetting.db.models import Child, FaceTemplate
+from ijs_vetting.db.state import biometric_states
+from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, InvalidInput, Role
+from ijs_vetting.faces.pool import PhotoDone, analyse_photos
+from ijs_vetting.faces.reference import REFERENCE_MIN_WIDTH, judge_reference
+from ijs_vetting.faces.results import ReferenceCheck, Refusal
+from ijs_vetting.progress import Progress
+from ijs_vetting.services.photos import PHOTO_TYPES
+from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.vetting import encoding_to_bytes, mark_for_revetting
+
+ACTION = "faces.enrol"
+
+
+@dataclass(frozen=True)
+class ReferenceOutcome:
+    child_id: str
+    file: str
+    status: str  # "enrolled", "refused", "not_enrolled"
+    reason: str | None  # machine-readable: no_face, several_faces, too_small, blurred, ...
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "child_id": self.child_id,
+            "file": self.file,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message,
+        }
+
+
+@dataclass
+class EnrolReport:
+    outcomes: list[ReferenceOutcome] = field(default_factory=list)
+    replaced: int = 0  # templates removed by --replace
+    photos_to_revet: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "enrolled": self.count("enrolled"),
+            "refused": self.count("refused"),
+            "not_enrolled": self.count("not_enrolled"),
+            "replaced": self.replaced,
+            "photos_to_revet": self.photos_to_revet,
+            "references": [o.as_json() for o in self.outcomes],
+        }
+
+
+def reference_files(folder: Path) -> Iterator[tuple[str, Path]]:
+    """(child id, file) pairs: `<id>.<ext>` files and `<id>/<any>.<ext>` folders."""
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            for inner in sorted(entry.iterdir()):
+                if inner.is_file() and inner.suffix.lower() in PHOTO_TYPES:
+                    yield entry.name, inner
+        elif entry.suffix.lower() in PHOTO_TYPES:
+            yield entry.stem, entry
+
+
+def enrol_references(
+    station: Station,
+    actor: Actor,
+    folder: Path,
+    *,
+    replace: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> EnrolReport:
+    """Check each reference photo and store a template for each accepted one (admins only).
+
+    With `replace`, a child's old templates go once at least one new reference is accepted.
+    """
+    station.require(actor, ACTION, Role.ADMIN)
+    if not folder.is_dir():
+        raise InvalidInput(f"The folder '{folder}' does not exist.")
+    report = EnrolReport()
+    with station.read() as session:
+        children = {c.mis_id: c.id for c in session.scalars(select(Child))}
+        states = biometric_states(session)
+    eligible: list[tuple[tuple[str, Path], Path]] = []
+    for child_id, path in reference_files(folder):
+        pk = children.get(child_id)
+        if pk is None:
+            report.outcomes.append(
+                ReferenceOutcome(
+                    child_id,
+                    path.name,
+                    "refused",
+                    "unknown_child",
+                    f"No child has the id '{child_id}'.",
+                )
+            )
+        elif not states.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
+            report.outcomes.append(
+                ReferenceOutcome(
+                    child_id,
+                    path.name,
+                    "not_enrolled",
+                    "no_biometric_consent",
+                    "not enrolled: no biometric consent (or the child objects)",
+                )
+            )
+        else:
+            eligible.append(((child_id, path), path))
+
+    accepted: list[tuple[str, Path, ReferenceCheck]] = []
+    for result in analyse_photos(
+        eligible, progress=progress, workers=workers, min_identify_width=REFERENCE_MIN_WIDTH
+    ):
+        child_id, path = result.key
+        if isinstance(result, PhotoDone):
+            check = judge_reference(result.analysis)
+        else:
+            check = ReferenceCheck(
+                None, Refusal.UNREADABLE, f"The picture cannot be read ({result.message})."
+            )
+        if not check.accepted:
+            reason = check.refusal.value if check.refusal else "unreadable"
+            report.outcomes.append(
+                ReferenceOutcome(child_id, path.name, "refused", reason, check.message)
+            )
+        else:
+            accepted.append((child_id, path, check))
+
+    with station.write(actor, ACTION, Role.ADMIN) as w:
+        replaced_children: set[str] = set()
+        for child_id, path, check in accepted:
+            pk = children[child_id]
+            if replace and child_id not in replaced_children:
+                report.replaced += _delete_templates(w.session, [pk])
+                replaced_children.add(child_id)
+            sha = station.vault.put_file(path)
+            known = w.session.scalar(
+                select(FaceTemplate.id).where(
+                    FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
+                )
+            )
+            if known is None:
+                assert check.face is not None and check.encoding is not None
+                w.session.add(
+                    FaceTemplate(
+                        child_id=pk,
+                        encoding=encoding_to_bytes(check.encoding),
+                        reference_sha256=sha,
+                        reference_name=path.name,
+                        face_width=check.face.width,
+                        sharpness=check.face.sharpness,
+                        created_by=actor.username,
+                    )
+                )
+            report.outcomes.append(
+                ReferenceOutcome(child_id, path.name, "enrolled", None, "enrolled")
+            )
+        if accepted or report.replaced:
+            report.photos_to_revet = mark_for_revetting(w.session)
+        report.outcomes.sort(key=lambda o: (o.child_id, o.file))
+        w.audit(
+            f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
+            f"{report.count('refused')} refused, {report.count('not_enrolled')} without "
+            "biometric consent",
+            target_type="faces",
+            target_id=folder.name,
+            details={k: v for k, v in report.as_json().items() if k != "references"}
+            | {"children": sorted({o.child_id for o in report.outcomes if o.status == "enrolled"})},
+        )
+    return report
+
+
+def _delete_templates(session: Session, child_ids: list[int]) -> int:
+    result = session.execute(delete(FaceTemplate).where(FaceTemplate.child_id.in_(child_ids)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def delete_templates(session: Session, child_id: int) -> int:
+    """Remove a child's templates (inside the caller's transaction, e.g. a withdrawal)."""
+    return _delete_templates(session, [child_id])

@@ -1,0 +1,253 @@
+"""Vetting: turning the face engine's findings into stored decisions, and re-deciding them.
+
+Two paths, on purpose:
+- `vet_pending` runs the face engine (in worker processes) on photos waiting for it, matches
+  each face against the children's templates in this process, and stores boxes, match results
+  and decisions — never an encoding. Each photo is committed on its own, so an interrupted run
+  loses at most the photos in flight, which are still `pending` and are vetted by the next run.
+- `redecide` re-applies the policy to stored match results after a consent, safeguarding,
+  biometric or roster change. No pixels are needed: who a face matched does not change when
+  consent does. Only new templates need the pixels again (`mark_for_revetting`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
+from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
+from ijs_vetting.db.types import utcnow
+from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, FaceDecision, FaceReason, PhotoStatus, Role
+from ijs_vetting.faces.match import TemplateSet
+from ijs_vetting.faces.pool import PhotoDone, analyse_photos
+from ijs_vetting.faces.results import PhotoAnalysis
+from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
+from ijs_vetting.progress import Progress
+from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.settings import match_thresholds, min_identify_width, vetting_channel
+
+# Photos whose decisions may still change: nothing has been cleared from them yet.
+UNDECIDED = (
+    PhotoStatus.READY,
+    PhotoStatus.READY_WITH_BLUR,
+    PhotoStatus.REVIEW,
+    PhotoStatus.REJECTED,
+)
+_ENCODING_DTYPE = np.float64
+
+
+def encoding_to_bytes(encoding: np.ndarray[Any, Any]) -> bytes:
+    return np.asarray(encoding, dtype=_ENCODING_DTYPE).tobytes()
+
+
+def encoding_from_bytes(data: bytes) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.frombuffer(data, dtype=_ENCODING_DTYPE)
+
+
+@dataclass
+class VetReport:
+    vetted: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def load_templates(session: Session) -> TemplateSet[int]:
+    """Every child's templates, for children whose biometric consent still allows them."""
+    allowed = {cid for cid, state in biometric_states(session).items() if state.templates_allowed}
+    grouped: dict[int, list[np.ndarray[Any, Any]]] = {}
+    for child_id, data in session.execute(select(FaceTemplate.child_id, FaceTemplate.encoding)):
+        if child_id in allowed:
+            grouped.setdefault(child_id, []).append(encoding_from_bytes(data))
+    return TemplateSet({cid: np.vstack(rows) for cid, rows in grouped.items()})
+
+
+def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]:
+    """Each child's standing for the vetting channel, read fresh inside the caller's transaction."""
+    ids = list(set(child_ids))
+    if not ids:
+        return {}
+    channel = vetting_channel()
+    consents = current_consents(session, ids)
+    biometric = biometric_states(session, ids)
+    flags = safeguarding_flags(session, ids)
+    out: dict[int, Standing] = {}
+    for child in session.scalars(select(Child).where(Child.id.in_(ids))):
+        record = consents.get((child.id, channel))
+        flag = flags.get(child.id)
+        out[child.id] = Standing(
+            on_roll=child.on_roll,
+            consent=bool(record and record.granted),
+            templates_allowed=biometric.get(child.id, NO_BIOMETRIC_CONSENT).templates_allowed,
+            never_publish=bool(flag and flag.active),
+        )
+    return out
+
+
+def camera_note(session: Session, photo: Photo) -> str | None:
+    """Why the photo's camera is not acceptable, or None. No check while no device is registered
+    (a new station must work before IT has listed the iPads)."""
+    devices = list(session.scalars(select(Device).where(Device.active.is_(True))))
+    if not devices:
+        return None
+    make, model = (
+        (photo.camera_make or "").strip().lower(),
+        (photo.camera_model or "").strip().lower(),
+    )
+    for device in devices:
+        if device.make.strip().lower() == make and device.model.strip().lower() == model:
+            photo.device_id = device.id
+            return None
+    if not make and not model:
+        return "the photo has no camera information to show it came from a school device"
+    camera = f"{photo.camera_make or '?'} {photo.camera_model or '?'}"
+    return f"the camera ({camera}) is not a registered school device"
+
+
+def _evidence(face: PhotoFace) -> FaceEvidence:
+    return FaceEvidence(
+        too_small=face.too_small,
+        candidate=face.candidate_child_id,
+        distance=face.distance,
+        runner_up=face.runner_up_distance,
+    )
+
+
+def _apply(session: Session, photo: Photo, verdict: PhotoVerdict) -> None:
+    for face, face_verdict in zip(photo.faces, verdict.faces, strict=True):
+        face.decision = face_verdict.decision
+        face.reason = face_verdict.reason
+        face.child_id = face_verdict.child
+    photo.status = verdict.status
+    photo.status_note = "; ".join(verdict.notes) or None
+    photo.vetted_at = utcnow()
+
+
+def decide(session: Session, photo: Photo) -> PhotoVerdict:
+    """Apply the policy to a photo's stored faces and store the outcome."""
+    evidence = [_evidence(f) for f in photo.faces]
+    verdict = decide_photo(
+        evidence,
+        standings(session, [e.candidate for e in evidence if e.candidate is not None]),
+        match_thresholds(),
+        camera_note=camera_note(session, photo),
+    )
+    _apply(session, photo, verdict)
+    return verdict
+
+
+def redecide(session: Session, child_ids: Iterable[int] | None = None) -> int:
+    """Re-apply the policy to undecided photos showing any of `child_ids` (all when None)."""
+    query = select(Photo).where(Photo.status.in_(UNDECIDED))
+    if child_ids is not None:
+        ids = list(child_ids)
+        if not ids:
+            return 0
+        showing = select(PhotoFace.photo_id).where(PhotoFace.candidate_child_id.in_(ids))
+        query = query.where(Photo.id.in_(showing))
+    photos = list(session.scalars(query))
+    for photo in photos:
+        decide(session, photo)
+    return len(photos)
+
+
+def mark_for_revetting(session: Session) -> int:
+    """Send every undecided photo back to `pending`: templates changed, faces must be re-matched."""
+    result = session.execute(
+        update(Photo).where(Photo.status.in_(UNDECIDED)).values(status=PhotoStatus.PENDING)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _store_analysis(
+    session: Session, photo: Photo, analysis: PhotoAnalysis, templates: TemplateSet[int]
+) -> PhotoVerdict:
+    photo.faces.clear()
+    session.flush()
+    photo.width, photo.height = analysis.width, analysis.height
+    for face in analysis.faces:
+        match = templates.match(face.encoding) if face.encoding is not None else None
+        left, top, right, bottom = face.box.as_ints()
+        photo.faces.append(
+            PhotoFace(
+                left=left,
+                top=top,
+                right=right,
+                bottom=bottom,
+                score=face.score,
+                too_small=face.too_small,
+                candidate_child_id=match.key if match else None,
+                distance=match.distance if match else None,
+                runner_up_distance=match.runner_up_distance if match else None,
+                decision=FaceDecision.BLUR,
+                reason=FaceReason.UNKNOWN,
+            )
+        )
+    session.flush()
+    return decide(session, photo)
+
+
+def vet_pending(
+    station: Station, *, progress: Progress | None = None, workers: int | None = None
+) -> VetReport:
+    """Vet every pending photo; each photo is committed as soon as it is decided."""
+    report = VetReport()
+    with station.read() as session:
+        pending = [
+            (p.id, station.vault.path_for(p.sha256), p.filename)
+            for p in session.scalars(
+                select(Photo).where(Photo.status == PhotoStatus.PENDING).order_by(Photo.id)
+            )
+        ]
+        templates = load_templates(session)
+    names = {pid: name for pid, _path, name in pending}
+    for result in analyse_photos(
+        ((pid, path) for pid, path, _ in pending),
+        progress=progress,
+        workers=workers,
+        min_identify_width=min_identify_width(),
+    ):
+        with station.sessions.begin() as session:
+            photo = session.get(Photo, result.key)
+            if photo is None or photo.status is not PhotoStatus.PENDING:
+                continue  # deleted or already handled by another station meanwhile
+            if isinstance(result, PhotoDone):
+                verdict = _store_analysis(session, photo, result.analysis, templates)
+                status = verdict.status
+            else:
+                photo.faces.clear()
+                photo.status, photo.status_note = PhotoStatus.FAILED, result.message
+                photo.vetted_at = utcnow()
+                report.failed.append((names[result.key], result.message))
+                status = PhotoStatus.FAILED
+        report.vetted += 1
+        report.statuses[status.value] = report.statuses.get(status.value, 0) + 1
+    return report
+
+
+def revet_pending(
+    station: Station,
+    actor: Actor,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> VetReport:
+    """Vet what is waiting (after new templates, or photos left pending by a crash); audited."""
+    station.require(actor, "photos.vet", Role.ADMIN, Role.SLT, Role.STAFF)
+    report = vet_pending(station, progress=progress, workers=workers)
+    with station.write(actor, "photos.vet", Role.ADMIN, Role.SLT, Role.STAFF) as w:
+        w.audit(
+            f"vetted {report.vetted} waiting photos",
+            target_type="photos",
+            details={
+                "vetted": report.vetted,
+                "statuses": report.statuses,
+                "failed": len(report.failed),
+            },
+        )
+    return report

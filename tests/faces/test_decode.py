@@ -1,0 +1,105 @@
+"""Decoding photos upright, reduced decoding, damaged files and EXIF facts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import ExifTags, Image
+
+from ijs_vetting.imaging.decode import ImageDecodeError, decode_image, upright_size
+from ijs_vetting.imaging.exif import read_capture_info
+from tests import scenes
+from tests.faces.conftest import Photos
+
+
+def _close(a: np.ndarray, b: np.ndarray, tolerance: float = 6.0) -> bool:
+    return a.shape == b.shape and float(np.abs(a.astype(float) - b).mean()) < tolerance
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_rotated_jpeg_decodes_upright(photos: Photos, orientation: int) -> None:
+    path = photos.group_rotated[orientation]
+    with Image.open(path) as stored:
+        assert stored.size != photos.group.pixels.shape[1::-1] or orientation == 3
+    decoded = decode_image(path)
+    assert _close(decoded.pixels, photos.group.pixels)
+    assert (decoded.full_width, decoded.full_height) == photos.group.pixels.shape[1::-1]
+    assert upright_size(path) == photos.group.pixels.shape[1::-1]
+
+
+def test_reduced_decode_reports_scale_and_full_size(photos: Photos) -> None:
+    decoded = decode_image(photos.class_jpeg, max_side=1000)
+    assert max(decoded.pixels.shape[:2]) == 1000
+    assert (decoded.full_width, decoded.full_height) == scenes.CLASS_SIZE
+    assert decoded.scale == pytest.approx(1000 / 4032, rel=1e-3)
+    rotated = decode_image(photos.group_rotated[6], max_side=300)
+    assert (rotated.full_width, rotated.full_height) == photos.group.pixels.shape[1::-1]
+    assert rotated.pixels.shape[1] == 300  # the group scene is landscape once upright
+
+
+def test_small_photo_is_not_enlarged(photos: Photos) -> None:
+    decoded = decode_image(photos.group_jpeg, max_side=5000)
+    assert decoded.scale == 1.0
+
+
+def test_heic_png_and_bytes(tmp_path: Path, photos: Photos) -> None:
+    heic = scenes.write_heic(tmp_path / "g.heic", photos.group.pixels)
+    png = scenes.write_png(tmp_path / "g.png", photos.group.pixels)
+    assert _close(decode_image(heic).pixels, photos.group.pixels, tolerance=8.0)
+    assert np.array_equal(decode_image(png).pixels, photos.group.pixels)
+    assert np.array_equal(decode_image(png.read_bytes()).pixels, photos.group.pixels)
+
+
+def test_truncated_and_garbage_files_are_errors(photos: Photos) -> None:
+    for path in (photos.truncated, photos.garbage):
+        with pytest.raises(ImageDecodeError) as raised:
+            decode_image(path)
+        assert raised.value.reason
+    with pytest.raises(ImageDecodeError):
+        decode_image(photos.truncated, max_side=500)
+    with pytest.raises(ImageDecodeError):
+        decode_image(b"")
+
+
+def test_truncated_stays_an_error_even_if_someone_allows_truncation(
+    photos: Photos, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as face_recognition does
+    with pytest.raises(ImageDecodeError):
+        decode_image(photos.truncated)
+
+
+def test_engine_import_leaves_truncated_loading_off() -> None:
+    code = (
+        "import ijs_vetting.faces.engine, PIL.ImageFile as f; "
+        "assert f.LOAD_TRUNCATED_IMAGES is False, f.LOAD_TRUNCATED_IMAGES"
+    )
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
+
+
+def test_capture_info_from_exif(photos: Photos) -> None:
+    info = read_capture_info(photos.gps_jpeg)
+    assert info.make == "Apple"
+    assert info.model == "iPad (9th generation)"
+    assert info.taken_at == datetime(2024, 6, 14, 10, 31, 7, tzinfo=timezone(timedelta(hours=1)))
+    bare = read_capture_info(photos.group_jpeg)
+    assert bare.taken_at is None and bare.make is None and bare.model is None
+
+
+def test_gps_fixture_really_has_gps_and_a_thumbnail(photos: Photos) -> None:
+    with Image.open(photos.gps_jpeg) as im:
+        exif = im.getexif()
+        assert exif.get_ifd(ExifTags.IFD.GPSInfo)[1] == "N"
+        thumb = exif.get_ifd(ExifTags.IFD.IFD1)
+        assert thumb[0x0202] > 0
+        data = photos.gps_jpeg.read_bytes()
+        exif_start = data.index(b"Exif\x00\x00") + 6
+        start = exif_start + thumb[0x0201]
+        assert data[start : start + 2] == b"\xff\xd8"  # a JPEG starts where IFD1 points

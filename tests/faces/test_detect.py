@@ -1,0 +1,78 @@
+"""Detection recall on a 12 MP class photo, and boxes in upright coordinates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from ijs_vetting.faces.engine import analyse_photo
+from ijs_vetting.faces.results import PhotoAnalysis
+from ijs_vetting.imaging.box import Box
+from tests import scenes
+from tests.faces.conftest import Photos
+
+pytestmark = pytest.mark.slow
+
+SAME_FACE_IOU = 0.4
+REQUIRED_WIDTH = 40.0
+
+
+@pytest.fixture(scope="session")
+def class_analysis(photos: Photos) -> PhotoAnalysis:
+    return analyse_photo(photos.class_jpeg)
+
+
+def _found(truth: Box, analysis: PhotoAnalysis) -> bool:
+    return any(face.box.iou(truth) >= SAME_FACE_IOU for face in analysis.faces)
+
+
+def test_every_face_of_40_px_and_more_is_found_in_a_12mp_class_photo(
+    photos: Photos, class_analysis: PhotoAnalysis
+) -> None:
+    assert (class_analysis.width, class_analysis.height) == scenes.CLASS_SIZE
+    by_width: dict[int, list[bool]] = defaultdict(list)
+    for truth in photos.class_scene.boxes:
+        by_width[round(truth.width)].append(_found(truth, class_analysis))
+    print("recall by face width:", {w: f"{sum(v)}/{len(v)}" for w, v in sorted(by_width.items())})
+    missed = [
+        round(t.width)
+        for t in photos.class_scene.boxes
+        if t.width >= REQUIRED_WIDTH - 1 and not _found(t, class_analysis)
+    ]
+    assert missed == []
+    extra = [
+        f
+        for f in class_analysis.faces
+        if not any(f.box.iou(t) >= SAME_FACE_IOU for t in photos.class_scene.boxes)
+    ]
+    assert len(extra) <= 2, extra
+
+
+def test_small_faces_are_flagged_and_carry_no_encoding(class_analysis: PhotoAnalysis) -> None:
+    small = [f for f in class_analysis.faces if f.width < 70]
+    large = [f for f in class_analysis.faces if f.width >= 90]
+    assert small and large
+    assert all(f.too_small and f.encoding is None for f in small)
+    assert all(not f.too_small and f.encoding is not None for f in large)
+    assert all(f.encoding is None or f.encoding.shape == (128,) for f in class_analysis.faces)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_boxes_are_upright_for_exif_rotated_files(photos: Photos, orientation: int) -> None:
+    analysis = analyse_photo(photos.group_rotated[orientation])
+    assert (analysis.width, analysis.height) == photos.group.pixels.shape[1::-1]
+    assert len(analysis.faces) == 2
+    for truth in photos.group.boxes:
+        assert _found(truth, analysis)
+
+
+def test_a_close_up_filling_the_frame_is_found() -> None:
+    close = scenes.scaled(scenes.source(scenes.GRACE), 6.0)  # 3072x3600, face ~1090 px wide
+    analysis = analyse_photo(scenes.write_png_bytes(close.pixels))
+    assert [f.box.iou(close.boxes[0]) >= SAME_FACE_IOU for f in analysis.faces] == [True]
+
+
+def test_an_empty_room_has_no_faces() -> None:
+    empty = scenes.background(4032, 3024, seed=7)
+    assert analyse_photo(scenes.write_png_bytes(empty)).faces == ()

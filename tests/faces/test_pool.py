@@ -1,0 +1,64 @@
+"""The worker pool: same answers as in-process, damaged files reported, cancellable, dlib-free."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ijs_vetting.faces.pool import PhotoDone, PhotoFailed, analyse_photos
+from ijs_vetting.progress import Cancelled, Progress
+from tests.faces.conftest import Photos
+
+pytestmark = pytest.mark.slow
+
+
+def test_pool_matches_in_process_and_survives_damaged_files(photos: Photos) -> None:
+    from ijs_vetting.faces.engine import analyse_photo
+
+    good = {"group": photos.group_jpeg, "rotated": photos.group_rotated[6]}
+    bad = {"truncated": photos.truncated, "garbage": photos.garbage}
+    steps: list[tuple[int, int]] = []
+    progress = Progress(lambda done, total, _msg: steps.append((done, total)))
+    results = list(analyse_photos([*good.items(), *bad.items()], progress=progress, workers=2))
+
+    assert sorted(r.key for r in results) == sorted([*good, *bad])
+    assert steps[-1] == (4, 4)
+    for result in results:
+        if result.key in bad:
+            assert isinstance(result, PhotoFailed) and result.unreadable and result.message
+            continue
+        assert isinstance(result, PhotoDone)
+        local = analyse_photo(good[result.key])
+        assert len(result.analysis.faces) == len(local.faces) == 2
+        for pooled, here in zip(result.analysis.faces, local.faces, strict=True):
+            assert pooled.box == here.box
+            assert pooled.encoding is not None and here.encoding is not None
+            assert np.allclose(pooled.encoding, here.encoding, atol=1e-6)
+
+
+def test_cancel_stops_the_pool(photos: Photos) -> None:
+    progress = Progress()
+    many = [(i, photos.group_jpeg) for i in range(40)]
+    received = 0
+    with pytest.raises(Cancelled):
+        for _result in analyse_photos(many, progress=progress, workers=2):
+            received += 1
+            progress.cancel()
+    assert received == 1
+
+
+def test_the_calling_process_never_loads_dlib(photos: Photos) -> None:
+    code = f"""
+import sys
+from pathlib import Path
+from ijs_vetting.faces.pool import analyse_photos, PhotoDone
+results = list(analyse_photos([("g", Path({str(photos.group_jpeg)!r}))], workers=1))
+assert isinstance(results[0], PhotoDone) and len(results[0].analysis.faces) == 2
+loaded = {{"dlib", "face_recognition", "onnxruntime"}} & set(sys.modules)
+assert not loaded, loaded
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
