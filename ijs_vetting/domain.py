@@ -171,3 +171,18 @@ class FaceReason(enum.StrEnum):
     TOO_SMALL = "too_small"
     NO_BIOMETRIC_CONSENT = "no_biometric_consent"
     SAFEGUARDING = "safeguarding"
+    MARKED_BLUR = "marked_blur"  # a reviewer chose to mask it
+    DRAWN = "drawn"  # a face the detector missed, drawn by a reviewer: always masked
+    NOT_A_FACE = "not_a_face"  # a reviewer said the detection is not a face: nothing to mask
+
+
+class FaceOverride(enum.StrEnum):
+    """A reviewer's decision that overrides the policy's for one face."""
+
+    BLUR = "blur"
+    NOT_A_FACE = "not_a_face"
+
+
+class FaceOrigin(enum.StrEnum):
+    DETECTED = "detected"
+    DRAWN = "drawn"

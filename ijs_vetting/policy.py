@@ -11,6 +11,10 @@ Default deny. A face is shown only when all of these hold:
 A safeguarding-flagged child anywhere in the photo rejects the whole photo: context identifies a
 child even when their face is masked. Ambiguity sends the photo to a person (`review`).
 
+A reviewer may identify a face by hand (the route for children without biometric consent), mask
+it, say it is not a face, or draw a face the detector missed (always masked). A hand
+identification is still subject to consent: it replaces matching, never the rules above.
+
 No database, no pixels, no Qt: this module is tested exhaustively on its own, and re-deciding a
 photo after a consent change needs only the stored match results, never the face again.
 """
@@ -21,7 +25,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ijs_vetting.domain import FaceDecision, FaceReason, PhotoStatus
+from ijs_vetting.domain import FaceDecision, FaceOverride, FaceReason, PhotoStatus
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,9 @@ class FaceEvidence:
     candidate: int | None  # the nearest child's id, None without templates or encoding
     distance: float | None
     runner_up: float | None  # the next-nearest other child's distance
+    manual_child: int | None = None  # identified by a reviewer
+    override: FaceOverride | None = None
+    drawn: bool = False  # drawn by a reviewer where the detector found nothing
 
 
 @dataclass(frozen=True)
@@ -82,16 +89,42 @@ def identify(evidence: FaceEvidence, thresholds: Thresholds) -> tuple[int | None
     return evidence.candidate, FaceReason.CONSENT
 
 
-def _verdict_for(child: int, standing: Standing | None) -> FaceVerdict:
+def _verdict_for(child: int, standing: Standing | None, by_hand: bool) -> FaceVerdict:
+    """Consent decides for an identified child. Biometric consent matters only for a match (it
+    rests on templates); a reviewer's identification uses no biometric data."""
     if standing is None:
         return FaceVerdict(FaceDecision.BLUR, FaceReason.UNKNOWN, None)
     if standing.never_publish:
         return FaceVerdict(FaceDecision.BLUR, FaceReason.SAFEGUARDING, child)
-    if not standing.templates_allowed:
+    if not by_hand and not standing.templates_allowed:
         return FaceVerdict(FaceDecision.BLUR, FaceReason.NO_BIOMETRIC_CONSENT, child)
     if not (standing.on_roll and standing.consent):
         return FaceVerdict(FaceDecision.BLUR, FaceReason.NO_CONSENT, child)
     return FaceVerdict(FaceDecision.SHOW, FaceReason.CONSENT, child)
+
+
+def _identity(face: FaceEvidence, thresholds: Thresholds) -> tuple[int | None, FaceReason, bool]:
+    """(child, reason, by hand) before the one-identity rule and consent are applied."""
+    if face.override is FaceOverride.NOT_A_FACE:
+        return None, FaceReason.NOT_A_FACE, True
+    if face.manual_child is not None:
+        return face.manual_child, FaceReason.CONSENT, True
+    if face.drawn:
+        return None, FaceReason.DRAWN, True
+    child, reason = identify(face, thresholds)
+    return child, reason, False
+
+
+def _with_reviewer_mask(face: FaceEvidence, verdict: FaceVerdict) -> FaceVerdict:
+    """Drawn faces and faces a reviewer masked stay masked whatever consent says (a safeguarding
+    verdict stands as it is: it rejects the whole photo)."""
+    if verdict.reason in (FaceReason.SAFEGUARDING, FaceReason.NOT_A_FACE):
+        return verdict
+    if face.drawn:
+        return FaceVerdict(FaceDecision.BLUR, FaceReason.DRAWN, verdict.child)
+    if face.override is FaceOverride.BLUR:
+        return FaceVerdict(FaceDecision.BLUR, FaceReason.MARKED_BLUR, verdict.child)
+    return verdict
 
 
 def decide_photo(
@@ -100,19 +133,30 @@ def decide_photo(
     thresholds: Thresholds,
     *,
     camera_note: str | None = None,
+    head_count: int | None = None,
 ) -> PhotoVerdict:
-    """Decide every face and the photo's status. `camera_note` (e.g. an unregistered camera)
-    sends an otherwise clear photo to review."""
-    identified = [identify(face, thresholds) for face in faces]
-    claims = Counter(child for child, _ in identified if child is not None)
+    """Decide every face and the photo's status.
+
+    `camera_note` (an unregistered camera nobody has confirmed) sends an otherwise clear photo to
+    review, and so does a reviewer's `head_count` above the number of faces marked.
+    """
+    identities = [_identity(face, thresholds) for face in faces]
+    by_hand = Counter(child for child, _, manual in identities if child is not None and manual)
+    by_match = Counter(child for child, _, manual in identities if child is not None and not manual)
     verdicts: list[FaceVerdict] = []
-    for child, reason in identified:
+    for face, (child, reason, manual) in zip(faces, identities, strict=True):
         if child is None:
-            verdicts.append(FaceVerdict(FaceDecision.BLUR, reason, None))
-        elif claims[child] > 1:
-            verdicts.append(FaceVerdict(FaceDecision.BLUR, FaceReason.AMBIGUOUS, None))
+            decision = FaceDecision.SHOW if reason is FaceReason.NOT_A_FACE else FaceDecision.BLUR
+            verdict = FaceVerdict(decision, reason, None)
+        elif (manual and by_hand[child] > 1) or (
+            not manual and (by_hand[child] > 0 or by_match[child] > 1)
+        ):
+            # One identity per photo: a reviewer's identification outranks a match; two of a
+            # kind (two matches, or two hand identifications) make each such face ambiguous.
+            verdict = FaceVerdict(FaceDecision.BLUR, FaceReason.AMBIGUOUS, None)
         else:
-            verdicts.append(_verdict_for(child, standings.get(child)))
+            verdict = _verdict_for(child, standings.get(child), manual)
+        verdicts.append(_with_reviewer_mask(face, verdict))
 
     notes: list[str] = []
     reasons = {v.reason for v in verdicts}
@@ -121,6 +165,12 @@ def decide_photo(
         return PhotoVerdict(PhotoStatus.REJECTED, tuple(verdicts), tuple(notes))
     if FaceReason.AMBIGUOUS in reasons:
         notes.append("a face could not be told apart from another child's")
+    marked = sum(1 for v in verdicts if v.reason is not FaceReason.NOT_A_FACE)
+    if head_count is not None and head_count > marked:
+        notes.append(
+            f"the reviewer counted {head_count} people but only {marked} faces are marked: "
+            "draw the missing faces"
+        )
     if camera_note:
         notes.append(camera_note)
     if notes:

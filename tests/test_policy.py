@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
-from ijs_vetting.domain import FaceDecision, FaceReason, PhotoStatus
+from ijs_vetting.domain import FaceDecision, FaceOverride, FaceReason, PhotoStatus
 from ijs_vetting.policy import FaceEvidence, Standing, Thresholds, decide_photo, identify
 
 T = Thresholds(match=0.45, margin=0.1)
@@ -129,3 +130,53 @@ def test_no_combination_shows_a_face_that_fails_any_condition() -> None:
                 assert runner is None or runner - distance >= T.margin
         if never and any(v.child == 1 for v in verdict.faces):
             assert verdict.status is PhotoStatus.REJECTED
+
+
+def reviewed(face: FaceEvidence, **changes: object) -> FaceEvidence:
+    return replace(face, **changes)  # type: ignore[arg-type]  # test shorthand
+
+
+def test_a_reviewer_identification_is_still_subject_to_consent() -> None:
+    unknown = seen(None, None)
+    shown = decide_photo([reviewed(unknown, manual_child=1)], {1: OK}, T)
+    assert (shown.faces[0].decision, shown.faces[0].child) == (FaceDecision.SHOW, 1)
+    no_consent = Standing(True, False, True, False)
+    refused = decide_photo([reviewed(unknown, manual_child=1)], {1: no_consent}, T)
+    assert refused.faces[0].reason is FaceReason.NO_CONSENT
+
+
+def test_a_reviewer_identification_resolves_ambiguity_and_outranks_a_match() -> None:
+    ambiguous = seen(1, 0.40, 0.45)
+    verdict = decide_photo([reviewed(ambiguous, manual_child=1), seen(1, 0.3)], {1: OK}, T)
+    assert [f.reason for f in verdict.faces] == [FaceReason.CONSENT, FaceReason.AMBIGUOUS]
+    two_by_hand = [reviewed(seen(None, None), manual_child=1)] * 2
+    assert {f.reason for f in decide_photo(two_by_hand, {1: OK}, T).faces} == {FaceReason.AMBIGUOUS}
+
+
+def test_marked_blur_drawn_and_not_a_face() -> None:
+    faces = [
+        reviewed(seen(1, 0.2), override=FaceOverride.BLUR),
+        reviewed(seen(None, None), drawn=True),
+        reviewed(seen(None, None), override=FaceOverride.NOT_A_FACE),
+    ]
+    verdict = decide_photo(faces, {1: OK}, T)
+    assert [(f.decision, f.reason) for f in verdict.faces] == [
+        (FaceDecision.BLUR, FaceReason.MARKED_BLUR),
+        (FaceDecision.BLUR, FaceReason.DRAWN),
+        (FaceDecision.SHOW, FaceReason.NOT_A_FACE),
+    ]
+    assert verdict.status is PhotoStatus.READY_WITH_BLUR
+
+
+def test_a_drawn_face_identified_as_a_flagged_child_rejects_the_photo() -> None:
+    flagged = Standing(True, True, True, never_publish=True)
+    drawn = reviewed(seen(None, None), drawn=True, manual_child=2)
+    assert decide_photo([drawn], {2: flagged}, T).status is PhotoStatus.REJECTED
+
+
+def test_head_count_above_the_marked_faces_needs_review() -> None:
+    faces = [seen(1, 0.2), reviewed(seen(None, None), override=FaceOverride.NOT_A_FACE)]
+    verdict = decide_photo(faces, {1: OK}, T, head_count=2)
+    assert verdict.status is PhotoStatus.REVIEW
+    assert "counted 2 people but only 1" in verdict.notes[0]
+    assert decide_photo(faces, {1: OK}, T, head_count=1).status is PhotoStatus.READY

@@ -29,7 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ijs_vetting.db.types import UTCDateTime, utcnow
-from ijs_vetting.domain import BiometricEvent, FaceDecision, FaceReason, PhotoStatus, Role
+from ijs_vetting.domain import (
+    BiometricEvent,
+    FaceDecision,
+    FaceOrigin,
+    FaceOverride,
+    FaceReason,
+    PhotoStatus,
+    Role,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -288,6 +296,14 @@ class Photo(Base):
     status: Mapped[PhotoStatus] = mapped_column(_str_enum(PhotoStatus, 20), index=True)
     status_note: Mapped[str | None] = mapped_column(Text)
     vetted_at: Mapped[datetime | None]
+    # Review: how many people the reviewer counted (the photo cannot be cleared while fewer
+    # faces are marked), and who accepted a photo from an unregistered camera.
+    head_count: Mapped[int | None] = mapped_column(Integer)
+    camera_confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    # An SLT rejection is a person's decision: re-vetting never lifts it.
+    rejected_by: Mapped[str | None] = mapped_column(String(64))
+    rejected_at: Mapped[datetime | None]
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
 
     faces: Mapped[list[PhotoFace]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", order_by="PhotoFace.id"
@@ -314,5 +330,13 @@ class PhotoFace(Base):
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), index=True)
     decision: Mapped[FaceDecision] = mapped_column(_str_enum(FaceDecision, 8))
     reason: Mapped[FaceReason] = mapped_column(_str_enum(FaceReason, 24))
+    # What a reviewer said; kept across re-vetting (carried to the re-detected face).
+    origin: Mapped[FaceOrigin] = mapped_column(
+        _str_enum(FaceOrigin, 8), default=FaceOrigin.DETECTED, server_default="detected"
+    )
+    manual_child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
+    override: Mapped[FaceOverride | None] = mapped_column(_str_enum(FaceOverride, 16))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None]
 
     photo: Mapped[Photo] = relationship(back_populates="faces")

@@ -209,6 +209,7 @@ def _finish(station: Station, actor: Actor, report: ImportReport) -> None:
 
 @dataclass(frozen=True)
 class FaceInfo:
+    id: int
     left: int
     top: int
     right: int
@@ -217,9 +218,18 @@ class FaceInfo:
     distance: float | None
     decision: str
     reason: str
+    origin: str  # "detected" or "drawn"
+    override: str | None  # a reviewer's "blur" or "not_a_face"
+    by_reviewer: bool  # identified by a reviewer rather than by matching
+    too_small: bool
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "left": self.left,
             "top": self.top,
             "right": self.right,
@@ -228,6 +238,9 @@ class FaceInfo:
             "distance": self.distance,
             "decision": self.decision,
             "reason": self.reason,
+            "origin": self.origin,
+            "override": self.override,
+            "by_reviewer": self.by_reviewer,
         }
 
 
@@ -259,7 +272,9 @@ class PhotoInfo:
         }
 
 
-def list_photos(station: Station, *, status: PhotoStatus | None = None) -> list[PhotoInfo]:
+def list_photos(
+    station: Station, *, status: PhotoStatus | None = None, photo_ids: list[int] | None = None
+) -> list[PhotoInfo]:
     """Photos, newest import first, with every face's box, match and decision."""
     query = (
         select(Photo)
@@ -268,35 +283,50 @@ def list_photos(station: Station, *, status: PhotoStatus | None = None) -> list[
     )
     if status is not None:
         query = query.where(Photo.status == status)
+    if photo_ids is not None:
+        query = query.where(Photo.id.in_(photo_ids))
     with station.read() as session:
         photos = list(session.scalars(query))
         child_ids = {f.child_id for p in photos for f in p.faces if f.child_id is not None}
-        query = select(Child.id, Child.mis_id).where(Child.id.in_(child_ids))
-        mis: dict[int, str] = {cid: mis_id for cid, mis_id in session.execute(query)}
-        return [
-            PhotoInfo(
-                id=p.id,
-                file=p.filename,
-                status=p.status,
-                note=p.status_note,
-                taken_at=p.taken_at,
-                device=p.device.name if p.device else None,
-                camera=" ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
-                width=p.width,
-                height=p.height,
-                faces=tuple(
-                    FaceInfo(
-                        f.left,
-                        f.top,
-                        f.right,
-                        f.bottom,
-                        mis.get(f.child_id) if f.child_id is not None else None,
-                        round(f.distance, 4) if f.distance is not None else None,
-                        f.decision.value,
-                        f.reason.value,
-                    )
-                    for f in p.faces
-                ),
+        names = select(Child.id, Child.mis_id).where(Child.id.in_(child_ids))
+        mis: dict[int, str] = {cid: mis_id for cid, mis_id in session.execute(names)}
+        return [_info(p, mis) for p in photos]
+
+
+def get_photo(station: Station, photo_id: int) -> PhotoInfo:
+    found = list_photos(station, photo_ids=[photo_id])
+    if not found:
+        raise NotFound(f"There is no photo {photo_id}.")
+    return found[0]
+
+
+def _info(photo: Photo, mis: dict[int, str]) -> PhotoInfo:
+    return PhotoInfo(
+        id=photo.id,
+        file=photo.filename,
+        status=photo.status,
+        note=photo.status_note,
+        taken_at=photo.taken_at,
+        device=photo.device.name if photo.device else None,
+        camera=" ".join(x for x in (photo.camera_make, photo.camera_model) if x) or None,
+        width=photo.width,
+        height=photo.height,
+        faces=tuple(
+            FaceInfo(
+                id=f.id,
+                left=f.left,
+                top=f.top,
+                right=f.right,
+                bottom=f.bottom,
+                child_id=mis.get(f.child_id) if f.child_id is not None else None,
+                distance=round(f.distance, 4) if f.distance is not None else None,
+                decision=f.decision.value,
+                reason=f.reason.value,
+                origin=f.origin.value,
+                override=f.override.value if f.override else None,
+                by_reviewer=f.manual_child_id is not None,
+                too_small=f.too_small,
             )
-            for p in photos
-        ]
+            for f in photo.faces
+        ),
+    )

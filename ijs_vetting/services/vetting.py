@@ -23,10 +23,18 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, FaceDecision, FaceReason, PhotoStatus, Role
+from ijs_vetting.domain import (
+    NO_BIOMETRIC_CONSENT,
+    FaceDecision,
+    FaceOrigin,
+    FaceReason,
+    PhotoStatus,
+    Role,
+)
 from ijs_vetting.faces.match import TemplateSet
 from ijs_vetting.faces.pool import PhotoDone, analyse_photos
 from ijs_vetting.faces.results import PhotoAnalysis
+from ijs_vetting.imaging.box import Box
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.station import Actor, Station
@@ -115,6 +123,9 @@ def _evidence(face: PhotoFace) -> FaceEvidence:
         candidate=face.candidate_child_id,
         distance=face.distance,
         runner_up=face.runner_up_distance,
+        manual_child=face.manual_child_id,
+        override=face.override,
+        drawn=face.origin is FaceOrigin.DRAWN,
     )
 
 
@@ -123,19 +134,24 @@ def _apply(session: Session, photo: Photo, verdict: PhotoVerdict) -> None:
         face.decision = face_verdict.decision
         face.reason = face_verdict.reason
         face.child_id = face_verdict.child
-    photo.status = verdict.status
-    photo.status_note = "; ".join(verdict.notes) or None
+    if photo.rejected_by is not None:  # an SLT rejection stands whatever the faces say
+        photo.status, photo.status_note = PhotoStatus.REJECTED, photo.rejected_reason
+    else:
+        photo.status = verdict.status
+        photo.status_note = "; ".join(verdict.notes) or None
     photo.vetted_at = utcnow()
 
 
 def decide(session: Session, photo: Photo) -> PhotoVerdict:
     """Apply the policy to a photo's stored faces and store the outcome."""
     evidence = [_evidence(f) for f in photo.faces]
+    children = [c for e in evidence for c in (e.candidate, e.manual_child) if c is not None]
     verdict = decide_photo(
         evidence,
-        standings(session, [e.candidate for e in evidence if e.candidate is not None]),
+        standings(session, children),
         match_thresholds(),
-        camera_note=camera_note(session, photo),
+        camera_note=None if photo.camera_confirmed_by else camera_note(session, photo),
+        head_count=photo.head_count,
     )
     _apply(session, photo, verdict)
     return verdict
@@ -148,7 +164,9 @@ def redecide(session: Session, child_ids: Iterable[int] | None = None) -> int:
         ids = list(child_ids)
         if not ids:
             return 0
-        showing = select(PhotoFace.photo_id).where(PhotoFace.candidate_child_id.in_(ids))
+        showing = select(PhotoFace.photo_id).where(
+            PhotoFace.candidate_child_id.in_(ids) | PhotoFace.manual_child_id.in_(ids)
+        )
         query = query.where(Photo.id.in_(showing))
     photos = list(session.scalars(query))
     for photo in photos:
@@ -167,29 +185,44 @@ def mark_for_revetting(session: Session) -> int:
 def _store_analysis(
     session: Session, photo: Photo, analysis: PhotoAnalysis, templates: TemplateSet[int]
 ) -> PhotoVerdict:
-    photo.faces.clear()
+    """Replace the photo's detected faces with this analysis, keeping what reviewers did:
+    drawn faces stay, and a reviewer's identification or mask moves to the re-detected face
+    that overlaps it most (re-vetting after new templates must not undo a person's work)."""
+    previous = [f for f in photo.faces if f.origin is FaceOrigin.DETECTED]
+    reviewed = [f for f in previous if f.manual_child_id is not None or f.override is not None]
+    for stale in previous:
+        photo.faces.remove(stale)
     session.flush()
     photo.width, photo.height = analysis.width, analysis.height
     for face in analysis.faces:
         match = templates.match(face.encoding) if face.encoding is not None else None
         left, top, right, bottom = face.box.as_ints()
-        photo.faces.append(
-            PhotoFace(
-                left=left,
-                top=top,
-                right=right,
-                bottom=bottom,
-                score=face.score,
-                too_small=face.too_small,
-                candidate_child_id=match.key if match else None,
-                distance=match.distance if match else None,
-                runner_up_distance=match.runner_up_distance if match else None,
-                decision=FaceDecision.BLUR,
-                reason=FaceReason.UNKNOWN,
-            )
+        row = PhotoFace(
+            left=left,
+            top=top,
+            right=right,
+            bottom=bottom,
+            score=face.score,
+            too_small=face.too_small,
+            candidate_child_id=match.key if match else None,
+            distance=match.distance if match else None,
+            runner_up_distance=match.runner_up_distance if match else None,
+            decision=FaceDecision.BLUR,
+            reason=FaceReason.UNKNOWN,
+            origin=FaceOrigin.DETECTED,
         )
+        old = max(reviewed, key=lambda f: _box(f).iou(face.box), default=None)
+        if old is not None and _box(old).iou(face.box) >= 0.5:
+            reviewed.remove(old)
+            row.manual_child_id, row.override = old.manual_child_id, old.override
+            row.reviewed_by, row.reviewed_at = old.reviewed_by, old.reviewed_at
+        photo.faces.append(row)
     session.flush()
     return decide(session, photo)
+
+
+def _box(face: PhotoFace) -> Box:
+    return Box(face.left, face.top, face.right, face.bottom)
 
 
 def vet_pending(

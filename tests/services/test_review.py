@@ -1,0 +1,192 @@
+"""Reviewing faces by hand: identification under consent, masks, drawn faces, head counts.
+
+Photos here are stored rows with the match results the engine would have left (the engine itself
+is exercised in test_vetting.py); the policy and the services run for real on each database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ijs_vetting.db.models import AuditEntry, Child, Photo, PhotoFace
+from ijs_vetting.domain import (
+    FaceDecision,
+    FaceOverride,
+    FaceReason,
+    InvalidInput,
+    PermissionDenied,
+    PhotoStatus,
+)
+from ijs_vetting.services import devices, photos, review, roster
+from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.vetting import decide
+
+ROSTER = (
+    "UPN,Forename,Surname,Year,Twitter,Biometric\n"
+    "K1,Kit,Able,5,Y,Y\n"
+    "K2,Lou,Baker,5,N,Y\n"
+    "K3,Max,Cole,5,Y,N\n"
+)
+
+
+@pytest.fixture
+def school(station: Station, admin: Actor, tmp_path: Path) -> Station:
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER, encoding="utf-8")
+    roster.import_roster(station, admin, path)
+    return station
+
+
+def _ids(station: Station) -> dict[str, int]:
+    with station.read() as s:
+        return {c.mis_id: c.id for c in s.scalars(select(Child))}
+
+
+def _photo(station: Station, faces: list[dict[str, object]]) -> int:
+    """A vetted photo whose faces carry the given match results (matched child by MIS id)."""
+    ids = _ids(station)
+    with station.sessions.begin() as s:
+        photo = Photo(
+            sha256=f"{len(faces):02d}" + "ab" * 31,
+            filename="IMG_1.JPG",
+            source_path="/dcim/IMG_1.JPG",
+            media_type="image/jpeg",
+            width=1000,
+            height=800,
+            imported_by="t",
+            status=PhotoStatus.PENDING,
+        )
+        for i, face in enumerate(faces):
+            candidate = face.get("child")
+            photo.faces.append(
+                PhotoFace(
+                    left=100 + 200 * i,
+                    top=100,
+                    right=220 + 200 * i,
+                    bottom=250,
+                    score=0.9,
+                    too_small=bool(face.get("too_small", False)),
+                    candidate_child_id=ids[str(candidate)] if candidate else None,
+                    distance=face.get("distance"),
+                    runner_up_distance=face.get("runner_up"),
+                    decision=FaceDecision.BLUR,
+                    reason=FaceReason.UNKNOWN,
+                )
+            )
+        s.add(photo)
+        s.flush()
+        decide(s, photo)
+        return photo.id
+
+
+def _faces(station: Station, photo_id: int) -> list[photos.FaceInfo]:
+    return sorted(photos.get_photo(station, photo_id).faces, key=lambda f: f.left)
+
+
+def test_assigning_an_unknown_face_identifies_it_under_consent(
+    school: Station, staff: Actor
+) -> None:
+    pid = _photo(school, [{"child": "K1", "distance": 0.2}, {"distance": None}])
+    assert photos.get_photo(school, pid).status is PhotoStatus.READY_WITH_BLUR
+    unknown = _faces(school, pid)[1]
+    # K3 has no biometric consent: never matched, but a reviewer may identify them by hand
+    status = review.assign_child(school, staff, unknown.id, "K3")
+    face = _faces(school, pid)[1]
+    assert (face.child_id, face.decision, face.reason, face.by_reviewer) == (
+        "K3",
+        "show",
+        "consent",
+        True,
+    )
+    assert status is PhotoStatus.READY
+    review.assign_child(school, staff, unknown.id, "K2")  # K2 has no Twitter consent
+    assert (_faces(school, pid)[1].decision, _faces(school, pid)[1].reason) == (
+        "blur",
+        "no_consent",
+    )
+
+
+def test_show_is_refused_with_the_reason(school: Station, staff: Actor) -> None:
+    pid = _photo(
+        school, [{"child": "K2", "distance": 0.2}, {"distance": None}, {"too_small": True}]
+    )
+    no_consent, unknown, small = _faces(school, pid)
+    with pytest.raises(InvalidInput, match="no current consent"):
+        review.mark_show(school, staff, no_consent.id)
+    with pytest.raises(InvalidInput, match="not identified"):
+        review.mark_show(school, staff, unknown.id)
+    with pytest.raises(InvalidInput, match="too small"):
+        review.mark_show(school, staff, small.id)
+    assert [f.decision for f in _faces(school, pid)] == ["blur"] * 3
+
+
+def test_blur_and_back_and_not_a_face(school: Station, staff: Actor) -> None:
+    pid = _photo(school, [{"child": "K1", "distance": 0.2}, {"distance": None}])
+    shown, other = _faces(school, pid)
+    review.set_override(school, staff, shown.id, FaceOverride.BLUR)
+    assert (_faces(school, pid)[0].decision, _faces(school, pid)[0].reason) == (
+        "blur",
+        "marked_blur",
+    )
+    review.mark_show(school, staff, shown.id)
+    assert _faces(school, pid)[0].decision == "show"
+    status = review.set_override(school, staff, other.id, FaceOverride.NOT_A_FACE)
+    assert status is PhotoStatus.READY  # nothing left to mask
+    assert _faces(school, pid)[1].reason == "not_a_face"
+
+
+def test_drawn_faces_are_masked_and_head_count_blocks_until_drawn(
+    school: Station, staff: Actor
+) -> None:
+    pid = _photo(school, [{"child": "K1", "distance": 0.2}])
+    assert review.set_head_count(school, staff, pid, 2) is PhotoStatus.REVIEW
+    assert "counted 2 people" in (photos.get_photo(school, pid).note or "")
+    face_id = review.draw_face(school, staff, pid, (600, 80, 700, 200))
+    info = photos.get_photo(school, pid)
+    assert info.status is PhotoStatus.READY_WITH_BLUR
+    drawn = next(f for f in info.faces if f.id == face_id)
+    assert (drawn.origin, drawn.decision, drawn.reason) == ("drawn", "blur", "drawn")
+    with pytest.raises(InvalidInput, match="at least a few pixels"):
+        review.draw_face(school, staff, pid, (10, 10, 12, 12))
+    assert review.delete_drawn_face(school, staff, face_id) is PhotoStatus.REVIEW
+    with pytest.raises(InvalidInput, match="Only faces drawn"):
+        review.delete_drawn_face(school, staff, info.faces[0].id)
+
+
+def test_ambiguity_is_resolved_by_a_reviewer(school: Station, staff: Actor) -> None:
+    pid = _photo(school, [{"child": "K1", "distance": 0.2}, {"child": "K1", "distance": 0.3}])
+    assert photos.get_photo(school, pid).status is PhotoStatus.REVIEW
+    first, second = _faces(school, pid)
+    review.assign_child(school, staff, first.id, "K1")
+    review.set_override(school, staff, second.id, FaceOverride.BLUR)
+    info = photos.get_photo(school, pid)
+    assert info.status is PhotoStatus.READY_WITH_BLUR
+    assert [(f.child_id, f.decision) for f in _faces(school, pid)] == [
+        ("K1", "show"),
+        (None, "blur"),
+    ]
+
+
+def test_an_unregistered_camera_is_accepted_by_slt_only(
+    school: Station, admin: Actor, slt: Actor, staff: Actor
+) -> None:
+    devices.add_device(school, admin, "iPad 1", "Apple", "iPad")
+    pid = _photo(school, [{"child": "K1", "distance": 0.2}])
+    assert photos.get_photo(school, pid).status is PhotoStatus.REVIEW
+    with pytest.raises(PermissionDenied):
+        review.confirm_camera(school, staff, pid)
+    assert review.confirm_camera(school, slt, pid) is PhotoStatus.READY
+
+
+def test_every_review_action_is_audited(school: Station, staff: Actor) -> None:
+    pid = _photo(school, [{"distance": None}])
+    (face,) = _faces(school, pid)
+    review.assign_child(school, staff, face.id, "K1")
+    review.set_head_count(school, staff, pid, 1)
+    with school.read() as s:
+        entries = list(s.scalars(select(AuditEntry).where(AuditEntry.target_id == str(pid))))
+    assert [e.action for e in entries] == ["review.assign", "review.head_count"]
+    assert entries[0].details["child_id"] == "K1" and entries[0].actor == "teacher"
