@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set up everything first.
-.PHONY: run test setup setup-gui lint bench
+.PHONY: run test setup setup-gui lint bench screenshots
 
 run: setup-gui
 	.venv/bin/ijs-vetting
@@ -19,3 +19,9 @@ lint: setup
 	.venv/bin/ruff check ijs_vetting tests
 	.venv/bin/lint-imports
 	.venv/bin/mypy
+
+# Screenshots of every screen under a virtual X server, at 100% and 150% scaling.
+screenshots: setup-gui
+	command -v xvfb-run >/dev/null || (apt-get update -qq && apt-get install -y -qq xvfb)
+	xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py screenshots
+	QT_SCALE_FACTOR=1.5 xvfb-run -a -s "-screen 0 2049x1152x24" .venv/bin/python scripts/screenshots.py screenshots

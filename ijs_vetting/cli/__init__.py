@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     register.add_commands(sub, common)
     photos.add_commands(sub, common)
+    photos.add_demo_command(sub, common)
     return parser
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ijs_vetting import demo
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.progress import Progress
@@ -162,4 +163,30 @@ def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
         )
     else:
         print(f"\nVetted {report.vetted} photos.")
+    return 0
+
+
+def add_demo_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="fill an empty station with a demo school (real sample faces)",
+    )
+    p.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    report = demo.load_demo(
+        station, actor, station.paths.home / "demo", progress=_progress(not args.json)
+    )
+    if args.json:
+        emit_json(report.as_json())
+    else:
+        print(
+            f"\nDemo school loaded: {report.imported} photos vetted "
+            f"({', '.join(f'{n} {s}' for s, n in sorted(report.statuses.items()))})."
+        )
     return 0

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ijs_vetting.assets import resource
 from ijs_vetting.domain import ServiceError
+from ijs_vetting.gui.demo_offer import offer_demo
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.services.station import open_station
 from ijs_vetting.services.users import current_actor
@@ -33,6 +34,7 @@ def run_gui(home: str | None) -> int:
         return 1
     window = MainWindow(station, actor)
     window.show()
+    offer_demo(window)
     try:
         return app.exec()
     finally:

@@ -1,38 +1,55 @@
-"""The main window: navigation between the station's sections, and a status bar of counts."""
+"""The main window: navigation between the station's sections, menus with every shortcut, and
+a status bar of what is waiting."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QMainWindow,
+    QMenu,
+    QMessageBox,
     QStackedWidget,
-    QTableView,
     QWidget,
 )
 
 from ijs_vetting.assets import resource
-from ijs_vetting.domain import YEAR_GROUPS, year_label
-from ijs_vetting.gui.table_models import (
-    AuditTableModel,
-    ChildrenFilter,
-    ChildrenTableModel,
-)
+from ijs_vetting.gui.audit_page import AuditPage
+from ijs_vetting.gui.children_page import ChildrenPage
+from ijs_vetting.gui.import_page import ImportPage
+from ijs_vetting.gui.review_page import ReviewPage
 from ijs_vetting.gui.uiload import child, load_form
-from ijs_vetting.services import audit, children
+from ijs_vetting.services import photos
 from ijs_vetting.services.station import Actor, Station
 
 SECTIONS = ("import", "review", "queue", "children", "audit")
 
+SHORTCUT_HELP = """
+<h3>Keyboard</h3>
+<table cellpadding="3">
+<tr><td><b>Ctrl+1 … Ctrl+5</b></td><td>Import, Review, Queue, Children, Audit</td></tr>
+<tr><td><b>Arrows, Home, End</b></td><td>move between photos</td></tr>
+<tr><td><b>Shift/Ctrl + arrows, Space</b></td><td>select several photos</td></tr>
+<tr><td><b>Enter</b></td><td>open the photo's faces</td></tr>
+<tr><td><b>Tab</b></td><td>next face</td></tr>
+<tr><td><b>B</b></td><td>blur / unblur the selected face</td></tr>
+<tr><td><b>S</b>, <b>N</b></td><td>show the face; not a face</td></tr>
+<tr><td><b>1 … 9</b></td><td>assign a recently used child to the face</td></tr>
+<tr><td><b>P</b></td><td>see the photo as it will be posted</td></tr>
+<tr><td><b>C</b>, <b>R</b></td><td>clear or reject the selected photos</td></tr>
+<tr><td><b>F5</b></td><td>refresh</td></tr>
+</table>
+<p>Drag on the photo to draw a face the station missed; it will be blurred.</p>
+"""
+
 
 class MainWindow(QMainWindow):
-    """Top-level window; each section is a page of the stacked widget from `ui/main_window.ui`."""
+    """Top-level window; each section is a page in the stacked widget of `ui/main_window.ui`."""
 
     def __init__(self, station: Station, actor: Actor) -> None:
         super().__init__()
@@ -46,92 +63,102 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(panel)
         self.navigation = child(panel, QListWidget, "navigation")
         self.pages = child(panel, QStackedWidget, "pages")
+
+        self.import_page = ImportPage(station, actor, self.settings, self)
+        self.review_page = ReviewPage(station, actor, self)
+        self.queue_page = QLabel("The posting queue arrives with clearing.", self)
+        self.children_page = ChildrenPage(station, actor, self.settings, self)
+        self.audit_page = AuditPage(station, self)
+        for page in (
+            self.import_page,
+            self.review_page,
+            self.queue_page,
+            self.children_page,
+            self.audit_page,
+        ):
+            self.pages.addWidget(page)
+        self.import_page.imported.connect(self.refresh)
+        self.children_page.changed.connect(self.refresh)
         self.navigation.currentRowChanged.connect(self._show_section)
 
-        self._setup_children(panel)
-        self._setup_audit(panel)
         self._setup_menus()
         self.counts = QLabel()
         self.statusBar().addPermanentWidget(self.counts)
-
         self.refresh()
-        self.navigation.setCurrentRow(SECTIONS.index("children"))
+        start = str(self.settings.value("window/section", "review"))
+        self.navigation.setCurrentRow(SECTIONS.index(start) if start in SECTIONS else 1)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 760)
 
-    def _setup_children(self, panel: QWidget) -> None:
-        self.children_model = ChildrenTableModel(children.channel_codes(self.station), self)
-        self.children_filter = ChildrenFilter(self)
-        self.children_filter.setSourceModel(self.children_model)
-        table = child(panel, QTableView, "childrenTable")
-        table.setModel(self.children_filter)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        table.verticalHeader().hide()
-        table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
-        self.children_table = table
-        search = child(panel, QLineEdit, "childrenSearch")
-        search.textChanged.connect(self.children_filter.set_text)
-        year = child(panel, QComboBox, "childrenYear")
-        year.addItem("All years", None)
-        for y in YEAR_GROUPS:
-            year.addItem(year_label(y), y)
-        year.currentIndexChanged.connect(
-            lambda _i: self.children_filter.set_year(year.currentData())
-        )
-        on_roll = child(panel, QCheckBox, "childrenOnRoll")
-        on_roll.toggled.connect(self.children_filter.set_on_roll_only)
-
-    def _setup_audit(self, panel: QWidget) -> None:
-        self.audit_model = AuditTableModel(self)
-        self.audit_filter = QSortFilterProxyModel(self)
-        self.audit_filter.setSourceModel(self.audit_model)
-        self.audit_filter.setFilterKeyColumn(-1)
-        self.audit_filter.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        table = child(panel, QTableView, "auditTable")
-        table.setModel(self.audit_filter)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.verticalHeader().hide()
-        self.audit_table = table
-        search = child(panel, QLineEdit, "auditSearch")
-        search.textChanged.connect(self.audit_filter.setFilterFixedString)
+    def page(self, section: str) -> QWidget:
+        page = self.pages.widget(SECTIONS.index(section))
+        assert page is not None
+        return page
 
     def _setup_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        refresh = QAction("&Refresh", self)
-        refresh.setShortcut(QKeySequence.StandardKey.Refresh)
-        refresh.triggered.connect(self.refresh)
-        file_menu.addAction(refresh)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self._action(file_menu, "&Refresh", QKeySequence.StandardKey.Refresh, self.refresh)
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         go_menu = self.menuBar().addMenu("&Go")
         for number in range(1, len(SECTIONS) + 1):
-            item = self.navigation.item(number - 1)
-            action = QAction(item.text(), self)
-            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
-            action.triggered.connect(
-                lambda _c=False, row=number - 1: self.navigation.setCurrentRow(row)
+            text = self.navigation.item(number - 1).text()
+            self._action(
+                go_menu,
+                text,
+                QKeySequence(f"Ctrl+{number}"),
+                partial(self.navigation.setCurrentRow, number - 1),
             )
-            go_menu.addAction(action)
+        photo_menu = self.menuBar().addMenu("&Photo")
+        for action in self.review_page.actions_for_menu:
+            photo_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(
+            help_menu,
+            "&Keyboard shortcuts",
+            QKeySequence.StandardKey.HelpContents,
+            self.show_shortcuts,
+        )
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        keys: QKeySequence | QKeySequence.StandardKey,
+        slot: Callable[[], object],
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(keys)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUT_HELP)
 
     def _show_section(self, row: int) -> None:
         self.pages.setCurrentIndex(row)
+        self.settings.setValue("window/section", SECTIONS[row])
+        if SECTIONS[row] == "review":
+            self.review_page.grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def refresh(self) -> None:
-        """Reload the register and the audit log from the services."""
-        rows = children.list_children(self.station)
-        self.children_model.set_children(rows)
-        self.audit_model.set_entries(audit.list_audit(self.station, limit=5000))
-        on_roll = [c for c in rows if c.on_roll]
-        twitter = sum(1 for c in on_roll if c.consents.get("twitter"))
-        self.counts.setText(f"{len(on_roll)} children on roll · {twitter} with Twitter consent")
+        """Reload every section from the services and update the counts."""
+        self.import_page.refresh()
+        self.review_page.refresh()
+        self.children_page.refresh()
+        self.audit_page.refresh()
+        counts = photos.status_counts(self.station)
+        ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
+        self.counts.setText(
+            f"To review: {counts.get('review', 0)} · Ready: {ready} · "
+            f"Vetting: {counts.get('pending', 0)}"
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.review_page.thumbs.wait()
+        self.review_page.pictures.wait()
         super().closeEvent(event)

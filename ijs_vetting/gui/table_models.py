@@ -111,6 +111,7 @@ class ChildrenFilter(QSortFilterProxyModel):
         self._text = ""
         self._year: int | None = None
         self._on_roll_only = True
+        self._consent: tuple[str, bool] | None = None
         self.setSortRole(SORT_ROLE)
 
     def set_text(self, text: str) -> None:
@@ -128,10 +129,20 @@ class ChildrenFilter(QSortFilterProxyModel):
         self._on_roll_only = on
         self.endFilterChange()
 
+    def set_consent(self, channel: str, granted: bool | None) -> None:
+        """Only children whose consent for `channel` is (or is not) granted; None: everyone."""
+        self.beginFilterChange()
+        self._consent = None if granted is None else (channel, granted)
+        self.endFilterChange()
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, ChildrenTableModel)
         child = model.child(source_row)
+        if self._consent is not None:
+            channel, granted = self._consent
+            if bool(child.consents.get(channel)) != granted:
+                return False
         if self._on_roll_only and not child.on_roll:
             return False
         if self._year is not None and child.year_group != self._year:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import Channel, Child
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
-from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricState, year_label
+from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricState, NotFound, year_label
 from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.station import Station
 
@@ -128,3 +128,11 @@ def consent_history(station: Station, mis_id: str) -> list[ConsentHistoryRow]:
             )
             for r in child.consents
         ]
+
+
+def get_child(station: Station, mis_id: str) -> ChildSummary:
+    """One child's current state (a leaver too)."""
+    for summary in list_children(station):
+        if summary.mis_id == mis_id:
+            return summary
+    raise NotFound(f"There is no child with the id '{mis_id}'.")

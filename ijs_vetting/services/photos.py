@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ijs_vetting.db.models import Child, Device, ImportBatch, Photo
@@ -247,6 +247,7 @@ class FaceInfo:
 @dataclass(frozen=True)
 class PhotoInfo:
     id: int
+    sha256: str  # the original in the vault
     file: str
     status: PhotoStatus
     note: str | None
@@ -255,6 +256,7 @@ class PhotoInfo:
     camera: str | None
     width: int | None
     height: int | None
+    head_count: int | None
     faces: tuple[FaceInfo, ...]
 
     def as_json(self) -> dict[str, Any]:
@@ -268,6 +270,7 @@ class PhotoInfo:
             "camera": self.camera,
             "width": self.width,
             "height": self.height,
+            "head_count": self.head_count,
             "faces": [f.as_json() for f in self.faces],
         }
 
@@ -303,6 +306,7 @@ def get_photo(station: Station, photo_id: int) -> PhotoInfo:
 def _info(photo: Photo, mis: dict[int, str]) -> PhotoInfo:
     return PhotoInfo(
         id=photo.id,
+        sha256=photo.sha256,
         file=photo.filename,
         status=photo.status,
         note=photo.status_note,
@@ -311,6 +315,7 @@ def _info(photo: Photo, mis: dict[int, str]) -> PhotoInfo:
         camera=" ".join(x for x in (photo.camera_make, photo.camera_model) if x) or None,
         width=photo.width,
         height=photo.height,
+        head_count=photo.head_count,
         faces=tuple(
             FaceInfo(
                 id=f.id,
@@ -330,3 +335,10 @@ def _info(photo: Photo, mis: dict[int, str]) -> PhotoInfo:
             for f in photo.faces
         ),
     )
+
+
+def status_counts(station: Station) -> dict[str, int]:
+    """How many photos are in each status (for the status bar)."""
+    with station.read() as session:
+        rows = session.execute(select(Photo.status, func.count(Photo.id)).group_by(Photo.status))
+        return {status.value: count for status, count in rows}

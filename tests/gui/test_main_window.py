@@ -1,4 +1,4 @@
-"""The main window opens on a station and shows the register and the audit log."""
+"""The main window: sections, the register and the audit log, driven with real widgets."""
 
 from __future__ import annotations
 
@@ -33,34 +33,47 @@ def _visible_ids(table: QTableView) -> list[str]:
     return [model.index(r, 0).data() for r in range(model.rowCount())]
 
 
-def test_children_page_lists_the_register(window: MainWindow) -> None:
+def _go(qtbot: QtBot, window: MainWindow, section: str) -> None:
+    qtbot.keyClick(
+        window, Qt.Key(Qt.Key.Key_1 + SECTIONS.index(section)), Qt.KeyboardModifier.ControlModifier
+    )
+    assert window.findChild(QListWidget, "navigation").currentRow() == SECTIONS.index(section)
+
+
+def test_children_page_lists_the_register(qtbot: QtBot, window: MainWindow) -> None:
+    _go(qtbot, window, "children")
     table = window.findChild(QTableView, "childrenTable")
-    assert window.pages.currentWidget().objectName() == "childrenPage"
     assert sorted(_visible_ids(table)) == ["A123", "B456", "C789"]
     headers = [
         table.model().headerData(c, Qt.Orientation.Horizontal)
         for c in range(table.model().columnCount())
     ]
     assert headers[:5] == ["Id", "Name", "Year", "Class", "Twitter"]
-    assert "children on roll" in window.counts.text()
-    assert window.counts.text().startswith("3 children on roll · 2 with Twitter consent")
+    assert window.counts.text().startswith("To review: 0")
 
 
-def test_search_and_year_filter(qtbot: QtBot, window: MainWindow) -> None:
+def test_search_year_and_consent_filters(qtbot: QtBot, window: MainWindow) -> None:
+    _go(qtbot, window, "children")
     table = window.findChild(QTableView, "childrenTable")
-    qtbot.keyClicks(window.findChild(QLineEdit, "childrenSearch"), "millie")
+    search = window.findChild(QLineEdit, "childrenSearch")
+    qtbot.keyClicks(search, "millie")
     assert _visible_ids(table) == ["A123"]
-    window.findChild(QLineEdit, "childrenSearch").clear()
+    search.clear()
     year = window.findChild(QComboBox, "childrenYear")
     year.setCurrentIndex(year.findText("Reception"))
     assert _visible_ids(table) == ["C789"]
+    year.setCurrentIndex(0)
+    consent = window.findChild(QComboBox, "childrenConsent")
+    consent.setCurrentIndex(consent.findText("Twitter: no or not recorded"))
+    assert _visible_ids(table) == ["B456"]
     assert window.findChild(QCheckBox, "childrenOnRoll").isChecked()
 
 
 def test_keyboard_navigation_to_the_audit_log(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
-    assert window.findChild(QListWidget, "navigation").currentRow() == SECTIONS.index("audit")
-    assert window.pages.currentWidget().objectName() == "auditPage"
+    _go(qtbot, window, "audit")
+    assert window.pages.currentWidget() is window.audit_page
     table = window.findChild(QTableView, "auditTable")
     actions = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
     assert "roster.import" in actions
+    qtbot.keyClicks(window.findChild(QLineEdit, "auditSearch"), "no-such-thing")
+    assert table.model().rowCount() == 0

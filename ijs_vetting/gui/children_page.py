@@ -1,0 +1,148 @@
+"""Children & consent: the register with filters, roster import with a preview, reference
+photos, and each child's page."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHeaderView,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ijs_vetting.domain import YEAR_GROUPS, year_label
+from ijs_vetting.gui.child_dialog import ChildDialog
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.roster_dialog import RosterDialog
+from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
+from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.services import children, templates
+from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.templates import EnrolReport
+from ijs_vetting.services.vetting import revet_pending
+
+
+class ChildrenPage(QWidget):
+    """`changed` fires after anything here changed data other screens show."""
+
+    changed = Signal()
+
+    def __init__(
+        self, station: Station, actor: Actor, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.station, self.actor, self.settings = station, actor, settings
+        form = load_form("children_page.ui", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(form)
+        self.model = ChildrenTableModel(children.channel_codes(station), self)
+        self.filter = ChildrenFilter(self)
+        self.filter.setSourceModel(self.model)
+        self.table = child(form, QTableView, "childrenTable")
+        self.table.setModel(self.filter)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
+        self.table.activated.connect(self.open_child)
+        child(form, QLineEdit, "childrenSearch").textChanged.connect(self.filter.set_text)
+        year = child(form, QComboBox, "childrenYear")
+        year.addItem("All years", None)
+        for y in YEAR_GROUPS:
+            year.addItem(year_label(y), y)
+        year.currentIndexChanged.connect(lambda _i: self.filter.set_year(year.currentData()))
+        consent = child(form, QComboBox, "childrenConsent")
+        for text, value in (
+            ("Any Twitter consent", None),
+            ("Twitter: yes", True),
+            ("Twitter: no or not recorded", False),
+        ):
+            consent.addItem(text, value)
+        consent.currentIndexChanged.connect(
+            lambda _i: self.filter.set_consent("twitter", consent.currentData())
+        )
+        child(form, QCheckBox, "childrenOnRoll").toggled.connect(self.filter.set_on_roll_only)
+        child(form, QPushButton, "rosterButton").clicked.connect(self.import_roster)
+        child(form, QPushButton, "referencesButton").clicked.connect(self.enrol_references)
+        self.job: Job | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.set_children(children.list_children(self.station))
+
+    def open_child(self, index: QModelIndex) -> None:
+        summary = self.model.child(self.filter.mapToSource(index).row())
+        dialog = ChildDialog(self.station, self.actor, summary.mis_id, self)
+        dialog.changed.connect(self._changed)
+        dialog.open()
+
+    def _changed(self) -> None:
+        self.refresh()
+        self.changed.emit()
+
+    def import_roster(self) -> None:
+        start = str(self.settings.value("roster/last_folder", ""))
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Roster CSV from the MIS", start, "CSV files (*.csv *.txt);;All files (*)"
+        )
+        if not name:
+            return
+        self.settings.setValue("roster/last_folder", str(Path(name).parent))
+        dialog = RosterDialog(self.station, self.actor, Path(name), self)
+        dialog.imported.connect(self._changed)
+        dialog.preview()
+
+    def enrol_references(self) -> None:
+        start = str(self.settings.value("references/last_folder", ""))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder of reference photos (<child id>.jpg or <child id>/…)", start
+        )
+        if not folder:
+            return
+        self.settings.setValue("references/last_folder", folder)
+
+        def work(progress: Any) -> tuple[EnrolReport, int]:
+            report = templates.enrol_references(
+                self.station, self.actor, Path(folder), progress=progress
+            )
+            revetted = 0
+            if report.photos_to_revet:
+                revetted = revet_pending(self.station, self.actor, progress=progress).vetted
+            return report, revetted
+
+        self.job = start_job(
+            work,
+            on_done=self._enrolled,
+            parent=self,
+            on_error=lambda e: show_error(self, e, "enrolling reference photos"),
+        )
+
+    def _enrolled(self, result: Any) -> None:
+        report, revetted = result
+        rows = "".join(
+            f"<li>{escape(o.child_id)} ({escape(o.file)}): {escape(o.message)}</li>"
+            for o in report.outcomes
+            if o.status != "enrolled"
+        )
+        text = (
+            f"<p>{report.count('enrolled')} reference photos enrolled; "
+            f"{revetted} photos re-checked against them.</p>"
+        )
+        if rows:
+            text += f"<p>Not used:</p><ul>{rows}</ul>"
+        QMessageBox.information(self, "Reference photos", text)
+        self._changed()

@@ -1,0 +1,31 @@
+"""Telling the office what went wrong, in words, with the details one click away."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ijs_vetting.domain import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, exc: BaseException, doing: str) -> None:
+    """A refusal is shown as the service worded it; anything else as a plain apology, with the
+    technical details folded away and written to the log for IT support."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("IJS vetting station")
+    if isinstance(exc, ServiceError):
+        box.setText(str(exc))
+    else:
+        log.error("unexpected error while %s", doing, exc_info=exc)
+        box.setText(
+            f"Something went wrong while {doing}. Nothing that was already saved has been lost; "
+            "please try again, and tell IT support if it happens again."
+        )
+        box.setDetailedText("".join(traceback.format_exception(exc)))
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.open()

@@ -1,0 +1,155 @@
+"""Import: choose or drop a folder, pick the device, watch progress, cancel, read the summary."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.services import devices, photos
+from ijs_vetting.services.photos import ImportReport
+from ijs_vetting.services.station import Actor, Station
+
+
+class ImportPage(QWidget):
+    """Runs `photos.import_folder` as a background job; `imported` fires when a run ends."""
+
+    imported = Signal()
+
+    def __init__(
+        self, station: Station, actor: Actor, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.station, self.actor, self.settings = station, actor, settings
+        form = load_form("import_page.ui", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(form)
+        self.setAcceptDrops(True)
+        self.folder = child(form, QLineEdit, "folderEdit")
+        self.folder.setText(str(settings.value("import/last_folder", "")))
+        self.device = child(form, QComboBox, "deviceCombo")
+        self.progress = child(form, QProgressBar, "progressBar")
+        self.progress_label = child(form, QLabel, "progressLabel")
+        self.summary = child(form, QTextBrowser, "summaryText")
+        self.import_button = child(form, QPushButton, "importButton")
+        self.cancel_button = child(form, QPushButton, "cancelButton")
+        child(form, QPushButton, "browseButton").clicked.connect(self.browse)
+        self.import_button.clicked.connect(self.start_import)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress.hide()
+        self.job: Job | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        chosen = self.device.currentData()
+        self.device.clear()
+        self.device.addItem("(not stated)", None)
+        for d in devices.list_devices(self.station):
+            self.device.addItem(f"{d.name} — {d.make} {d.model}", d.name)
+        index = self.device.findData(chosen)
+        self.device.setCurrentIndex(max(index, 0))
+
+    def browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose the photo folder", self.folder.text()
+        )
+        if folder:
+            self.folder.setText(folder)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and Path(urls[0].toLocalFile()).is_dir():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.folder.setText(event.mimeData().urls()[0].toLocalFile())
+        self.start_import()
+
+    def start_import(self) -> None:
+        if self.job is not None and self.job.running:
+            return
+        folder = Path(self.folder.text().strip()).expanduser()
+        self.settings.setValue("import/last_folder", str(folder))
+        device = self.device.currentData()
+        self._busy(True)
+        self.summary.setHtml("<p>Importing…</p>")
+        self.job = start_job(
+            lambda progress: photos.import_folder(
+                self.station, self.actor, folder, device=device, progress=progress
+            ),
+            on_done=self._done,
+            on_error=self._failed,
+            on_progress=self._progress,
+            parent=self,
+        )
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.progress_label.setText("Stopping after the photos in hand…")
+
+    def _busy(self, busy: bool) -> None:
+        self.import_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        if busy:
+            self.progress.show()
+            self.progress.setRange(0, 0)
+
+    def _progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress_label.setText(f"{message} ({done} of {total})" if total else message)
+
+    def _done(self, report: Any) -> None:
+        assert isinstance(report, ImportReport)
+        self._busy(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress_label.setText("Stopped." if report.cancelled else "Finished.")
+        self.summary.setHtml(summary_html(report))
+        self.imported.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText("The import did not run.")
+        self.summary.clear()
+        show_error(self, exc, "importing photos")
+
+
+def summary_html(report: ImportReport) -> str:
+    """The result in the office's words: what came in, what was skipped, what failed and why."""
+    skipped = ", ".join(f"{n} {ext}" for ext, n in sorted(report.skipped.items())) or "none"
+    state = (
+        "<p><b>The import was stopped.</b> Run it again to carry on where it stopped.</p>"
+        if report.cancelled
+        else ""
+    )
+    vetted = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(report.statuses.items()))
+    rows = "".join(f"<li>{escape(name)}: {escape(reason)}</li>" for name, reason in report.failed)
+    failed = f"<p>Could not be read:</p><ul>{rows}</ul>" if rows else ""
+    return (
+        f"{state}<p><b>{report.imported}</b> new photos imported from {escape(report.folder)}; "
+        f"<b>{report.duplicates}</b> were already in the station.</p>"
+        f"<p>Other files skipped (videos, edits…): {escape(skipped)}.</p>"
+        f"<p>Vetted: {escape(vetted or 'nothing new')}.</p>{failed}"
+    )

@@ -1,0 +1,195 @@
+"""The review picture: the photo with every face box coloured by decision; draw missed faces.
+
+Boxes are kept in upright-original pixel coordinates (as stored) and mapped to the widget on
+paint, so the picture can be shown reduced at any window size. Dragging on the picture draws a
+box for a face the detector missed; clicking a box selects that face.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ijs_vetting.services.photos import FaceInfo, PhotoInfo
+
+SHOW, BLUR, REVIEW, IGNORED = (
+    QColor("#1b9e45"),
+    QColor("#d13438"),
+    QColor("#f7a600"),
+    QColor("#8a8a8a"),
+)
+MIN_DRAWN = 8  # screen pixels: a smaller drag is a click
+
+
+def face_colour(face: FaceInfo) -> QColor:
+    if face.reason == "not_a_face":
+        return IGNORED
+    if face.reason == "ambiguous":
+        return REVIEW
+    return SHOW if face.decision == "show" else BLUR
+
+
+_UNNAMED = {
+    "ambiguous": "?",
+    "too_small": "too small",
+    "drawn": "drawn",
+    "not_a_face": "not a face",
+}
+
+
+def face_label(face: FaceInfo) -> str:
+    """The child's id (and match distance), or what the face is when nobody was identified."""
+    who = face.child_id or _UNNAMED.get(face.reason, "unknown")
+    distance = f" {face.distance:.2f}" if face.distance is not None and face.child_id else ""
+    return f"{who}{distance}"
+
+
+class PhotoCanvas(QWidget):
+    """Shows one photo and its faces; emits `face_clicked(face_id)` and `box_drawn(l, t, r, b)`."""
+
+    face_clicked = Signal(int)
+    box_drawn = Signal(int, int, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.setMouseTracking(False)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAccessibleName("Photo with face boxes")
+        self._photo: PhotoInfo | None = None
+        self._image = QImage()
+        self._selected: int | None = None
+        self._as_posted = False
+        self._drag_from: QPoint | None = None
+        self._drag_to: QPoint | None = None
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, 560)
+
+    def set_photo(self, photo: PhotoInfo | None, image: QImage | None = None) -> None:
+        self._photo = photo
+        self._image = image if image is not None else QImage()
+        if photo is None or self._selected not in {f.id for f in photo.faces}:
+            self._selected = None
+        self.update()
+
+    def set_image(self, image: QImage) -> None:
+        self._image = image
+        self.update()
+
+    def set_selected(self, face_id: int | None) -> None:
+        self._selected = face_id
+        self.update()
+
+    def set_as_posted(self, on: bool) -> None:
+        """Preview the masks: every blurred face covered as the posted image will have it."""
+        self._as_posted = on
+        self.update()
+
+    # geometry -----------------------------------------------------------------------------
+    def _target(self) -> QRectF:
+        """Where the whole photo is painted inside the widget (aspect kept, centred)."""
+        if self._photo is None or not self._photo.width or not self._photo.height:
+            return QRectF()
+        scale = min(self.width() / self._photo.width, self.height() / self._photo.height)
+        w, h = self._photo.width * scale, self._photo.height * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def _scale(self) -> float:
+        target = self._target()
+        return target.width() / self._photo.width if self._photo and self._photo.width else 1.0
+
+    def _to_screen(self, face: FaceInfo) -> QRectF:
+        target, s = self._target(), self._scale()
+        return QRectF(
+            target.left() + face.left * s,
+            target.top() + face.top * s,
+            (face.right - face.left) * s,
+            (face.bottom - face.top) * s,
+        )
+
+    def _to_image(self, point: QPoint) -> QPointF:
+        target, s = self._target(), self._scale()
+        return QPointF((point.x() - target.left()) / s, (point.y() - target.top()) / s)
+
+    # painting -----------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("#2b2b2b"))
+        target = self._target()
+        if self._photo is None:
+            painter.setPen(QColor("#dddddd"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Select a photo")
+            return
+        if not self._image.isNull():
+            painter.drawImage(target, self._image)
+        else:
+            painter.setPen(QColor("#dddddd"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Loading…")
+        for face in self._photo.faces:
+            self._paint_face(painter, face)
+        if self._drag_from is not None and self._drag_to is not None:
+            painter.setPen(QPen(QColor("#ffffff"), 2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRect(self._drag_from, self._drag_to).normalized())
+
+    def _paint_face(self, painter: QPainter, face: FaceInfo) -> None:
+        box = self._to_screen(face)
+        if self._as_posted:
+            if face.decision == "blur":
+                grow_x, grow_y = box.width() * 0.3, box.height() * 0.3
+                head = box.adjusted(-grow_x, -grow_y * 1.5, grow_x, grow_y)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor("#6d6d6d"))
+                painter.drawEllipse(head)
+            return
+        colour = face_colour(face)
+        selected = face.id == self._selected
+        pen = QPen(colour, 4 if selected else 2)
+        if face.reason == "not_a_face" or face.origin == "drawn":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(box)
+        text = face_label(face)
+        metrics = painter.fontMetrics()
+        label = QRectF(
+            box.left(),
+            box.top() - metrics.height() - 2,
+            metrics.horizontalAdvance(text) + 8,
+            metrics.height() + 2,
+        )
+        if label.top() < 0:
+            label.moveTop(box.bottom() + 2)
+        painter.fillRect(label, colour)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+
+    # mouse --------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._photo is not None:
+            self._drag_from = self._drag_to = event.position().toPoint()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is not None:
+            self._drag_to = event.position().toPoint()
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is None or self._photo is None:
+            return
+        start, end = self._drag_from, event.position().toPoint()
+        self._drag_from = self._drag_to = None
+        self.update()
+        rect = QRect(start, end).normalized()
+        if rect.width() >= MIN_DRAWN and rect.height() >= MIN_DRAWN:
+            a, b = self._to_image(rect.topLeft()), self._to_image(rect.bottomRight())
+            self.box_drawn.emit(round(a.x()), round(a.y()), round(b.x()), round(b.y()))
+            return
+        for face in reversed(self._photo.faces):
+            if self._to_screen(face).contains(QPointF(end)):
+                self.face_clicked.emit(face.id)
+                return

@@ -1,0 +1,374 @@
+"""Review: the photo grid, the picture with its faces, and the reviewer's per-face actions.
+
+Every action calls a review service (which checks the role, audits and re-applies the policy)
+and then re-reads that one photo, so what the screen shows is always what the database holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QStringListModel, Qt
+from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ijs_vetting.domain import FaceOverride, ServiceError
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.images import ImageLoader
+from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label
+from ijs_vetting.gui.photo_model import (
+    PHOTO_ROLE,
+    STATUS_FILTERS,
+    THUMB_SIDE,
+    PhotoDelegate,
+    PhotoFilter,
+    PhotoListModel,
+    badge,
+)
+from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.services import children, photos, review
+from ijs_vetting.services.photos import FaceInfo, PhotoInfo
+from ijs_vetting.services.station import Actor, Station
+
+REASON_WORDS = {
+    "consent": "shown: consent recorded",
+    "no_consent": "blurred: no consent for this channel",
+    "unknown": "blurred: not identified",
+    "ambiguous": "needs review: could be more than one child",
+    "too_small": "blurred: too small to identify",
+    "no_biometric_consent": "blurred: no biometric consent",
+    "safeguarding": "never publish (safeguarding)",
+    "marked_blur": "blurred by a reviewer",
+    "drawn": "drawn by a reviewer: blurred",
+    "not_a_face": "not a face",
+}
+
+
+class ReviewPage(QWidget):
+    """The SLT's and office's main screen."""
+
+    def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.station, self.actor = station, actor
+        form = load_form("review_page.ui", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(form)
+        self.form = form
+
+        self.thumbs = ImageLoader(THUMB_SIDE, parent=self)
+        self.pictures = ImageLoader(1800, cache_size=12, parent=self)
+        self.pictures.loaded.connect(self._picture_loaded)
+        self.model = PhotoListModel(self.thumbs, self._original_path, self)
+        self.filter = PhotoFilter(self)
+        self.filter.setSourceModel(self.model)
+        self.grid = child(form, QListView, "photoGrid")
+        self.grid.setModel(self.filter)
+        self.grid.setItemDelegate(PhotoDelegate(self.grid))
+        self.grid.setMinimumWidth(230)
+        splitter = child(form, QSplitter, "reviewSplitter")
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([430, 650])
+        self.grid.selectionModel().currentChanged.connect(self._current_changed)
+
+        self.canvas = PhotoCanvas(form)
+        host = child(form, QWidget, "canvasHost")
+        host_layout = QVBoxLayout(host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        host_layout.addWidget(self.canvas)
+        self.canvas.face_clicked.connect(self._select_face)
+        self.canvas.box_drawn.connect(self._draw_face)
+
+        self.title = child(form, QLabel, "photoTitle")
+        self.note = child(form, QLabel, "noteLabel")
+        self.face_list = child(form, QListWidget, "faceList")
+        self.face_list.currentItemChanged.connect(self._face_row_changed)
+        self.grid.activated.connect(lambda _i: self.face_list.setFocus())
+        self.assign_edit = child(form, QLineEdit, "assignEdit")
+        self.head_count = child(form, QSpinBox, "headCountSpin")
+        self.head_count.editingFinished.connect(self._head_count_changed)
+        self.after = child(form, QCheckBox, "afterCheck")
+        self.after.toggled.connect(self.canvas.set_as_posted)
+
+        self.status_filter = child(form, QComboBox, "statusFilter")
+        for text, statuses in STATUS_FILTERS:
+            self.status_filter.addItem(text, statuses)
+        self.status_filter.currentIndexChanged.connect(
+            lambda _i: self.filter.set_statuses(self.status_filter.currentData())
+        )
+        self.filter.set_statuses(STATUS_FILTERS[0][1])
+        child(form, QLineEdit, "photoSearch").textChanged.connect(self.filter.set_text)
+        child(form, QPushButton, "selectReadyButton").clicked.connect(self.select_all_ready)
+
+        self._children: dict[str, str] = {}  # completer text -> MIS id
+        self._recent: list[str] = []
+        self.completer = QCompleter(self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.assign_edit.setCompleter(self.completer)
+        self.assign_edit.returnPressed.connect(self.assign_typed_child)
+
+        buttons: dict[str, Callable[[], None]] = {
+            "assignButton": self.assign_typed_child,
+            "showButton": self.show_face,
+            "blurButton": self.toggle_blur,
+            "notFaceButton": self.not_a_face,
+            "resetButton": self.reset_face,
+            "deleteDrawnButton": self.delete_drawn,
+            "confirmCameraButton": self.confirm_camera,
+        }
+        for name, slot in buttons.items():
+            child(form, QPushButton, name).clicked.connect(slot)
+        self.actions_for_menu = self._make_actions()
+
+    # data ---------------------------------------------------------------------------------
+    def _original_path(self, photo_id: int) -> Path:
+        row = self.model.row_of(photo_id)
+        assert row is not None
+        return self.station.vault.path_for(self.model.photo(row).sha256)
+
+    def refresh(self) -> None:
+        """Reload photos and the child list; keeps the current photo selected if it still shows."""
+        current = self.current_photo()
+        self.model.set_photos(photos.list_photos(self.station))
+        names = {}
+        for c in children.list_children(self.station, include_left=False):
+            names[f"{c.display_name} ({c.mis_id}) — {c.class_name or c.year_group}"] = c.mis_id
+        self._children = names
+        self.completer.setModel(QStringListModel(sorted(names), self.completer))
+        if current is not None:
+            self.select_photo(current.id)
+
+    def current_photo(self) -> PhotoInfo | None:
+        index = self.grid.currentIndex()
+        return index.data(PHOTO_ROLE) if index.isValid() else None
+
+    def selected_photos(self) -> list[PhotoInfo]:
+        return [i.data(PHOTO_ROLE) for i in self.grid.selectionModel().selectedIndexes()]
+
+    def current_face(self) -> FaceInfo | None:
+        item = self.face_list.currentItem()
+        photo = self.current_photo()
+        if item is None or photo is None:
+            return None
+        face_id = item.data(Qt.ItemDataRole.UserRole)
+        return next((f for f in photo.faces if f.id == face_id), None)
+
+    def select_photo(self, photo_id: int) -> None:
+        row = self.model.row_of(photo_id)
+        if row is None:
+            return
+        index = self.filter.mapFromSource(self.model.index(row))
+        if index.isValid():
+            self.grid.setCurrentIndex(index)
+
+    def select_all_ready(self) -> None:
+        selection = self.grid.selectionModel()
+        selection.clearSelection()
+        for row in range(self.filter.rowCount()):
+            index = self.filter.index(row, 0)
+            if index.data(PHOTO_ROLE).status.value in ("ready", "ready_with_blur"):
+                selection.select(index, QItemSelectionModel.SelectionFlag.Select)
+
+    # showing ------------------------------------------------------------------------------
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show(current.data(PHOTO_ROLE) if current.isValid() else None)
+
+    def _show(self, photo: PhotoInfo | None, keep_face: int | None = None) -> None:
+        if photo is None:
+            self.canvas.set_photo(None)
+            self.title.setText("Select a photo")
+            self.note.clear()
+            self.face_list.clear()
+            return
+        image = self.pictures.get(photo.id, self.station.vault.path_for(photo.sha256))
+        self.canvas.set_photo(photo, image)
+        taken = f" · taken {photo.taken_at:%d/%m/%Y %H:%M}" if photo.taken_at else ""
+        camera = f" · {photo.device or photo.camera}" if (photo.device or photo.camera) else ""
+        self.title.setText(f"<b>{photo.file}</b> — {badge(photo.status.value)[0]}{taken}{camera}")
+        self.note.setText(photo.note or "")
+        self.head_count.blockSignals(True)
+        self.head_count.setValue(-1 if photo.head_count is None else photo.head_count)
+        self.head_count.blockSignals(False)
+        self.face_list.blockSignals(True)
+        self.face_list.clear()
+        for number, face in enumerate(photo.faces, start=1):
+            words = REASON_WORDS.get(face.reason, face.reason)
+            by = " (by reviewer)" if face.by_reviewer else ""
+            item = QListWidgetItem(f"{number}. {face_label(face)}{by} — {words}")
+            item.setData(Qt.ItemDataRole.UserRole, face.id)
+            self.face_list.addItem(item)
+        self.face_list.blockSignals(False)
+        if keep_face is not None:
+            self._select_face(keep_face)
+        elif photo.faces:
+            self.face_list.setCurrentRow(0)
+
+    def _picture_loaded(self, key: object, image: QImage) -> None:
+        photo = self.current_photo()
+        if photo is not None and key == photo.id:
+            self.canvas.set_image(image)
+
+    def _select_face(self, face_id: int) -> None:
+        for row in range(self.face_list.count()):
+            if self.face_list.item(row).data(Qt.ItemDataRole.UserRole) == face_id:
+                self.face_list.setCurrentRow(row)
+                return
+
+    def _face_row_changed(self, item: QListWidgetItem | None, _prev: object) -> None:
+        self.canvas.set_selected(item.data(Qt.ItemDataRole.UserRole) if item else None)
+
+    def next_face(self) -> None:
+        if self.face_list.count():
+            self.face_list.setCurrentRow((self.face_list.currentRow() + 1) % self.face_list.count())
+
+    # actions ------------------------------------------------------------------------------
+    def _act(self, doing: str, call: Callable[[], object]) -> bool:
+        """Run a review service for the current photo, then re-read it from the database."""
+        photo = self.current_photo()
+        if photo is None:
+            return False
+        face = self.current_face()
+        try:
+            call()
+        except ServiceError as exc:
+            show_error(self, exc, doing)
+            return False
+        updated = photos.get_photo(self.station, photo.id)
+        self.model.update_photo(updated)
+        self._show(updated, keep_face=face.id if face else None)
+        return True
+
+    def _with_face(self, doing: str, call: Callable[[FaceInfo], object]) -> None:
+        face = self.current_face()
+        if face is None:
+            show_error(self, ServiceError("Select a face first (click its box)."), doing)
+            return
+        self._act(doing, lambda: call(face))
+
+    def assign_typed_child(self) -> None:
+        text = self.assign_edit.text().strip()
+        mis_id = self._children.get(text, text)
+        if not mis_id:
+            return
+        self.assign_child(mis_id)
+
+    def assign_child(self, mis_id: str) -> None:
+        self._with_face(
+            "identifying the face",
+            lambda f: review.assign_child(self.station, self.actor, f.id, mis_id),
+        )
+        if mis_id in self._recent:
+            self._recent.remove(mis_id)
+        self._recent.insert(0, mis_id)
+        del self._recent[9:]
+        self.assign_edit.clear()
+
+    def assign_recent(self, number: int) -> None:
+        if number <= len(self._recent):
+            self.assign_child(self._recent[number - 1])
+
+    def show_face(self) -> None:
+        self._with_face(
+            "showing the face", lambda f: review.mark_show(self.station, self.actor, f.id)
+        )
+
+    def toggle_blur(self) -> None:
+        def toggle(face: FaceInfo) -> object:
+            override = None if face.override == FaceOverride.BLUR.value else FaceOverride.BLUR
+            return review.set_override(self.station, self.actor, face.id, override)
+
+        self._with_face("masking the face", toggle)
+
+    def not_a_face(self) -> None:
+        self._with_face(
+            "marking the box",
+            lambda f: review.set_override(self.station, self.actor, f.id, FaceOverride.NOT_A_FACE),
+        )
+
+    def reset_face(self) -> None:
+        def reset(face: FaceInfo) -> None:
+            review.set_override(self.station, self.actor, face.id, None)
+            if face.by_reviewer:
+                review.assign_child(self.station, self.actor, face.id, None)
+
+        self._with_face("undoing the review", reset)
+
+    def delete_drawn(self) -> None:
+        self._with_face(
+            "deleting the drawn face",
+            lambda f: review.delete_drawn_face(self.station, self.actor, f.id),
+        )
+
+    def confirm_camera(self) -> None:
+        photo = self.current_photo()
+        if photo is not None:
+            self._act(
+                "accepting the camera",
+                lambda: review.confirm_camera(self.station, self.actor, photo.id),
+            )
+
+    def _draw_face(self, left: int, top: int, right: int, bottom: int) -> None:
+        photo = self.current_photo()
+        if photo is None:
+            return
+        made: list[int] = []
+        if self._act(
+            "drawing a face",
+            lambda: made.append(
+                review.draw_face(self.station, self.actor, photo.id, (left, top, right, bottom))
+            ),
+        ):
+            self._select_face(made[0])
+
+    def _head_count_changed(self) -> None:
+        photo = self.current_photo()
+        value = self.head_count.value()
+        count = None if value < 0 else value
+        if photo is not None and count != photo.head_count:
+            self._act(
+                "recording the head count",
+                lambda: review.set_head_count(self.station, self.actor, photo.id, count),
+            )
+
+    def _make_actions(self) -> list[QAction]:
+        """Keyboard actions, listed in the main window's Photo menu (so their keys show)."""
+        specs: list[tuple[str, str, Callable[[], None]]] = [
+            ("Toggle &blur on the face", "B", self.toggle_blur),
+            ("&Next face", "Tab", self.next_face),
+            ("&Show the face", "S", self.show_face),
+            ("Not a &face", "N", self.not_a_face),
+            ("Select all &ready", "Ctrl+Shift+A", self.select_all_ready),
+            ("As it will be &posted", "P", self.after.toggle),
+        ]
+        actions = []
+        for text, keys, slot in specs:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+            actions.append(action)
+        for number in range(1, 10):
+            action = QAction(f"Assign recent child {number}", self)
+            action.setShortcut(QKeySequence(str(number)))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _c=False, n=number: self.assign_recent(n))
+            self.addAction(action)
+        return actions

@@ -1,0 +1,129 @@
+"""Roster import with a preview: the admin sees every change (consent first) before committing."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.services import roster
+from ijs_vetting.services.roster import RosterReport
+from ijs_vetting.services.station import Actor, Station
+
+
+def _answer(value: bool | None) -> str:
+    return "not recorded" if value is None else ("yes" if value else "no")
+
+
+def changes_html(report: RosterReport) -> str:
+    parts = []
+    if report.consent_changes:
+        rows = "".join(
+            f"<tr><td>{escape(c.mis_id)}</td><td>{escape(c.name)}</td><td>{escape(c.channel)}"
+            f"</td><td>{_answer(c.before)}</td><td><b>{_answer(c.after)}</b></td></tr>"
+            for c in report.consent_changes
+        )
+        parts.append(
+            "<h3>Consent changes</h3><table cellpadding='3'><tr><th>Id</th><th>Name"
+            f"</th><th>Channel</th><th>Was</th><th>Becomes</th></tr>{rows}</table>"
+        )
+    for title, diffs in (
+        ("New children", report.added),
+        ("Updated", report.updated),
+        ("Back on roll", report.returned),
+        ("Marked as left", report.left),
+    ):
+        if diffs:
+            items = "".join(
+                f"<li>{escape(d.mis_id)} {escape(d.name)}: "
+                + escape(
+                    ", ".join(
+                        f"{k.replace('_', ' ')} {a or 'none'} → {b}"
+                        for k, (a, b) in d.changes.items()
+                    )
+                )
+                + "</li>"
+                for d in diffs
+            )
+            parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    if report.ignored_columns:
+        parts.append(f"<p>Ignored columns: {escape(', '.join(report.ignored_columns))}</p>")
+    return "".join(parts) or "<p>Nothing would change.</p>"
+
+
+class RosterDialog(QDialog):
+    """Preview (dry run) first; OK runs the real import, in the background."""
+
+    imported = Signal()
+
+    def __init__(self, station: Station, actor: Actor, path: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.station, self.actor, self.path = station, actor, path
+        form = load_form("roster_dialog.ui", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(form)
+        self.setWindowTitle(f"Import roster — {path.name}")
+        self.resize(760, 560)
+        self.summary = child(form, QLabel, "rosterSummary")
+        self.changes = child(form, QTextBrowser, "rosterChanges")
+        self.leavers = child(form, QCheckBox, "markLeavers")
+        self.leavers.toggled.connect(lambda _on: self.preview())
+        buttons = child(form, QDialogButtonBox, "buttons")
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Import")
+        buttons.accepted.connect(self.commit)
+        buttons.rejected.connect(self.reject)
+        self.job: Job | None = None
+
+    def preview(self) -> None:
+        try:
+            report = roster.import_roster(
+                self.station,
+                self.actor,
+                self.path,
+                dry_run=True,
+                mark_leavers=self.leavers.isChecked(),
+            )
+        except Exception as exc:
+            show_error(self.parentWidget(), exc, "reading the roster")
+            self.reject()
+            return
+        self.summary.setText(
+            f"{len(report.added)} new, {len(report.updated)} updated, "
+            f"{len(report.consent_changes)} consent changes, {len(report.left)} leaving, "
+            f"{report.unchanged} unchanged ({report.encoding})."
+        )
+        self.changes.setHtml(changes_html(report))
+        self.ok.setEnabled(report.changed)
+        if not self.isVisible():
+            self.open()
+
+    def commit(self) -> None:
+        self.ok.setEnabled(False)
+        leavers = self.leavers.isChecked()
+        self.job = start_job(
+            lambda _p: roster.import_roster(
+                self.station, self.actor, self.path, mark_leavers=leavers
+            ),
+            on_done=self._done,
+            on_error=lambda e: show_error(self, e, "importing the roster"),
+            parent=self,
+        )
+
+    def _done(self, _report: Any) -> None:
+        self.imported.emit()
+        self.accept()

@@ -1,0 +1,157 @@
+"""Import and review screens on a demo station: real faces, real engine, real widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QTextBrowser
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting import demo
+from ijs_vetting.domain import PhotoStatus, Role
+from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.services import photos
+from ijs_vetting.services.station import Actor, Station, open_station
+from tests import scenes
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+ADMIN = Actor("office-admin", Role.ADMIN)
+
+
+@pytest.fixture(scope="module")
+def demo_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
+    """One demo school per module (the engine runs once); tests change different photos."""
+    home = tmp_path_factory.mktemp("demo-home")
+    station = open_station(str(home), url=f"sqlite:///{home / 'station.db'}")
+    demo.load_demo(station, ADMIN, home / "demo")
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, demo_station: Station) -> MainWindow:
+    make_app()
+    win = MainWindow(demo_station, ADMIN)
+    qtbot.addWidget(win)
+    win.resize(1366, 740)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    win.review_page.status_filter.setCurrentIndex(win.review_page.status_filter.count() - 1)
+    return win
+
+
+def _open(window: MainWindow, file: str) -> photos.PhotoInfo:
+    page = window.review_page
+    photo = next(p for p in photos.list_photos(window.station) if p.file == file)
+    page.select_photo(photo.id)
+    assert page.current_photo() is not None and page.current_photo().id == photo.id
+    return photo
+
+
+def _status(window: MainWindow, photo_id: int) -> PhotoStatus:
+    return photos.get_photo(window.station, photo_id).status
+
+
+def _message_box(qtbot: QtBot) -> QMessageBox:
+    boxes: list[QMessageBox] = []
+
+    def shown() -> None:
+        boxes[:] = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.isVisible()
+        ]
+        assert boxes
+
+    qtbot.waitUntil(shown)
+    return boxes[0]
+
+
+def test_grid_lists_every_photo_with_thumbnails(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    assert page.filter.rowCount() == 6
+    files = {page.filter.index(r, 0).data() for r in range(page.filter.rowCount())}
+    assert files == {s.name for s in demo.SHOTS}
+    qtbot.waitUntil(
+        lambda: all(
+            page.thumbs._cache.get(p.id) is not None for p in photos.list_photos(window.station)
+        )
+    )
+
+
+def test_identifying_the_ambiguous_twins(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    twins = _open(window, "IMG_0104.JPG")
+    assert twins.status is PhotoStatus.REVIEW
+    page.face_list.setCurrentRow(0)
+    qtbot.keyClicks(page.assign_edit, "D100001")
+    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Return)
+    page.face_list.setCurrentRow(1)
+    qtbot.keyClick(page.grid, Qt.Key.Key_B)  # blur the other one
+    faces = sorted(photos.get_photo(window.station, twins.id).faces, key=lambda f: f.id)
+    assert [(f.child_id, f.decision) for f in faces] == [("D100001", "show"), (None, "blur")]
+    assert _status(window, twins.id) is PhotoStatus.READY_WITH_BLUR
+    assert "D100001" in page.face_list.item(0).text()
+
+
+def test_showing_a_child_without_consent_is_refused(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    pair = _open(window, "IMG_0102.JPG")
+    eileen = next(f for f in pair.faces if f.child_id == "D100002")
+    page._select_face(eileen.id)
+    page.findChild(QPushButton, "showButton").click()
+    box = _message_box(qtbot)
+    assert "no current consent" in box.text()
+    box.close()
+    assert (
+        next(
+            f for f in photos.get_photo(window.station, pair.id).faces if f.id == eileen.id
+        ).decision
+        == "blur"
+    )
+
+
+def test_drawing_a_missed_face_and_the_head_count(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    alone = _open(window, "IMG_0103.JPG")
+    page.head_count.setValue(2)
+    page.head_count.editingFinished.emit()
+    assert _status(window, alone.id) is PhotoStatus.REVIEW
+    canvas = page.canvas
+    middle = canvas.rect().center()
+    start, end = middle + QPoint(40, -60), middle + QPoint(110, 20)  # right of her face
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=end)
+    drawn = [f for f in photos.get_photo(window.station, alone.id).faces if f.origin == "drawn"]
+    assert len(drawn) == 1 and drawn[0].decision == "blur"
+    assert _status(window, alone.id) is PhotoStatus.READY_WITH_BLUR
+
+
+def test_import_page_runs_in_the_background(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ipad"
+    folder.mkdir()
+    scenes.write_jpeg(folder / "IMG_9001.JPG", scenes.group_scene(face_width=150, seed=7).pixels)
+    (folder / "IMG_9002.MOV").write_bytes(b"movie")
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    page = window.import_page
+    edit = page.findChild(QLineEdit, "folderEdit")
+    edit.clear()
+    qtbot.keyClicks(edit, str(folder))
+    with qtbot.waitSignal(page.imported, timeout=120_000):
+        qtbot.mouseClick(page.findChild(QPushButton, "importButton"), Qt.MouseButton.LeftButton)
+        assert page.findChild(QPushButton, "cancelButton").isEnabled()
+    summary = page.findChild(QTextBrowser, "summaryText").toPlainText()
+    assert "1 new photos imported" in summary and "1 .mov" in summary
+    assert (
+        window.review_page.model.row_of(
+            next(p.id for p in photos.list_photos(window.station) if p.file == "IMG_9001.JPG")
+        )
+        is not None
+    )
