@@ -22,6 +22,7 @@ from ijs_vetting.assets import resource
 from ijs_vetting.gui.audit_page import AuditPage
 from ijs_vetting.gui.children_page import ChildrenPage
 from ijs_vetting.gui.import_page import ImportPage
+from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.review_page import ReviewPage
 from ijs_vetting.gui.uiload import child, load_form
 from ijs_vetting.services import photos
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.HelpContents,
             self.show_shortcuts,
         )
+        self._action(help_menu, "Station &log", QKeySequence("Ctrl+L"), self.show_log)
 
     def _action(
         self,
@@ -134,6 +136,9 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
         return action
+
+    def show_log(self) -> None:
+        LogDialog(self.station.paths, self).open()
 
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUT_HELP)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QListWidget, QTableView
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QTableView,
+)
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+from ijs_vetting.logs import setup_logging
 from ijs_vetting.services import roster
 from ijs_vetting.services.station import Actor, Station
 
@@ -77,3 +87,21 @@ def test_keyboard_navigation_to_the_audit_log(qtbot: QtBot, window: MainWindow) 
     assert "roster.import" in actions
     qtbot.keyClicks(window.findChild(QLineEdit, "auditSearch"), "no-such-thing")
     assert table.model().rowCount() == 0
+
+
+def test_the_log_is_readable_in_the_app(qtbot: QtBot, window: MainWindow) -> None:
+    logger = logging.getLogger("ijs_vetting")
+    before = list(logger.handlers)
+    setup_logging(window.station.paths)
+    try:
+        logging.getLogger("ijs_vetting.test").warning("a line for IT support")
+        for handler in logger.handlers:
+            handler.flush()
+        window.show_log()
+        dialog = window.findChild(LogDialog)
+        assert dialog is not None
+        assert "a line for IT support" in dialog.findChild(QPlainTextEdit).toPlainText()
+    finally:
+        for handler in set(logger.handlers) - set(before):
+            logger.removeHandler(handler)
+            handler.close()
