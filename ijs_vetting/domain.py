@@ -154,6 +154,8 @@ class PhotoStatus(enum.StrEnum):
     REVIEW = "review"  # a person must look first (ambiguous face, unknown camera)
     REJECTED = "rejected"  # may never be posted (safeguarding, or rejected by SLT)
     FAILED = "failed"  # the file could not be read
+    QUEUED = "queued"  # cleared by SLT: a masked, verified rendering waits in the posting queue
+    POSTED = "posted"  # the rendering was posted (a consent change then asks for a takedown)
 
 
 class FaceDecision(enum.StrEnum):
@@ -186,3 +188,15 @@ class FaceOverride(enum.StrEnum):
 class FaceOrigin(enum.StrEnum):
     DETECTED = "detected"
     DRAWN = "drawn"
+
+
+class QueueStatus(enum.StrEnum):
+    """Where a posting-queue item is. Only `queued` and `exported` items can still be stopped
+    before they are public; a `posted` one can only be taken down."""
+
+    QUEUED = "queued"  # cleared, waiting for `queue export`
+    EXPORTED = "exported"  # handed to the posting tool, not yet confirmed posted
+    POSTED = "posted"
+    WITHDRAWN = "withdrawn"  # stopped before posting (consent change, rejection, SLT)
+    TAKEN_DOWN = "taken_down"  # posted, then removed after a consent change
+

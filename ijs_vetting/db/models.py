@@ -36,6 +36,7 @@ from ijs_vetting.domain import (
     FaceOverride,
     FaceReason,
     PhotoStatus,
+    QueueStatus,
     Role,
 )
 
@@ -340,3 +341,63 @@ class PhotoFace(Base):
     reviewed_at: Mapped[datetime | None]
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
+
+
+class QueueItem(Base):
+    """One post waiting for, or gone to, a year-group account: a verified rendering (or text only).
+
+    The image is the masked, metadata-free rendering stored in the vault under its sha256 (never
+    the original). Timestamps and people for each step are kept on the row, so the queue itself
+    answers "who cleared this, when was it exported, posted, withdrawn or taken down, and why".
+    """
+
+    __tablename__ = "queue_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"), index=True)
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    caption: Mapped[str] = mapped_column(Text, default="")
+    blurred_faces: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[QueueStatus] = mapped_column(_str_enum(QueueStatus, 16), index=True)
+    cleared_by: Mapped[str] = mapped_column(String(64))
+    cleared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    exported_at: Mapped[datetime | None]
+    exported_by: Mapped[str | None] = mapped_column(String(64))
+    export_dir: Mapped[str | None] = mapped_column(Text)  # the OUTDIR it was last exported to
+    posted_at: Mapped[datetime | None]
+    posted_by: Mapped[str | None] = mapped_column(String(64))
+    post_url: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    # A posted item showing a child who may no longer be shown: listed until taken down.
+    takedown_requested_at: Mapped[datetime | None]
+    takedown_reason: Mapped[str | None] = mapped_column(Text)
+    taken_down_at: Mapped[datetime | None]
+    taken_down_by: Mapped[str | None] = mapped_column(String(64))
+
+    account: Mapped[Account] = relationship()
+    photo: Mapped[Photo | None] = relationship()
+    children: Mapped[list[QueueItemChild]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="QueueItemChild.child_id"
+    )
+
+
+class QueueItemChild(Base):
+    """A child identified in a queued photo, and the consent the clearance relied on.
+
+    `shown` children appear unmasked: `consent_record_id` is their consent record at clearing
+    time and `by_reviewer` says whether a person (not a face match) identified them, which decides
+    whether withdrawing biometric consent matters. Masked children are recorded too, because a
+    safeguarding flag pulls every photo a child is in, masked or not.
+    """
+
+    __tablename__ = "queue_item_children"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"), primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), primary_key=True, index=True)
+    shown: Mapped[bool] = mapped_column(Boolean)
+    by_reviewer: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_record_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
+
+    item: Mapped[QueueItem] = relationship(back_populates="children")

@@ -20,6 +20,7 @@ from ijs_vetting.db.state import (
 from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricEvent, InvalidInput, Role
 from ijs_vetting.services.forms import store_form
 from ijs_vetting.services.lookup import find_channel, find_child
+from ijs_vetting.services.queue import on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
 from ijs_vetting.services.vetting import redecide
@@ -79,6 +80,7 @@ def set_consent(
         w.session.add(record)
         w.session.flush()
         redecide(w.session, [child.id])
+        on_consent_change(w.session, [child.id])
         previous = before.granted if before else None
         verb = "granted" if granted else ("withdrawn" if previous else "refused")
         w.audit(
@@ -134,6 +136,7 @@ def set_biometric(
         deleted = 0 if after.templates_allowed else delete_templates(w.session, child.id)
         w.session.flush()
         redecide(w.session, [child.id])
+        on_consent_change(w.session, [child.id])
         w.audit(
             f"biometric {event.value.replace('_', ' ')} for {child.mis_id}",
             target_type="child",
@@ -169,6 +172,7 @@ def set_safeguarding(
         )
         w.session.flush()
         redecide(w.session, [child.id])
+        on_consent_change(w.session, [child.id])
         w.audit(
             f"safeguarding flag {'set' if active else 'lifted'} for {child.mis_id}",
             target_type="child",

@@ -27,6 +27,7 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.roster_csv import ParsedRoster, RosterFileError, RosterRow, parse_roster
 from ijs_vetting.services.lookup import channel_names
+from ijs_vetting.services.queue import on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
 from ijs_vetting.services.vetting import redecide
@@ -310,6 +311,7 @@ def _after_changes(session: Session, report: RosterReport, existing: dict[str, C
         if mis_id in existing:
             delete_templates(session, existing[mis_id].id)
     redecide(session, ids)
+    on_consent_change(session, ids)
 
 
 def _new_child(row: RosterRow) -> Child:

@@ -1,0 +1,205 @@
+"""CLI commands for clearing and the posting queue: `clear`, `reject` and `queue ...`.
+
+`clear` and `reject` take several photo ids; each is handled on its own, the summary lists every
+refusal with its reason, and the exit code is 1 when any photo was refused (0 otherwise), so a
+script can tell a partial batch from a full one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ijs_vetting.cli.output import emit_json, emit_table, fail
+from ijs_vetting.services import clearing, queue, queue_export, users
+from ijs_vetting.services.queue import QueueItemInfo
+from ijs_vetting.services.station import Station
+
+
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser("clear", parents=[common], help="clear photos into the posting queue (SLT)")
+    p.add_argument("photo_ids", metavar="PHOTO_ID", type=int, nargs="+")
+    p.add_argument(
+        "--account",
+        metavar="HANDLE",
+        help="posting account, e.g. @Year5IJS (required when the children shown do not route "
+        "to exactly one account)",
+    )
+    p.add_argument("--caption", metavar="TEXT", help="the post's text")
+    p.add_argument("--workers", type=int, help="face-analysis processes for the verification")
+    p.set_defaults(handler=cmd_clear)
+
+    p = sub.add_parser("reject", parents=[common], help="reject photos for good (SLT)")
+    p.add_argument("photo_ids", metavar="PHOTO_ID", type=int, nargs="+")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.set_defaults(handler=cmd_reject)
+
+    p = sub.add_parser("queue", help="the posting queue of the year-group accounts")
+    qs = p.add_subparsers(dest="queue_command", required=True)
+    q = qs.add_parser("list", parents=[common], help="list queue items")
+    q.set_defaults(handler=cmd_queue_list)
+    q = qs.add_parser("add-text", parents=[common], help="queue a text-only post")
+    q.add_argument("--account", required=True, metavar="HANDLE")
+    q.add_argument("--caption", required=True, metavar="TEXT")
+    q.set_defaults(handler=cmd_queue_add_text)
+    q = qs.add_parser("caption", parents=[common], help="change a queued item's caption")
+    q.add_argument("item_id", metavar="ITEM_ID", type=int)
+    q.add_argument("caption", metavar="TEXT")
+    q.set_defaults(handler=cmd_queue_caption)
+    q = qs.add_parser(
+        "export", parents=[common], help="write waiting items and manifest.json to a folder"
+    )
+    q.add_argument("outdir", metavar="OUTDIR", type=Path)
+    q.set_defaults(handler=cmd_queue_export)
+    q = qs.add_parser("posted", parents=[common], help="record that an item was posted")
+    q.add_argument("item_id", metavar="ITEM_ID", type=int)
+    q.add_argument("--url", help="the post's address")
+    q.set_defaults(handler=cmd_queue_posted)
+    q = qs.add_parser("withdraw", parents=[common], help="stop an item before it is posted")
+    q.add_argument("item_id", metavar="ITEM_ID", type=int)
+    q.add_argument("--reason", required=True, metavar="TEXT")
+    q.set_defaults(handler=cmd_queue_withdraw)
+    q = qs.add_parser("takedowns", parents=[common], help="posted items that must come down")
+    q.set_defaults(handler=cmd_queue_takedowns)
+    q = qs.add_parser("taken-down", parents=[common], help="record that a post was removed")
+    q.add_argument("item_id", metavar="ITEM_ID", type=int)
+    q.set_defaults(handler=cmd_queue_taken_down)
+
+
+def cmd_clear(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    result = clearing.clear_photos(
+        station,
+        actor,
+        args.photo_ids,
+        account=args.account,
+        caption=args.caption,
+        workers=args.workers,
+    )
+    if args.json:
+        emit_json(result.as_json())
+    else:
+        for done in result.cleared:
+            masked = f"{done.blurred_faces} face{'s' if done.blurred_faces != 1 else ''} masked"
+            print(
+                f"Cleared photo {done.photo_id} to {done.account} "
+                f"as queue item {done.item_id} ({masked})."
+            )
+        print(f"{len(result.cleared)} cleared, {len(result.refused)} refused.")
+    for photo_id, reason in result.refused:
+        fail(f"photo {photo_id} refused: {reason}")
+    return 1 if result.refused else 0
+
+
+def cmd_reject(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    result = clearing.reject_photos(station, actor, args.photo_ids, args.reason)
+    if args.json:
+        emit_json(result.as_json())
+    else:
+        print(f"{len(result.rejected)} rejected, {len(result.refused)} refused.")
+    for photo_id, reason in result.refused:
+        fail(f"photo {photo_id} refused: {reason}")
+    return 1 if result.refused else 0
+
+
+def _table(items: list[QueueItemInfo]) -> None:
+    emit_table(
+        ["id", "account", "status", "photo", "masked", "shown", "caption"],
+        [
+            [
+                i.id,
+                i.account,
+                i.status.value.replace("_", " "),
+                i.photo_id if i.photo_id is not None else "text",
+                i.blurred_faces,
+                ", ".join(i.shown),
+                i.caption,
+            ]
+            for i in items
+        ],
+    )
+
+
+def _item(args: argparse.Namespace, item: QueueItemInfo, message: str) -> int:
+    if args.json:
+        emit_json(item.as_json())
+    else:
+        print(message)
+    return 0
+
+
+def cmd_queue_list(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    items = queue.list_queue(station)
+    if args.json:
+        emit_json({"items": [i.as_json() for i in items]})
+    else:
+        _table(items)
+    return 0
+
+
+def cmd_queue_add_text(station: Station, args: argparse.Namespace) -> int:
+    item = queue.add_text(station, users.current_actor(station), args.account, args.caption)
+    return _item(args, item, f"Queued text post {item.id} for {item.account}.")
+
+
+def cmd_queue_caption(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    item = queue.edit_caption(station, actor, args.item_id, args.caption)
+    return _item(args, item, f"Caption of queue item {item.id} changed.")
+
+
+def cmd_queue_export(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    report = queue_export.export_queue(station, actor, args.outdir)
+    if args.json:
+        emit_json(report.as_json())
+    else:
+        print(f"Exported {len(report.items)} items to {report.outdir} (manifest.json).")
+        for stale in report.removed:
+            print(f"  removed withdrawn item {stale}")
+    return 0
+
+
+def cmd_queue_posted(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    item = queue.mark_posted(station, actor, args.item_id, args.url)
+    return _item(args, item, f"Queue item {item.id} recorded as posted to {item.account}.")
+
+
+def cmd_queue_withdraw(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    item = queue.withdraw_item(station, actor, args.item_id, args.reason)
+    return _item(args, item, f"Queue item {item.id} withdrawn.")
+
+
+def cmd_queue_takedowns(station: Station, args: argparse.Namespace) -> int:
+    users.current_actor(station)
+    items = queue.list_takedowns(station)
+    if args.json:
+        emit_json({"takedowns": [i.as_json() for i in items]})
+        return 0
+    emit_table(
+        ["id", "account", "photo", "posted", "url", "why"],
+        [
+            [
+                i.id,
+                i.account,
+                i.photo_id,
+                f"{i.posted_at:%Y-%m-%d}" if i.posted_at else None,
+                i.post_url,
+                i.takedown_reason,
+            ]
+            for i in items
+        ],
+    )
+    return 0
+
+
+def cmd_queue_taken_down(station: Station, args: argparse.Namespace) -> int:
+    actor = users.current_actor(station)
+    item = queue.mark_taken_down(station, actor, args.item_id)
+    return _item(args, item, f"Queue item {item.id} recorded as taken down.")

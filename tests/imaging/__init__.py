@@ -1,0 +1,1 @@
+"""Tests of masking, rendering and the metadata-free encoder."""
