@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import YEAR_GROUPS, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
-from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
@@ -144,5 +143,5 @@ class ChildrenPage(QWidget):
         )
         if rows:
             text += f"<p>Not used:</p><ul>{rows}</ul>"
-        QMessageBox.information(self, "Reference photos", text)
+        inform(self, "Reference photos", text)
         self._changed()

@@ -29,3 +29,12 @@ def show_error(parent: QWidget | None, exc: BaseException, doing: str) -> None:
         box.setDetailedText("".join(traceback.format_exception(exc)))
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     box.open()
+
+
+def inform(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """A non-blocking information box (it never stops a background job's results arriving)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent
+    )
+    box.open()
+    return box

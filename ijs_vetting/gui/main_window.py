@@ -13,22 +13,25 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
 from ijs_vetting.assets import resource
+from ijs_vetting.domain import QueueStatus
 from ijs_vetting.gui.audit_page import AuditPage
 from ijs_vetting.gui.children_page import ChildrenPage
+from ijs_vetting.gui.errors import inform
 from ijs_vetting.gui.import_page import ImportPage
 from ijs_vetting.gui.log_view import LogDialog
+from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
 from ijs_vetting.gui.uiload import child, load_form
-from ijs_vetting.services import photos
+from ijs_vetting.services import photos, queue
 from ijs_vetting.services.station import Actor, Station
 
 SECTIONS = ("import", "review", "queue", "children", "audit")
+ACTIVE_QUEUE = (QueueStatus.QUEUED, QueueStatus.EXPORTED)
 
 SHORTCUT_HELP = """
 <h3>Keyboard</h3>
@@ -67,7 +70,7 @@ class MainWindow(QMainWindow):
 
         self.import_page = ImportPage(station, actor, self.settings, self)
         self.review_page = ReviewPage(station, actor, self)
-        self.queue_page = QLabel("The posting queue arrives with clearing.", self)
+        self.queue_page = QueuePage(station, actor, self.settings, self)
         self.children_page = ChildrenPage(station, actor, self.settings, self)
         self.audit_page = AuditPage(station, self)
         for page in (
@@ -80,6 +83,8 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.import_page.imported.connect(self.refresh)
         self.children_page.changed.connect(self.refresh)
+        self.review_page.changed.connect(self.refresh)
+        self.queue_page.changed.connect(self.refresh)
         self.navigation.currentRowChanged.connect(self._show_section)
 
         self._setup_menus()
@@ -141,7 +146,7 @@ class MainWindow(QMainWindow):
         LogDialog(self.station.paths, self).open()
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUT_HELP)
+        inform(self, "Keyboard shortcuts", SHORTCUT_HELP)
 
     def _show_section(self, row: int) -> None:
         self.pages.setCurrentIndex(row)
@@ -153,13 +158,16 @@ class MainWindow(QMainWindow):
         """Reload every section from the services and update the counts."""
         self.import_page.refresh()
         self.review_page.refresh()
+        self.queue_page.refresh()
         self.children_page.refresh()
         self.audit_page.refresh()
         counts = photos.status_counts(self.station)
         ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
+        waiting = len(queue.list_queue(self.station, statuses=ACTIVE_QUEUE))
+        takedowns = len(queue.list_takedowns(self.station))
         self.counts.setText(
-            f"To review: {counts.get('review', 0)} · Ready: {ready} · "
-            f"Vetting: {counts.get('pending', 0)}"
+            f"To review: {counts.get('review', 0)} · Ready: {ready} · Queued: {waiting} · "
+            f"Takedowns due: {takedowns}"
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -11,6 +11,8 @@ from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ijs_vetting.imaging.box import Box
+from ijs_vetting.imaging.redact import DEFAULT_MASK, head_region
 from ijs_vetting.services.photos import FaceInfo, PhotoInfo
 
 SHOW, BLUR, REVIEW, IGNORED = (
@@ -139,12 +141,19 @@ class PhotoCanvas(QWidget):
     def _paint_face(self, painter: QPainter, face: FaceInfo) -> None:
         box = self._to_screen(face)
         if self._as_posted:
-            if face.decision == "blur":
-                grow_x, grow_y = box.width() * 0.3, box.height() * 0.3
-                head = box.adjusted(-grow_x, -grow_y * 1.5, grow_x, grow_y)
+            if face.decision == "blur":  # the same head region and colour the export masks
+                region = head_region(Box(face.left, face.top, face.right, face.bottom))
+                target, s = self._target(), self._scale()
                 painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(QColor("#6d6d6d"))
-                painter.drawEllipse(head)
+                painter.setBrush(QColor(*DEFAULT_MASK.colour))
+                painter.drawEllipse(
+                    QRectF(
+                        target.left() + region.left * s,
+                        target.top() + region.top * s,
+                        region.width * s,
+                        region.height * s,
+                    )
+                )
             return
         colour = face_colour(face)
         selected = face.id == self._selected

@@ -203,6 +203,7 @@ STATUS_FILTERS: list[tuple[str, set[str] | None]] = [
     ),
     ("Needs review", {PhotoStatus.REVIEW.value}),
     ("Ready", {PhotoStatus.READY.value, PhotoStatus.READY_WITH_BLUR.value}),
+    ("Queued or posted", {PhotoStatus.QUEUED.value, PhotoStatus.POSTED.value}),
     ("Rejected or failed", {PhotoStatus.REJECTED.value, PhotoStatus.FAILED.value}),
     ("All photos", None),
 ]

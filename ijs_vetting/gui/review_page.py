@@ -7,19 +7,23 @@ and then re-reads that one photo, so what the screen shows is always what the da
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QStringListModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
     QListWidget,
     QListWidgetItem,
+    QProgressDialog,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -28,8 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import FaceOverride, ServiceError
-from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
+from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label
 from ijs_vetting.gui.photo_model import (
     PHOTO_ROLE,
@@ -41,9 +46,10 @@ from ijs_vetting.gui.photo_model import (
     badge,
 )
 from ijs_vetting.gui.uiload import child, load_form
-from ijs_vetting.services import children, photos, review
+from ijs_vetting.services import children, clearing, photos, review
 from ijs_vetting.services.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.settings import caption_limit
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
@@ -60,7 +66,9 @@ REASON_WORDS = {
 
 
 class ReviewPage(QWidget):
-    """The SLT's and office's main screen."""
+    """The SLT's and office's main screen; `changed` fires when photos left for the queue."""
+
+    changed = Signal()
 
     def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +143,15 @@ class ReviewPage(QWidget):
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
+        self.account = child(form, QComboBox, "accountCombo")
+        self.caption = child(form, QLineEdit, "captionEdit")
+        self.caption_counter = child(form, QLabel, "captionCounter")
+        self.caption.textChanged.connect(self._count_caption)
+        self._count_caption("")
+        child(form, QPushButton, "clearButton").clicked.connect(self.clear_selected)
+        child(form, QPushButton, "rejectButton").clicked.connect(self.reject_selected)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._suggest_account())
+        self.job: Job | None = None
         self.actions_for_menu = self._make_actions()
 
     # data ---------------------------------------------------------------------------------
@@ -146,6 +163,12 @@ class ReviewPage(QWidget):
     def refresh(self) -> None:
         """Reload photos and the child list; keeps the current photo selected if it still shows."""
         current = self.current_photo()
+        chosen = self.account.currentData()
+        self.account.clear()
+        self.account.addItem("From the year groups shown", None)
+        for handle in clearing.account_handles(self.station):
+            self.account.addItem(handle, handle)
+        self.account.setCurrentIndex(max(self.account.findData(chosen), 0))
         self.model.set_photos(photos.list_photos(self.station))
         names = {}
         for c in children.list_children(self.station, include_left=False):
@@ -347,6 +370,81 @@ class ReviewPage(QWidget):
                 lambda: review.set_head_count(self.station, self.actor, photo.id, count),
             )
 
+    def _count_caption(self, text: str) -> None:
+        limit = caption_limit()
+        self.caption_counter.setText(f"{len(text)}/{limit}")
+        self.caption_counter.setStyleSheet("color: #a4262c;" if len(text) > limit else "")
+
+    def _targets(self) -> list[PhotoInfo]:
+        chosen = self.selected_photos()
+        current = self.current_photo()
+        return chosen or ([current] if current else [])
+
+    def _suggest_account(self) -> None:
+        targets = self._targets()
+        suggested = clearing.suggest_account(self.station, [p.id for p in targets])
+        self.account.setItemText(0, f"From the year groups shown ({suggested or 'choose one'})")
+
+    def clear_selected(self) -> None:
+        """Clear the selected photos (or the current one) as one batch, in the background."""
+        targets = self._targets()
+        if not targets or (self.job is not None and self.job.running):
+            return
+        ids = [p.id for p in targets]
+        account, caption = self.account.currentData(), self.caption.text()
+        dialog = QProgressDialog(f"Masking and checking {len(ids)} photo(s)…", "Cancel", 0, 0, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+
+        def done(result: Any) -> None:
+            dialog.reset()
+            self._cleared(result)
+
+        def failed(exc: BaseException) -> None:
+            dialog.reset()
+            show_error(self, exc, "clearing photos")
+
+        self.job = start_job(
+            lambda progress: clearing.clear_photos(
+                self.station, self.actor, ids, account=account, caption=caption, progress=progress
+            ),
+            on_done=done,
+            on_error=failed,
+            parent=self,
+        )
+        dialog.canceled.connect(self.job.cancel)
+
+    def _cleared(self, result: Any) -> None:
+        assert isinstance(result, clearing.ClearResult)
+        lines = [f"<p>{len(result.cleared)} photo(s) cleared to the posting queue.</p>"]
+        if result.refused:
+            rows = "".join(f"<li>{escape(why)}</li>" for _pid, why in result.refused)
+            lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
+        inform(self, "Clear for posting", "".join(lines))
+        self.caption.clear()
+        self.changed.emit()
+
+    def reject_selected(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        reason, ok = QInputDialog.getText(
+            self, "Reject", f"Why are these {len(targets)} photo(s) rejected?"
+        )
+        if not ok:
+            return
+        try:
+            result = clearing.reject_photos(
+                self.station, self.actor, [p.id for p in targets], reason
+            )
+        except ServiceError as exc:
+            show_error(self, exc, "rejecting photos")
+            return
+        if result.refused:
+            rows = "".join(f"<li>{escape(why)}</li>" for _pid, why in result.refused)
+            inform(self, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
+        self.changed.emit()
+
     def _make_actions(self) -> list[QAction]:
         """Keyboard actions, listed in the main window's Photo menu (so their keys show)."""
         specs: list[tuple[str, str, Callable[[], None]]] = [
@@ -356,6 +454,8 @@ class ReviewPage(QWidget):
             ("Not a &face", "N", self.not_a_face),
             ("Select all &ready", "Ctrl+Shift+A", self.select_all_ready),
             ("As it will be &posted", "P", self.after.toggle),
+            ("&Clear selected photos", "C", self.clear_selected),
+            ("&Reject selected photos…", "R", self.reject_selected),
         ]
         actions = []
         for text, keys, slot in specs:

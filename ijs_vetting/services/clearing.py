@@ -456,3 +456,26 @@ def _reject(station: Station, actor: Actor, photo_id: int, reason: str) -> None:
             target_id=str(photo_id),
             details={"reason": reason, "withdrawn_items": withdrawn},
         )
+
+
+def suggest_account(station: Station, photo_ids: Sequence[int]) -> str | None:
+    """The account the year groups of the children shown in these photos route to, if exactly
+    one (what the GUI pre-chooses); None when a person must choose."""
+    with station.read() as session:
+        shown = select(PhotoFace.child_id).where(
+            PhotoFace.photo_id.in_(list(photo_ids)),
+            PhotoFace.decision == FaceDecision.SHOW,
+            PhotoFace.child_id.is_not(None),
+        )
+        years = set(session.scalars(select(Child.year_group).where(Child.id.in_(shown))))
+        account = route_account(session, years)
+        return account.handle if account else None
+
+
+def account_handles(station: Station) -> list[str]:
+    with station.read() as session:
+        return list(
+            session.scalars(
+                select(Account.handle).where(Account.active.is_(True)).order_by(Account.handle)
+            )
+        )

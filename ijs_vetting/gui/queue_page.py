@@ -1,0 +1,290 @@
+"""Queue: what SLT cleared, per account, with captions, export, posting and takedowns."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSettings,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ijs_vetting.domain import QueueStatus, ServiceError
+from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.images import ImageLoader
+from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.services import clearing, queue
+from ijs_vetting.services.queue import QueueItemInfo
+from ijs_vetting.services.queue_export import ExportReport, export_queue
+from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.settings import caption_limit
+
+Index = QModelIndex | QPersistentModelIndex
+STATUS_FILTERS: list[tuple[str, set[QueueStatus] | None]] = [
+    ("To post", {QueueStatus.QUEUED, QueueStatus.EXPORTED}),
+    ("Posted", {QueueStatus.POSTED}),
+    ("Withdrawn or taken down", {QueueStatus.WITHDRAWN, QueueStatus.TAKEN_DOWN}),
+    ("Everything", None),
+]
+
+
+class QueueTableModel(QAbstractTableModel):
+    HEADERS = ("", "Account", "Caption", "Status", "Photo", "Masked faces", "Cleared")
+
+    def __init__(self, loader: ImageLoader, station: Station, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._items: list[QueueItemInfo] = []
+        self._loader, self._station = loader, station
+        loader.loaded.connect(self._thumbnail)
+
+    def set_items(self, items: list[QueueItemInfo]) -> None:
+        self.beginResetModel()
+        self._items = items
+        self.endResetModel()
+
+    def item(self, row: int) -> QueueItemInfo:
+        return self._items[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self._items[index.row()]
+        if index.column() == 0 and role == Qt.ItemDataRole.DecorationRole and item.image_sha256:
+            return self._loader.get(item.id, self._station.vault.path_for(item.image_sha256))
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return (
+            "",
+            item.account,
+            item.caption or "(no caption)",
+            item.status.value,
+            f"photo {item.photo_id}" if item.photo_id else "text only",
+            str(item.blurred_faces),
+            f"{item.cleared_at.astimezone():%d/%m %H:%M} by {item.cleared_by}",
+        )[index.column()]
+
+    def _thumbnail(self, key: object, _image: QImage) -> None:
+        for row, item in enumerate(self._items):
+            if item.id == key:
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+
+
+class AccountFilter(QSortFilterProxyModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.account: str | None = None
+
+    def set_account(self, account: str | None) -> None:
+        self.beginFilterChange()
+        self.account = account
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, QueueTableModel)
+        return self.account is None or model.item(source_row).account == self.account
+
+
+class QueuePage(QWidget):
+    """`changed` fires when photos' states changed (an item withdrawn sends one to review)."""
+
+    changed = Signal()
+
+    def __init__(
+        self, station: Station, actor: Actor, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.station, self.actor, self.settings = station, actor, settings
+        form = load_form("queue_page.ui", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(form)
+        self.thumbs = ImageLoader(160, parent=self)
+        self.model = QueueTableModel(self.thumbs, station, self)
+        self.filter = AccountFilter(self)
+        self.filter.setSourceModel(self.model)
+        self.table = child(form, QTableView, "queueTable")
+        self.table.setModel(self.filter)
+        self.table.verticalHeader().setDefaultSectionSize(72)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 100)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.status_filter = child(form, QComboBox, "queueStatusFilter")
+        for text, statuses in STATUS_FILTERS:
+            self.status_filter.addItem(text, statuses)
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.account_filter = child(form, QComboBox, "queueAccountFilter")
+        self.account_filter.addItem("All accounts", None)
+        for handle in clearing.account_handles(station):
+            self.account_filter.addItem(handle, handle)
+        self.account_filter.currentIndexChanged.connect(
+            lambda _i: self.filter.set_account(self.account_filter.currentData())
+        )
+        self.caption = child(form, QLineEdit, "queueCaptionEdit")
+        self.counter = child(form, QLabel, "queueCaptionCounter")
+        self.caption.textChanged.connect(self._count)
+        self.takedowns = child(form, QListWidget, "takedownList")
+        for name, slot in (
+            ("saveCaptionButton", self.save_caption),
+            ("exportButton", self.export),
+            ("postedButton", self.mark_posted),
+            ("withdrawButton", self.withdraw),
+            ("addTextButton", self.add_text),
+            ("takenDownButton", self.taken_down),
+        ):
+            child(form, QPushButton, name).clicked.connect(slot)
+        self._count("")
+
+    def refresh(self) -> None:
+        statuses = self.status_filter.currentData()
+        self.model.set_items(queue.list_queue(self.station, statuses=statuses))
+        self.takedowns.clear()
+        for item in queue.list_takedowns(self.station):
+            entry = QListWidgetItem(
+                f"Item {item.id} on {item.account} ({item.post_url or 'no address recorded'}): "
+                f"{item.takedown_reason or ''}"
+            )
+            entry.setData(Qt.ItemDataRole.UserRole, item.id)
+            self.takedowns.addItem(entry)
+
+    def current_item(self) -> QueueItemInfo | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.item(self.filter.mapToSource(index).row())
+
+    def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        item = self.current_item()
+        self.caption.setText(item.caption if item else "")
+        self.caption.setEnabled(bool(item and item.status is QueueStatus.QUEUED))
+
+    def _count(self, text: str) -> None:
+        limit = caption_limit()
+        self.counter.setText(f"{len(text)}/{limit}")
+        self.counter.setStyleSheet("color: #a4262c;" if len(text) > limit else "")
+
+    def _run(self, doing: str, call: Any) -> bool:
+        try:
+            call()
+        except ServiceError as exc:
+            show_error(self, exc, doing)
+            return False
+        self.refresh()
+        self.changed.emit()
+        return True
+
+    def save_caption(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self._run(
+                "saving the caption",
+                lambda: queue.edit_caption(self.station, self.actor, item.id, self.caption.text()),
+            )
+
+    def export(self) -> None:
+        start = str(self.settings.value("queue/export_folder", ""))
+        folder = QFileDialog.getExistingDirectory(self, "Export the queue to a folder", start)
+        if not folder:
+            return
+        self.settings.setValue("queue/export_folder", folder)
+        reports: list[ExportReport] = []
+        if self._run(
+            "exporting the queue",
+            lambda: reports.append(export_queue(self.station, self.actor, Path(folder))),
+        ):
+            report = reports[0]
+            inform(
+                self,
+                "Queue exported",
+                f"{len(report.items)} items written to {escape(folder)} with manifest.json.",
+            )
+
+    def mark_posted(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        url, ok = QInputDialog.getText(self, "Mark posted", "Address of the post (optional):")
+        if ok:
+            self._run(
+                "marking the item posted",
+                lambda: queue.mark_posted(self.station, self.actor, item.id, url.strip() or None),
+            )
+
+    def withdraw(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        reason, ok = QInputDialog.getText(self, "Withdraw", "Why is this item withdrawn?")
+        if ok:
+            self._run(
+                "withdrawing the item",
+                lambda: queue.withdraw_item(self.station, self.actor, item.id, reason),
+            )
+
+    def add_text(self) -> None:
+        handles = clearing.account_handles(self.station)
+        account, ok = QInputDialog.getItem(self, "Text post", "Account:", handles, 0, False)
+        if not ok:
+            return
+        caption, ok = QInputDialog.getText(self, "Text post", "Text of the post:")
+        if ok:
+            self._run(
+                "adding the text post",
+                lambda: queue.add_text(self.station, self.actor, account, caption),
+            )
+
+    def taken_down(self) -> None:
+        entry = self.takedowns.currentItem()
+        if entry is None:
+            return
+        item_id = entry.data(Qt.ItemDataRole.UserRole)
+        if (
+            QMessageBox.question(
+                self, "Taken down", f"Confirm item {item_id} has been deleted from the account?"
+            )
+            == QMessageBox.StandardButton.Yes
+        ):
+            self._run(
+                "confirming the takedown",
+                lambda: queue.mark_taken_down(self.station, self.actor, item_id),
+            )

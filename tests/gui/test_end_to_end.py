@@ -1,0 +1,172 @@
+"""The whole flow through the GUI, as the office and SLT do it: roster import, reference photos,
+iPad import, review (identify a face, draw a missed one), batch clear, export.
+
+Real widgets, real database, real face engine. Only the operating system's file dialogs are
+answered by the test (they are not Qt widgets the test can type into).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QFileDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+)
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.domain import PhotoStatus
+from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.gui.roster_dialog import RosterDialog
+from ijs_vetting.services import photos, queue
+from ijs_vetting.services.station import Actor, Station
+from tests import scenes
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+ROSTER = (
+    "UPN,Legal Forename,Legal Surname,Year,Reg,Twitter,Biometric\n"
+    "G5,Grace,Hopper,Year 5,5H,Y,Y\n"
+    "E5,Eileen,Collins,Year 5,5H,Y,N\n"
+)
+
+
+def _visible_box(qtbot: QtBot, title: str) -> QMessageBox:
+    found: list[QMessageBox] = []
+
+    def shown() -> None:
+        found[:] = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.isVisible() and w.windowTitle() == title
+        ]
+        assert found
+
+    qtbot.waitUntil(shown, timeout=120_000)
+    return found[0]
+
+
+def test_roster_to_export(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    station = sqlite_station
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_text(ROSTER, encoding="utf-8")
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    scenes.write_jpeg(refs / "G5.jpg", scenes.portrait(scenes.GRACE, 220).pixels)
+    dcim = tmp_path / "DCIM"
+    dcim.mkdir()
+    group = scenes.group_scene(face_width=170)
+    scenes.write_jpeg(dcim / "IMG_0001.JPG", group.pixels)  # Grace + Eileen (not enrolled)
+    alone = scenes.portrait(scenes.GRACE, 200).pixels
+    wide = np.full((alone.shape[0], alone.shape[1] * 3, 3), 200, np.uint8)
+    wide[:, : alone.shape[1]] = alone
+    scenes.write_jpeg(dcim / "IMG_0002.JPG", wide)  # Grace, and room for a "missed" face
+    export_dir = tmp_path / "export"
+
+    make_app()
+    window = MainWindow(station, admin)
+    qtbot.addWidget(window)
+    window.resize(1366, 740)
+    window.show()
+    qtbot.waitExposed(window)
+
+    # 1. Roster import with its preview.
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: (str(roster_file), "CSV files (*.csv)")
+    )
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    qtbot.mouseClick(
+        window.children_page.findChild(QPushButton, "rosterButton"), Qt.MouseButton.LeftButton
+    )
+    dialog = window.children_page.findChild(RosterDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert "2 new" in dialog.summary.text()
+    with qtbot.waitSignal(dialog.imported, timeout=30_000):
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert window.children_page.model.rowCount() == 2
+
+    # 2. Reference photos (Grace has biometric consent; Eileen does not and is not enrolled).
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(refs))
+    qtbot.mouseClick(
+        window.children_page.findChild(QPushButton, "referencesButton"), Qt.MouseButton.LeftButton
+    )
+    box = _visible_box(qtbot, "Reference photos")
+    assert "1 reference photos enrolled" in box.text()
+    box.close()
+
+    # 3. Import from the iPad folder.
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    folder = window.import_page.findChild(QLineEdit, "folderEdit")
+    folder.clear()
+    qtbot.keyClicks(folder, str(dcim))
+    with qtbot.waitSignal(window.import_page.imported, timeout=120_000):
+        qtbot.mouseClick(
+            window.import_page.findChild(QPushButton, "importButton"), Qt.MouseButton.LeftButton
+        )
+
+    # 4. Review: identify Eileen by hand, draw the face the detector "missed".
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    review = window.review_page
+    by_file = {p.file: p for p in photos.list_photos(station)}
+    pair = by_file["IMG_0001.JPG"]
+    assert pair.status is PhotoStatus.READY_WITH_BLUR
+    review.select_photo(pair.id)
+    unknown = next(f for f in pair.faces if f.child_id is None)
+    review._select_face(unknown.id)
+    qtbot.keyClicks(review.assign_edit, "E5")
+    qtbot.keyClick(review.assign_edit, Qt.Key.Key_Return)
+    assert photos.get_photo(station, pair.id).status is PhotoStatus.READY
+
+    single = by_file["IMG_0002.JPG"]
+    review.select_photo(single.id)
+    review.head_count.setValue(2)
+    review.head_count.editingFinished.emit()
+    assert photos.get_photo(station, single.id).status is PhotoStatus.REVIEW
+    centre = review.canvas.rect().center()
+    qtbot.mousePress(review.canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(-40, -40))
+    qtbot.mouseRelease(review.canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(40, 40))
+    assert photos.get_photo(station, single.id).status is PhotoStatus.READY_WITH_BLUR
+
+    # 5. Batch clear both with one caption; the account comes from the year group.
+    review.select_all_ready()
+    assert len(review.selected_photos()) == 2
+    qtbot.keyClicks(review.caption, "Science week in 5H")
+    assert review.caption_counter.text() == "18/140"
+    qtbot.mouseClick(review.findChild(QPushButton, "clearButton"), Qt.MouseButton.LeftButton)
+    box = _visible_box(qtbot, "Clear for posting")
+    assert "2 photo(s) cleared" in box.text()
+    box.close()
+    items = queue.list_queue(station)
+    assert [(i.account, i.caption) for i in items] == [("@Year5IJS", "Science week in 5H")] * 2
+
+    # 6. Export from the queue page.
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.queue_page.model.rowCount() == 2
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(export_dir))
+    qtbot.mouseClick(
+        window.queue_page.findChild(QPushButton, "exportButton"), Qt.MouseButton.LeftButton
+    )
+    box = _visible_box(qtbot, "Queue exported")
+    box.close()
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    assert len(manifest["items"]) == 2
+    for entry in manifest["items"]:
+        image = (export_dir / entry["image"]).read_bytes()
+        assert image.startswith(b"\xff\xd8") and b"Exif" not in image
+    # the group shows both children now; the single photo masks the face drawn by hand
+    assert sorted(e["blurred_faces"] for e in manifest["items"]) == [0, 1]
