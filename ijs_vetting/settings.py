@@ -22,3 +22,12 @@ def caption_limit() -> int:
 def vetting_channel() -> str:
     """The consent channel photos are vetted against (the posting accounts' channel)."""
     return str(default_settings()["posting"]["channel"])
+
+
+def security() -> dict[str, int]:
+    """Lockout and password rules (resources/defaults.toml, [security])."""
+    return {k: int(v) for k, v in default_settings()["security"].items()}
+
+
+def idle_lock_minutes() -> int:
+    return int(default_settings()["gui"]["idle_lock_minutes"])

@@ -23,6 +23,7 @@ from ijs_vetting.domain import Role
 from ijs_vetting.services.station import Actor, Station, open_station
 
 POSTGRES_ENV = "IJS_TEST_POSTGRES_URL"
+TEST_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("IJS_VETTING_HOME", str(tmp_path / "default-home"))
     monkeypatch.delenv("IJS_VETTING_DB", raising=False)
     monkeypatch.setenv("IJS_VETTING_USER", "office-admin")
+    monkeypatch.setenv("IJS_VETTING_PASSWORD", TEST_PASSWORD)
+    monkeypatch.setenv("IJS_VETTING_NEW_PASSWORD", TEST_PASSWORD)
 
 
 def _postgres_server() -> str | None:

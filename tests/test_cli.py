@@ -154,7 +154,7 @@ def test_errors_are_one_line_on_stderr_with_a_non_zero_exit(
 
     monkeypatch.setenv("IJS_VETTING_USER", "stranger")
     code, _out, err = run(capsys, home, "children", "list")
-    assert code == 1 and "'stranger' is not a user of this station" in err
+    assert code == 1 and "Unknown user or wrong password" in err
 
 
 def test_role_refusal_from_the_cli(

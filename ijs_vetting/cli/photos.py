@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from ijs_vetting import demo
+from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.progress import Progress
-from ijs_vetting.services import photos, templates, users, vetting
+from ijs_vetting.services import photos, templates, vetting
 from ijs_vetting.services.station import Station
 
 
@@ -62,7 +63,7 @@ def _progress(enabled: bool) -> Progress:
 
 
 def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     report = templates.enrol_references(
         station,
         actor,
@@ -96,7 +97,7 @@ def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_import(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     report = photos.import_folder(
         station,
         actor,
@@ -125,7 +126,7 @@ def cmd_import(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
+    session.actor(station)
     rows = photos.list_photos(station, status=PhotoStatus(args.status) if args.status else None)
     if args.json:
         emit_json([p.as_json() for p in rows])
@@ -149,7 +150,7 @@ def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     report = vetting.revet_pending(
         station, actor, progress=_progress(not args.json), workers=args.workers
     )
@@ -178,7 +179,7 @@ def add_demo_command(
 
 
 def cmd_demo(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     report = demo.load_demo(
         station, actor, station.paths.home / "demo", progress=_progress(not args.json)
     )

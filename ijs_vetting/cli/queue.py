@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table, fail
-from ijs_vetting.services import clearing, queue, queue_export, users
+from ijs_vetting.services import clearing, queue, queue_export
 from ijs_vetting.services.queue import QueueItemInfo
 from ijs_vetting.services.station import Station
 
@@ -69,7 +70,7 @@ def add_commands(
 
 
 def cmd_clear(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     result = clearing.clear_photos(
         station,
         actor,
@@ -94,7 +95,7 @@ def cmd_clear(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_reject(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     result = clearing.reject_photos(station, actor, args.photo_ids, args.reason)
     if args.json:
         emit_json(result.as_json())
@@ -132,7 +133,7 @@ def _item(args: argparse.Namespace, item: QueueItemInfo, message: str) -> int:
 
 
 def cmd_queue_list(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
+    session.actor(station)
     items = queue.list_queue(station)
     if args.json:
         emit_json({"items": [i.as_json() for i in items]})
@@ -142,18 +143,18 @@ def cmd_queue_list(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_queue_add_text(station: Station, args: argparse.Namespace) -> int:
-    item = queue.add_text(station, users.current_actor(station), args.account, args.caption)
+    item = queue.add_text(station, session.actor(station), args.account, args.caption)
     return _item(args, item, f"Queued text post {item.id} for {item.account}.")
 
 
 def cmd_queue_caption(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     item = queue.edit_caption(station, actor, args.item_id, args.caption)
     return _item(args, item, f"Caption of queue item {item.id} changed.")
 
 
 def cmd_queue_export(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     report = queue_export.export_queue(station, actor, args.outdir)
     if args.json:
         emit_json(report.as_json())
@@ -165,19 +166,19 @@ def cmd_queue_export(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_queue_posted(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     item = queue.mark_posted(station, actor, args.item_id, args.url)
     return _item(args, item, f"Queue item {item.id} recorded as posted to {item.account}.")
 
 
 def cmd_queue_withdraw(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     item = queue.withdraw_item(station, actor, args.item_id, args.reason)
     return _item(args, item, f"Queue item {item.id} withdrawn.")
 
 
 def cmd_queue_takedowns(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
+    session.actor(station)
     items = queue.list_takedowns(station)
     if args.json:
         emit_json({"takedowns": [i.as_json() for i in items]})
@@ -200,6 +201,6 @@ def cmd_queue_takedowns(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_queue_taken_down(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     item = queue.mark_taken_down(station, actor, args.item_id)
     return _item(args, item, f"Queue item {item.id} recorded as taken down.")

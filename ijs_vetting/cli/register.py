@@ -7,7 +7,9 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
+from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
 from ijs_vetting.services import audit, children, consent, devices, roster, users
 from ijs_vetting.services.station import Station
@@ -85,8 +87,19 @@ def add_commands(
     q.set_defaults(handler=cmd_users_add)
     q = us.add_parser("list", parents=[common], help="list users")
     q.set_defaults(handler=cmd_users_list)
+    q = us.add_parser(
+        "passwd", parents=[common], help="set a user's password (yours, or any as admin)"
+    )
+    q.add_argument("username")
+    q.set_defaults(handler=cmd_users_passwd)
 
     p = sub.add_parser("audit", parents=[common], help="the audit log, newest first")
+    p.add_argument(
+        "check",
+        nargs="?",
+        choices=["verify"],
+        help="verify: check the hash chain and report the first broken link",
+    )
     p.add_argument("--actor")
     p.add_argument("--action", help="action or its prefix, e.g. consent")
     p.add_argument("--target", help="a record id, e.g. a child's id")
@@ -111,7 +124,9 @@ def _year(text: str) -> int:
 def cmd_init(station: Station, args: argparse.Namespace) -> int:
     created = None
     if args.admin:
-        _info, created = users.ensure_admin(station, args.admin)
+        _info, created = users.ensure_admin(
+            station, args.admin, session.new_password("Password for the admin: ", PASSWORD_ENV)
+        )
     payload = {
         "home": str(station.paths.home),
         "database": station.engine.url.render_as_string(),
@@ -128,7 +143,7 @@ def cmd_init(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_roster_import(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     report = roster.import_roster(
         station, actor, args.file, dry_run=args.dry_run, mark_leavers=args.mark_leavers
     )
@@ -180,7 +195,7 @@ def cmd_roster_import(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_children_list(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
+    session.actor(station)
     rows = children.list_children(station, year=args.year, include_left=not args.on_roll)
     if args.json:
         emit_json({"children": [c.as_json() for c in rows]})
@@ -206,7 +221,7 @@ def cmd_children_list(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_consent_set(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     change = consent.set_consent(
         station,
         actor,
@@ -236,7 +251,7 @@ def cmd_consent_set(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_biometric_set(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     change = consent.set_biometric(
         station,
         actor,
@@ -261,7 +276,7 @@ def cmd_biometric_set(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_safeguarding_set(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     change = consent.set_safeguarding(
         station, actor, args.child_id, args.state == "on", args.reason
     )
@@ -279,7 +294,7 @@ def cmd_safeguarding_set(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_devices_add(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
+    actor = session.actor(station)
     info = devices.add_device(station, actor, args.name, args.make, args.model)
     if args.json:
         emit_json({"name": info.name, "make": info.make, "model": info.model})
@@ -289,7 +304,7 @@ def cmd_devices_add(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_devices_list(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
+    session.actor(station)
     rows = devices.list_devices(station)
     if args.json:
         emit_json(
@@ -308,8 +323,9 @@ def cmd_devices_list(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(station: Station, args: argparse.Namespace) -> int:
-    actor = users.current_actor(station)
-    info = users.add_user(station, actor, args.username, Role(args.role), args.name)
+    actor = session.actor(station)
+    password = session.new_password(f"Password for {args.username}: ")
+    info = users.add_user(station, actor, args.username, Role(args.role), password, args.name)
     if args.json:
         emit_json({"username": info.username, "role": info.role.value})
     else:
@@ -317,9 +333,20 @@ def cmd_users_add(station: Station, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_passwd(station: Station, args: argparse.Namespace) -> int:
+    actor = session.actor(station)
+    users.set_password(
+        station, actor, args.username, session.new_password(f"New password for {args.username}: ")
+    )
+    if args.json:
+        emit_json({"username": args.username, "password_set": True})
+    else:
+        print(f"Password set for {args.username}.")
+    return 0
+
+
 def cmd_users_list(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
-    rows = users.list_users(station)
+    rows = users.list_users(station, session.actor(station))
     if args.json:
         emit_json(
             {
@@ -329,6 +356,7 @@ def cmd_users_list(station: Station, args: argparse.Namespace) -> int:
                         "display_name": u.display_name,
                         "role": u.role.value,
                         "active": u.active,
+                        "locked": u.locked,
                     }
                     for u in rows
                 ]
@@ -343,7 +371,23 @@ def cmd_users_list(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(station: Station, args: argparse.Namespace) -> int:
-    users.current_actor(station)
+    actor = session.actor(station)
+    if args.check == "verify":
+        report = audit.verify_chain(station, actor)
+        if args.json:
+            emit_json(
+                {
+                    "ok": report.ok,
+                    "entries": report.entries,
+                    "broken_at": report.broken_at,
+                    "reason": report.reason,
+                }
+            )
+        elif report.ok:
+            print(f"The audit log is intact ({report.entries} entries).")
+        else:
+            print(f"The audit log is broken at entry {report.broken_at}: {report.reason}.")
+        return 0 if report.ok else 1
     if args.limit is not None and args.limit < 1:
         raise InvalidInput("--limit must be at least 1.")
     rows = audit.list_audit(

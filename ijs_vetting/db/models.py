@@ -79,6 +79,9 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_str_enum(Role, 16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(256))  # Argon2id
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -94,6 +97,9 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The hash chain (see ijs_vetting.audit_chain): editing or removing a row breaks it.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class Child(Base):
@@ -305,6 +311,9 @@ class Photo(Base):
     rejected_by: Mapped[str | None] = mapped_column(String(64))
     rejected_at: Mapped[datetime | None]
     rejected_reason: Mapped[str | None] = mapped_column(Text)
+    # Why the photo was sent back to review (failed verification, a withdrawn consent): it
+    # stays in review, whatever re-deciding says, until a person accepts it again.
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     faces: Mapped[list[PhotoFace]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", order_by="PhotoFace.id"
@@ -401,3 +410,14 @@ class QueueItemChild(Base):
     consent_record_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
 
     item: Mapped[QueueItem] = relationship(back_populates="children")
+
+
+class Setting(Base):
+    """A station setting an admin changed (defaults live in resources/defaults.toml)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))

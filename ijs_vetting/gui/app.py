@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ijs_vetting.assets import resource
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.gui.demo_offer import offer_demo
+from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.services.station import open_station
-from ijs_vetting.services.users import current_actor
+from ijs_vetting.settings import idle_lock_minutes
 
 
 def make_app() -> QApplication:
@@ -28,12 +29,16 @@ def run_gui(home: str | None) -> int:
     app = make_app()
     try:
         station = open_station(home)
-        actor = current_actor(station)
     except ServiceError as exc:
         QMessageBox.critical(None, "The station cannot start", str(exc))
         return 1
-    window = MainWindow(station, actor)
+    login = LoginDialog(station)
+    if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
+        station.close()
+        return 0
+    window = MainWindow(station, login.actor)
     window.show()
+    IdleLock(window, station, login.actor, idle_lock_minutes())
     offer_demo(window)
     try:
         return app.exec()

@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ijs_vetting.audit_chain import ChainReport, verify
+from ijs_vetting.db.audit_log import chain_rows
 from ijs_vetting.db.models import AuditEntry
-from ijs_vetting.services.station import Station
+from ijs_vetting.domain import Role
+from ijs_vetting.services.station import Actor, Station
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,10 @@ def list_audit(
             )
             for e in session.scalars(query)
         ]
+
+
+def verify_chain(station: Station, actor: Actor) -> ChainReport:
+    """Walk the hash chain (SLT and admins): the first edited or missing entry, if any."""
+    station.require(actor, "audit.verify", Role.ADMIN, Role.SLT)
+    with station.read() as session:
+        return verify(chain_rows(session))

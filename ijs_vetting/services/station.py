@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ijs_vetting.config import StationPaths, database_url, resolve_home
+from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.engine import create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
@@ -60,15 +61,15 @@ class Write:
         """Record what this call did; exactly once per write."""
         if self._entry is not None:
             raise RuntimeError(f"{self.action}: audited twice in one write")
-        self._entry = AuditEntry(
+        self._entry = append_entry(
+            self.session,
             actor=self.actor.username,
             action=self.action,
             target_type=target_type,
             target_id=target_id,
             summary=summary,
-            details=details or {},
+            details=details,
         )
-        self.session.add(self._entry)
         return self._entry
 
 
@@ -113,13 +114,12 @@ class Station:
 
     def _audit_refusal(self, actor: Actor, action: str, allowed: tuple[Role, ...]) -> None:
         with self.sessions.begin() as session:
-            session.add(
-                AuditEntry(
-                    actor=actor.username,
-                    action=action,
-                    summary=f"refused: role {actor.role.value} may not {action}",
-                    details={"refused": True, "needs": [r.value for r in allowed]},
-                )
+            append_entry(
+                session,
+                actor=actor.username,
+                action=action,
+                summary=f"refused: role {actor.role.value} may not {action}",
+                details={"refused": True, "needs": [r.value for r in allowed]},
             )
 
     def close(self) -> None:

@@ -1,20 +1,34 @@
-"""Users and who is acting.
+"""Users, passwords and logging in.
 
-Until login exists (issue 6), the acting user is named by `IJS_VETTING_USER` or the OS login and
-must be a registered user. The one exception is an empty station: its first user becomes its
-admin, so a school can start from nothing with one command — that bootstrap is audited.
+Passwords are stored as Argon2id hashes (argon2-cffi). Five failed logins in a row lock the
+account for a while; every login, failure and lock is audited. An empty station has no one to
+log in as, so its first user becomes its admin — with a password, and audited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ijs_vetting.config import acting_username
-from ijs_vetting.db.models import AuditEntry, User
-from ijs_vetting.domain import InvalidInput, NotFound, Role
+from ijs_vetting.db.audit_log import append_entry
+from ijs_vetting.db.models import User
+from ijs_vetting.db.types import utcnow
+from ijs_vetting.domain import InvalidInput, NotFound, PermissionDenied, Role, ServiceError
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.settings import security
+
+_hasher = PasswordHasher()
+WRONG = "Unknown user or wrong password."
+
+
+class LoginRefused(ServiceError):
+    """The login did not succeed (wrong password, locked or disabled account)."""
 
 
 @dataclass(frozen=True)
@@ -23,63 +37,178 @@ class UserInfo:
     display_name: str
     role: Role
     active: bool
+    locked: bool = False
 
 
-def current_actor(station: Station, username: str | None = None) -> Actor:
-    """The registered user at the keyboard, bootstrapping the first admin on an empty station."""
+def _check_new_password(password: str | None) -> str:
+    minimum = security()["min_password_length"]
+    if not password or len(password) < minimum:
+        raise InvalidInput(f"A password needs at least {minimum} characters.")
+    return password
+
+
+def station_is_new(station: Station) -> bool:
+    with station.read() as session:
+        return not session.scalar(select(func.count(User.id)))
+
+
+def login(
+    station: Station, username: str | None, password: str | None, *, record: bool = True
+) -> Actor:
+    """Check a user's password; on an empty station, create the first admin with it.
+
+    Failures are always audited; a success is when `record` (a GUI session starting), not for
+    each scripted CLI command, whose changes are audited anyway.
+    """
     name = (username or acting_username()).strip()
     with station.sessions.begin() as session:
+        if not session.scalar(select(func.count(User.id))):
+            return _bootstrap(session, name, password)
         user = session.scalar(select(User).where(User.username == name))
-        if user is None:
-            if session.scalar(select(func.count(User.id))):
-                raise NotFound(
-                    f"'{name}' is not a user of this station. Ask an admin to add you "
-                    f"(ijs-vetting users add {name} --role staff)."
-                )
-            user = User(username=name, display_name=name, role=Role.ADMIN, active=True)
-            session.add(user)
-            session.add(
-                AuditEntry(
+        problem = _refusal(session, user, name, password)
+        if problem is None:
+            assert user is not None
+            user.failed_logins, user.locked_until = 0, None
+            if record:
+                append_entry(
+                    session,
                     actor=name,
-                    action="user.bootstrap",
+                    action="login",
                     target_type="user",
                     target_id=name,
-                    summary=f"{name} became the first admin of an empty station",
+                    summary=f"{name} logged in",
                 )
-            )
-        if not user.active:
-            raise InvalidInput(f"The user '{name}' is disabled.")
-        return Actor(user.username, user.role)
+            return Actor(user.username, user.role)
+    raise LoginRefused(problem)
+
+
+def _refusal(session: Session, user: User | None, name: str, password: str | None) -> str | None:
+    """Why this login fails (recorded and committed), or None when it succeeds."""
+    rules = security()
+    now = utcnow()
+    if user is None or not user.active:
+        append_entry(
+            session,
+            actor=name,
+            action="login.failed",
+            target_type="user",
+            target_id=name,
+            summary=f"failed login as {name} (unknown or disabled)",
+        )
+        return WRONG
+    if user.locked_until is not None and user.locked_until > now:
+        append_entry(
+            session,
+            actor=name,
+            action="login.failed",
+            target_type="user",
+            target_id=name,
+            summary=f"login as {name} refused: account locked",
+        )
+        local = user.locked_until.astimezone()
+        return (
+            f"This account is locked after too many failed logins; try again after {local:%H:%M}."
+        )
+    if user.password_hash is None:
+        return (
+            f"{name} has no password yet; an admin can set one (ijs-vetting users passwd {name})."
+        )
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        locked = user.failed_logins >= rules["max_failed_logins"]
+        if locked:
+            user.locked_until = now + timedelta(minutes=rules["lockout_minutes"])
+        append_entry(
+            session,
+            actor=name,
+            action="login.failed",
+            target_type="user",
+            target_id=name,
+            summary=f"wrong password for {name}" + ("; account locked" if locked else ""),
+            details={"failed_logins": user.failed_logins, "locked": locked},
+        )
+        return WRONG
+    return None
+
+
+def _bootstrap(session: Session, name: str, password: str | None) -> Actor:
+    user = User(
+        username=name,
+        display_name=name,
+        role=Role.ADMIN,
+        active=True,
+        password_hash=_hasher.hash(_check_new_password(password)),
+        failed_logins=0,
+    )
+    session.add(user)
+    append_entry(
+        session,
+        actor=name,
+        action="user.bootstrap",
+        target_type="user",
+        target_id=name,
+        summary=f"{name} became the first admin of an empty station",
+    )
+    return Actor(name, Role.ADMIN)
 
 
 def add_user(
-    station: Station, actor: Actor, username: str, role: Role, display_name: str | None = None
+    station: Station,
+    actor: Actor,
+    username: str,
+    role: Role,
+    password: str | None,
+    display_name: str | None = None,
 ) -> UserInfo:
-    """Register a user with a role (admins only)."""
+    """Register a user with a role and a first password (admins only)."""
     username = username.strip()
     if not username:
         raise InvalidInput("A user needs a name.")
+    secret = _check_new_password(password)
     with station.write(actor, "user.add", Role.ADMIN) as w:
         if w.session.scalar(select(User).where(User.username == username)):
             raise InvalidInput(f"The user '{username}' already exists.")
-        user = User(
-            username=username, display_name=display_name or username, role=role, active=True
+        w.session.add(
+            User(
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                active=True,
+                password_hash=_hasher.hash(secret),
+                failed_logins=0,
+            )
         )
-        w.session.add(user)
         w.audit(
             f"added user {username} as {role.value}",
             target_type="user",
             target_id=username,
             details={"role": role.value},
         )
-        return UserInfo(user.username, user.display_name, user.role, True)
+        return UserInfo(username, display_name or username, role, True)
 
 
-def ensure_admin(station: Station, username: str) -> tuple[UserInfo, bool]:
-    """`init --admin NAME`: make sure NAME exists as an admin; True if it was created now.
+def set_password(station: Station, actor: Actor, username: str, password: str | None) -> None:
+    """Set a password (admins for anyone, everyone for themselves); it also lifts a lock."""
+    secret = _check_new_password(password)
+    if actor.username != username and actor.role is not Role.ADMIN:
+        station.require(actor, "user.password", Role.ADMIN)
+    roles = tuple(Role) if actor.username == username else (Role.ADMIN,)
+    with station.write(actor, "user.password", *roles) as w:
+        user = w.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"There is no user '{username}'.")
+        user.password_hash = _hasher.hash(secret)
+        user.failed_logins, user.locked_until = 0, None
+        w.audit(f"password set for {username}", target_type="user", target_id=username)
 
-    Allowed only while the station has no admin, or for a name that already is one, so `init`
-    cannot be used to hand out admin rights on a running station.
+
+def ensure_admin(station: Station, username: str, password: str | None) -> tuple[UserInfo, bool]:
+    """`init --admin NAME`: create the first admin; True if created now.
+
+    Allowed only while the station has no admin (or for the admin who exists, whose password
+    must then match), so `init` cannot hand out admin rights on a running station.
     """
     username = username.strip()
     if not username:
@@ -87,31 +216,50 @@ def ensure_admin(station: Station, username: str) -> tuple[UserInfo, bool]:
     with station.sessions.begin() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is not None and user.role == Role.ADMIN:
-            return UserInfo(user.username, user.display_name, user.role, user.active), False
-        if session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN)):
+            existing = True
+        elif session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN)):
             raise InvalidInput(
                 "This station already has an admin; an admin can add users with 'users add'."
             )
-        if user is None:
-            user = User(username=username, display_name=username, role=Role.ADMIN, active=True)
-            session.add(user)
         else:
-            user.role = Role.ADMIN
+            existing = False
+    if existing:
+        login(station, username, password, record=False)
+        return UserInfo(username, username, Role.ADMIN, True), False
+    with station.sessions.begin() as session:
         session.add(
-            AuditEntry(
-                actor=username,
-                action="user.init_admin",
-                target_type="user",
-                target_id=username,
-                summary=f"{username} set up as the first admin",
+            User(
+                username=username,
+                display_name=username,
+                role=Role.ADMIN,
+                active=True,
+                password_hash=_hasher.hash(_check_new_password(password)),
+                failed_logins=0,
             )
         )
-        return UserInfo(user.username, user.display_name, user.role, True), True
+        append_entry(
+            session,
+            actor=username,
+            action="user.init_admin",
+            target_type="user",
+            target_id=username,
+            summary=f"{username} set up as the first admin",
+        )
+    return UserInfo(username, username, Role.ADMIN, True), True
 
 
-def list_users(station: Station) -> list[UserInfo]:
+def list_users(station: Station, actor: Actor) -> list[UserInfo]:
+    if actor.role is not Role.ADMIN:
+        raise PermissionDenied("Only an admin can list the station's users.")
+    now = utcnow()
     with station.read() as session:
         return [
-            UserInfo(u.username, u.display_name, u.role, u.active)
+            UserInfo(
+                u.username,
+                u.display_name,
+                u.role,
+                u.active,
+                bool(u.locked_until and u.locked_until > now),
+            )
             for u in session.scalars(select(User).order_by(User.username))
         ]

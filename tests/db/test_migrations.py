@@ -10,7 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
+from ijs_vetting.audit_chain import verify
 from ijs_vetting.config import StationPaths
+from ijs_vetting.db.audit_log import chain_rows
 from ijs_vetting.db.engine import create_db_engine, current_revision, head_revision, upgrade_to_head
 from ijs_vetting.db.models import Account, Base, Channel
 from ijs_vetting.services import children
@@ -68,6 +70,8 @@ def test_a_real_station_from_the_first_release_upgrades_with_a_backup(tmp_path: 
             True,
         )
         assert child.biometric.templates_allowed
+        with station.read() as session:  # entries from before the chain were chained
+            assert verify(chain_rows(session)).ok
         (backup,) = backups.iterdir()
         assert backup.name.startswith("station-0001-")
         with sqlite3.connect(backup) as old:

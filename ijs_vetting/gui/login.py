@@ -1,0 +1,120 @@
+"""Logging in, creating the first admin on a new station, and the idle lock.
+
+The office PC is shared, so the station asks who is there at start and again after some idle
+minutes; the check itself (Argon2, lockout, audit) lives in `services.users`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ijs_vetting.config import acting_username
+from ijs_vetting.domain import ServiceError
+from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.services import users
+from ijs_vetting.services.station import Actor, Station
+
+
+class LoginDialog(QDialog):
+    """Asks for a user and password; `actor` is set when the dialog is accepted."""
+
+    def __init__(
+        self, station: Station, parent: QWidget | None = None, *, locked_user: str | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.station = station
+        self.actor: Actor | None = None
+        form = load_form("login_dialog.ui", self)
+        QVBoxLayout(self).addWidget(form)
+        self.username = child(form, QLineEdit, "usernameEdit")
+        self.password = child(form, QLineEdit, "passwordEdit")
+        self.confirm = child(form, QLineEdit, "confirmEdit")
+        self.error = child(form, QLabel, "errorLabel")
+        info = child(form, QLabel, "loginInfo")
+        self.first_admin = users.station_is_new(station)
+        self.username.setText(locked_user or acting_username())
+        if locked_user:
+            self.setWindowTitle("Station locked")
+            info.setText(
+                f"The station locked itself after a while without use. {locked_user}, "
+                "enter your password to carry on."
+            )
+            self.username.setReadOnly(True)
+        elif self.first_admin:
+            self.setWindowTitle("Set up the station")
+            info.setText(
+                "This station is new. Choose the name and password of its first admin "
+                "(the person who records children and consent)."
+            )
+        if not self.first_admin:
+            self.confirm.hide()
+            child(form, QLabel, "confirmLabel").hide()
+        buttons = child(form, QDialogButtonBox, "buttons")
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        self.password.setFocus()
+
+    def try_login(self) -> None:
+        if self.first_admin and self.password.text() != self.confirm.text():
+            self.error.setText("The two passwords differ.")
+            return
+        try:
+            self.actor = users.login(self.station, self.username.text(), self.password.text())
+        except ServiceError as exc:
+            self.error.setText(str(exc))
+            self.password.clear()
+            return
+        self.accept()
+
+
+class IdleLock(QObject):
+    """Locks the window after `minutes` without keyboard or mouse input."""
+
+    _INPUT = frozenset(
+        {
+            QEvent.Type.KeyPress,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseMove,
+            QEvent.Type.Wheel,
+        }
+    )
+
+    def __init__(self, window: QWidget, station: Station, actor: Actor, minutes: int) -> None:
+        super().__init__(window)
+        self.window, self.station, self.actor = window, station, actor
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(max(1, minutes) * 60_000)
+        self.timer.timeout.connect(self.lock)
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        self.timer.start()
+        self.dialog: LoginDialog | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in self._INPUT and self.dialog is None:
+            self.timer.start()
+        return False
+
+    def lock(self) -> None:
+        """Cover the window with the login dialog; only the same user's password opens it."""
+        self.window.setEnabled(False)
+        self.dialog = LoginDialog(self.station, None, locked_user=self.actor.username)
+        self.dialog.accepted.connect(self._unlocked)
+        self.dialog.rejected.connect(self.window.close)
+        self.dialog.open()
+
+    def _unlocked(self) -> None:
+        self.dialog = None
+        self.window.setEnabled(True)
+        self.timer.start()

@@ -1,0 +1,74 @@
+"""The login dialog, first-admin set-up and the idle lock, with real widgets."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.domain import Role
+from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.login import IdleLock, LoginDialog
+from ijs_vetting.services import users
+from ijs_vetting.services.station import Station
+
+pytestmark = pytest.mark.gui
+
+
+def _submit(qtbot: QtBot, dialog: LoginDialog, password: str, confirm: str | None = None) -> None:
+    field = dialog.findChild(QLineEdit, "passwordEdit")
+    field.clear()
+    qtbot.keyClicks(field, password)
+    if confirm is not None:
+        qtbot.keyClicks(dialog.findChild(QLineEdit, "confirmEdit"), confirm)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+
+def test_first_start_sets_up_the_admin(qtbot: QtBot, sqlite_station: Station) -> None:
+    make_app()
+    dialog = LoginDialog(sqlite_station)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.windowTitle() == "Set up the station"
+    username = dialog.findChild(QLineEdit, "usernameEdit")
+    username.clear()
+    qtbot.keyClicks(username, "mrs.khan")
+    _submit(qtbot, dialog, "first-password", "other-password")
+    assert "differ" in dialog.findChild(QLabel, "errorLabel").text()
+    dialog.findChild(QLineEdit, "confirmEdit").clear()
+    _submit(qtbot, dialog, "first-password", "first-password")
+    assert dialog.actor is not None and dialog.actor.role is Role.ADMIN
+    assert dialog.result() == LoginDialog.DialogCode.Accepted
+
+
+def test_wrong_password_is_explained_and_right_one_logs_in(
+    qtbot: QtBot, sqlite_station: Station
+) -> None:
+    make_app()
+    users.login(sqlite_station, "mrs.khan", "first-password")
+    dialog = LoginDialog(sqlite_station)
+    qtbot.addWidget(dialog)
+    dialog.findChild(QLineEdit, "usernameEdit").setText("mrs.khan")
+    assert not dialog.findChild(QLineEdit, "confirmEdit").isVisibleTo(dialog)
+    _submit(qtbot, dialog, "not-it-at-all")
+    assert "wrong password" in dialog.findChild(QLabel, "errorLabel").text()
+    _submit(qtbot, dialog, "first-password")
+    assert dialog.actor is not None and dialog.actor.username == "mrs.khan"
+
+
+def test_idle_lock_needs_the_password_again(qtbot: QtBot, sqlite_station: Station) -> None:
+    make_app()
+    actor = users.login(sqlite_station, "mrs.khan", "first-password")
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    lock = IdleLock(window, sqlite_station, actor, minutes=10)
+    lock.lock()
+    assert not window.isEnabled() and lock.dialog is not None
+    dialog = lock.dialog
+    assert dialog.findChild(QLineEdit, "usernameEdit").isReadOnly()
+    _submit(qtbot, dialog, "first-password")
+    assert window.isEnabled() and lock.dialog is None
+    qtbot.keyClick(window, Qt.Key.Key_A)  # input restarts the countdown
+    assert lock.timer.isActive()
