@@ -199,4 +199,3 @@ class QueueStatus(enum.StrEnum):
     POSTED = "posted"
     WITHDRAWN = "withdrawn"  # stopped before posting (consent change, rejection, SLT)
     TAKEN_DOWN = "taken_down"  # posted, then removed after a consent change
-

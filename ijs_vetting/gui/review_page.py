@@ -139,7 +139,7 @@ class ReviewPage(QWidget):
             "notFaceButton": self.not_a_face,
             "resetButton": self.reset_face,
             "deleteDrawnButton": self.delete_drawn,
-            "confirmCameraButton": self.confirm_camera,
+            "confirmCameraButton": self.accept_photo,
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
@@ -339,12 +339,12 @@ class ReviewPage(QWidget):
             lambda f: review.delete_drawn_face(self.station, self.actor, f.id),
         )
 
-    def confirm_camera(self) -> None:
+    def accept_photo(self) -> None:
         photo = self.current_photo()
         if photo is not None:
             self._act(
-                "accepting the camera",
-                lambda: review.confirm_camera(self.station, self.actor, photo.id),
+                "accepting the photo",
+                lambda: review.accept_photo(self.station, self.actor, photo.id),
             )
 
     def _draw_face(self, left: int, top: int, right: int, bottom: int) -> None:

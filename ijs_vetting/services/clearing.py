@@ -47,6 +47,7 @@ from ijs_vetting.imaging.render import Rendering, render_for_posting
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.queue import (
     QUEUE_ROLES,
+    back_to_review,
     check_caption,
     find_account,
     route_account,
@@ -327,7 +328,7 @@ def _commit(
             raise _Refused(f"photo {plan.photo_id} changed while it was being cleared; try again")
         if problems:
             note = "not cleared: " + "; ".join(dict.fromkeys(problems))
-            photo.status, photo.status_note = PhotoStatus.REVIEW, note
+            back_to_review(w.session, photo, note)
             w.audit(
                 f"photo {plan.photo_id} failed verification and went back to review",
                 target_type="photo",

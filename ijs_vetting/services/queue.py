@@ -318,13 +318,13 @@ def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemIn
 
 
 def back_to_review(session: Session, photo: Photo, note: str) -> None:
-    """Re-decide the photo from its stored matches and hand it to a person with `note`.
+    """Hold the photo for a person with `note`: it stays in review, whatever re-deciding says,
+    until SLT accept it again (`review.accept_photo`).
 
     A rejection (safeguarding, or SLT's) stands as it is: that is stronger than review.
     """
+    photo.hold_reason = note
     decide(session, photo)
-    if photo.status is not PhotoStatus.REJECTED:
-        photo.status, photo.status_note = PhotoStatus.REVIEW, note
 
 
 def _withdraw(session: Session, item: QueueItem, reason: str) -> None:

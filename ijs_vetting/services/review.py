@@ -196,14 +196,17 @@ def set_head_count(station: Station, actor: Actor, photo_id: int, count: int | N
         return _done(w, photo, f"head count of photo {photo_id}: {count}", head_count=count)
 
 
-def confirm_camera(station: Station, actor: Actor, photo_id: int) -> PhotoStatus:
-    """Accept a photo from a camera that is not a registered school device (SLT, admin)."""
-    with station.write(actor, "review.confirm_camera", Role.ADMIN, Role.SLT) as w:
+def accept_photo(station: Station, actor: Actor, photo_id: int) -> PhotoStatus:
+    """SLT or an admin has looked at a held photo: accept its camera (if unregistered) and lift
+    the hold (a failed check or a withdrawn item); the policy then decides again."""
+    with station.write(actor, "review.accept", Role.ADMIN, Role.SLT) as w:
         photo = _photo(w.session, photo_id)
-        photo.camera_confirmed_by = actor.username
+        held, photo.hold_reason = photo.hold_reason, None
+        photo.camera_confirmed_by = photo.camera_confirmed_by or actor.username
         return _done(
             w,
             photo,
-            f"camera of photo {photo_id} accepted",
+            f"photo {photo_id} accepted as reviewed",
+            hold=held,
             camera=f"{photo.camera_make or ''} {photo.camera_model or ''}".strip(),
         )

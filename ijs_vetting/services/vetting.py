@@ -134,11 +134,15 @@ def _apply(session: Session, photo: Photo, verdict: PhotoVerdict) -> None:
         face.decision = face_verdict.decision
         face.reason = face_verdict.reason
         face.child_id = face_verdict.child
+    notes = "; ".join(verdict.notes) or None
     if photo.rejected_by is not None:  # an SLT rejection stands whatever the faces say
         photo.status, photo.status_note = PhotoStatus.REJECTED, photo.rejected_reason
+    elif photo.hold_reason and verdict.status is not PhotoStatus.REJECTED:
+        # sent back to a person (failed check, withdrawn item): stays until they accept it
+        photo.status = PhotoStatus.REVIEW
+        photo.status_note = "; ".join(n for n in (photo.hold_reason, notes) if n)
     else:
-        photo.status = verdict.status
-        photo.status_note = "; ".join(verdict.notes) or None
+        photo.status, photo.status_note = verdict.status, notes
     photo.vetted_at = utcnow()
 
 

@@ -195,8 +195,11 @@ def test_a_weak_mask_is_caught_and_the_photo_goes_back_to_review(
     assert info.status is PhotoStatus.REVIEW and "inside a masked area" in (info.note or "")
     assert queue.list_queue(station) == []
 
-    # A person looks again (any review action re-decides); the default mask then passes.
-    assert review.set_head_count(station, staff, photo, 2) is PhotoStatus.READY_WITH_BLUR
+    # The hold stays through other review actions until SLT accept the photo again.
+    assert review.set_head_count(station, staff, photo, 2) is PhotoStatus.REVIEW
+    with pytest.raises(PermissionDenied):
+        review.accept_photo(station, staff, photo)
+    assert review.accept_photo(station, slt, photo) is PhotoStatus.READY_WITH_BLUR
     again = clearing.clear_photos(station, slt, [photo], workers=1)
     assert [c.photo_id for c in again.cleared] == [photo] and again.refused == []
 

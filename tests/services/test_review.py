@@ -177,8 +177,8 @@ def test_an_unregistered_camera_is_accepted_by_slt_only(
     pid = _photo(school, [{"child": "K1", "distance": 0.2}])
     assert photos.get_photo(school, pid).status is PhotoStatus.REVIEW
     with pytest.raises(PermissionDenied):
-        review.confirm_camera(school, staff, pid)
-    assert review.confirm_camera(school, slt, pid) is PhotoStatus.READY
+        review.accept_photo(school, staff, pid)
+    assert review.accept_photo(school, slt, pid) is PhotoStatus.READY
 
 
 def test_every_review_action_is_audited(school: Station, staff: Actor) -> None:
