@@ -12,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ijs_vetting.crypto import Sealer, is_sealed
+
 CHUNK = 1 << 20
 
 
@@ -24,10 +26,15 @@ def sha256_file(path: Path) -> str:
 
 
 class Vault:
-    """A folder of immutable blobs named by their sha256."""
+    """A folder of immutable blobs named by their sha256 (of the plain content).
 
-    def __init__(self, root: Path) -> None:
+    Originals and renderings are stored as they are (worker processes read them by path);
+    forms and reference photos are sealed with the station's key (`put_sealed`).
+    """
+
+    def __init__(self, root: Path, sealer: Sealer | None = None) -> None:
         self.root = root
+        self.sealer = sealer
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:]
@@ -42,12 +49,31 @@ class Vault:
             self._write(sha, data)
         return sha
 
-    def put_file(self, source: Path) -> str:
-        """Store a copy of `source` and return its sha256; the source is left untouched."""
-        return self.put_bytes(source.read_bytes())
+    def put_sealed(self, data: bytes, purpose: bytes) -> str:
+        """Store `data` encrypted (forms, reference photos); addressed by the plain sha256."""
+        if self.sealer is None:
+            raise RuntimeError("this vault has no key to seal with")
+        sha = hashlib.sha256(data).hexdigest()
+        if not self.contains(sha):
+            self._write(sha, self.sealer.seal(data, purpose))
+        return sha
 
     def read_bytes(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
+
+    def read_sealed(self, sha256: str, purpose: bytes) -> bytes:
+        if self.sealer is None:
+            raise RuntimeError("this vault has no key to open sealed files with")
+        return self.sealer.open(self.read_bytes(sha256), purpose)
+
+    def replace_sealed(self, sha256: str, purpose: bytes) -> None:
+        """Seal a blob written before encryption existed (done once, on start)."""
+        blob = self.read_bytes(sha256)
+        if self.sealer is not None and not is_sealed(blob):
+            target = self.path_for(sha256)
+            target.chmod(0o644)
+            target.unlink()
+            self._write(sha256, self.sealer.seal(blob, purpose))
 
     def _write(self, sha: str, data: bytes) -> None:
         target = self.path_for(sha)

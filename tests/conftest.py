@@ -8,6 +8,7 @@ server the PostgreSQL half is skipped — except in CI, where a missing server i
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Station keys from fixtures wider than one test go here, never to the developer's real folder.
+os.environ["IJS_VETTING_KEY_DIR"] = tempfile.mkdtemp(prefix="ijs-test-keys-")
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -30,6 +33,7 @@ TEST_PASSWORD = "correct horse battery"
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may touch the developer's real data folder or database."""
     monkeypatch.setenv("IJS_VETTING_HOME", str(tmp_path / "default-home"))
+    monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.delenv("IJS_VETTING_DB", raising=False)
     monkeypatch.setenv("IJS_VETTING_USER", "office-admin")
     monkeypatch.setenv("IJS_VETTING_PASSWORD", TEST_PASSWORD)

@@ -164,7 +164,7 @@ def clear_photos(
                 plans.append(_plan(station, session, photo_id, chosen))
             except _Refused as exc:
                 result.refused.append((photo_id, str(exc)))
-        templates = load_templates(session)
+        templates = load_templates(station, session)
     with tempfile.TemporaryDirectory(prefix="ijs-render-") as tmp:
         renders = _render_all(plans, mask, Path(tmp), result)
         problems = _verify_all(renders, templates, workers, progress)

@@ -19,6 +19,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
 )
 MAX_FORM_BYTES = 50 * 1024 * 1024
+FORM = b"form"  # what a sealed blob in the vault is, bound into its encryption
 
 
 def form_media_type(head: bytes) -> str | None:
@@ -38,7 +39,7 @@ def store_form(session: Session, vault: Vault, path: Path, child: Child, usernam
     media_type = form_media_type(data[:8])
     if media_type is None:
         raise InvalidInput(f"The form file '{path.name}' is not a JPEG, PNG or PDF scan.")
-    sha = vault.put_bytes(data)
+    sha = vault.put_sealed(data, FORM)
     form = session.scalar(select(Form).where(Form.sha256 == sha))
     if form is None:
         form = Form(

@@ -9,21 +9,25 @@ forgets to audit fails loudly in tests instead of silently in a school.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ijs_vetting.config import StationPaths, database_url, resolve_home
+from ijs_vetting.crypto import Sealer, is_sealed, load_key
 from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.engine import create_db_engine, session_factory, upgrade_to_head
-from ijs_vetting.db.models import AuditEntry
+from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Setting
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.vault import Vault
+
+STATION_ID = "station.id"
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +80,12 @@ class Write:
 class Station:
     """A station's data home and database, opened and upgraded to the newest schema."""
 
-    def __init__(self, paths: StationPaths, engine: Engine) -> None:
+    def __init__(self, paths: StationPaths, engine: Engine, sealer: Sealer) -> None:
         self.paths = paths
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
-        self.vault = Vault(paths.vault)
+        self.sealer = sealer
+        self.vault = Vault(paths.vault, sealer)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -145,4 +150,29 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         raise ServiceError(
             f"Cannot open the database ({engine.url.render_as_string()}): {exc.orig}"
         ) from exc
-    return Station(paths, engine)
+    station = Station(paths, engine, Sealer(load_key(_station_id(engine))))
+    seal_legacy_data(station)
+    return station
+
+
+def _station_id(engine: Engine) -> str:
+    """This station's id (made once, kept in its database): it names the station's key."""
+    with session_factory(engine).begin() as session:
+        setting = session.get(Setting, STATION_ID)
+        if setting is None:
+            setting = Setting(key=STATION_ID, value={"id": uuid.uuid4().hex}, updated_by="system")
+            session.add(setting)
+        return str(setting.value["id"])
+
+
+def seal_legacy_data(station: Station) -> None:
+    """Encrypt templates, forms and reference photos stored before encryption existed."""
+    with station.sessions.begin() as session:
+        for template in session.scalars(select(FaceTemplate)):
+            if not is_sealed(template.encoding):
+                template.encoding = station.sealer.seal(template.encoding, b"template")
+            if station.vault.contains(template.reference_sha256):
+                station.vault.replace_sealed(template.reference_sha256, b"reference")
+        for sha in session.scalars(select(Form.sha256)):
+            if station.vault.contains(sha):
+                station.vault.replace_sealed(sha, b"form")

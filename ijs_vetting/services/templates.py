@@ -26,9 +26,10 @@ from ijs_vetting.faces.results import ReferenceCheck, Refusal
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.photos import PHOTO_TYPES
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import encoding_to_bytes, mark_for_revetting
+from ijs_vetting.services.vetting import mark_for_revetting, seal_encoding
 
 ACTION = "faces.enrol"
+REFERENCE = b"reference"  # sealed reference photos in the vault
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def enrol_references(
             if replace and child_id not in replaced_children:
                 report.replaced += _delete_templates(w.session, [pk])
                 replaced_children.add(child_id)
-            sha = station.vault.put_file(path)
+            sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
             known = w.session.scalar(
                 select(FaceTemplate.id).where(
                     FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
@@ -165,7 +166,7 @@ def enrol_references(
                 w.session.add(
                     FaceTemplate(
                         child_id=pk,
-                        encoding=encoding_to_bytes(check.encoding),
+                        encoding=seal_encoding(station, check.encoding),
                         reference_sha256=sha,
                         reference_name=path.name,
                         face_width=check.face.width,

@@ -50,12 +50,17 @@ UNDECIDED = (
 _ENCODING_DTYPE = np.float64
 
 
-def encoding_to_bytes(encoding: np.ndarray[Any, Any]) -> bytes:
-    return np.asarray(encoding, dtype=_ENCODING_DTYPE).tobytes()
+TEMPLATE = b"template"  # what a sealed template is, bound into its encryption
 
 
-def encoding_from_bytes(data: bytes) -> np.ndarray[Any, np.dtype[np.float64]]:
-    return np.frombuffer(data, dtype=_ENCODING_DTYPE)
+def seal_encoding(station: Station, encoding: np.ndarray[Any, Any]) -> bytes:
+    """A template as stored: the encoding's bytes, encrypted with the station's key."""
+    plain = np.asarray(encoding, dtype=_ENCODING_DTYPE).tobytes()
+    return station.sealer.seal(plain, TEMPLATE)
+
+
+def open_encoding(station: Station, data: bytes) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.frombuffer(station.sealer.open(data, TEMPLATE), dtype=_ENCODING_DTYPE)
 
 
 @dataclass
@@ -65,13 +70,13 @@ class VetReport:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def load_templates(session: Session) -> TemplateSet[int]:
+def load_templates(station: Station, session: Session) -> TemplateSet[int]:
     """Every child's templates, for children whose biometric consent still allows them."""
     allowed = {cid for cid, state in biometric_states(session).items() if state.templates_allowed}
     grouped: dict[int, list[np.ndarray[Any, Any]]] = {}
     for child_id, data in session.execute(select(FaceTemplate.child_id, FaceTemplate.encoding)):
         if child_id in allowed:
-            grouped.setdefault(child_id, []).append(encoding_from_bytes(data))
+            grouped.setdefault(child_id, []).append(open_encoding(station, data))
     return TemplateSet({cid: np.vstack(rows) for cid, rows in grouped.items()})
 
 
@@ -241,7 +246,7 @@ def vet_pending(
                 select(Photo).where(Photo.status == PhotoStatus.PENDING).order_by(Photo.id)
             )
         ]
-        templates = load_templates(session)
+        templates = load_templates(station, session)
     names = {pid: name for pid, _path, name in pending}
     for result in analyse_photos(
         ((pid, path) for pid, path, _ in pending),

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import inspect, select
 
 from ijs_vetting.audit_chain import verify
 from ijs_vetting.config import StationPaths
+from ijs_vetting.crypto import Sealer
 from ijs_vetting.db.audit_log import chain_rows
 from ijs_vetting.db.engine import create_db_engine, current_revision, head_revision, upgrade_to_head
 from ijs_vetting.db.models import Account, Base, Channel
@@ -62,7 +64,7 @@ def test_a_real_station_from_the_first_release_upgrades_with_a_backup(tmp_path: 
         assert current_revision(engine) == "0001"
         assert upgrade_to_head(engine, backups) is True
         assert current_revision(engine) == head_revision()
-        station = Station(StationPaths(tmp_path), engine)
+        station = Station(StationPaths(tmp_path), engine, Sealer(AESGCM.generate_key(256)))
         (child,) = children.list_children(station)
         assert (child.mis_id, child.display_name, child.consents["twitter"]) == (
             "A123",

@@ -6,9 +6,11 @@ from collections import defaultdict
 
 import pytest
 
-from ijs_vetting.faces.engine import analyse_photo
+from ijs_vetting.faces.detect import FIRST_SIDE, detect_faces, plan_passes
+from ijs_vetting.faces.engine import _detector, analyse_photo
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.imaging.box import Box
+from ijs_vetting.imaging.decode import decode_image
 from tests import scenes
 from tests.faces.conftest import Photos
 
@@ -76,3 +78,25 @@ def test_a_close_up_filling_the_frame_is_found() -> None:
 def test_an_empty_room_has_no_faces() -> None:
     empty = scenes.background(4032, 3024, seed=7)
     assert analyse_photo(scenes.write_png_bytes(empty)).faces == ()
+
+
+def test_the_cascade_finds_every_face_the_whole_fine_pass_finds(photos: Photos) -> None:
+    image = decode_image(photos.class_jpeg)
+    whole = detect_faces(image, _detector(), cascade=False)
+    cascade = detect_faces(image, _detector())
+    assert plan_passes(*scenes.CLASS_SIZE).first < plan_passes(*scenes.CLASS_SIZE).fine
+    lost = [f.box for f in whole if not any(c.box.iou(f.box) >= SAME_FACE_IOU for c in cascade)]
+    assert lost == []
+
+
+@pytest.mark.parametrize(
+    "size", [(4032, 3024), (3024, 4032), (8064, 6048), (2016, 1512), (800, 600)]
+)
+def test_a_40_px_face_stays_big_enough_in_every_pass(size: tuple[int, int]) -> None:
+    plan = plan_passes(*size)
+    assert REQUIRED_WIDTH * plan.fine >= 20
+    assert REQUIRED_WIDTH * plan.first >= 15
+    assert plan.first <= plan.fine
+    # Small photos take a single pass at full resolution, no confirmations.
+    if max(size) <= FIRST_SIDE:
+        assert plan.first == plan.fine == 1.0

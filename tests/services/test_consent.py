@@ -55,7 +55,8 @@ def test_scanned_form_is_stored_once_read_only_and_linked(
     with enrolled.read() as s:
         (form,) = s.scalars(select(Form))
     stored = enrolled.vault.path_for(form.sha256)
-    assert stored.read_bytes() == JPEG_SCAN
+    assert JPEG_SCAN[4:20] not in stored.read_bytes()  # encrypted at rest
+    assert enrolled.vault.read_sealed(form.sha256, b"form") == JPEG_SCAN
     assert not stored.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     assert form.media_type == "image/jpeg"
     history = children.consent_history(enrolled, "B456")

@@ -144,7 +144,7 @@ def test_clearing_masks_verifies_routes_and_strips(
     children = _child_ids(station)
     faces = analyse_photo(rendered).faces
     with station.read() as s:
-        templates = load_templates(s)
+        templates = load_templates(station, s)
     assert len(faces) == 1
     assert faces[0].encoding is not None
     match = templates.match(faces[0].encoding)

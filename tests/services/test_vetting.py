@@ -184,6 +184,20 @@ def test_no_photo_face_encoding_is_stored(
         (count,) = db.execute("SELECT count(*) FROM face_templates").fetchone()
     assert count == 1  # Grace's reference; the astronaut has no biometric consent
 
+    # Her template is encrypted at rest: neither the database nor the vault holds it (or her
+    # reference photo) in the clear.
+    from ijs_vetting.faces.engine import analyse_reference
+
+    reference = tmp_path / "references" / "GRACE1.jpg"
+    template = analyse_reference(reference).encoding
+    assert template is not None
+    vault = b"".join(
+        p.read_bytes() for p in (tmp_path / "home" / "vault").rglob("*") if p.is_file()
+    )
+    for dtype in (np.float64, np.float32):
+        assert np.asarray(template, dtype=dtype)[:4].tobytes() not in raw + vault
+    assert reference.read_bytes()[-300:-236] not in vault  # (image data, not JPEG tables)
+
 
 def test_cancelled_import_resumes(sqlite_station: Station, admin: Actor, tmp_path: Path) -> None:
     station = sqlite_station

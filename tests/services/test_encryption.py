@@ -1,0 +1,82 @@
+"""Encryption at rest: keys outside the data home, and data from before encryption sealed."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from ijs_vetting.crypto import MAGIC, Sealer, key_dir, load_key
+from ijs_vetting.db.models import Child, FaceTemplate, Form
+from ijs_vetting.services.station import open_station
+
+
+def test_the_key_file_is_private_and_stable(tmp_path: Path) -> None:
+    key = load_key("station-a")
+    assert len(key) == 32 and load_key("station-a") == key and load_key("station-b") != key
+    path = key_dir() / "station-a.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not str(path).startswith(str(tmp_path / "home"))
+
+
+def test_sealing_binds_the_purpose() -> None:
+    sealer = Sealer(load_key("station-c"))
+    blob = sealer.seal(b"a form", b"form")
+    assert blob.startswith(MAGIC) and b"a form" not in blob
+    assert sealer.open(blob, b"form") == b"a form"
+    try:
+        sealer.open(blob, b"template")
+    except Exception as exc:  # cryptography's InvalidTag
+        assert type(exc).__name__ == "InvalidTag"
+    else:
+        raise AssertionError("a form opened as a template")
+
+
+def test_data_stored_before_encryption_is_sealed_on_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    station = open_station(str(tmp_path / "home"), url=url)
+    plain = np.arange(128, dtype=np.float64).tobytes()
+    form_bytes = b"%PDF-1.4 a consent form from last year"
+    sha = station.vault.put_bytes(form_bytes)  # as the first release stored them
+    ref_sha = station.vault.put_bytes(b"\xff\xd8\xff reference photo")
+    with station.sessions.begin() as s:
+        child = Child(mis_id="X1", first_name="A", last_name="B", year_group=3, class_name="3A")
+        s.add(child)
+        s.flush()
+        s.add(
+            Form(
+                sha256=sha,
+                filename="f.pdf",
+                media_type="application/pdf",
+                size_bytes=len(form_bytes),
+                child_id=child.id,
+                uploaded_by="t",
+            )
+        )
+        s.add(
+            FaceTemplate(
+                child_id=child.id,
+                encoding=plain,
+                reference_sha256=ref_sha,
+                reference_name="X1.jpg",
+                face_width=100.0,
+                sharpness=100.0,
+                created_by="t",
+            )
+        )
+    station.close()
+
+    station = open_station(str(tmp_path / "home"), url=url)
+    with station.read() as s:
+        (template,) = s.scalars(select(FaceTemplate))
+    assert template.encoding.startswith(MAGIC) and plain not in template.encoding
+    assert station.sealer.open(template.encoding, b"template") == plain
+    assert form_bytes not in station.vault.read_bytes(sha)
+    assert station.vault.read_sealed(sha, b"form") == form_bytes
+    assert station.vault.read_bytes(ref_sha).startswith(MAGIC)
+    station.close()
+    files = [tmp_path / "station.db", tmp_path / "station.db-wal"]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert plain[8:64] not in raw  # zeroed on disk, not just superseded
