@@ -120,6 +120,26 @@ class RosterReport:
         }
 
 
+    def audit_details(self) -> dict[str, Any]:
+        """What the audit log keeps: ids, channels and counts, no names or name changes.
+
+        Audit entries cannot be edited (the hash chain), so they must hold nothing that an
+        erasure request would need to remove: a MIS id alone no longer identifies an erased child.
+        """
+        return {
+            "file": Path(self.file).name,
+            "consent_changes": [
+                {"id": c.mis_id, "channel": c.channel, "before": c.before, "after": c.after}
+                for c in self.consent_changes
+            ],
+            "added": [d.mis_id for d in self.added],
+            "updated": {d.mis_id: sorted(d.changes) for d in self.updated},
+            "returned": [d.mis_id for d in self.returned],
+            "left": [d.mis_id for d in self.left],
+            "unchanged": self.unchanged,
+        }
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -160,7 +180,7 @@ def import_roster(
             f"{len(report.left)} left",
             target_type="roster",
             target_id=sha256_file(path)[:16],
-            details=report.as_json(),
+            details=report.audit_details(),
         )
         return report
 
