@@ -1,24 +1,36 @@
 """Find every face in an upright photo, reporting boxes in the photo's own pixel coordinates.
 
 Recall is what matters: a missed face is a child published without consent, while a false alarm
-only costs a blur. The settings below were chosen by measurement on a 12 MP class photo
-(bench/ and tests/faces/): CenterFace finds faces reliably once they are about 20 px wide in the
-picture it is given, so
+only costs a blur. The settings below were chosen by measurement on a 12 MP class photo and the
+benchmark's 28 school scenes (bench/, tests/faces/). CenterFace scores every face of 40 px and up
+at 0.6 or more once the photo is reduced to half its resolution (2016 px on the long side), so
+half resolution is the *fine* scale whose verdict we trust. Running the network over the whole
+picture at that scale is however the most expensive step of the import, so detection is a cascade:
 
-- a *fine* pass runs at half the resolution of a 12 MP photo (2016 px on the long side, which is
-  also exactly the JPEG decoder's cheap 1/2 DCT scale); no photo is ever reduced below half, so
-  any face of 40 px or more in the original is at least 20 px there;
-- a *coarse* pass at 640 px catches faces too big for the network's receptive field at the fine
-  scale (a close-up filling much of the frame), at a few percent of the cost.
+- a *first* pass over the whole picture at 1536 px (0.38 of a 12 MP photo; 58% of the pixels of
+  the fine scale, about half its time) with a low threshold. There the smallest faces (40 px in
+  the original, 15 px in this pass) still score 0.19 or more while the background stays under
+  0.05 almost everywhere, so a threshold of 0.03 lets every face through with a margin of six,
+  for about three impostors per photo. At 1344 px (a third) two of the benchmark's 40 px faces
+  score only 0.02 and 0.04, the background's level, which is why the first pass is not smaller.
+  Faces scoring 0.5 or more here are accepted without a second look;
+- every *candidate* scoring less, if it is small enough for the fine scale to be the authority
+  on it, is confirmed by running the network again on a crop of the fine-scale picture around it
+  (a face's width of margin on each side) with the normal threshold: the crop gets the verdict
+  the whole fine pass would have given, for a few milliseconds instead of a few hundred;
+- a *coarse* pass at 640 px catches faces too big for the network's receptive field at the
+  first pass's scale (a close-up filling much of the frame), at a few percent of the cost.
 
-Tiling at full resolution was not needed: the fine pass already finds every face of 32 px and up
-in the test class photo. The fine pass is however cut into horizontal strips of at most ~1.8 MP
-overlapping by 256 px: onnxruntime keeps the activations of the largest input it has seen, and one
-2016x1512 pass holds ~650 MB per worker against ~320 MB in two strips, for 8% more time.
+A face of 40 px in any photo is at least 15 px in the first pass and 20 px in the fine one,
+whatever the photo's size. Photos of up to 1536 px are small enough to take one pass at full
+resolution with the normal threshold. Pictures too big for one pass within the memory budget
+(onnxruntime keeps the activations of the largest input it has seen: ~650 MB per worker for a
+whole 2016x1512 picture) are cut into horizontal strips of at most ~1.8 MP overlapping by 256 px.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -26,33 +38,52 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ijs_vetting.faces.centerface import CenterFace, Detection
+from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.decode import DecodedImage
 
-# Long side of the fine pass for a 12 MP photo, and the smallest reduction ever applied to it.
+# Long side of the fine scale for a 12 MP photo, and the smallest reduction ever applied to it.
 FINE_SIDE = 2016
 FINE_MIN_SCALE = 0.5
+# Long side of the first pass for a 12 MP photo; never less than this fraction of the original,
+# so that a 40 px face keeps the 15 px at which it still scores well above CANDIDATE_THRESHOLD.
+FIRST_SIDE = 1536
+FIRST_MIN_SCALE = FIRST_SIDE / 4032
 COARSE_SIDE = 640
-# Recall first: 40 px faces in the class photo score 0.6 and more; background scores stay below
-# 0.2. A spurious box is only blurred.
+# Recall first: 40 px faces in the class photo score 0.6 and more at the fine scale; background
+# scores stay below 0.2. A spurious box is only blurred.
 DEFAULT_THRESHOLD = 0.3
+# First-pass scores: below CANDIDATE_THRESHOLD nothing is a face; from SURE_SCORE up a face is
+# accepted as it is (well above the fine pass's threshold; no such detection in the benchmark or
+# the class photo is a false alarm).
+CANDIDATE_THRESHOLD = 0.03
+SURE_SCORE = 0.5
 # Each pass is trusted for a band of face widths (px in the picture it saw). Outside it a
-# detection is kept only if no in-band detection covers the same face: the fine pass sees just
-# part of a very large face, the coarse pass blurs small ones.
+# detection is kept only if no in-band detection covers the same face: a whole-picture pass sees
+# just part of a very large face, the coarse pass blurs small ones.
 _FINE_MAX_WIDTH = 220.0
 _COARSE_MIN_WIDTH = 40.0
 _SAME_FACE_IOU = 0.3
 _SAME_FACE_CONTAINED = 0.6
-# Strips: the overlap exceeds the tallest face the fine pass is trusted for, so any such face
-# is whole in some strip; a detection cut by a strip's inner edge is only a fallback.
+# Strips: the overlap exceeds the tallest face a whole-picture pass is trusted for, so any such
+# face is whole in some strip; a detection cut by a strip's inner edge is only a fallback.
 _STRIP_PIXELS = 2016 * 896
 _STRIP_OVERLAP = 256
+# Confirmation crops: the candidate plus this fraction of its size on every side (at least
+# _CONFIRM_MIN_MARGIN px), so the network sees the face with its surroundings as in a full pass.
+_CONFIRM_MARGIN = 1.0
+_CONFIRM_MIN_MARGIN = 32.0
 
 
 @dataclass(frozen=True)
 class PassPlan:
-    """Scales (working px per original px) of the two passes for one photo size."""
+    """Scales (working px per original px) of the passes for one photo size.
+
+    `first == fine` means no cascade: the first pass is already at the fine scale and its
+    detections are final.
+    """
 
     fine: float
+    first: float
     coarse: float
 
 
@@ -60,34 +91,88 @@ def plan_passes(width: int, height: int) -> PassPlan:
     """Choose the pass scales for an upright original of this size."""
     long_side = max(width, height)
     fine = min(1.0, max(FINE_SIDE / long_side, FINE_MIN_SCALE))
-    return PassPlan(fine=fine, coarse=min(1.0, COARSE_SIDE / long_side))
+    first = min(fine, max(FIRST_SIDE / long_side, FIRST_MIN_SCALE))
+    return PassPlan(fine=fine, first=first, coarse=min(1.0, COARSE_SIDE / long_side))
 
 
 def detect_faces(
-    image: DecodedImage, detector: CenterFace, threshold: float = DEFAULT_THRESHOLD
+    image: DecodedImage,
+    detector: CenterFace,
+    threshold: float = DEFAULT_THRESHOLD,
+    *,
+    cascade: bool = True,
 ) -> list[Detection]:
     """Faces in upright-original coordinates, best score first.
 
     `image` may already be reduced (e.g. decoded at the fine scale); each pass is resized from
-    it, never enlarged beyond it.
+    it, never enlarged beyond it. `cascade=False` runs the whole fine pass instead of the first
+    pass and its confirmations: the reference the cascade is tested and benchmarked against.
     """
     plan = plan_passes(image.full_width, image.full_height)
-    passes = [(plan.fine, _FINE_MAX_WIDTH, True)]
-    if plan.coarse < plan.fine:
-        passes.append((plan.coarse, _COARSE_MIN_WIDTH, False))
+    if not cascade:
+        plan = PassPlan(fine=plan.fine, first=plan.fine, coarse=plan.coarse)
+    # Each working copy is made from the next larger one: area-averaging a 12 MP picture down to
+    # 640 px costs more than the coarse pass itself.
+    fine = _resized(image.pixels, plan.fine / image.scale)
+    confirming = plan.first < plan.fine
+    first = _resized(fine, plan.first / plan.fine) if confirming else fine
+    to_original = image.full_width / first.shape[1]
+    first_threshold = min(threshold, CANDIDATE_THRESHOLD) if confirming else threshold
     candidates: list[tuple[bool, Detection]] = []
-    for scale, limit, limit_is_max in passes:
-        working = _resized(image.pixels, min(1.0, scale / image.scale))
-        to_original = image.full_width / working.shape[1]
-        for top, bottom in _strips(*working.shape[:2]):
-            for found in detector.detect(working[top:bottom], threshold):
-                in_band = found.box.width <= limit if limit_is_max else found.box.width >= limit
-                cut = (top > 0 and found.box.top <= 1) or (
-                    bottom < working.shape[0] and found.box.bottom >= bottom - top - 1
-                )
-                placed = found.scaled(1.0, 0.0, float(top)).scaled(to_original)
-                candidates.append((in_band and not cut, placed))
+    for found, whole in _whole_picture(detector, first, first_threshold):
+        placed = found.scaled(to_original)
+        # Only the faces the fine pass is the authority on (up to its band's width there) are
+        # worth a second look; what is larger is judged here and by the coarse pass.
+        confirmable = found.box.width * plan.fine / plan.first <= _FINE_MAX_WIDTH
+        if confirming and found.score < max(SURE_SCORE, threshold) and confirmable:
+            candidates += _confirmed(detector, fine, image.full_width, placed, threshold)
+        elif found.score >= threshold:
+            candidates.append((whole and found.box.width <= _FINE_MAX_WIDTH, placed))
+    if plan.coarse < plan.first:
+        coarse = _resized(first, plan.coarse / plan.first)
+        to_original = image.full_width / coarse.shape[1]
+        candidates += [
+            (found.box.width >= _COARSE_MIN_WIDTH, found.scaled(to_original))
+            for found in detector.detect(coarse, threshold)
+        ]
     return _merge(candidates)
+
+
+def _whole_picture(
+    detector: CenterFace, pixels: NDArray[np.uint8], threshold: float
+) -> Iterator[tuple[Detection, bool]]:
+    """Detections over the whole picture (in its coordinates), strip by strip, each with whether
+    it lies whole inside its strip (one cut by a strip's inner edge is only a fallback)."""
+    for top, bottom in _strips(*pixels.shape[:2]):
+        for found in detector.detect(pixels[top:bottom], threshold):
+            cut = (top > 0 and found.box.top <= 1) or (
+                bottom < pixels.shape[0] and found.box.bottom >= bottom - top - 1
+            )
+            yield found.scaled(1.0, 0.0, float(top)), not cut
+
+
+def _confirmed(
+    detector: CenterFace,
+    fine: NDArray[np.uint8],
+    full_width: int,
+    candidate: Detection,
+    threshold: float,
+) -> list[tuple[bool, Detection]]:
+    """Detections of the fine-scale picture around `candidate` (original coordinates) that are
+    the same face, each with whether it is in the band a whole-picture pass is trusted for: the
+    verdict the whole fine pass would give on this spot."""
+    to_fine = fine.shape[1] / full_width
+    box = candidate.box.scaled(to_fine)
+    grow_x = max(box.width * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
+    grow_y = max(box.height * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
+    area = Box(box.left - grow_x, box.top - grow_y, box.right + grow_x, box.bottom + grow_y)
+    left, top, right, bottom = area.clipped(fine.shape[1], fine.shape[0]).as_ints()
+    kept: list[tuple[bool, Detection]] = []
+    for found in detector.detect(fine[top:bottom, left:right], threshold):
+        placed = found.scaled(1.0, float(left), float(top)).scaled(1 / to_fine)
+        if _same_face(placed, candidate):
+            kept.append((found.box.width <= _FINE_MAX_WIDTH, placed))
+    return kept
 
 
 def _strips(height: int, width: int) -> list[tuple[int, int]]:

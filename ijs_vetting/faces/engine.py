@@ -20,6 +20,7 @@ from functools import lru_cache
 from ijs_vetting.faces.centerface import CenterFace, Detection
 from ijs_vetting.faces.detect import DEFAULT_THRESHOLD, detect_faces
 from ijs_vetting.faces.encode import encode_face, sharpness
+from ijs_vetting.faces.encode import load_models as load_encoder
 from ijs_vetting.faces.reference import (
     REFERENCE_MIN_SHARPNESS,
     REFERENCE_MIN_WIDTH,
@@ -39,8 +40,9 @@ def _detector() -> CenterFace:
 
 
 def load_models() -> None:
-    """Load the detector now (dlib's models load with this module), e.g. in a pool worker."""
+    """Load the detector and dlib's models now, e.g. in a pool worker's initializer."""
     _detector()
+    load_encoder()
 
 
 def analyse_photo(

