@@ -25,3 +25,7 @@ screenshots: setup-gui
 	command -v xvfb-run >/dev/null || (apt-get update -qq && apt-get install -y -qq xvfb)
 	xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py screenshots
 	QT_SCALE_FACTOR=1.5 xvfb-run -a -s "-screen 0 2049x1152x24" .venv/bin/python scripts/screenshots.py screenshots
+
+# Speed and memory of the whole import against plain face_recognition (prints a table).
+bench: setup
+	.venv/bin/python -m bench.run_faces
