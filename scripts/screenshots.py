@@ -18,6 +18,7 @@ from ijs_vetting import demo
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+from ijs_vetting.services import clearing, photos
 from ijs_vetting.services.station import Actor, open_station
 
 
@@ -30,6 +31,8 @@ def main() -> int:
     station = open_station(str(home), url=f"sqlite:///{home / 'station.db'}")
     actor = Actor("office-admin", Role.ADMIN)
     demo.load_demo(station, actor, home / "demo")
+    ready = [p.id for p in photos.list_photos(station) if p.status.value == "ready"]
+    clearing.clear_photos(station, actor, ready[:1], caption="Sports day in 5H")
     app = make_app()
     window = MainWindow(station, actor)
     window.resize(1366, 740)

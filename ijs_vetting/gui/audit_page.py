@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableView, QWidget
 
 from ijs_vetting.gui.table_models import AuditTableModel
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import audit
 from ijs_vetting.services.station import Station
 
@@ -15,10 +15,7 @@ class AuditPage(QWidget):
     def __init__(self, station: Station, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.station = station
-        form = load_form("audit_page.ui", self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(form)
+        form = mount_form(self, "audit_page.ui")
         self.model = AuditTableModel(self)
         self.filter = QSortFilterProxyModel(self)
         self.filter.setSourceModel(self.model)
@@ -32,4 +29,4 @@ class AuditPage(QWidget):
         child(form, QLineEdit, "auditSearch").textChanged.connect(self.filter.setFilterFixedString)
 
     def refresh(self) -> None:
-        self.model.set_entries(audit.list_audit(self.station, limit=5000))
+        self.model.set_rows(audit.list_audit(self.station, limit=5000))

@@ -17,13 +17,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from ijs_vetting.domain import ServiceError, year_label
 from ijs_vetting.gui.errors import show_error
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, consent
 from ijs_vetting.services.station import Actor, Station
 
@@ -49,9 +48,7 @@ class ChildDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.station, self.actor, self.mis_id = station, actor, mis_id
-        form = load_form("child_dialog.ui", self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(form)
+        form = mount_form(self, "child_dialog.ui", margins=None)
         self.resize(720, 680)
         self.name = child(form, QLabel, "childName")
         self.details = child(form, QLabel, "childDetails")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,7 +25,7 @@ from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, templates
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import EnrolReport
@@ -43,10 +42,7 @@ class ChildrenPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.station, self.actor, self.settings = station, actor, settings
-        form = load_form("children_page.ui", self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(form)
+        form = mount_form(self, "children_page.ui")
         self.model = ChildrenTableModel(children.channel_codes(station), self)
         self.filter = ChildrenFilter(self)
         self.filter.setSourceModel(self.model)
@@ -81,10 +77,10 @@ class ChildrenPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.model.set_children(children.list_children(self.station))
+        self.model.set_rows(children.list_children(self.station))
 
     def open_child(self, index: QModelIndex) -> None:
-        summary = self.model.child(self.filter.mapToSource(index).row())
+        summary = self.model.row(self.filter.mapToSource(index).row())
         dialog = ChildDialog(self.station, self.actor, summary.mis_id, self)
         dialog.changed.connect(self._changed)
         dialog.open()

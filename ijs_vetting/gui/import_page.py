@@ -16,13 +16,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import devices, photos
 from ijs_vetting.services.photos import ImportReport
 from ijs_vetting.services.station import Actor, Station
@@ -38,10 +37,7 @@ class ImportPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.station, self.actor, self.settings = station, actor, settings
-        form = load_form("import_page.ui", self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(form)
+        form = mount_form(self, "import_page.ui")
         self.setAcceptDrops(True)
         self.folder = child(form, QLineEdit, "folderEdit")
         self.folder.setText(str(settings.value("import/last_folder", "")))

@@ -13,13 +13,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from ijs_vetting.config import acting_username
 from ijs_vetting.domain import ServiceError
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import users
 from ijs_vetting.services.station import Actor, Station
 
@@ -33,8 +32,7 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self.station = station
         self.actor: Actor | None = None
-        form = load_form("login_dialog.ui", self)
-        QVBoxLayout(self).addWidget(form)
+        form = mount_form(self, "login_dialog.ui", margins=None)
         self.username = child(form, QLineEdit, "usernameEdit")
         self.password = child(form, QLineEdit, "passwordEdit")
         self.confirm = child(form, QLineEdit, "confirmEdit")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSettings,
@@ -28,14 +27,14 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
 from ijs_vetting.domain import QueueStatus, ServiceError
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.table_models import RowsTableModel
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import clearing, queue
 from ijs_vetting.services.queue import QueueItemInfo
 from ijs_vetting.services.queue_export import ExportReport, export_queue
@@ -51,40 +50,18 @@ STATUS_FILTERS: list[tuple[str, set[QueueStatus] | None]] = [
 ]
 
 
-class QueueTableModel(QAbstractTableModel):
+class QueueTableModel(RowsTableModel[QueueItemInfo]):
     HEADERS = ("", "Account", "Caption", "Status", "Photo", "Masked faces", "Cleared")
 
     def __init__(self, loader: ImageLoader, station: Station, parent: Any = None) -> None:
         super().__init__(parent)
-        self._items: list[QueueItemInfo] = []
         self._loader, self._station = loader, station
         loader.loaded.connect(self._thumbnail)
-
-    def set_items(self, items: list[QueueItemInfo]) -> None:
-        self.beginResetModel()
-        self._items = items
-        self.endResetModel()
-
-    def item(self, row: int) -> QueueItemInfo:
-        return self._items[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        item = self._items[index.row()]
+        item = self.row(index.row())
         if index.column() == 0 and role == Qt.ItemDataRole.DecorationRole and item.image_sha256:
             return self._loader.get(item.id, self._station.vault.path_for(item.image_sha256))
         if role != Qt.ItemDataRole.DisplayRole:
@@ -100,7 +77,7 @@ class QueueTableModel(QAbstractTableModel):
         )[index.column()]
 
     def _thumbnail(self, key: object, _image: QImage) -> None:
-        for row, item in enumerate(self._items):
+        for row, item in enumerate(self._rows):
             if item.id == key:
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
@@ -119,7 +96,7 @@ class AccountFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, QueueTableModel)
-        return self.account is None or model.item(source_row).account == self.account
+        return self.account is None or model.row(source_row).account == self.account
 
 
 class QueuePage(QWidget):
@@ -132,10 +109,7 @@ class QueuePage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.station, self.actor, self.settings = station, actor, settings
-        form = load_form("queue_page.ui", self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(form)
+        form = mount_form(self, "queue_page.ui")
         self.thumbs = ImageLoader(160, parent=self)
         self.model = QueueTableModel(self.thumbs, station, self)
         self.filter = AccountFilter(self)
@@ -177,7 +151,7 @@ class QueuePage(QWidget):
 
     def refresh(self) -> None:
         statuses = self.status_filter.currentData()
-        self.model.set_items(queue.list_queue(self.station, statuses=statuses))
+        self.model.set_rows(queue.list_queue(self.station, statuses=statuses))
         self.takedowns.clear()
         for item in queue.list_takedowns(self.station):
             entry = QListWidgetItem(
@@ -191,7 +165,7 @@ class QueuePage(QWidget):
         index = self.table.currentIndex()
         if not index.isValid():
             return None
-        return self.model.item(self.filter.mapToSource(index).row())
+        return self.model.row(self.filter.mapToSource(index).row())
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         item = self.current_item()

@@ -45,7 +45,7 @@ from ijs_vetting.gui.photo_model import (
     PhotoListModel,
     badge,
 )
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, clearing, photos, review
 from ijs_vetting.services.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.station import Actor, Station
@@ -73,10 +73,7 @@ class ReviewPage(QWidget):
     def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.station, self.actor = station, actor
-        form = load_form("review_page.ui", self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(form)
+        form = mount_form(self, "review_page.ui")
         self.form = form
 
         self.thumbs = ImageLoader(THUMB_SIDE, parent=self)

@@ -13,13 +13,12 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import roster
 from ijs_vetting.services.roster import RosterReport
 from ijs_vetting.services.station import Actor, Station
@@ -73,9 +72,7 @@ class RosterDialog(QDialog):
     def __init__(self, station: Station, actor: Actor, path: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.station, self.actor, self.path = station, actor, path
-        form = load_form("roster_dialog.ui", self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(form)
+        form = mount_form(self, "roster_dialog.ui", margins=None)
         self.setWindowTitle(f"Import roster — {path.name}")
         self.resize(760, 560)
         self.summary = child(form, QLabel, "rosterSummary")

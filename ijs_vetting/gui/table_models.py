@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -18,6 +18,7 @@ from ijs_vetting.services.audit import AuditRow
 from ijs_vetting.services.children import ChildSummary
 
 Index = QModelIndex | QPersistentModelIndex
+T = TypeVar("T")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -42,7 +43,41 @@ def _answer_colour(text: object) -> QColor | None:
     return _COLOURS.get(text) if isinstance(text, str) else None
 
 
-class ChildrenTableModel(QAbstractTableModel):
+class RowsTableModel(QAbstractTableModel, Generic[T]):
+    """A flat table of plain rows (dataclasses from the services) under fixed headers."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[T] = []
+
+    def set_rows(self, rows: list[T]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def row(self, number: int) -> T:
+        return self._rows[number]
+
+    def headers(self) -> tuple[str, ...]:
+        return self.HEADERS
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.headers())
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers()[section]
+        return None
+
+
+class ChildrenTableModel(RowsTableModel[ChildSummary]):
     """Children with their current consent per channel, biometric state and safeguarding flag."""
 
     FIXED = ("Id", "Name", "Year", "Class")
@@ -51,34 +86,14 @@ class ChildrenTableModel(QAbstractTableModel):
     def __init__(self, channels: list[str], parent: Any = None) -> None:
         super().__init__(parent)
         self._channels = channels
-        self._rows: list[ChildSummary] = []
 
-    def set_children(self, rows: list[ChildSummary]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def child(self, row: int) -> ChildSummary:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.FIXED) + len(self._channels) + len(self.TRAILING)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
-            return None
-        headers = (*self.FIXED, *(c.capitalize() for c in self._channels), *self.TRAILING)
-        return headers[section]
+    def headers(self) -> tuple[str, ...]:
+        return (*self.FIXED, *(c.capitalize() for c in self._channels), *self.TRAILING)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        child = self._rows[index.row()]
+        child = self.row(index.row())
         column = index.column()
         if role == SORT_ROLE and column == 2:
             return child.year_group
@@ -138,7 +153,7 @@ class ChildrenFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, ChildrenTableModel)
-        child = model.child(source_row)
+        child = model.row(source_row)
         if self._consent is not None:
             channel, granted = self._consent
             if bool(child.consents.get(channel)) != granted:
@@ -153,37 +168,15 @@ class ChildrenFilter(QSortFilterProxyModel):
         return True
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(RowsTableModel[AuditRow]):
     """Audit entries, newest first."""
 
     HEADERS = ("When", "Who", "Action", "Record", "What")
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[AuditRow] = []
-
-    def set_entries(self, rows: list[AuditRow]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             return None
-        entry = self._rows[index.row()]
+        entry = self.row(index.row())
         local = entry.at.astimezone()
         record = f"{entry.target_type} {entry.target_id}" if entry.target_id else ""
         return (

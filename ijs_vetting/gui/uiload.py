@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QFile, QIODevice
 from PySide6.QtUiTools import QUiLoader
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ijs_vetting.assets import ui_file
 
@@ -38,3 +38,16 @@ def child(form: QWidget, kind: type[W], name: str) -> W:
     if widget is None:
         raise LookupError(f"the form has no {kind.__name__} called {name!r}")
     return widget
+
+
+def mount_form(host: QWidget, name: str, margins: int | None = 0) -> QWidget:
+    """Load `ui/<name>` and fill `host` with it (a page or dialog built from a Designer form).
+
+    `margins=None` keeps the style's default margins (dialogs); pages sit flush (0).
+    """
+    form = load_form(name, host)
+    layout = QVBoxLayout(host)
+    if margins is not None:
+        layout.setContentsMargins(margins, margins, margins, margins)
+    layout.addWidget(form)
+    return form
