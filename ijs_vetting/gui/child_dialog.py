@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -13,17 +15,22 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
 )
 
-from ijs_vetting.domain import ServiceError, year_label
-from ijs_vetting.gui.errors import show_error
+from ijs_vetting.domain import PermissionDenied, ServiceError, year_label
+from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.images import to_qimage
+from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, consent
+from ijs_vetting.services import children, consent, forms, templates
 from ijs_vetting.services.station import Actor, Station
 
 BIOMETRIC_LABELS = {
@@ -66,6 +73,15 @@ class ChildDialog(QDialog):
         child(form, QPushButton, "biometricButton").clicked.connect(self.record_biometric)
         self.safe_button.clicked.connect(self.toggle_safeguarding)
         child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
+        self.form_list = child(form, QListWidget, "formList")
+        self.form_list.currentRowChanged.connect(lambda _row: self._show_form())
+        self.page = child(form, QSpinBox, "pageSpin")
+        self.page.valueChanged.connect(lambda _v: self._show_page())
+        self.preview = child(form, QLabel, "formPreview")
+        self.references = child(form, QListWidget, "referenceList")
+        self._pages: list[QImage] = []
+        self.setAcceptDrops(True)
+        self.job: Job | None = None
         for table in (self.consents, self.history):
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.verticalHeader().hide()
@@ -119,6 +135,87 @@ class ChildDialog(QDialog):
             "Lift never publish" if summary.never_publish else "Set never publish"
         )
         self._never_publish = summary.never_publish
+        self._load_forms()
+        self._load_references()
+
+    def _load_forms(self) -> None:
+        """Forms are for admins and SLT; for anyone else the tab says so instead."""
+        self.form_list.clear()
+        try:
+            found = forms.child_forms(self.station, self.actor, self.mis_id)
+        except PermissionDenied:
+            self.preview.setText("Scanned forms are shown to admins and SLT only.")
+            return
+        for info in found:
+            item = QListWidgetItem(f"{info.filename} ({info.uploaded_at.astimezone():%d/%m/%Y})")
+            item.setData(Qt.ItemDataRole.UserRole, info.id)
+            self.form_list.addItem(item)
+        if not found:
+            self.preview.setText("No scanned form on file.")
+
+    def _show_form(self) -> None:
+        item = self.form_list.currentItem()
+        if item is None:
+            return
+        try:
+            pages = forms.form_pages(self.station, self.actor, item.data(Qt.ItemDataRole.UserRole))
+        except ServiceError as exc:
+            show_error(self, exc, "showing the form")
+            return
+        self._pages = [to_qimage(p) for p in pages]
+        self.page.setMaximum(max(1, len(self._pages)))
+        self.page.setValue(1)
+        self._show_page()
+
+    def _show_page(self) -> None:
+        if self._pages:
+            image = self._pages[min(self.page.value(), len(self._pages)) - 1]
+            self.preview.setPixmap(
+                QPixmap.fromImage(image).scaledToWidth(
+                    min(image.width(), 900), Qt.TransformationMode.SmoothTransformation
+                )
+            )
+
+    def _load_references(self) -> None:
+        self.references.clear()
+        try:
+            found = templates.child_templates(self.station, self.actor, self.mis_id)
+        except PermissionDenied:
+            return
+        for info in found:
+            picture = templates.reference_picture(self.station, self.actor, info.id)
+            item = QListWidgetItem(
+                QIcon(QPixmap.fromImage(to_qimage(picture))),
+                f"{info.reference_name}\n{info.verdict}",
+            )
+            self.references.addItem(item)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Reference photos dropped on the page are checked and enrolled in the background."""
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not files or (self.job is not None and self.job.running):
+            return
+        self.job = start_job(
+            lambda p: templates.enrol_files(
+                self.station, self.actor, self.mis_id, files, progress=p
+            ),
+            on_done=self._enrolled,
+            parent=self,
+            on_error=lambda e: show_error(self, e, "adding reference photos"),
+        )
+
+    def _enrolled(self, report: Any) -> None:
+        refused = [o.message for o in report.outcomes if o.status != "enrolled"]
+        text = f"{report.count('enrolled')} reference photo(s) added."
+        if refused:
+            text += " Not used: " + " ".join(refused)
+        inform(self, "Reference photos", text)
+        self.load()
+        self.changed.emit()
 
     def _run(self, doing: str, call: object) -> None:
         try:

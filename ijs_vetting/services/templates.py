@@ -9,21 +9,28 @@ identifies them by hand.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import Child, FaceTemplate
 from ijs_vetting.db.state import biometric_states
-from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, InvalidInput, Role
+from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, InvalidInput, NotFound, Role
 from ijs_vetting.faces.pool import PhotoDone, analyse_photos
 from ijs_vetting.faces.reference import REFERENCE_MIN_WIDTH, judge_reference
 from ijs_vetting.faces.results import ReferenceCheck, Refusal
+from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.progress import Progress
+from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.photos import PHOTO_TYPES
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.vetting import mark_for_revetting, seal_encoding
@@ -200,3 +207,68 @@ def _delete_templates(session: Session, child_ids: list[int]) -> int:
 def delete_templates(session: Session, child_id: int) -> int:
     """Remove a child's templates (inside the caller's transaction, e.g. a withdrawal)."""
     return _delete_templates(session, [child_id])
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A stored template as the admin sees it: which reference photo and how good it was."""
+
+    id: int
+    reference_name: str
+    face_width: float
+    sharpness: float
+    created_at: datetime
+    created_by: str
+
+    @property
+    def verdict(self) -> str:
+        return f"face {self.face_width:.0f} px wide, sharpness {self.sharpness:.0f}"
+
+
+def child_templates(station: Station, actor: Actor, mis_id: str) -> list[TemplateInfo]:
+    """A child's templates, newest first (admins only: this is biometric data)."""
+    station.require(actor, "faces.read", Role.ADMIN)
+    with station.read() as session:
+        child = find_child(session, mis_id)
+        rows = session.scalars(
+            select(FaceTemplate)
+            .where(FaceTemplate.child_id == child.id)
+            .order_by(FaceTemplate.id.desc())
+        )
+        return [
+            TemplateInfo(
+                t.id, t.reference_name, t.face_width, t.sharpness, t.created_at, t.created_by
+            )
+            for t in rows
+        ]
+
+
+def reference_picture(
+    station: Station, actor: Actor, template_id: int, max_side: int = 240
+) -> NDArray[np.uint8]:
+    """The reference photo behind a template, decrypted, for the admin's screen."""
+    station.require(actor, "faces.read", Role.ADMIN)
+    with station.read() as session:
+        template = session.get(FaceTemplate, template_id)
+        if template is None:
+            raise NotFound(f"There is no template {template_id}.")
+        sha = template.reference_sha256
+    return decode_image(station.vault.read_sealed(sha, REFERENCE), max_side=max_side).pixels
+
+
+def enrol_files(
+    station: Station,
+    actor: Actor,
+    mis_id: str,
+    files: list[Path],
+    *,
+    progress: Progress | None = None,
+) -> EnrolReport:
+    """Enrol photos dropped on a child's page: the same checks as a folder enrolment."""
+    with tempfile.TemporaryDirectory(prefix="ijs-enrol-") as tmp:
+        folder = Path(tmp) / mis_id
+        folder.mkdir()
+        for number, source in enumerate(files):
+            if source.suffix.lower() in PHOTO_TYPES:
+                shutil.copyfile(source, folder / f"{number:03d}-{source.name}")
+        return enrol_references(station, actor, Path(tmp), progress=progress)

@@ -1,0 +1,77 @@
+"""A child's page: consent recorded through real widgets, the scanned form rendered, references."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QPushButton, QTableWidget
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.domain import Role
+from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.child_dialog import ChildDialog
+from ijs_vetting.services import children, consent, roster, templates
+from ijs_vetting.services.station import Actor, Station
+from tests import scenes
+
+pytestmark = pytest.mark.gui
+
+
+def _pdf(path: Path) -> Path:
+    document = pdfium.PdfDocument.new()
+    document.new_page(595, 842)
+    document.new_page(595, 842)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+@pytest.fixture
+def registered(sqlite_station: Station, admin: Actor, roster_file: Path, tmp_path: Path) -> Station:
+    roster.import_roster(sqlite_station, admin, roster_file)
+    consent.set_consent(
+        sqlite_station, admin, "A123", "website", True, form=_pdf(tmp_path / "form.pdf")
+    )
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    scenes.write_jpeg(refs / "A123.jpg", scenes.portrait(scenes.GRACE, 200).pixels)
+    templates.enrol_references(sqlite_station, admin, refs, workers=1)
+    return sqlite_station
+
+
+def test_admin_sees_forms_and_references_and_records_consent(
+    qtbot: QtBot, registered: Station, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_app()
+    dialog = ChildDialog(registered, admin, "A123")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    forms = dialog.findChild(QListWidget, "formList")
+    assert forms.count() == 1 and "form.pdf" in forms.item(0).text()
+    forms.setCurrentRow(0)
+    assert not dialog.findChild(QLabel, "formPreview").pixmap().isNull()
+    assert dialog.page.maximum() == 2  # both pages of the PDF
+    references = dialog.findChild(QListWidget, "referenceList")
+    assert references.count() == 1 and "px wide" in references.item(0).text()
+
+    table = dialog.findChild(QTableWidget, "consentTable")
+    table.selectRow(0)  # twitter
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName", lambda *a, **k: ("", ""))
+    with qtbot.waitSignal(dialog.changed):
+        dialog.findChild(QPushButton, "withdrawButton").click()
+    assert children.get_child(registered, "A123").consents["twitter"] is False
+    assert table.item(0, 1).text() == "no"
+
+
+def test_staff_do_not_see_consent_forms(qtbot: QtBot, registered: Station) -> None:
+    make_app()
+    dialog = ChildDialog(registered, Actor("teacher", Role.STAFF), "A123")
+    qtbot.addWidget(dialog)
+    assert dialog.findChild(QListWidget, "formList").count() == 0
+    assert "admins and SLT only" in dialog.findChild(QLabel, "formPreview").text()
+    assert dialog.findChild(QListWidget, "referenceList").count() == 0
