@@ -117,7 +117,10 @@ def set_biometric(
     given_on: date | None = None,
 ) -> BiometricChange:
     """Append to the biometric ledger; templates may exist only with consent and no objection."""
-    with station.write(actor, "biometric.set", Role.ADMIN) as w:
+    # A child's objection must be easy to record: any member of staff may, as PoFA s.26 expects.
+    # Everything else in the ledger is the admin's, with the parent's written letter.
+    allowed = tuple(Role) if event is BiometricEvent.CHILD_OBJECTION else (Role.ADMIN,)
+    with station.write(actor, "biometric.set", *allowed) as w:
         child = find_child(w.session, child_id)
         before = biometric_states(w.session, [child.id]).get(child.id, NO_BIOMETRIC_CONSENT)
         after = apply_biometric_event(before, event)

@@ -155,3 +155,13 @@ def test_every_change_is_audited_with_who_what_and_which_record(
     assert entries[0].details["previous"] is True and entries[0].details["granted"] is False
     assert "withdrawn" in entries[0].summary
     assert all(e.actor == "office-admin" and e.at is not None for e in entries)
+
+
+def test_any_staff_member_may_record_a_childs_objection(
+    enrolled: Station, staff: Actor, slt: Actor
+) -> None:
+    change = consent.set_biometric(enrolled, staff, "A123", BiometricEvent.CHILD_OBJECTION)
+    assert change.templates_allowed is False
+    for event in (BiometricEvent.CHILD_OBJECTION_WITHDRAWN, BiometricEvent.PARENT_CONSENT):
+        with pytest.raises(PermissionDenied):
+            consent.set_biometric(enrolled, slt, "A123", event)
