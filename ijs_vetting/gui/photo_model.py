@@ -6,6 +6,7 @@ when a tile is painted and decoded off the GUI thread (see `images.ImageLoader`)
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from ijs_vetting.services.photos import PhotoInfo
 Index = QModelIndex | QPersistentModelIndex
 PHOTO_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
+SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 TILE = QSize(200, 190)
 THUMB_SIDE = 240
 
@@ -91,6 +93,8 @@ class PhotoListModel(QAbstractListModel):
             return photo.file
         if role == PHOTO_ROLE:
             return photo
+        if role == SORT_ROLE:
+            return (photo.taken_at.timestamp() if photo.taken_at else 0.0, photo.id)
         if role == THUMB_ROLE:
             path: Path = self._vault_path(photo.id)
             return self._loader.get(photo.id, path)
@@ -111,12 +115,27 @@ class PhotoListModel(QAbstractListModel):
 
 
 class PhotoFilter(QSortFilterProxyModel):
-    """Status and free-text filtering (file name, child id, device)."""
+    """Filters by status, date taken, year group and free text (file, child id, device), and
+    sorts by import order or by the time the photo was taken."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._statuses: set[str] | None = None
         self._text = ""
+        self._since: datetime | None = None
+        self._year: int | None = None
+        self._year_of: dict[str, int] = {}  # MIS id -> year group
+        self.setSortRole(SORT_ROLE)
+
+    def set_since(self, since: datetime | None) -> None:
+        self.beginFilterChange()
+        self._since = since
+        self.endFilterChange()
+
+    def set_year(self, year: int | None, year_of: dict[str, int]) -> None:
+        self.beginFilterChange()
+        self._year, self._year_of = year, year_of
+        self.endFilterChange()
 
     def set_statuses(self, statuses: set[str] | None) -> None:
         self.beginFilterChange()
@@ -133,6 +152,12 @@ class PhotoFilter(QSortFilterProxyModel):
         assert isinstance(model, PhotoListModel)
         photo = model.photo(source_row)
         if self._statuses is not None and photo.status.value not in self._statuses:
+            return False
+        if self._since is not None and (photo.taken_at is None or photo.taken_at < self._since):
+            return False
+        if self._year is not None and not any(
+            self._year_of.get(f.child_id or "") == self._year for f in photo.faces
+        ):
             return False
         if self._text:
             words = [photo.file, photo.device or "", photo.camera or ""]
@@ -206,4 +231,12 @@ STATUS_FILTERS: list[tuple[str, set[str] | None]] = [
     ("Queued or posted", {PhotoStatus.QUEUED.value, PhotoStatus.POSTED.value}),
     ("Rejected or failed", {PhotoStatus.REJECTED.value, PhotoStatus.FAILED.value}),
     ("All photos", None),
+]
+
+
+DATE_FILTERS: list[tuple[str, int | None]] = [
+    ("Any date", None),
+    ("Taken today", 0),
+    ("Last 7 days", 7),
+    ("Last 30 days", 30),
 ]

@@ -7,6 +7,7 @@ and then re-reads that one photo, so what the screen shows is always what the da
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import FaceOverride, ServiceError
+from ijs_vetting.domain import YEAR_GROUPS, FaceOverride, ServiceError, year_label
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label
 from ijs_vetting.gui.photo_model import (
+    DATE_FILTERS,
     PHOTO_ROLE,
     STATUS_FILTERS,
     THUMB_SIDE,
@@ -119,6 +121,23 @@ class ReviewPage(QWidget):
         )
         self.filter.set_statuses(STATUS_FILTERS[0][1])
         child(form, QLineEdit, "photoSearch").textChanged.connect(self.filter.set_text)
+        self.date_filter = child(form, QComboBox, "dateFilter")
+        for text, days in DATE_FILTERS:
+            self.date_filter.addItem(text, days)
+        self.date_filter.currentIndexChanged.connect(lambda _i: self._apply_date())
+        self.year_filter = child(form, QComboBox, "yearFilter")
+        self.year_filter.addItem("All year groups", None)
+        for year in YEAR_GROUPS:
+            self.year_filter.addItem(year_label(year), year)
+        self.year_filter.currentIndexChanged.connect(
+            lambda _i: self.filter.set_year(self.year_filter.currentData(), self._year_of)
+        )
+        self.sort_order = child(form, QComboBox, "sortOrder")
+        self.sort_order.addItem("Newest imports first", None)
+        self.sort_order.addItem("Taken: newest first", Qt.SortOrder.DescendingOrder)
+        self.sort_order.addItem("Taken: oldest first", Qt.SortOrder.AscendingOrder)
+        self.sort_order.currentIndexChanged.connect(lambda _i: self._apply_sort())
+        self._year_of: dict[str, int] = {}
         child(form, QPushButton, "selectReadyButton").clicked.connect(self.select_all_ready)
 
         self._children: dict[str, str] = {}  # completer text -> MIS id
@@ -168,12 +187,29 @@ class ReviewPage(QWidget):
         self.account.setCurrentIndex(max(self.account.findData(chosen), 0))
         self.model.set_photos(photos.list_photos(self.station))
         names = {}
-        for c in children.list_children(self.station, include_left=False):
+        on_roll = children.list_children(self.station, include_left=False)
+        for c in on_roll:
             names[f"{c.display_name} ({c.mis_id}) — {c.class_name or c.year_group}"] = c.mis_id
+        self._year_of = {c.mis_id: c.year_group for c in on_roll}
         self._children = names
         self.completer.setModel(QStringListModel(sorted(names), self.completer))
         if current is not None:
             self.select_photo(current.id)
+
+    def _apply_date(self) -> None:
+        days = self.date_filter.currentData()
+        if days is None:
+            self.filter.set_since(None)
+            return
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        self.filter.set_since(midnight - timedelta(days=days))
+
+    def _apply_sort(self) -> None:
+        order = self.sort_order.currentData()
+        if order is None:
+            self.filter.sort(-1)  # back to the model's order: newest import first
+        else:
+            self.filter.sort(0, order)
 
     def current_photo(self) -> PhotoInfo | None:
         index = self.grid.currentIndex()

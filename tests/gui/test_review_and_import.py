@@ -155,3 +155,17 @@ def test_import_page_runs_in_the_background(
         )
         is not None
     )
+
+
+def test_year_group_and_date_filters(window: MainWindow) -> None:
+    page = window.review_page
+    page.year_filter.setCurrentIndex(page.year_filter.findText("Year 6"))
+    shown = {page.filter.index(r, 0).data() for r in range(page.filter.rowCount())}
+    # where Eileen (Year 6) is identified; Grace (Year 5) alone is not shown
+    assert {"IMG_0102.JPG", "IMG_0103.JPG"} <= shown and "IMG_0101.JPG" not in shown
+    page.year_filter.setCurrentIndex(0)
+    page.date_filter.setCurrentIndex(page.date_filter.findText("Last 7 days"))
+    assert page.filter.rowCount() == 0  # the demo photos carry no capture time
+    page.date_filter.setCurrentIndex(0)
+    page.sort_order.setCurrentIndex(2)
+    assert page.filter.rowCount() >= 6
