@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import PermissionDenied, ServiceError, year_label
+from ijs_vetting.domain import PermissionDenied, QueueStatus, ServiceError, year_label
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import to_qimage
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, consent, forms, templates
+from ijs_vetting.services import children, consent, forms, queue, templates
 from ijs_vetting.services.station import Actor, Station
 
 BIOMETRIC_LABELS = {
@@ -233,6 +233,24 @@ class ChildDialog(QDialog):
         )
         return Path(name) if name else None
 
+    def _withdrawal_impact(self) -> str:
+        """What a "no" would pull from the queue and which public posts it would flag."""
+        affected = queue.items_showing(self.station, self.mis_id)
+        waiting = [i for i in affected if i.status is not QueueStatus.POSTED]
+        posted = [i for i in affected if i.status is QueueStatus.POSTED]
+        text = ""
+        if waiting:
+            text += (
+                f"\n\n{len(waiting)} queued item(s) showing this child will be withdrawn "
+                "and their photos sent back to review."
+            )
+        if posted:
+            text += (
+                f"\n\n{len(posted)} post(s) already public will be listed for takedown: "
+                + ", ".join(i.post_url or i.account for i in posted)
+            )
+        return text
+
     def record(self, granted: bool) -> None:
         row = self.consents.currentRow()
         if row < 0:
@@ -242,10 +260,10 @@ class ChildDialog(QDialog):
             return
         channel = item.text()
         verb = "yes" if granted else "no"
-        if (
-            QMessageBox.question(self, "Record consent", f"Record '{verb}' for {channel}?")
-            != QMessageBox.StandardButton.Yes
-        ):
+        question = f"Record '{verb}' for {channel}?"
+        if not granted:
+            question += self._withdrawal_impact()
+        if QMessageBox.question(self, "Record consent", question) != QMessageBox.StandardButton.Yes:
             return
         form = self._form_file()
         self._run(

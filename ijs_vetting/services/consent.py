@@ -33,6 +33,8 @@ class ConsentChange:
     granted: bool
     previous: bool | None
     record_id: int
+    withdrawn: tuple[int, ...] = ()  # queue items pulled back
+    takedowns: tuple[int, ...] = ()  # posted items now to be taken down
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class BiometricChange:
     event: BiometricEvent
     templates_allowed: bool
     previous_allowed: bool
+    withdrawn: tuple[int, ...] = ()  # queue items pulled back
+    takedowns: tuple[int, ...] = ()  # posted items now to be taken down
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class SafeguardingChange:
     child_id: str
     active: bool
     previous: bool
+    withdrawn: tuple[int, ...] = ()  # queue items pulled back
+    takedowns: tuple[int, ...] = ()  # posted items now to be taken down
 
 
 def set_consent(
@@ -80,7 +86,7 @@ def set_consent(
         w.session.add(record)
         w.session.flush()
         redecide(w.session, [child.id])
-        on_consent_change(w.session, [child.id])
+        pulled = on_consent_change(w.session, [child.id])
         previous = before.granted if before else None
         verb = "granted" if granted else ("withdrawn" if previous else "refused")
         w.audit(
@@ -96,7 +102,15 @@ def set_consent(
                 "record_id": record.id,
             },
         )
-        return ConsentChange(child.mis_id, chan.code, granted, previous, record.id)
+        return ConsentChange(
+            child.mis_id,
+            chan.code,
+            granted,
+            previous,
+            record.id,
+            tuple(pulled.withdrawn),
+            tuple(pulled.takedowns),
+        )
 
 
 BIOMETRIC_CHOICES: dict[str, BiometricEvent] = {
@@ -139,7 +153,7 @@ def set_biometric(
         deleted = 0 if after.templates_allowed else delete_templates(w.session, child.id)
         w.session.flush()
         redecide(w.session, [child.id])
-        on_consent_change(w.session, [child.id])
+        pulled = on_consent_change(w.session, [child.id])
         w.audit(
             f"biometric {event.value.replace('_', ' ')} for {child.mis_id}",
             target_type="child",
@@ -153,7 +167,12 @@ def set_biometric(
             },
         )
         return BiometricChange(
-            child.mis_id, event, after.templates_allowed, before.templates_allowed
+            child.mis_id,
+            event,
+            after.templates_allowed,
+            before.templates_allowed,
+            tuple(pulled.withdrawn),
+            tuple(pulled.takedowns),
         )
 
 
@@ -175,11 +194,13 @@ def set_safeguarding(
         )
         w.session.flush()
         redecide(w.session, [child.id])
-        on_consent_change(w.session, [child.id])
+        pulled = on_consent_change(w.session, [child.id])
         w.audit(
             f"safeguarding flag {'set' if active else 'lifted'} for {child.mis_id}",
             target_type="child",
             target_id=child.mis_id,
             details={"active": active, "previous": previous, "reason": reason},
         )
-        return SafeguardingChange(child.mis_id, active, previous)
+        return SafeguardingChange(
+            child.mis_id, active, previous, tuple(pulled.withdrawn), tuple(pulled.takedowns)
+        )

@@ -27,6 +27,7 @@ from ijs_vetting.db.models import Account, AccountYearGroup, Child, Photo, Queue
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, QueueStatus, Role
 from ijs_vetting.policy import Standing
+from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.vetting import decide, standings
 from ijs_vetting.settings import caption_limit
@@ -449,3 +450,15 @@ def on_consent_change(session: Session, child_ids: Iterable[int]) -> QueueChange
     if changes.withdrawn or changes.takedowns:
         log.info("consent change: withdrew %s, takedowns %s", changes.withdrawn, changes.takedowns)
     return changes
+
+
+def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
+    """Queued, exported and posted items that show or mask this child: what a withdrawal of
+    their consent would pull back or ask to take down (shown before it is recorded)."""
+    with station.read() as session:
+        child = find_child(session, mis_id)
+        linked = select(QueueItemChild.item_id).where(QueueItemChild.child_id == child.id)
+        query = _query().where(
+            QueueItem.id.in_(linked), QueueItem.status.in_([*ACTIVE, QueueStatus.POSTED])
+        )
+        return [_info(session, item) for item in session.scalars(query)]

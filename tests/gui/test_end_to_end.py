@@ -25,6 +25,7 @@ from pytestqt.qtbot import QtBot
 
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.services import photos, queue
@@ -170,3 +171,21 @@ def test_roster_to_export(
         assert image.startswith(b"\xff\xd8") and b"Exif" not in image
     # the group shows both children now; the single photo masks the face drawn by hand
     assert sorted(e["blurred_faces"] for e in manifest["items"]) == [0, 1]
+
+    # 7. A parent withdraws Grace's consent: the admin is told what it pulls back first.
+    asked: list[str] = []
+
+    def answer(_parent: object, _title: str, text: str, *args: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
+    dialog = ChildDialog(station, admin, "G5")
+    qtbot.addWidget(dialog)
+    dialog.consents.selectRow(0)  # twitter
+    with qtbot.waitSignal(dialog.changed):
+        dialog.findChild(QPushButton, "withdrawButton").click()
+    assert "2 queued item(s) showing this child will be withdrawn" in asked[0]
+    assert {i.status.value for i in queue.list_queue(station)} == {"withdrawn"}
+    assert not (export_dir / manifest["items"][0]["image"]).exists()
