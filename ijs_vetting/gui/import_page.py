@@ -31,6 +31,7 @@ class ImportPage(QWidget):
     """Runs `photos.import_folder` as a background job; `imported` fires when a run ends."""
 
     imported = Signal()
+    progressed = Signal()  # a photo was stored or vetted (Review can show it already)
 
     def __init__(
         self, station: Station, actor: Actor, settings: QSettings, parent: QWidget | None = None
@@ -110,6 +111,7 @@ class ImportPage(QWidget):
             self.progress.setRange(0, 0)
 
     def _progress(self, done: int, total: int, message: str) -> None:
+        self.progressed.emit()
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         self.progress_label.setText(f"{message} ({done} of {total})" if total else message)

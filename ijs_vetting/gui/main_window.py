@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -82,6 +82,14 @@ class MainWindow(QMainWindow):
         ):
             self.pages.addWidget(page)
         self.import_page.imported.connect(self.refresh)
+        # While an import runs, Review picks up newly vetted photos every few seconds.
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(3000)
+        self._live.timeout.connect(self.review_page.refresh)
+        self.import_page.progressed.connect(
+            lambda: None if self._live.isActive() else self._live.start()
+        )
         self.children_page.changed.connect(self.refresh)
         self.review_page.changed.connect(self.refresh)
         self.queue_page.changed.connect(self.refresh)
