@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ijs_vetting.cli import photos, queue, register
+from ijs_vetting.cli import photos, privacy, queue, register
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_commands(sub, common)
     photos.add_commands(sub, common)
     queue.add_commands(sub, common)
+    privacy.add_commands(sub, common)
     photos.add_demo_command(sub, common)
     return parser
 

@@ -216,6 +216,11 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
     why = _refusal(photo)
     if why:
         raise _Refused(f"photo {photo_id} {why}")
+    if not station.vault.contains(photo.sha256):
+        raise _Refused(
+            f"photo {photo_id} can no longer be cleared: its original was deleted under the "
+            "retention policy"
+        )
     shown_faces = [f for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id]
     shown = {f.child_id: f.manual_child_id == f.child_id for f in shown_faces if f.child_id}
     years = set(session.scalars(select(Child.year_group).where(Child.id.in_(list(shown)))))

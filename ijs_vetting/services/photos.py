@@ -258,6 +258,9 @@ class PhotoInfo:
     height: int | None
     head_count: int | None
     faces: tuple[FaceInfo, ...]
+    # False once retention deleted the original (a posted photo's, after the posted period):
+    # the record, its faces and any posted rendering remain, but there is nothing to show.
+    original_stored: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -272,6 +275,7 @@ class PhotoInfo:
             "height": self.height,
             "head_count": self.head_count,
             "faces": [f.as_json() for f in self.faces],
+            "original_stored": self.original_stored,
         }
 
 
@@ -293,7 +297,7 @@ def list_photos(
         child_ids = {f.child_id for p in photos for f in p.faces if f.child_id is not None}
         names = select(Child.id, Child.mis_id).where(Child.id.in_(child_ids))
         mis: dict[int, str] = {cid: mis_id for cid, mis_id in session.execute(names)}
-        return [_info(p, mis) for p in photos]
+        return [_info(p, mis, station.vault.contains(p.sha256)) for p in photos]
 
 
 def get_photo(station: Station, photo_id: int) -> PhotoInfo:
@@ -303,8 +307,9 @@ def get_photo(station: Station, photo_id: int) -> PhotoInfo:
     return found[0]
 
 
-def _info(photo: Photo, mis: dict[int, str]) -> PhotoInfo:
+def _info(photo: Photo, mis: dict[int, str], original_stored: bool) -> PhotoInfo:
     return PhotoInfo(
+        original_stored=original_stored,
         id=photo.id,
         sha256=photo.sha256,
         file=photo.filename,

@@ -119,7 +119,6 @@ class RosterReport:
             "ignored_columns": self.ignored_columns,
         }
 
-
     def audit_details(self) -> dict[str, Any]:
         """What the audit log keeps: ids, channels and counts, no names or name changes.
 
