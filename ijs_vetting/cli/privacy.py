@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
-from ijs_vetting.services import retention, subject_rights
+from ijs_vetting.services import retention, subject_access, subject_rights
 from ijs_vetting.services.station import Station
 
 
@@ -78,7 +78,7 @@ def cmd_retention_run(station: Station, args: argparse.Namespace) -> int:
 
 def cmd_child_export(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
-    result = subject_rights.export_child(station, actor, args.child_id, args.out)
+    result = subject_access.export_child(station, actor, args.child_id, args.out)
     if args.json:
         emit_json(result.as_json())
         return 0

@@ -33,6 +33,7 @@ from ijs_vetting.services import (
     retention,
     review,
     roster,
+    subject_access,
     subject_rights,
     templates,
     users,
@@ -194,7 +195,7 @@ def retention_dry_run(w: World, a: Actor) -> Any:
 
 
 def child_export(w: World, a: Actor) -> Any:
-    return subject_rights.export_child(w.station, a, "A123", w.folder / "A123.zip")
+    return subject_access.export_child(w.station, a, "A123", w.folder / "A123.zip")
 
 
 def child_erase(w: World, a: Actor) -> Any:

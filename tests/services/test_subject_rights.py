@@ -33,7 +33,7 @@ from ijs_vetting.domain import (
     PhotoStatus,
     QueueStatus,
 )
-from ijs_vetting.services import audit, consent, queue, subject_rights
+from ijs_vetting.services import audit, consent, queue, subject_access, subject_rights
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import REFERENCE
 from ijs_vetting.services.vetting import UNDECIDED
@@ -77,7 +77,7 @@ def test_export_holds_the_record_forms_photos_and_audit(
     out = tmp_path / "sar" / "A123.zip"
     out.parent.mkdir()
 
-    result = subject_rights.export_child(world, admin, "A123", out)
+    result = subject_access.export_child(world, admin, "A123", out)
 
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert not list(out.parent.glob(".export-*"))
@@ -149,10 +149,10 @@ def test_export_refuses_an_existing_file_and_an_unknown_child(
     taken = tmp_path / "taken.zip"
     taken.write_bytes(b"previous export")
     with pytest.raises(InvalidInput, match="already exists"):
-        subject_rights.export_child(world, admin, "A123", taken)
+        subject_access.export_child(world, admin, "A123", taken)
     assert taken.read_bytes() == b"previous export"
     with pytest.raises(NotFound):
-        subject_rights.export_child(world, admin, "Z999", tmp_path / "z.zip")
+        subject_access.export_child(world, admin, "Z999", tmp_path / "z.zip")
     assert not (tmp_path / "z.zip").exists() and not list(tmp_path.glob(".export-*"))
     assert audit.list_audit(world, action="child.export") == []
 
@@ -166,7 +166,7 @@ def test_export_lists_originals_retention_removed(
         assert found is not None
         sha = found.sha256
     world.vault.path_for(sha).unlink()
-    result = subject_rights.export_child(world, admin, "A123", tmp_path / "a.zip")
+    result = subject_access.export_child(world, admin, "A123", tmp_path / "a.zip")
     assert result.photo_originals == 0
     assert result.not_stored == [f"photos/originals/{photo}-{found.filename}"]
 
@@ -287,6 +287,6 @@ def test_sealed_reference_photos_are_exported_decrypted(
     with world.read() as s:
         sha = s.scalar(select(FaceTemplate.reference_sha256).limit(1))
     assert sha is not None and world.vault.read_bytes(sha).startswith(b"IJSE1")
-    subject_rights.export_child(world, admin, "A123", tmp_path / "a.zip")
+    subject_access.export_child(world, admin, "A123", tmp_path / "a.zip")
     with zipfile.ZipFile(tmp_path / "a.zip") as z:
         assert z.read("reference_photos/A123.jpg") == world.vault.read_sealed(sha, REFERENCE)
