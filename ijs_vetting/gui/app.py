@@ -7,10 +7,13 @@ import sys
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ijs_vetting.assets import resource
-from ijs_vetting.domain import ServiceError
+from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.demo_offer import offer_demo
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.services.retention import RetentionReport, run_retention
 from ijs_vetting.services.station import open_station
 from ijs_vetting.settings import idle_lock_minutes
 
@@ -22,6 +25,29 @@ def make_app() -> QApplication:
     app.setOrganizationName("IJS")
     app.setStyleSheet(resource("style.qss").read_text(encoding="utf-8"))
     return app
+
+
+def start_retention(window: MainWindow) -> None:
+    """Apply the retention periods in the background when an admin starts the app (the station
+    keeps nothing longer than the school decided, without anyone remembering to run it)."""
+
+    def done(report: object) -> None:
+        assert isinstance(report, RetentionReport)
+        if report.rejected_photos or report.posted_originals or report.leavers_erased:
+            window.statusBar().showMessage(
+                f"Retention: {len(report.rejected_photos)} rejected photos and "
+                f"{len(report.posted_originals)} posted originals removed, "
+                f"{len(report.leavers_erased)} leavers' records erased.",
+                15_000,
+            )
+            window.refresh()
+
+    start_job(
+        lambda _p: run_retention(window.station, window.actor),
+        on_done=done,
+        on_error=lambda e: show_error(window, e, "applying the retention periods"),
+        parent=window,
+    )
 
 
 def run_gui(home: str | None) -> int:
@@ -39,7 +65,8 @@ def run_gui(home: str | None) -> int:
     window = MainWindow(station, login.actor)
     window.show()
     IdleLock(window, station, login.actor, idle_lock_minutes())
-    offer_demo(window)
+    if offer_demo(window) is None and login.actor.role is Role.ADMIN:
+        start_retention(window)
     try:
         return app.exec()
     finally:

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.app import make_app, start_retention
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.logs import setup_logging
-from ijs_vetting.services import roster
+from ijs_vetting.services import audit, roster
 from ijs_vetting.services.station import Actor, Station
 
 pytestmark = pytest.mark.gui
@@ -105,3 +105,12 @@ def test_the_log_is_readable_in_the_app(qtbot: QtBot, window: MainWindow) -> Non
         for handler in set(logger.handlers) - set(before):
             logger.removeHandler(handler)
             handler.close()
+
+
+def test_retention_runs_in_the_background_for_an_admin(qtbot: QtBot, window: MainWindow) -> None:
+    start_retention(window)
+
+    def audited() -> None:
+        assert audit.list_audit(window.station, action="retention")
+
+    qtbot.waitUntil(audited, timeout=30_000)
