@@ -70,6 +70,17 @@ class ChildrenPage(QWidget):
         consent.currentIndexChanged.connect(
             lambda _i: self.filter.set_consent("twitter", consent.currentData())
         )
+        biometric = child(form, QComboBox, "childrenBiometric")
+        for label, state in (
+            ("Any biometric state", None),
+            ("Face matching allowed", "allowed"),
+            ("No biometric consent", "none"),
+            ("Child objects", "objects"),
+        ):
+            biometric.addItem(label, state)
+        biometric.currentIndexChanged.connect(
+            lambda _i: self.filter.set_biometric(biometric.currentData())
+        )
         child(form, QCheckBox, "childrenOnRoll").toggled.connect(self.filter.set_on_roll_only)
         child(form, QPushButton, "rosterButton").clicked.connect(self.import_roster)
         child(form, QPushButton, "referencesButton").clicked.connect(self.enrol_references)

@@ -127,6 +127,7 @@ class ChildrenFilter(QSortFilterProxyModel):
         self._year: int | None = None
         self._on_roll_only = True
         self._consent: tuple[str, bool] | None = None
+        self._biometric: str | None = None  # "allowed", "none" or "objects"
         self.setSortRole(SORT_ROLE)
 
     def set_text(self, text: str) -> None:
@@ -150,10 +151,22 @@ class ChildrenFilter(QSortFilterProxyModel):
         self._consent = None if granted is None else (channel, granted)
         self.endFilterChange()
 
+    def set_biometric(self, state: str | None) -> None:
+        self.beginFilterChange()
+        self._biometric = state
+        self.endFilterChange()
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, ChildrenTableModel)
         child = model.row(source_row)
+        bio = child.biometric
+        if self._biometric == "allowed" and not bio.templates_allowed:
+            return False
+        if self._biometric == "none" and (bio.parent_consent or bio.child_objects):
+            return False
+        if self._biometric == "objects" and not bio.child_objects:
+            return False
         if self._consent is not None:
             channel, granted = self._consent
             if bool(child.consents.get(channel)) != granted:

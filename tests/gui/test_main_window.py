@@ -76,6 +76,10 @@ def test_search_year_and_consent_filters(qtbot: QtBot, window: MainWindow) -> No
     consent = window.findChild(QComboBox, "childrenConsent")
     consent.setCurrentIndex(consent.findText("Twitter: no or not recorded"))
     assert _visible_ids(table) == ["B456"]
+    consent.setCurrentIndex(0)
+    biometric = window.findChild(QComboBox, "childrenBiometric")
+    biometric.setCurrentIndex(biometric.findText("Face matching allowed"))
+    assert _visible_ids(table) == ["A123"]
     assert window.findChild(QCheckBox, "childrenOnRoll").isChecked()
 
 
