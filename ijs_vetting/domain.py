@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -38,7 +39,10 @@ class BiometricEvent(enum.StrEnum):
 
 @dataclass(frozen=True)
 class BiometricState:
-    """Whether face templates may exist for a child: parental consent and no objection."""
+    """Whether face templates may exist for a child: a parent's consent on file, no objection.
+
+    `parent_consent` is true only while no parent objects (see `fold_biometric_ledger`).
+    """
 
     parent_consent: bool
     child_objects: bool
@@ -55,6 +59,28 @@ class BiometricState:
 
 
 NO_BIOMETRIC_CONSENT = BiometricState(parent_consent=False, child_objects=False)
+
+
+def fold_biometric_ledger(events: Iterable[tuple[str | None, BiometricEvent]]) -> BiometricState:
+    """The state after a child's ledger events, oldest first: (parent's name, event).
+
+    Protection of Freedoms Act 2012 ss.26-27: templates need at least one parent's written
+    consent on file and no objection from any parent or from the child. Each parent's latest word
+    counts, so one parent's objection outweighs the other's consent.
+    """
+    parents: dict[str | None, BiometricEvent] = {}
+    child_objects = False
+    for parent, event in events:
+        if event.concerns_parent:
+            parents[(parent or "").strip().lower() or None] = event
+        else:
+            child_objects = event is BiometricEvent.CHILD_OBJECTION
+    latest = set(parents.values())
+    consent = (
+        BiometricEvent.PARENT_CONSENT in latest and BiometricEvent.PARENT_WITHDRAWAL not in latest
+    )
+    return BiometricState(parent_consent=consent, child_objects=child_objects)
+
 
 RECEPTION = 0
 YEAR_GROUPS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)

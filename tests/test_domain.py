@@ -74,3 +74,19 @@ def test_templates_need_consent_and_no_objection() -> None:
     assert BiometricState(parent_consent=True, child_objects=False).templates_allowed
     assert not BiometricState(parent_consent=True, child_objects=True).templates_allowed
     assert not BiometricState(parent_consent=False, child_objects=False).templates_allowed
+
+
+def test_biometric_ledger_fold() -> None:
+    from ijs_vetting.domain import BiometricEvent as E
+    from ijs_vetting.domain import fold_biometric_ledger
+
+    assert not fold_biometric_ledger([]).templates_allowed
+    assert fold_biometric_ledger([("Mum", E.PARENT_CONSENT)]).templates_allowed
+    both = [("Mum", E.PARENT_CONSENT), ("Dad", E.PARENT_WITHDRAWAL)]
+    assert not fold_biometric_ledger(both).templates_allowed
+    assert fold_biometric_ledger([*both, ("dad", E.PARENT_CONSENT)]).templates_allowed
+    objecting = [("Mum", E.PARENT_CONSENT), (None, E.CHILD_OBJECTION)]
+    assert not fold_biometric_ledger(objecting).templates_allowed
+    assert fold_biometric_ledger(
+        [*objecting, (None, E.CHILD_OBJECTION_WITHDRAWN)]
+    ).templates_allowed

@@ -56,6 +56,7 @@ def add_commands(
     q = bs.add_parser("set", parents=[common], help="record biometric consent or objection")
     q.add_argument("child_id")
     q.add_argument("answer", choices=list(consent.BIOMETRIC_CHOICES))
+    q.add_argument("--parent", help="the parent who wrote (each parent's latest word counts)")
     q.add_argument("--form", type=Path, help="the parent's signed letter")
     q.add_argument("--date", type=_date, help="the date on the letter (YYYY-MM-DD)")
     q.set_defaults(handler=cmd_biometric_set)
@@ -259,6 +260,7 @@ def cmd_biometric_set(station: Station, args: argparse.Namespace) -> int:
         consent.BIOMETRIC_CHOICES[args.answer],
         form=args.form,
         given_on=args.date,
+        parent=args.parent,
     )
     if args.json:
         emit_json(

@@ -185,6 +185,8 @@ class BiometricRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     event: Mapped[BiometricEvent] = mapped_column(_str_enum(BiometricEvent, 32))
+    # Which parent wrote (each parent's latest word counts; one objection outweighs a consent).
+    parent_name: Mapped[str | None] = mapped_column(String(100))
     given_on: Mapped[date | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(64))

@@ -18,7 +18,7 @@ from ijs_vetting.db.models import (
     ConsentRecord,
     SafeguardingRecord,
 )
-from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricEvent, BiometricState
+from ijs_vetting.domain import BiometricEvent, BiometricState, fold_biometric_ledger
 
 
 def current_consents(
@@ -41,24 +41,10 @@ def biometric_states(
     query = select(BiometricRecord).order_by(BiometricRecord.id)
     if child_ids is not None:
         query = query.where(BiometricRecord.child_id.in_(list(child_ids)))
-    states: dict[int, BiometricState] = {}
+    ledgers: dict[int, list[tuple[str | None, BiometricEvent]]] = {}
     for record in session.scalars(query):
-        state = states.get(record.child_id, NO_BIOMETRIC_CONSENT)
-        states[record.child_id] = apply_biometric_event(state, record.event)
-    return states
-
-
-def apply_biometric_event(state: BiometricState, event: BiometricEvent) -> BiometricState:
-    """The state after one ledger event: parent events set consent, child events the objection."""
-    match event:
-        case BiometricEvent.PARENT_CONSENT:
-            return BiometricState(parent_consent=True, child_objects=state.child_objects)
-        case BiometricEvent.PARENT_WITHDRAWAL:
-            return BiometricState(parent_consent=False, child_objects=state.child_objects)
-        case BiometricEvent.CHILD_OBJECTION:
-            return BiometricState(parent_consent=state.parent_consent, child_objects=True)
-        case BiometricEvent.CHILD_OBJECTION_WITHDRAWN:
-            return BiometricState(parent_consent=state.parent_consent, child_objects=False)
+        ledgers.setdefault(record.child_id, []).append((record.parent_name, record.event))
+    return {child: fold_biometric_ledger(events) for child, events in ledgers.items()}
 
 
 def safeguarding_flags(

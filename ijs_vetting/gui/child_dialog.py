@@ -65,6 +65,7 @@ class ChildDialog(QDialog):
         self.bio_choice = child(form, QComboBox, "biometricChoice")
         for value, text in BIOMETRIC_LABELS.items():
             self.bio_choice.addItem(text, value)
+        self.parent_name = child(form, QLineEdit, "parentEdit")
         self.safe_state = child(form, QLabel, "safeguardingState")
         self.safe_reason = child(form, QLineEdit, "safeguardingReason")
         self.safe_button = child(form, QPushButton, "safeguardingButton")
@@ -275,13 +276,20 @@ class ChildDialog(QDialog):
 
     def record_biometric(self) -> None:
         choice = self.bio_choice.currentData()
+        parent = self.parent_name.text() if choice in ("yes", "no") else None
         form = self._form_file() if choice == "yes" else None
         self._run(
             "recording biometric consent",
             lambda: consent.set_biometric(
-                self.station, self.actor, self.mis_id, consent.BIOMETRIC_CHOICES[choice], form=form
+                self.station,
+                self.actor,
+                self.mis_id,
+                consent.BIOMETRIC_CHOICES[choice],
+                form=form,
+                parent=parent,
             ),
         )
+        self.parent_name.clear()
 
     def toggle_safeguarding(self) -> None:
         self._run(

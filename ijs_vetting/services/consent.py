@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ijs_vetting.db.models import BiometricRecord, ConsentRecord, SafeguardingRecord
 from ijs_vetting.db.state import (
-    apply_biometric_event,
     biometric_states,
     current_consents,
     safeguarding_flags,
@@ -129,15 +128,19 @@ def set_biometric(
     *,
     form: Path | None = None,
     given_on: date | None = None,
+    parent: str | None = None,
 ) -> BiometricChange:
-    """Append to the biometric ledger; templates may exist only with consent and no objection."""
+    """Append to the biometric ledger; templates may exist only with consent and no objection.
+
+    `parent` names the parent who wrote (their letter is `form`): each parent's latest word
+    counts, so one parent's objection outweighs another's consent.
+    """
     # A child's objection must be easy to record: any member of staff may, as PoFA s.26 expects.
     # Everything else in the ledger is the admin's, with the parent's written letter.
     allowed = tuple(Role) if event is BiometricEvent.CHILD_OBJECTION else (Role.ADMIN,)
     with station.write(actor, "biometric.set", *allowed) as w:
         child = find_child(w.session, child_id)
         before = biometric_states(w.session, [child.id]).get(child.id, NO_BIOMETRIC_CONSENT)
-        after = apply_biometric_event(before, event)
         stored = store_form(w.session, station.vault, form, child, actor.username) if form else None
         w.session.add(
             BiometricRecord(
@@ -147,8 +150,11 @@ def set_biometric(
                 recorded_by=actor.username,
                 form_id=stored.id if stored else None,
                 source="manual",
+                parent_name=(parent or "").strip() or None,
             )
         )
+        w.session.flush()
+        after = biometric_states(w.session, [child.id])[child.id]
         # Withdrawal or objection deletes the templates in this same transaction: at once.
         deleted = 0 if after.templates_allowed else delete_templates(w.session, child.id)
         w.session.flush()
@@ -160,6 +166,7 @@ def set_biometric(
             target_id=child.mis_id,
             details={
                 "event": event.value,
+                "parent": (parent or "").strip() or None,
                 "templates_allowed": after.templates_allowed,
                 "previous_allowed": before.templates_allowed,
                 "templates_deleted": deleted,

@@ -165,3 +165,18 @@ def test_any_staff_member_may_record_a_childs_objection(
     for event in (BiometricEvent.CHILD_OBJECTION_WITHDRAWN, BiometricEvent.PARENT_CONSENT):
         with pytest.raises(PermissionDenied):
             consent.set_biometric(enrolled, slt, "A123", event)
+
+
+def test_one_parents_objection_outweighs_the_others_consent(
+    enrolled: Station, admin: Actor
+) -> None:
+    consent.set_biometric(enrolled, admin, "B456", BiometricEvent.PARENT_CONSENT, parent="Mum")
+    assert _child(enrolled, "B456").biometric.templates_allowed
+    change = consent.set_biometric(
+        enrolled, admin, "B456", BiometricEvent.PARENT_WITHDRAWAL, parent="Dad"
+    )
+    assert (change.previous_allowed, change.templates_allowed) == (True, False)
+    consent.set_biometric(enrolled, admin, "B456", BiometricEvent.PARENT_CONSENT, parent="mum ")
+    assert not _child(enrolled, "B456").biometric.templates_allowed  # Dad still objects
+    consent.set_biometric(enrolled, admin, "B456", BiometricEvent.PARENT_CONSENT, parent="Dad")
+    assert _child(enrolled, "B456").biometric.templates_allowed
