@@ -56,7 +56,7 @@ class ChildDialog(QDialog):
         super().__init__(parent)
         self.station, self.actor, self.mis_id = station, actor, mis_id
         form = mount_form(self, "child_dialog.ui", margins=None)
-        self.resize(720, 680)
+        self.resize(760, 780)
         self.name = child(form, QLabel, "childName")
         self.details = child(form, QLabel, "childDetails")
         self.consents = child(form, QTableWidget, "consentTable")

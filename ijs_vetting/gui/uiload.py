@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QFile, QIODevice
+from PySide6.QtCore import QFile, QIODevice, Qt
 from PySide6.QtUiTools import QUiLoader
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -46,6 +46,8 @@ def mount_form(host: QWidget, name: str, margins: int | None = 0) -> QWidget:
     `margins=None` keeps the style's default margins (dialogs); pages sit flush (0).
     """
     form = load_form(name, host)
+    if form.isWindow():  # a QDialog form: embed its contents instead of opening a second window
+        form.setWindowFlags(Qt.WindowType.Widget)
     layout = QVBoxLayout(host)
     if margins is not None:
         layout.setContentsMargins(margins, margins, margins, margins)

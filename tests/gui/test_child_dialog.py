@@ -50,6 +50,9 @@ def test_admin_sees_forms_and_references_and_records_consent(
     dialog = ChildDialog(registered, admin, "A123")
     qtbot.addWidget(dialog)
     dialog.show()
+    qtbot.waitExposed(dialog)
+    # the Designer form is embedded in the dialog, not a second (invisible) window
+    assert dialog.findChild(QTableWidget, "consentTable").isVisible()
     forms = dialog.findChild(QListWidget, "formList")
     assert forms.count() == 1 and "form.pdf" in forms.item(0).text()
     forms.setCurrentRow(0)

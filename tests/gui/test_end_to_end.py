@@ -96,6 +96,7 @@ def test_roster_to_export(
     )
     dialog = window.children_page.findChild(RosterDialog)
     assert dialog is not None and dialog.isVisible()
+    assert dialog.changes.isVisible()  # the preview is on screen, not in a hidden window
     assert "2 new" in dialog.summary.text()
     with qtbot.waitSignal(dialog.imported, timeout=30_000):
         dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()

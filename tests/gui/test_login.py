@@ -30,6 +30,8 @@ def test_first_start_sets_up_the_admin(qtbot: QtBot, sqlite_station: Station) ->
     dialog = LoginDialog(sqlite_station)
     qtbot.addWidget(dialog)
     dialog.open()
+    qtbot.waitExposed(dialog)
+    assert dialog.findChild(QLineEdit, "passwordEdit").isVisible()
     assert dialog.windowTitle() == "Set up the station"
     username = dialog.findChild(QLineEdit, "usernameEdit")
     username.clear()
