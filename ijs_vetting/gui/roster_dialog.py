@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ijs_vetting.domain import year_label
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
@@ -40,8 +41,20 @@ def changes_html(report: RosterReport) -> str:
             "<h3>Consent changes</h3><table cellpadding='3'><tr><th>Id</th><th>Name"
             f"</th><th>Channel</th><th>Was</th><th>Becomes</th></tr>{rows}</table>"
         )
+    if report.added:
+        items = "".join(
+            f"<li>{escape(d.mis_id)} {escape(d.name)}: "
+            f"{year_label(d.changes['year_group'][1])}"
+            + (
+                f", class {escape(str(d.changes['class_name'][1]))}"
+                if "class_name" in d.changes
+                else ""
+            )
+            + "</li>"
+            for d in report.added
+        )
+        parts.append(f"<h3>New children</h3><ul>{items}</ul>")
     for title, diffs in (
-        ("New children", report.added),
         ("Updated", report.updated),
         ("Back on roll", report.returned),
         ("Marked as left", report.left),
