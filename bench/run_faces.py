@@ -249,9 +249,9 @@ def _candidates(station: object) -> dict[tuple[int, int, int, int, int], tuple[s
 
 def _report(truth: Truth, results: dict[str, dict[str, object]], args: argparse.Namespace) -> None:
     from ijs_vetting.imaging.box import Box
-    from ijs_vetting.settings import match_thresholds
+    from ijs_vetting.settings import DEFAULTS
 
-    threshold = match_thresholds().match
+    threshold = DEFAULTS.thresholds.match
     person_of = {mis_id: person for mis_id, person in CHILDREN.items()}
 
     def faces(phase: str) -> dict[str, list[FoundFace]]:

@@ -1,43 +1,63 @@
-"""Typed access to the station's settings (today: the shipped defaults in resources/)."""
+"""Typed settings: the shipped defaults (resources/defaults.toml) with the station's own values.
+
+A school changes a setting with `ijs-vetting settings set KEY VALUE` (admins, audited); the value
+is kept in the database, so every station sharing it agrees. Keys are "section.name" as in the
+defaults file, and a value must have the default's type (a threshold stays a number).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ijs_vetting.assets import default_settings
 from ijs_vetting.policy import Thresholds
 
-
-def match_thresholds() -> Thresholds:
-    faces = default_settings()["faces"]
-    return Thresholds(match=float(faces["match_threshold"]), margin=float(faces["match_margin"]))
-
-
-def min_identify_width() -> float:
-    return float(default_settings()["faces"]["min_identify_width"])
-
-
-def caption_limit() -> int:
-    return int(default_settings()["posting"]["caption_limit"])
-
-
-def vetting_channel() -> str:
-    """The consent channel photos are vetted against (the posting accounts' channel)."""
-    return str(default_settings()["posting"]["channel"])
+# What a value may be, beyond its type: settings that would switch a safety off are refused.
+_LIMITS: dict[str, tuple[float, float]] = {
+    "faces.match_threshold": (0.2, 0.6),  # above 0.6 face_recognition itself calls it a guess
+    "faces.match_margin": (0.0, 0.5),
+    "faces.min_identify_width": (40, 400),
+    "posting.caption_limit": (1, 5000),
+    "gui.idle_lock_minutes": (1, 240),
+    "security.max_failed_logins": (1, 20),
+    "security.lockout_minutes": (1, 1440),
+    "security.min_password_length": (8, 128),
+    "retention.rejected_originals_days": (0, 3650),
+    "retention.posted_originals_days": (0, 3650),
+    "retention.leaver_records_years": (0, 50),
+}
 
 
-def security() -> dict[str, int]:
-    """Lockout and password rules (resources/defaults.toml, [security])."""
-    return {k: int(v) for k, v in default_settings()["security"].items()}
+def defaults() -> dict[str, Any]:
+    """Every setting and its shipped value, as flat "section.name" keys."""
+    return {
+        f"{section}.{name}": value
+        for section, values in default_settings().items()
+        for name, value in values.items()
+    }
 
 
-def idle_lock_minutes() -> int:
-    return int(default_settings()["gui"]["idle_lock_minutes"])
+def coerce(key: str, raw: Any) -> Any:
+    """`raw` as the setting's type, within its limits; ValueError says why not."""
+    known = defaults()
+    if key not in known:
+        raise ValueError(f"there is no setting '{key}'; settings: {', '.join(sorted(known))}")
+    kind = type(known[key])
+    try:
+        value = kind(raw) if kind is not int else int(str(raw))
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a {kind.__name__}, not '{raw}'") from None
+    low, high = _LIMITS.get(key, (float("-inf"), float("inf")))
+    if isinstance(value, int | float) and not low <= value <= high:
+        raise ValueError(f"{key} must be between {low:g} and {high:g}")
+    return value
 
 
 @dataclass(frozen=True)
 class Retention:
-    """How long the station keeps what it no longer needs (resources/defaults.toml, [retention]).
+    """How long the station keeps what it no longer needs ([retention]).
 
     The audit trail has no period on purpose: it is the evidence of every decision, it holds
     only MIS ids (no names), and deleting a row would break its hash chain.
@@ -48,13 +68,53 @@ class Retention:
     leaver_records_years: int  # a leaver's whole record, forms included, after `date_left`
 
 
-def retention() -> Retention:
-    values = default_settings()["retention"]
-    periods = Retention(
-        rejected_originals_days=int(values["rejected_originals_days"]),
-        posted_originals_days=int(values["posted_originals_days"]),
-        leaver_records_years=int(values["leaver_records_years"]),
-    )
-    if min(vars(periods).values()) < 0:
-        raise ValueError(f"retention periods cannot be negative: {periods}")
-    return periods
+class Settings:
+    """The values in force: defaults overridden by the station's own."""
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+        self.values = defaults() | {k: coerce(k, v) for k, v in (overrides or {}).items()}
+
+    def _get(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            match=float(self._get("faces.match_threshold")),
+            margin=float(self._get("faces.match_margin")),
+        )
+
+    @property
+    def min_identify_width(self) -> float:
+        return float(self._get("faces.min_identify_width"))
+
+    @property
+    def caption_limit(self) -> int:
+        return int(self._get("posting.caption_limit"))
+
+    @property
+    def vetting_channel(self) -> str:
+        """The consent channel photos are vetted against (the posting accounts' channel)."""
+        return str(self._get("posting.channel"))
+
+    @property
+    def security(self) -> dict[str, int]:
+        """Lockout and password rules."""
+        return {
+            k.split(".", 1)[1]: int(v) for k, v in self.values.items() if k.startswith("security.")
+        }
+
+    @property
+    def idle_lock_minutes(self) -> int:
+        return int(self._get("gui.idle_lock_minutes"))
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(
+            rejected_originals_days=int(self._get("retention.rejected_originals_days")),
+            posted_originals_days=int(self._get("retention.posted_originals_days")),
+            leaver_records_years=int(self._get("retention.leaver_records_years")),
+        )
+
+
+DEFAULTS = Settings()

@@ -11,7 +11,7 @@ from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
-from ijs_vetting.services import audit, children, consent, devices, roster, users
+from ijs_vetting.services import audit, children, configure, consent, devices, roster, users
 from ijs_vetting.services.station import Station
 
 
@@ -93,6 +93,15 @@ def add_commands(
     )
     q.add_argument("username")
     q.set_defaults(handler=cmd_users_passwd)
+
+    p = sub.add_parser("settings", help="the station's settings")
+    ss = p.add_subparsers(dest="settings_command", required=True)
+    q = ss.add_parser("list", parents=[common], help="list settings with their defaults")
+    q.set_defaults(handler=cmd_settings_list)
+    q = ss.add_parser("set", parents=[common], help="change a setting (admins)")
+    q.add_argument("key", help="e.g. posting.caption_limit")
+    q.add_argument("value")
+    q.set_defaults(handler=cmd_settings_set)
 
     p = sub.add_parser("audit", parents=[common], help="the audit log, newest first")
     p.add_argument(
@@ -369,6 +378,26 @@ def cmd_users_list(station: Station, args: argparse.Namespace) -> int:
             ["username", "name", "role", "active"],
             [[u.username, u.display_name, u.role.value, u.active] for u in rows],
         )
+    return 0
+
+
+def cmd_settings_list(station: Station, args: argparse.Namespace) -> int:
+    session.actor(station)
+    rows = configure.list_settings(station)
+    if args.json:
+        emit_json({"settings": {k: {"value": v, "default": d} for k, (v, d) in rows.items()}})
+    else:
+        emit_table(["setting", "value", "default"], [[k, v, d] for k, (v, d) in rows.items()])
+    return 0
+
+
+def cmd_settings_set(station: Station, args: argparse.Namespace) -> int:
+    actor = session.actor(station)
+    value = configure.set_setting(station, actor, args.key, args.value)
+    if args.json:
+        emit_json({"key": args.key, "value": value})
+    else:
+        print(f"{args.key} = {value}")
     return 0
 
 

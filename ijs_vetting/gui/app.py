@@ -15,7 +15,7 @@ from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.services.retention import RetentionReport, run_retention
 from ijs_vetting.services.station import open_station
-from ijs_vetting.settings import idle_lock_minutes
+from ijs_vetting.services.station_settings import current
 
 
 def make_app() -> QApplication:
@@ -64,7 +64,7 @@ def run_gui(home: str | None) -> int:
         return 0
     window = MainWindow(station, login.actor)
     window.show()
-    IdleLock(window, station, login.actor, idle_lock_minutes())
+    IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:
         start_retention(window)
     try:

@@ -39,7 +39,7 @@ from ijs_vetting.services import clearing, queue
 from ijs_vetting.services.queue import QueueItemInfo
 from ijs_vetting.services.queue_export import ExportReport, export_queue
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.settings import caption_limit
+from ijs_vetting.services.station_settings import current
 
 Index = QModelIndex | QPersistentModelIndex
 STATUS_FILTERS: list[tuple[str, set[QueueStatus] | None]] = [
@@ -173,7 +173,7 @@ class QueuePage(QWidget):
         self.caption.setEnabled(bool(item and item.status is QueueStatus.QUEUED))
 
     def _count(self, text: str) -> None:
-        limit = caption_limit()
+        limit = current(self.station).caption_limit
         self.counter.setText(f"{len(text)}/{limit}")
         self.counter.setStyleSheet("color: #a4262c;" if len(text) > limit else "")
 

@@ -51,7 +51,7 @@ from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, clearing, photos, review
 from ijs_vetting.services.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.settings import caption_limit
+from ijs_vetting.services.station_settings import current
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
@@ -404,7 +404,7 @@ class ReviewPage(QWidget):
             )
 
     def _count_caption(self, text: str) -> None:
-        limit = caption_limit()
+        limit = current(self.station).caption_limit
         self.caption_counter.setText(f"{len(text)}/{limit}")
         self.caption_counter.setStyleSheet("color: #a4262c;" if len(text) > limit else "")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ijs_vetting.db.models import Account, Child, Photo, PhotoFace, QueueItem, QueueItemChild
 from ijs_vetting.db.state import current_consents
@@ -54,9 +54,10 @@ from ijs_vetting.services.queue import (
     withdraw_for_photo,
 )
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.station_settings import current, settings_of
 from ijs_vetting.services.verify import verify_rendering
 from ijs_vetting.services.vetting import decide, load_templates
-from ijs_vetting.settings import match_thresholds, min_identify_width, vetting_channel
+from ijs_vetting.settings import Settings
 
 CLEARABLE = (PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR)
 
@@ -151,7 +152,8 @@ def clear_photos(
     choice of style and for tests; whatever it is, the rendering must pass verification.
     """
     station.require(actor, "queue.clear", *QUEUE_ROLES)
-    text = check_caption(caption)
+    config = current(station)
+    text = check_caption(caption, limit=config.caption_limit)
     ids = list(dict.fromkeys(photo_ids))
     if not ids:
         raise InvalidInput("Name at least one photo to clear.")
@@ -167,7 +169,7 @@ def clear_photos(
         templates = load_templates(station, session)
     with tempfile.TemporaryDirectory(prefix="ijs-render-") as tmp:
         renders = _render_all(plans, mask, Path(tmp), result)
-        problems = _verify_all(renders, templates, workers, progress)
+        problems = _verify_all(renders, templates, workers, progress, config)
         for photo_id, done in renders.items():
             try:
                 outcome = _commit(station, actor, done, problems[photo_id], text)
@@ -249,7 +251,9 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
 def _present(photo: Photo) -> set[int]:
     """Children identified anywhere in the photo: decided, identified by hand, or matched within
     the threshold (an ambiguous match still names a child who may be there)."""
-    limit = match_thresholds().match
+    session = object_session(photo)
+    assert session is not None
+    limit = settings_of(session).thresholds.match
     out: set[int] = set()
     for face in photo.faces:
         out.update(c for c in (face.child_id, face.manual_child_id) if c is not None)
@@ -287,6 +291,7 @@ def _verify_all(
     templates: TemplateSet[int],
     workers: int | None,
     progress: Progress | None,
+    config: Settings,
 ) -> dict[int, list[str]]:
     """Run the engine on every rendering (in the worker pool) and list each one's problems.
 
@@ -295,12 +300,12 @@ def _verify_all(
     problems: dict[int, list[str]] = {pid: ["the rendering was not checked"] for pid in renders}
     if not renders:
         return problems
-    thresholds = match_thresholds()
+    thresholds = config.thresholds
     for outcome in analyse_photos(
         ((pid, r.path) for pid, r in renders.items()),
         progress=progress,
         workers=workers or min(len(renders), os.cpu_count() or 1),
-        min_identify_width=min_identify_width(),
+        min_identify_width=config.min_identify_width,
     ):
         done = renders[outcome.key]
         if isinstance(outcome, PhotoDone):
@@ -390,7 +395,7 @@ def _queue_item(
     session: Session, actor: Actor, plan: _Plan, sha: str, caption: str, masked: int
 ) -> QueueItem:
     """The item and, per child, the consent record relied on (read in this transaction)."""
-    channel = vetting_channel()
+    channel = settings_of(session).vetting_channel
     consents = current_consents(session, list(plan.shown))
     item = QueueItem(
         account_id=plan.account_id,

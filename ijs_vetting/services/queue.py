@@ -29,8 +29,8 @@ from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, QueueStatus,
 from ijs_vetting.policy import Standing
 from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.station_settings import current, settings_of
 from ijs_vetting.services.vetting import decide, standings
-from ijs_vetting.settings import caption_limit
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def check_caption(caption: str | None, *, required: bool = False) -> str:
+def check_caption(caption: str | None, *, limit: int, required: bool = False) -> str:
     """The caption trimmed, or `InvalidInput` when it is over the policy's limit (or missing)."""
     text = (caption or "").strip()
-    limit = caption_limit()
     if len(text) > limit:
         raise InvalidInput(
             f"The caption has {len(text)} characters; the limit is {limit}. Shorten it."
@@ -200,7 +199,7 @@ def list_takedowns(station: Station) -> list[QueueItemInfo]:
 
 def add_text(station: Station, actor: Actor, account: str, caption: str) -> QueueItemInfo:
     """Queue a text-only post (no photo, so no consent question): staff, SLT and admins."""
-    text = check_caption(caption, required=True)
+    text = check_caption(caption, limit=current(station).caption_limit, required=True)
     with station.write(actor, "queue.add_text", *TEXT_ROLES) as w:
         target = find_account(w.session, account)
         item = QueueItem(
@@ -232,7 +231,9 @@ def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> 
     roles = TEXT_ROLES if text_only else QUEUE_ROLES
     with station.write(actor, "queue.caption", *roles) as w:
         item = _item(w.session, item_id)
-        text = check_caption(caption, required=item.photo_id is None)
+        text = check_caption(
+            caption, limit=settings_of(w.session).caption_limit, required=item.photo_id is None
+        )
         if item.status is not QueueStatus.QUEUED:
             raise InvalidInput(
                 f"Queue item {item_id} is {item.status.value}: its caption can no longer change."

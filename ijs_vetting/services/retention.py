@@ -32,13 +32,14 @@ from ijs_vetting.db.models import Child, FaceTemplate, Photo, QueueItem
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, PhotoStatus, Role
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.station_settings import current
 from ijs_vetting.services.subject_rights import (
     delete_blobs,
     erase_in_session,
     referenced_blobs,
 )
 from ijs_vetting.services.templates import delete_templates
-from ijs_vetting.settings import Retention, retention
+from ijs_vetting.settings import Retention
 
 ACTION = "retention.run"
 ORPHAN_MIN_AGE_SECONDS = 24 * 3600
@@ -132,7 +133,9 @@ def run_retention(
     now = now or utcnow()
     if now.tzinfo is None:
         raise InvalidInput("The retention clock must be a UTC-aware time.")
-    report = RetentionReport(dry_run, now.astimezone(UTC), Cutoffs.at(now, retention()))
+    report = RetentionReport(
+        dry_run, now.astimezone(UTC), Cutoffs.at(now, current(station).retention)
+    )
     if dry_run:
         with station.read() as session:
             _plan(station, session, report, actor.username, apply=False)

@@ -21,7 +21,8 @@ from ijs_vetting.db.models import User
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, NotFound, PermissionDenied, Role, ServiceError
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.settings import security
+from ijs_vetting.services.station_settings import current, settings_of
+from ijs_vetting.settings import Settings
 
 _hasher = PasswordHasher()
 WRONG = "Unknown user or wrong password."
@@ -40,8 +41,8 @@ class UserInfo:
     locked: bool = False
 
 
-def _check_new_password(password: str | None) -> str:
-    minimum = security()["min_password_length"]
+def _check_new_password(password: str | None, settings: Settings) -> str:
+    minimum = settings.security["min_password_length"]
     if not password or len(password) < minimum:
         raise InvalidInput(f"A password needs at least {minimum} characters.")
     return password
@@ -84,7 +85,7 @@ def login(
 
 def _refusal(session: Session, user: User | None, name: str, password: str | None) -> str | None:
     """Why this login fails (recorded and committed), or None when it succeeds."""
-    rules = security()
+    rules = settings_of(session).security
     now = utcnow()
     if user is None or not user.active:
         append_entry(
@@ -139,7 +140,7 @@ def _bootstrap(session: Session, name: str, password: str | None) -> Actor:
         display_name=name,
         role=Role.ADMIN,
         active=True,
-        password_hash=_hasher.hash(_check_new_password(password)),
+        password_hash=_hasher.hash(_check_new_password(password, settings_of(session))),
         failed_logins=0,
     )
     session.add(user)
@@ -166,7 +167,7 @@ def add_user(
     username = username.strip()
     if not username:
         raise InvalidInput("A user needs a name.")
-    secret = _check_new_password(password)
+    secret = _check_new_password(password, current(station))
     with station.write(actor, "user.add", Role.ADMIN) as w:
         if w.session.scalar(select(User).where(User.username == username)):
             raise InvalidInput(f"The user '{username}' already exists.")
@@ -191,7 +192,7 @@ def add_user(
 
 def set_password(station: Station, actor: Actor, username: str, password: str | None) -> None:
     """Set a password (admins for anyone, everyone for themselves); it also lifts a lock."""
-    secret = _check_new_password(password)
+    secret = _check_new_password(password, current(station))
     if actor.username != username and actor.role is not Role.ADMIN:
         station.require(actor, "user.password", Role.ADMIN)
     roles = tuple(Role) if actor.username == username else (Role.ADMIN,)
@@ -233,7 +234,7 @@ def ensure_admin(station: Station, username: str, password: str | None) -> tuple
                 display_name=username,
                 role=Role.ADMIN,
                 active=True,
-                password_hash=_hasher.hash(_check_new_password(password)),
+                password_hash=_hasher.hash(_check_new_password(password, settings_of(session))),
                 failed_logins=0,
             )
         )

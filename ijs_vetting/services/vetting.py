@@ -38,7 +38,7 @@ from ijs_vetting.imaging.box import Box
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.settings import match_thresholds, min_identify_width, vetting_channel
+from ijs_vetting.services.station_settings import settings_of
 
 # Photos whose decisions may still change: nothing has been cleared from them yet.
 UNDECIDED = (
@@ -85,7 +85,7 @@ def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]
     ids = list(set(child_ids))
     if not ids:
         return {}
-    channel = vetting_channel()
+    channel = settings_of(session).vetting_channel
     consents = current_consents(session, ids)
     biometric = biometric_states(session, ids)
     flags = safeguarding_flags(session, ids)
@@ -158,7 +158,7 @@ def decide(session: Session, photo: Photo) -> PhotoVerdict:
     verdict = decide_photo(
         evidence,
         standings(session, children),
-        match_thresholds(),
+        settings_of(session).thresholds,
         camera_note=None if photo.camera_confirmed_by else camera_note(session, photo),
         head_count=photo.head_count,
     )
@@ -247,12 +247,13 @@ def vet_pending(
             )
         ]
         templates = load_templates(station, session)
+        width = settings_of(session).min_identify_width
     names = {pid: name for pid, _path, name in pending}
     for result in analyse_photos(
         ((pid, path) for pid, path, _ in pending),
         progress=progress,
         workers=workers,
-        min_identify_width=min_identify_width(),
+        min_identify_width=width,
     ):
         with station.sessions.begin() as session:
             photo = session.get(Photo, result.key)

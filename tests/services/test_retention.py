@@ -15,8 +15,7 @@ from ijs_vetting.db.models import AuditEntry, Child, FaceTemplate, Photo, PhotoF
 from ijs_vetting.domain import InvalidInput, PhotoStatus, QueueStatus
 from ijs_vetting.services import audit, clearing, consent, photos, queue, retention, review
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.settings import Retention
-from ijs_vetting.settings import retention as retention_periods
+from ijs_vetting.settings import DEFAULTS, Retention
 from tests.privacy_world import Face, add_item, add_photo, add_template, mark_left, school
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
@@ -45,7 +44,7 @@ def _vault_files(station: Station) -> set[str]:
 
 
 def test_the_periods_come_from_the_settings() -> None:
-    assert retention_periods() == Retention(
+    assert DEFAULTS.retention == Retention(
         rejected_originals_days=30, posted_originals_days=365, leaver_records_years=1
     )
     assert retention.years_before(date(2028, 2, 29), 1) == date(2027, 2, 28)

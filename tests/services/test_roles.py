@@ -25,6 +25,7 @@ from ijs_vetting.domain import BiometricEvent, PermissionDenied, Role, ServiceEr
 from ijs_vetting.services import (
     audit,
     clearing,
+    configure,
     consent,
     devices,
     photos,
@@ -194,6 +195,10 @@ def retention_dry_run(w: World, a: Actor) -> Any:
     return retention.run_retention(w.station, a, dry_run=True)
 
 
+def settings_set(w: World, a: Actor) -> Any:
+    return configure.set_setting(w.station, a, "posting.caption_limit", "100")
+
+
 def child_export(w: World, a: Actor) -> Any:
     return subject_access.export_child(w.station, a, "A123", w.folder / "A123.zip")
 
@@ -231,6 +236,7 @@ CASES = [
     _case("queue.taken_down", {ADMIN, SLT}, queue_taken_down),
     _case("queue.export", {ADMIN, SLT}, queue_export_),
     _case("audit.verify", {ADMIN, SLT}, audit_verify),
+    _case("settings.set", {ADMIN}, settings_set),
     _case("retention.run", {ADMIN}, retention_run),
     _case("retention.run", {ADMIN}, retention_dry_run),
     _case("child.export", {ADMIN}, child_export),
