@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.assets import resource
-from ijs_vetting.domain import QueueStatus
+from ijs_vetting.domain import QueueStatus, Role
+from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.audit_page import AuditPage
 from ijs_vetting.gui.children_page import ChildrenPage
 from ijs_vetting.gui.errors import inform
@@ -128,6 +129,10 @@ class MainWindow(QMainWindow):
         photo_menu = self.menuBar().addMenu("&Photo")
         for action in self.review_page.actions_for_menu:
             photo_menu.addAction(action)
+        if self.actor.role is Role.ADMIN:
+            admin_menu = self.menuBar().addMenu("&Admin")
+            self._action(admin_menu, "&Users…", QKeySequence(), self.show_users)
+            self._action(admin_menu, "&Settings…", QKeySequence(), self.show_settings)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
             help_menu,
@@ -149,6 +154,14 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
         return action
+
+    def show_users(self) -> None:
+        UsersDialog(self.station, self.actor, self).open()
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.station, self.actor, self)
+        dialog.changed.connect(self.refresh)
+        dialog.open()
 
     def show_log(self) -> None:
         LogDialog(self.station.paths, self).open()

@@ -1,0 +1,139 @@
+"""The admin's dialogs: the station's users (add, set a password) and its settings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QInputDialog,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.services import configure, users
+from ijs_vetting.services.station import Actor, Station
+
+
+class UsersDialog(QDialog):
+    def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.station, self.actor = station, actor
+        form = mount_form(self, "users_dialog.ui", margins=None)
+        self.setWindowTitle("Users")
+        self.resize(640, 480)
+        self.table = child(form, QTableWidget, "usersTable")
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.username = child(form, QLineEdit, "newUsername")
+        self.password = child(form, QLineEdit, "newPassword")
+        self.role = child(form, QComboBox, "newRole")
+        for role in (Role.STAFF, Role.SLT, Role.ADMIN):
+            self.role.addItem(role.value, role)
+        child(form, QPushButton, "addUserButton").clicked.connect(self.add_user)
+        child(form, QPushButton, "resetPasswordButton").clicked.connect(self.set_password)
+        child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
+        self.load()
+
+    def load(self) -> None:
+        rows = users.list_users(self.station, self.actor)
+        self.table.setColumnCount(4)
+        self.table.setHorizontalHeaderLabels(["Login", "Name", "Role", "State"])
+        self.table.setRowCount(len(rows))
+        for row, user in enumerate(rows):
+            state = "locked" if user.locked else ("active" if user.active else "disabled")
+            for column, value in enumerate(
+                (user.username, user.display_name, user.role.value, state)
+            ):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+
+    def add_user(self) -> None:
+        try:
+            users.add_user(
+                self.station,
+                self.actor,
+                self.username.text(),
+                self.role.currentData(),
+                self.password.text(),
+            )
+        except ServiceError as exc:
+            show_error(self, exc, "adding the user")
+            return
+        self.username.clear()
+        self.password.clear()
+        self.load()
+
+    def set_password(self) -> None:
+        row = self.table.currentRow()
+        item = self.table.item(row, 0) if row >= 0 else None
+        if item is None:
+            return
+        password, ok = QInputDialog.getText(
+            self, "Set password", f"New password for {item.text()}:", QLineEdit.EchoMode.Password
+        )
+        if not ok:
+            return
+        try:
+            users.set_password(self.station, self.actor, item.text(), password)
+        except ServiceError as exc:
+            show_error(self, exc, "setting the password")
+            return
+        self.load()
+
+
+class SettingsDialog(QDialog):
+    """Settings in a table; editing a value sets it through the service (checked, audited)."""
+
+    changed = Signal()
+
+    def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.station, self.actor = station, actor
+        form = mount_form(self, "settings_dialog.ui", margins=None)
+        self.setWindowTitle("Settings")
+        self.resize(640, 520)
+        self.table = child(form, QTableWidget, "settingsTable")
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
+        self._loading = False
+        self.table.itemChanged.connect(self._edited)
+        self.load()
+
+    def load(self) -> None:
+        self._loading = True
+        rows = configure.list_settings(self.station)
+        self.table.setColumnCount(3)
+        self.table.setHorizontalHeaderLabels(["Setting", "Value", "Default"])
+        self.table.setRowCount(len(rows))
+        for row, (key, (value, default)) in enumerate(rows.items()):
+            name = QTableWidgetItem(key)
+            name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            shipped = QTableWidgetItem(str(default))
+            shipped.setFlags(shipped.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(row, 0, name)
+            self.table.setItem(row, 1, QTableWidgetItem(str(value)))
+            self.table.setItem(row, 2, shipped)
+        self._loading = False
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        if self._loading or item.column() != 1:
+            return
+        key_item = self.table.item(item.row(), 0)
+        if key_item is None:
+            return
+        try:
+            configure.set_setting(self.station, self.actor, key_item.text(), item.text())
+        except ServiceError as exc:
+            show_error(self, exc, "changing the setting")
+        else:
+            self.changed.emit()
+        self.load()
