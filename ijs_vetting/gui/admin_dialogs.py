@@ -61,7 +61,7 @@ class UsersDialog(QDialog):
                 self.station,
                 self.actor,
                 self.username.text(),
-                self.role.currentData(),
+                Role(self.role.currentData()),
                 self.password.text(),
             )
         except ServiceError as exc:
