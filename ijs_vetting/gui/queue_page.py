@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import QueueStatus, ServiceError
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
+from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.table_models import RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import clearing, queue
@@ -148,6 +149,7 @@ class QueuePage(QWidget):
         ):
             child(form, QPushButton, name).clicked.connect(slot)
         self._count("")
+        self.job: Job | None = None
 
     def refresh(self) -> None:
         statuses = self.status_filter.currentData()
@@ -201,17 +203,24 @@ class QueuePage(QWidget):
         if not folder:
             return
         self.settings.setValue("queue/export_folder", folder)
-        reports: list[ExportReport] = []
-        if self._run(
-            "exporting the queue",
-            lambda: reports.append(export_queue(self.station, self.actor, Path(folder))),
-        ):
-            report = reports[0]
+
+        def done(report: object) -> None:
+            assert isinstance(report, ExportReport)
+            self.refresh()
+            self.changed.emit()
             inform(
                 self,
                 "Queue exported",
                 f"{len(report.items)} items written to {escape(folder)} with manifest.json.",
             )
+
+        # Export re-checks every image and writes files: off the GUI thread, like every long job.
+        self.job = start_job(
+            lambda _p: export_queue(self.station, self.actor, Path(folder)),
+            on_done=done,
+            on_error=lambda e: show_error(self, e, "exporting the queue"),
+            parent=self,
+        )
 
     def mark_posted(self) -> None:
         item = self.current_item()
