@@ -127,6 +127,20 @@ def _with_reviewer_mask(face: FaceEvidence, verdict: FaceVerdict) -> FaceVerdict
     return verdict
 
 
+def _flagged_child(
+    face: FaceEvidence, standings: Mapping[int, Standing], thresholds: Thresholds
+) -> int | None:
+    """A never-publish child this face may be (named by hand or matched within the threshold)."""
+    named = [face.manual_child]
+    if not face.too_small and face.distance is not None and face.distance <= thresholds.match:
+        named.append(face.candidate)
+    for child in named:
+        standing = standings.get(child) if child is not None else None
+        if standing is not None and standing.never_publish:
+            return child
+    return None
+
+
 def decide_photo(
     faces: Sequence[FaceEvidence],
     standings: Mapping[int, Standing],
@@ -158,6 +172,14 @@ def decide_photo(
             verdict = _verdict_for(child, standings.get(child), manual)
         verdicts.append(_with_reviewer_mask(face, verdict))
 
+    # Safeguarding looks past every override: a flagged child named by hand, or matched within
+    # the threshold (even ambiguously, even under "not a face"), rejects the photo.
+    verdicts = [
+        FaceVerdict(FaceDecision.BLUR, FaceReason.SAFEGUARDING, flagged)
+        if (flagged := _flagged_child(face, standings, thresholds)) is not None
+        else verdict
+        for face, verdict in zip(faces, verdicts, strict=True)
+    ]
     notes: list[str] = []
     reasons = {v.reason for v in verdicts}
     if FaceReason.SAFEGUARDING in reasons:

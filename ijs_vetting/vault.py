@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ijs_vetting.crypto import Sealer, is_sealed
+from ijs_vetting.crypto import Sealer
 
 CHUNK = 1 << 20
 
@@ -23,6 +23,11 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sealed_key(data: bytes, purpose: bytes) -> str:
+    """The vault name of a sealed blob: bound to its purpose, distinct from any plain file."""
+    return hashlib.sha256(b"ijs-sealed\0" + purpose + b"\0" + data).hexdigest()
 
 
 class Vault:
@@ -50,30 +55,32 @@ class Vault:
         return sha
 
     def put_sealed(self, data: bytes, purpose: bytes) -> str:
-        """Store `data` encrypted (forms, reference photos); addressed by the plain sha256."""
+        """Store `data` encrypted (forms, reference photos) and return its key.
+
+        The key is a hash of the purpose and the content, never the content's own sha256: a
+        sealed blob must not share a name with a plain original of the same bytes (an iPad
+        photo that is also a child's reference picture).
+        """
         if self.sealer is None:
             raise RuntimeError("this vault has no key to seal with")
-        sha = hashlib.sha256(data).hexdigest()
-        if not self.contains(sha):
-            self._write(sha, self.sealer.seal(data, purpose))
-        return sha
+        key = sealed_key(data, purpose)
+        if not self.contains(key):
+            self._write(key, self.sealer.seal(data, purpose))
+        return key
 
     def read_bytes(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
-    def read_sealed(self, sha256: str, purpose: bytes) -> bytes:
+    def read_sealed(self, key: str, purpose: bytes) -> bytes:
         if self.sealer is None:
             raise RuntimeError("this vault has no key to open sealed files with")
-        return self.sealer.open(self.read_bytes(sha256), purpose)
+        return self.sealer.open(self.read_bytes(key), purpose)
 
-    def replace_sealed(self, sha256: str, purpose: bytes) -> None:
-        """Seal a blob written before encryption existed (done once, on start)."""
-        blob = self.read_bytes(sha256)
-        if self.sealer is not None and not is_sealed(blob):
-            target = self.path_for(sha256)
-            target.chmod(0o644)
-            target.unlink()
-            self._write(sha256, self.sealer.seal(blob, purpose))
+    def remove(self, key: str) -> None:
+        path = self.path_for(key)
+        if path.is_file():
+            path.chmod(0o644)
+            path.unlink()
 
     def _write(self, sha: str, data: bytes) -> None:
         target = self.path_for(sha)

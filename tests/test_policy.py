@@ -180,3 +180,13 @@ def test_head_count_above_the_marked_faces_needs_review() -> None:
     assert verdict.status is PhotoStatus.REVIEW
     assert "counted 2 people but only 1" in verdict.notes[0]
     assert decide_photo(faces, {1: OK}, T, head_count=1).status is PhotoStatus.READY
+
+
+def test_not_a_face_cannot_hide_a_safeguarding_flag() -> None:
+    flagged = Standing(True, True, True, never_publish=True)
+    hidden = reviewed(seen(2, 0.3, 0.9), override=FaceOverride.NOT_A_FACE)
+    assert decide_photo([hidden], {2: flagged}, T).status is PhotoStatus.REJECTED
+    ambiguous = seen(2, 0.40, 0.45)  # within the threshold, but not clearly them
+    assert decide_photo([ambiguous], {2: flagged}, T).status is PhotoStatus.REJECTED
+    far = seen(2, 0.55, 0.9)  # not them
+    assert decide_photo([far], {2: flagged}, T).status is PhotoStatus.READY_WITH_BLUR

@@ -118,9 +118,12 @@ class _Plan:
     account: str
     routed: bool  # the year groups shown chose this account (else a person did)
     masked: tuple[Box, ...]  # boxes of the faces to mask, upright-original pixels
+    shown_boxes: tuple[Box, ...]  # boxes of the faces decided "show" for an identified child
     shown: dict[int, bool]  # child id -> identified by a reviewer (not a match)
     present: frozenset[int]  # every child identified in the photo, shown or masked
-    decisions: tuple[tuple[int, str, int | None], ...]  # (face, decision, child): must not change
+    decisions: tuple[
+        tuple[object, ...], ...
+    ]  # faces as planned (see `_decisions`): must not change
 
 
 @dataclass(frozen=True)
@@ -207,8 +210,13 @@ def _refusal(photo: Photo) -> str | None:
     return f"is {photo.status.value}"
 
 
-def _decisions(photo: Photo) -> tuple[tuple[int, str, int | None], ...]:
-    return tuple((f.id, f.decision.value, f.child_id) for f in photo.faces)
+def _decisions(photo: Photo) -> tuple[tuple[object, ...], ...]:
+    """Everything about the faces that the rendering depends on: if any of it changes while the
+    photo is rendered and checked, the rendering is stale (a face id alone can be reused)."""
+    return tuple(
+        (f.id, f.decision.value, f.child_id, f.origin.value, f.left, f.top, f.right, f.bottom)
+        for f in photo.faces
+    )
 
 
 def _plan(station: Station, session: Session, photo_id: int, chosen: Account | None) -> _Plan:
@@ -242,6 +250,11 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         account=target.handle,
         routed=routed is not None and routed.id == target.id,
         masked=tuple(_box(f) for f in photo.faces if f.decision is FaceDecision.BLUR),
+        shown_boxes=tuple(
+            _box(f)
+            for f in photo.faces
+            if f.decision is FaceDecision.SHOW and f.child_id is not None
+        ),
         shown=shown,
         present=frozenset(_present(photo)),
         decisions=_decisions(photo),
@@ -315,6 +328,7 @@ def _verify_all(
                 templates,
                 allowed=set(done.plan.shown),
                 thresholds=thresholds,
+                shown=done.plan.shown_boxes,
             )
         else:
             problems[outcome.key] = [f"the rendering could not be checked ({outcome.message})"]

@@ -23,7 +23,7 @@ from ijs_vetting.config import StationPaths, database_url, resolve_home
 from ijs_vetting.crypto import Sealer, is_sealed, load_key
 from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.engine import create_db_engine, session_factory, upgrade_to_head
-from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Setting
+from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.vault import Vault
 
@@ -166,13 +166,35 @@ def _station_id(engine: Engine) -> str:
 
 
 def seal_legacy_data(station: Station) -> None:
-    """Encrypt templates, forms and reference photos stored before encryption existed."""
+    """Encrypt templates, forms and reference photos stored before encryption existed.
+
+    Old blobs sat under their content's sha256, where a plain photo original of the same bytes
+    may also live: the sealed copy gets its own key, the row follows it, and the plain file goes
+    only when no photo uses it.
+    """
+    stale: set[str] = set()
     with station.sessions.begin() as session:
         for template in session.scalars(select(FaceTemplate)):
             if not is_sealed(template.encoding):
                 template.encoding = station.sealer.seal(template.encoding, b"template")
-            if station.vault.contains(template.reference_sha256):
-                station.vault.replace_sealed(template.reference_sha256, b"reference")
-        for sha in session.scalars(select(Form.sha256)):
-            if station.vault.contains(sha):
-                station.vault.replace_sealed(sha, b"form")
+            key = _reseal(station, template.reference_sha256, b"reference", stale)
+            if key:
+                template.reference_sha256 = key
+        for form in session.scalars(select(Form)):
+            key = _reseal(station, form.sha256, b"form", stale)
+            if key:
+                form.sha256 = key
+        in_use = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(stale))))
+    for sha in stale - in_use:
+        station.vault.remove(sha)
+
+
+def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:
+    """The new key of a blob that still needs sealing, or None when it is sealed already."""
+    if not station.vault.contains(sha):
+        return None
+    blob = station.vault.read_bytes(sha)
+    if is_sealed(blob):
+        return None
+    stale.add(sha)
+    return station.vault.put_sealed(blob, purpose)

@@ -157,8 +157,23 @@ def enrol_references(
 
     with station.write(actor, ACTION, Role.ADMIN) as w:
         replaced_children: set[str] = set()
+        # Read again: an objection or withdrawal may have been recorded while the photos were
+        # being analysed, and then no template may be stored.
+        allowed_now = biometric_states(w.session)
         for child_id, path, check in accepted:
             pk = children[child_id]
+            if not allowed_now.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
+                report.outcomes.append(
+                    ReferenceOutcome(
+                        child_id,
+                        path.name,
+                        "not_enrolled",
+                        "no_biometric_consent",
+                        "not enrolled: biometric consent was withdrawn (or the child objected) "
+                        "while the photo was being checked",
+                    )
+                )
+                continue
             if replace and child_id not in replaced_children:
                 report.replaced += _delete_templates(w.session, [pk])
                 replaced_children.add(child_id)

@@ -71,12 +71,32 @@ def test_data_stored_before_encryption_is_sealed_on_start(tmp_path: Path) -> Non
     station = open_station(str(tmp_path / "home"), url=url)
     with station.read() as s:
         (template,) = s.scalars(select(FaceTemplate))
+        (form,) = s.scalars(select(Form))
     assert template.encoding.startswith(MAGIC) and plain not in template.encoding
     assert station.sealer.open(template.encoding, b"template") == plain
-    assert form_bytes not in station.vault.read_bytes(sha)
-    assert station.vault.read_sealed(sha, b"form") == form_bytes
-    assert station.vault.read_bytes(ref_sha).startswith(MAGIC)
+    assert form.sha256 != sha and not station.vault.contains(sha)  # the plain copy is gone
+    assert station.vault.read_sealed(form.sha256, b"form") == form_bytes
+    assert station.vault.read_bytes(template.reference_sha256).startswith(MAGIC)
+    assert not station.vault.contains(ref_sha)
     station.close()
     files = [tmp_path / "station.db", tmp_path / "station.db-wal"]
     raw = b"".join(f.read_bytes() for f in files if f.exists())
     assert plain[8:64] not in raw  # zeroed on disk, not just superseded
+
+
+def test_a_reference_photo_that_is_also_an_imported_original_stays_readable(
+    tmp_path: Path,
+) -> None:
+    """A sealed blob never takes the name of a plain original with the same bytes."""
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    station = open_station(str(tmp_path / "home"), url=url)
+    photo = b"\xff\xd8\xff an iPad portrait"
+    original = station.vault.put_bytes(photo)
+    sealed = station.vault.put_sealed(photo, b"reference")
+    assert sealed != original
+    assert station.vault.read_bytes(original) == photo
+    assert station.vault.read_sealed(sealed, b"reference") == photo
+    station.close()
+    station = open_station(str(tmp_path / "home"), url=url)  # start-up sealing leaves it alone
+    assert station.vault.read_bytes(original) == photo
+    station.close()
