@@ -422,7 +422,12 @@ def cmd_audit(station: Station, args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise InvalidInput("--limit must be at least 1.")
     rows = audit.list_audit(
-        station, actor=args.actor, action=args.action, target_id=args.target, limit=args.limit
+        station,
+        actor=args.actor,
+        action=args.action,
+        target_id=args.target,
+        limit=args.limit,
+        reader=actor,
     )
     if args.json:
         emit_json({"entries": [r.as_json() for r in rows]})

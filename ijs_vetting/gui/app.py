@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
@@ -16,6 +17,16 @@ from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.services.retention import RetentionReport, run_retention
 from ijs_vetting.services.station import open_station
 from ijs_vetting.services.station_settings import current
+
+
+log = logging.getLogger(__name__)
+
+
+def _report_uncaught(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+    """An exception escaping a Qt slot: log it and tell the user, instead of only stderr."""
+    log.error("uncaught exception", exc_info=(kind, exc, tb))  # type: ignore[arg-type]
+    window = QApplication.activeWindow()
+    show_error(window, exc, "doing that")
 
 
 def make_app() -> QApplication:
@@ -53,6 +64,7 @@ def start_retention(window: MainWindow) -> None:
 def run_gui(home: str | None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
+    sys.excepthook = _report_uncaught
     try:
         station = open_station(home)
     except ServiceError as exc:

@@ -8,13 +8,13 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableView, QWidget
 from ijs_vetting.gui.table_models import AuditTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import audit
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.station import Actor, Station
 
 
 class AuditPage(QWidget):
-    def __init__(self, station: Station, parent: QWidget | None = None) -> None:
+    def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.station = station
+        self.station, self.actor = station, actor
         form = mount_form(self, "audit_page.ui")
         self.model = AuditTableModel(self)
         self.filter = QSortFilterProxyModel(self)
@@ -29,4 +29,4 @@ class AuditPage(QWidget):
         child(form, QLineEdit, "auditSearch").textChanged.connect(self.filter.setFilterFixedString)
 
     def refresh(self) -> None:
-        self.model.set_rows(audit.list_audit(self.station, limit=5000))
+        self.model.set_rows(audit.list_audit(self.station, limit=5000, reader=self.actor))

@@ -8,6 +8,7 @@ import traceback
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ijs_vetting.domain import ServiceError
+from ijs_vetting.progress import Cancelled
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,9 @@ def show_error(parent: QWidget | None, exc: BaseException, doing: str) -> None:
     box.setWindowTitle("IJS vetting station")
     if isinstance(exc, ServiceError):
         box.setText(str(exc))
+    elif isinstance(exc, Cancelled):
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText(f"Stopped while {doing}. What was finished is kept; nothing else changed.")
     else:
         log.error("unexpected error while %s", doing, exc_info=exc)
         box.setText(

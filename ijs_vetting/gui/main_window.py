@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.review_page = ReviewPage(station, actor, self)
         self.queue_page = QueuePage(station, actor, self.settings, self)
         self.children_page = ChildrenPage(station, actor, self.settings, self)
-        self.audit_page = AuditPage(station, self)
+        self.audit_page = AuditPage(station, actor, self)
         for page in (
             self.import_page,
             self.review_page,

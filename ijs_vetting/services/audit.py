@@ -46,8 +46,14 @@ def list_audit(
     action: str | None = None,
     target_id: str | None = None,
     limit: int | None = None,
+    reader: Actor | None = None,
 ) -> list[AuditRow]:
-    """Audit entries, newest first, optionally filtered (action matches as a prefix)."""
+    """Audit entries, newest first, optionally filtered (action matches as a prefix).
+
+    Staff readers see what happened but not the details (safeguarding reasons, captions and
+    the like are for SLT and admins).
+    """
+    brief = reader is not None and reader.role is Role.STAFF
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if actor:
         query = query.where(AuditEntry.actor == actor)
@@ -67,7 +73,7 @@ def list_audit(
                 e.target_type,
                 e.target_id,
                 e.summary,
-                dict(e.details),
+                {} if brief else dict(e.details),
             )
             for e in session.scalars(query)
         ]

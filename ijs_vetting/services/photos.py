@@ -105,7 +105,7 @@ def import_folder(
     progress = progress or Progress()
     if not folder.is_dir():
         raise InvalidInput(f"The folder '{folder}' does not exist.")
-    with station.sessions.begin() as session:
+    with station.transaction() as session:
         device_id = _device_id(session, device)
         batch = ImportBatch(
             folder=str(folder), device_id=device_id, started_by=actor.username, counts={}
@@ -157,7 +157,7 @@ def _register(
         report.failed.append((path.name, f"cannot read the file: {exc.strerror or exc}"))
         return
     sha = hashlib.sha256(data).hexdigest()
-    with station.sessions.begin() as session:
+    with station.transaction() as session:
         if session.scalar(select(Photo.id).where(Photo.sha256 == sha)) is not None:
             report.duplicates += 1
             return

@@ -337,8 +337,8 @@ def _withdraw(session: Session, item: QueueItem, reason: str) -> None:
     )
     if item.photo is not None and item.photo.status is PhotoStatus.QUEUED:
         back_to_review(session, item.photo, f"withdrawn from the queue: {reason}")
-    if item.export_dir:
-        retract_export(Path(item.export_dir), item)
+    for folder in export_dirs(item):
+        retract_export(folder, item)
 
 
 MANIFEST = "manifest.json"
@@ -360,6 +360,11 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def export_dirs(item: QueueItem) -> list[Path]:
+    """Every folder the item was exported to (one per line): a withdrawal retracts from all."""
+    return [Path(line) for line in (item.export_dir or "").splitlines() if line.strip()]
 
 
 def retract_export(outdir: Path, item: QueueItem) -> None:

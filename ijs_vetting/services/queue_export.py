@@ -26,6 +26,7 @@ from ijs_vetting.services.queue import (
     ACTIVE,
     MANIFEST,
     QUEUE_ROLES,
+    export_dirs,
     export_file,
     write_atomically,
 )
@@ -76,46 +77,62 @@ def export_queue(station: Station, actor: Actor, outdir: Path) -> ExportReport:
 
 
 def _export(station: Station, actor: Actor, outdir: Path) -> ExportReport:
-    with station.write(actor, "queue.export", *QUEUE_ROLES) as w:
-        report = ExportReport(outdir=str(outdir))
-        query = select(QueueItem).order_by(QueueItem.id)
-        for item in w.session.scalars(query.where(QueueItem.status.in_(ACTIVE))):
-            image = None
-            if item.image_sha256 is not None:
-                target = export_file(outdir, item.account.handle, item.id)
-                write_atomically(target, _checked_image(station, item))
-                image = target.relative_to(outdir).as_posix()
-            item.status, item.exported_at, item.exported_by = (
-                QueueStatus.EXPORTED,
-                utcnow(),
-                actor.username,
+    """Mark the waiting items exported first (taking their rows: a withdrawal at the same
+    moment waits, then retracts them from this folder), then write the files; if anything
+    fails, the files written so far are removed again and nothing is marked."""
+    written: list[Path] = []
+    try:
+        with station.write(actor, "queue.export", *QUEUE_ROLES) as w:
+            report = ExportReport(outdir=str(outdir))
+            query = select(QueueItem).order_by(QueueItem.id)
+            items = list(
+                w.session.scalars(query.where(QueueItem.status.in_(ACTIVE)).with_for_update())
             )
-            item.export_dir = str(outdir)
-            report.items.append(
-                ExportedItem(
-                    item.id,
-                    item.account.handle,
-                    image,
-                    item.caption,
-                    item.photo_id,
-                    item.blurred_faces,
+            for item in items:
+                item.status, item.exported_at, item.exported_by = (
+                    QueueStatus.EXPORTED,
+                    utcnow(),
+                    actor.username,
                 )
+                folders = {str(p) for p in export_dirs(item)} | {str(outdir)}
+                item.export_dir = "\n".join(sorted(folders))
+            w.session.flush()
+            for item in items:
+                image = None
+                if item.image_sha256 is not None:
+                    target = export_file(outdir, item.account.handle, item.id)
+                    write_atomically(target, _checked_image(station, item))
+                    written.append(target)
+                    image = target.relative_to(outdir).as_posix()
+                report.items.append(
+                    ExportedItem(
+                        item.id,
+                        item.account.handle,
+                        image,
+                        item.caption,
+                        item.photo_id,
+                        item.blurred_faces,
+                    )
+                )
+            gone = (QueueStatus.WITHDRAWN, QueueStatus.TAKEN_DOWN)
+            for item in w.session.scalars(query.where(QueueItem.status.in_(gone))):
+                if str(outdir) not in {str(p) for p in export_dirs(item)}:
+                    continue
+                stale = export_file(outdir, item.account.handle, item.id)
+                if stale.exists():
+                    stale.unlink()
+                    report.removed.append(stale.relative_to(outdir).as_posix())
+            text = json.dumps(report.manifest(), indent=2, ensure_ascii=False) + "\n"
+            write_atomically(outdir / MANIFEST, text.encode("utf-8"))
+            w.audit(
+                f"{len(report.items)} queue items exported to {outdir}",
+                target_type="queue",
+                details={"outdir": str(outdir), "items": [i.id for i in report.items]},
             )
-        gone = (QueueStatus.WITHDRAWN, QueueStatus.TAKEN_DOWN)
-        for item in w.session.scalars(
-            query.where(QueueItem.status.in_(gone), QueueItem.export_dir == str(outdir))
-        ):
-            stale = export_file(outdir, item.account.handle, item.id)
-            if stale.exists():
-                stale.unlink()
-                report.removed.append(stale.relative_to(outdir).as_posix())
-        text = json.dumps(report.manifest(), indent=2, ensure_ascii=False) + "\n"
-        write_atomically(outdir / MANIFEST, text.encode("utf-8"))
-        w.audit(
-            f"{len(report.items)} queue items exported to {outdir}",
-            target_type="queue",
-            details={"outdir": str(outdir), "items": [i.id for i in report.items]},
-        )
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return report
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ijs_vetting.config import StationPaths, database_url, resolve_home
 from ijs_vetting.crypto import Sealer, is_sealed, load_key
 from ijs_vetting.db.audit_log import append_entry
-from ijs_vetting.db.engine import create_db_engine, session_factory, upgrade_to_head
+from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.vault import Vault
@@ -94,19 +94,27 @@ class Station:
             yield session
 
     @contextmanager
-    def write(self, actor: Actor, action: str, *allowed: Role) -> Iterator[Write]:
-        """One audited transaction for `action`, open only to the `allowed` roles."""
-        self.require(actor, action, *allowed)
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction that holds the write lock from its start (SQLite: BEGIN
+        IMMEDIATE), so what it read cannot change under it; committed at the end."""
         try:
             with self.sessions.begin() as session:
-                write = Write(session, actor, action)
-                yield write
-                if write._entry is None:
-                    raise RuntimeError(f"{action}: a write must record an audit entry")
+                session.connection(execution_options=IMMEDIATE)
+                yield session
         except OperationalError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise ServiceError(DATABASE_BUSY) from exc
             raise
+
+    @contextmanager
+    def write(self, actor: Actor, action: str, *allowed: Role) -> Iterator[Write]:
+        """One audited transaction for `action`, open only to the `allowed` roles."""
+        self.require(actor, action, *allowed)
+        with self.transaction() as session:
+            write = Write(session, actor, action)
+            yield write
+            if write._entry is None:
+                raise RuntimeError(f"{action}: a write must record an audit entry")
 
     def require(self, actor: Actor, action: str, *allowed: Role) -> None:
         """Refuse (audited) unless the actor has one of the `allowed` roles; for previews too."""
@@ -118,7 +126,7 @@ class Station:
             )
 
     def _audit_refusal(self, actor: Actor, action: str, allowed: tuple[Role, ...]) -> None:
-        with self.sessions.begin() as session:
+        with self.transaction() as session:
             append_entry(
                 session,
                 actor=actor.username,
@@ -173,7 +181,7 @@ def seal_legacy_data(station: Station) -> None:
     only when no photo uses it.
     """
     stale: set[str] = set()
-    with station.sessions.begin() as session:
+    with station.transaction() as session:
         for template in session.scalars(select(FaceTemplate)):
             if not is_sealed(template.encoding):
                 template.encoding = station.sealer.seal(template.encoding, b"template")

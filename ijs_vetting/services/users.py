@@ -62,7 +62,7 @@ def login(
     each scripted CLI command, whose changes are audited anyway.
     """
     name = (username or acting_username()).strip()
-    with station.sessions.begin() as session:
+    with station.transaction() as session:
         if not session.scalar(select(func.count(User.id))):
             return _bootstrap(session, name, password)
         user = session.scalar(select(User).where(User.username == name))
@@ -214,7 +214,7 @@ def ensure_admin(station: Station, username: str, password: str | None) -> tuple
     username = username.strip()
     if not username:
         raise InvalidInput("The admin needs a name.")
-    with station.sessions.begin() as session:
+    with station.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is not None and user.role == Role.ADMIN:
             existing = True
@@ -227,7 +227,7 @@ def ensure_admin(station: Station, username: str, password: str | None) -> tuple
     if existing:
         login(station, username, password, record=False)
         return UserInfo(username, username, Role.ADMIN, True), False
-    with station.sessions.begin() as session:
+    with station.transaction() as session:
         session.add(
             User(
                 username=username,

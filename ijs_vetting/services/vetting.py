@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
@@ -78,6 +78,14 @@ def load_templates(station: Station, session: Session) -> TemplateSet[int]:
         if child_id in allowed:
             grouped.setdefault(child_id, []).append(open_encoding(station, data))
     return TemplateSet({cid: np.vstack(rows) for cid, rows in grouped.items()})
+
+
+def template_version(session: Session) -> tuple[int, int]:
+    """Changes whenever a template is added or deleted (count and newest id)."""
+    count, newest = session.execute(
+        select(func.count(FaceTemplate.id), func.max(FaceTemplate.id))
+    ).one()
+    return int(count or 0), int(newest or 0)
 
 
 def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]:
@@ -247,6 +255,7 @@ def vet_pending(
             )
         ]
         templates = load_templates(station, session)
+        version = template_version(session)
         width = settings_of(session).min_identify_width
     names = {pid: name for pid, _path, name in pending}
     for result in analyse_photos(
@@ -255,10 +264,14 @@ def vet_pending(
         workers=workers,
         min_identify_width=width,
     ):
-        with station.sessions.begin() as session:
+        with station.transaction() as session:
             photo = session.get(Photo, result.key)
             if photo is None or photo.status is not PhotoStatus.PENDING:
                 continue  # deleted or already handled by another station meanwhile
+            if template_version(session) != version:
+                # templates were enrolled, replaced or deleted while this run went on: the
+                # encodings are still in hand, so match them against the templates of now
+                templates, version = load_templates(station, session), template_version(session)
             if isinstance(result, PhotoDone):
                 verdict = _store_analysis(session, photo, result.analysis, templates)
                 status = verdict.status

@@ -243,6 +243,8 @@ def test_consent_changes_reach_the_queue(
         )
     assert manifest["items"][3]["image"] is None
     assert {i.status for i in queue.list_queue(station)} == {QueueStatus.EXPORTED}
+    usb = tmp_path / "usb"  # the same items exported a second time, to another folder
+    queue_export.export_queue(station, slt, usb)
 
     queue.mark_posted(station, slt, item_grace, "https://twitter.com/Year5IJS/status/1")
     assert _status(station, grace) is PhotoStatus.POSTED
@@ -264,6 +266,7 @@ def test_consent_changes_reach_the_queue(
     back = photos.get_photo(station, ids["group2.jpg"])
     assert back.status is PhotoStatus.REVIEW and "withdrawn from the queue" in (back.note or "")
     assert not (outdir / f"@Year5IJS/{item_group}.jpg").exists()  # taken back out of OUTDIR
+    assert not (usb / f"@Year5IJS/{item_group}.jpg").exists()  # ...and out of every folder
     left = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))["items"]
     assert [e["id"] for e in left] == [item_grace, item_astro, text.id]
     # ...and what is public is listed for taking down.

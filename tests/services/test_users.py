@@ -115,3 +115,12 @@ def test_chain_survives_the_database_round_trip(staffed: Station) -> None:
         rows = s.execute(text("SELECT count(*) FROM audit_entries")).scalar_one()
     report = audit.verify_chain(staffed, admin)
     assert report.ok and report.entries == rows
+
+
+def test_staff_read_the_audit_log_without_details(staffed: Station) -> None:
+    admin = users.login(staffed, "office-admin", PASSWORD)
+    lee = users.login(staffed, "mr.lee", "lee-password-1")
+    full = audit.list_audit(staffed, action="user.add", reader=admin)
+    brief = audit.list_audit(staffed, action="user.add", reader=lee)
+    assert full[0].details == {"role": "staff"} and brief[0].details == {}
+    assert brief[0].summary == full[0].summary
