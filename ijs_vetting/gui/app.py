@@ -18,7 +18,6 @@ from ijs_vetting.services.retention import RetentionReport, run_retention
 from ijs_vetting.services.station import open_station
 from ijs_vetting.services.station_settings import current
 
-
 log = logging.getLogger(__name__)
 
 
