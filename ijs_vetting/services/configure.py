@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ijs_vetting.db.models import Setting
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ijs_vetting.db.models import Photo, QueueItem, Setting
 from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.services.queue import ACTIVE, withdraw_for_photo
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import forget, settings_of
 from ijs_vetting.services.vetting import mark_for_revetting, redecide
@@ -18,6 +22,20 @@ from ijs_vetting.settings import coerce, defaults
 
 _REDECIDE = {"faces.match_threshold", "faces.match_margin", "posting.channel"}
 _REVET = {"faces.min_identify_width"}
+
+
+def _withdraw_active(session: Session, reason: str) -> list[int]:
+    """Withdraw every queued or exported photo item; the item ids."""
+    photos = session.scalars(
+        select(Photo)
+        .join(QueueItem, QueueItem.photo_id == Photo.id)
+        .where(QueueItem.status.in_(ACTIVE))
+        .distinct()
+    )
+    withdrawn: list[int] = []
+    for photo in photos:
+        withdrawn += withdraw_for_photo(session, photo, reason)
+    return withdrawn
 
 
 def list_settings(station: Station) -> dict[str, tuple[Any, Any]]:
@@ -43,6 +61,11 @@ def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
             row.value, row.updated_by = {"value": value}, actor.username
         forget(w.session)
         w.session.flush()
+        pulled: list[int] = []
+        if key in _REDECIDE | _REVET:
+            # Items already cleared were verified under the old values: they go back to
+            # review to be cleared again (fail closed), before undecided photos are redone.
+            pulled = _withdraw_active(w.session, f"the setting {key} changed")
         if key in _REDECIDE:
             redecide(w.session)
         if key in _REVET:
@@ -51,6 +74,6 @@ def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
             f"setting {key}: {before} -> {value}",
             target_type="setting",
             target_id=key,
-            details={"before": before, "after": value},
+            details={"before": before, "after": value, "withdrawn": pulled},
         )
         return value

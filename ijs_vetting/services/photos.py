@@ -8,6 +8,7 @@ files are recognised by their content hash and skipped, unfinished photos are ve
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -127,6 +128,13 @@ def import_folder(
         report.failed.extend(vetting.failed)
     except Cancelled:
         report.cancelled = True
+    except BaseException:
+        # Whatever stopped the import, what it did so far is recorded before the error goes on
+        # (if the database itself is the problem, the audit write fails too and says so).
+        report.cancelled = True
+        with contextlib.suppress(Exception):
+            _finish(station, actor, report)
+        raise
     _finish(station, actor, report)
     return report
 

@@ -24,7 +24,7 @@ def test_defaults_and_a_change(station: Station, admin: Actor) -> None:
     with pytest.raises(InvalidInput, match="limit is 60"):
         queue.add_text(station, admin, "@year3ijs", "x" * 61)
     (entry,) = audit.list_audit(station, action="settings.set")
-    assert entry.details == {"before": 140, "after": 60}
+    assert entry.details == {"before": 140, "after": 60, "withdrawn": []}
 
 
 @pytest.mark.parametrize(
