@@ -27,6 +27,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "retention.rejected_originals_days": (0, 3650),
     "retention.posted_originals_days": (0, 3650),
     "retention.leaver_records_years": (0, 50),
+    "retention.backup_days": (1, 3650),
 }
 
 

@@ -70,6 +70,7 @@ def test_retention_run_and_its_dry_run(cli: Cli) -> None:
         "takedowns",
         "photo_face_encodings",
         "unreferenced_files",
+        "backups_deleted",
         "files_deleted",
         "file_errors",
     }

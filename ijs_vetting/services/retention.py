@@ -82,6 +82,7 @@ class RetentionReport:
     leavers_erased: list[str] = field(default_factory=list)  # MIS ids
     takedowns: list[int] = field(default_factory=list)  # posted items showing erased leavers
     withdrawn: list[int] = field(default_factory=list)  # queue items stopped for erased leavers
+    backups_deleted: int = 0  # pre-upgrade database copies past their period
     unreferenced_files: int = 0  # vault files nothing refers to (deleted, or would be)
     files_deleted: int = 0
     file_errors: list[str] = field(default_factory=list)
@@ -103,6 +104,7 @@ class RetentionReport:
             "takedowns": self.takedowns,
             "photo_face_encodings": 0,  # never stored: nothing to delete
             "unreferenced_files": self.unreferenced_files,
+            "backups_deleted": self.backups_deleted,
             "files_deleted": self.files_deleted,
             "file_errors": self.file_errors,
         }
@@ -144,6 +146,7 @@ def run_retention(
         blobs, originals = _plan(station, w.session, report, actor.username, apply=True)
         w.audit(report.summary, target_type="retention", details=report.audit_details())
     report.files_deleted, report.file_errors = delete_blobs(station, blobs, originals)
+    report.backups_deleted = _old_backups(station, now, apply=True)
     swept, errors = _sweep_unreferenced(station, apply=True)
     report.unreferenced_files = swept + len(errors)
     report.files_deleted += swept
@@ -163,7 +166,20 @@ def _plan(
     originals |= _posted(station, session, report)
     if not apply:
         report.unreferenced_files = _sweep_unreferenced(station, apply=False)[0]
+        report.backups_deleted = _old_backups(station, report.now, apply=False)
     return blobs, originals
+
+
+def _old_backups(station: Station, now: datetime, *, apply: bool) -> int:
+    """Pre-upgrade copies of the database older than `retention.backup_days`: they hold what
+    retention and erasure removed, so they cannot be kept for ever either."""
+    days = int(current(station).values["retention.backup_days"])
+    cutoff = (now - timedelta(days=days)).timestamp()
+    old = [p for p in station.paths.backups.glob("station-*.db") if p.stat().st_mtime < cutoff]
+    if apply:
+        for path in old:
+            path.unlink(missing_ok=True)
+    return len(old)
 
 
 def _leavers(session: Session, report: RetentionReport, username: str, *, apply: bool) -> set[str]:

@@ -218,3 +218,20 @@ def test_unreferenced_vault_files_are_swept_once_a_day_old(world: Station, admin
 def test_the_clock_must_be_aware(world: Station, admin: Actor) -> None:
     with pytest.raises(InvalidInput, match="UTC"):
         retention.run_retention(world, admin, now=datetime(2026, 1, 1))
+
+
+def test_old_database_backups_go_too(station: Station, admin: Actor) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    old = station.paths.backups / "station-0004-20250101T000000.db"
+    new = station.paths.backups / "station-0005-20261101T000000.db"
+    for path in (old, new):
+        path.write_bytes(b"SQLite format 3\0 copy")
+    long_ago = (datetime.now(UTC) - timedelta(days=60)).timestamp()
+    os.utime(old, (long_ago, long_ago))
+    preview = retention.run_retention(station, admin, dry_run=True)
+    assert preview.backups_deleted == 1 and old.exists()
+    report = retention.run_retention(station, admin)
+    assert report.backups_deleted == 1
+    assert not old.exists() and new.exists()
