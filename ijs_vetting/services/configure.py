@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from ijs_vetting.db.models import Photo, QueueItem, Setting
+from ijs_vetting.db.models import Setting
 from ijs_vetting.domain import InvalidInput, Role
-from ijs_vetting.services.queue import ACTIVE, withdraw_for_photo
+from ijs_vetting.services.queue import withdraw_photo_items
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import forget, settings_of
 from ijs_vetting.services.vetting import mark_for_revetting, redecide
@@ -22,20 +19,6 @@ from ijs_vetting.settings import coerce, defaults
 
 _REDECIDE = {"faces.match_threshold", "faces.match_margin", "posting.channel"}
 _REVET = {"faces.min_identify_width"}
-
-
-def _withdraw_active(session: Session, reason: str) -> list[int]:
-    """Withdraw every queued or exported photo item; the item ids."""
-    photos = session.scalars(
-        select(Photo)
-        .join(QueueItem, QueueItem.photo_id == Photo.id)
-        .where(QueueItem.status.in_(ACTIVE))
-        .distinct()
-    )
-    withdrawn: list[int] = []
-    for photo in photos:
-        withdrawn += withdraw_for_photo(session, photo, reason)
-    return withdrawn
 
 
 def list_settings(station: Station) -> dict[str, tuple[Any, Any]]:
@@ -65,7 +48,7 @@ def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
         if key in _REDECIDE | _REVET:
             # Items already cleared were verified under the old values: they go back to
             # review to be cleared again (fail closed), before undecided photos are redone.
-            pulled = _withdraw_active(w.session, f"the setting {key} changed")
+            pulled = withdraw_photo_items(w.session, f"the setting {key} changed")
         if key in _REDECIDE:
             redecide(w.session)
         if key in _REVET:

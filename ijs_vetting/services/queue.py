@@ -468,3 +468,18 @@ def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
             QueueItem.id.in_(linked), QueueItem.status.in_([*ACTIVE, QueueStatus.POSTED])
         )
         return [_info(session, item) for item in session.scalars(query)]
+
+
+def withdraw_photo_items(session: Session, reason: str) -> list[int]:
+    """Withdraw every queued or exported photo item (their photos go back to review): after a
+    change that their verification could not have foreseen (new templates, new thresholds)."""
+    photos = session.scalars(
+        select(Photo)
+        .join(QueueItem, QueueItem.photo_id == Photo.id)
+        .where(QueueItem.status.in_(ACTIVE))
+        .distinct()
+    )
+    withdrawn: list[int] = []
+    for photo in photos:
+        withdrawn += withdraw_for_photo(session, photo, reason)
+    return withdrawn

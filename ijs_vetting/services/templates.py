@@ -32,6 +32,7 @@ from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.photos import PHOTO_TYPES
+from ijs_vetting.services.queue import withdraw_photo_items
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.vetting import mark_for_revetting, seal_encoding
 
@@ -62,6 +63,7 @@ class EnrolReport:
     outcomes: list[ReferenceOutcome] = field(default_factory=list)
     replaced: int = 0  # templates removed by --replace
     photos_to_revet: int = 0
+    withdrawn: list[int] = field(default_factory=list)  # queue items sent back to review
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -73,6 +75,7 @@ class EnrolReport:
             "not_enrolled": self.count("not_enrolled"),
             "replaced": self.replaced,
             "photos_to_revet": self.photos_to_revet,
+            "withdrawn": self.withdrawn,
             "references": [o.as_json() for o in self.outcomes],
         }
 
@@ -201,6 +204,9 @@ def enrol_references(
             )
         if accepted or report.replaced:
             report.photos_to_revet = mark_for_revetting(w.session)
+            # A cleared item was verified against the templates of its day: a new child's
+            # template could match a face it shows. Back to review to be cleared again.
+            report.withdrawn = withdraw_photo_items(w.session, "new reference photos were enrolled")
         report.outcomes.sort(key=lambda o: (o.child_id, o.file))
         w.audit(
             f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
