@@ -123,7 +123,8 @@ def mark_show(station: Station, actor: Actor, face_id: int) -> PhotoStatus:
         if face.decision is not FaceDecision.SHOW:  # raising rolls the change back
             words = _REASON_WORDS.get(face.reason.value, face.reason.value.replace("_", " "))
             raise InvalidInput(f"This face cannot be shown: the child {words}.")
-        face.manual_child_id = face.child_id  # the reviewer confirms who it is
+        # The identity stays what it was (a match stays a match, so a later withdrawal of
+        # biometric consent still pulls the photo); showing only lifts the reviewer's mask.
         _reviewed(face, actor)
         return _done(w, photo, f"face {face_id} shown", face_id=face_id)
 

@@ -133,6 +133,7 @@ def test_blur_and_back_and_not_a_face(school: Station, staff: Actor) -> None:
     )
     review.mark_show(school, staff, shown.id)
     assert _faces(school, pid)[0].decision == "show"
+    assert _faces(school, pid)[0].by_reviewer is False  # still a match, not a hand identification
     status = review.set_override(school, staff, other.id, FaceOverride.NOT_A_FACE)
     assert status is PhotoStatus.READY  # nothing left to mask
     assert _faces(school, pid)[1].reason == "not_a_face"
