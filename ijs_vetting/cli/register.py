@@ -197,6 +197,10 @@ def cmd_roster_import(station: Station, args: argparse.Namespace) -> int:
             for d in diffs:
                 fields = ", ".join(f"{k}: {a!s} -> {b!s}" for k, (a, b) in d.changes.items())
                 print(f"  {d.mis_id}  {d.name}  {fields}")
+    if report.kept_withdrawals:
+        print("\nKept as withdrawn (recorded by hand; the file still says yes):")
+        for c in report.kept_withdrawals:
+            print(f"  {c.mis_id}  {c.name}  {c.channel}")
     if report.ignored_columns:
         print(f"\nIgnored columns: {', '.join(report.ignored_columns)}")
     if report.dry_run:

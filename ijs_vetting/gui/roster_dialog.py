@@ -72,6 +72,15 @@ def changes_html(report: RosterReport) -> str:
                 for d in diffs
             )
             parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    if report.kept_withdrawals:
+        kept = "".join(
+            f"<li>{escape(c.mis_id)} {escape(c.name)}: {escape(c.channel)}</li>"
+            for c in report.kept_withdrawals
+        )
+        parts.append(
+            "<h3>Kept as withdrawn</h3><p>A parent's withdrawal recorded by hand is "
+            f"newer than this file, which still says yes:</p><ul>{kept}</ul>"
+        )
     if report.ignored_columns:
         parts.append(f"<p>Ignored columns: {escape(', '.join(report.ignored_columns))}</p>")
     return "".join(parts) or "<p>Nothing would change.</p>"

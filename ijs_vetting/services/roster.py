@@ -79,6 +79,7 @@ class RosterReport:
     returned: list[ChildDiff] = field(default_factory=list)
     left: list[ChildDiff] = field(default_factory=list)
     unchanged: int = 0
+    kept_withdrawals: list[ConsentDiff] = field(default_factory=list)  # roster said yes: kept no
     channel_columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -115,6 +116,10 @@ class RosterReport:
             "returned": [child(d) for d in self.returned],
             "left": [child(d) for d in self.left],
             "unchanged": self.unchanged,
+            "kept_withdrawals": [
+                {"id": c.mis_id, "name": c.name, "channel": c.channel}
+                for c in self.kept_withdrawals
+            ],
             "channel_columns": self.channel_columns,
             "ignored_columns": self.ignored_columns,
         }
@@ -263,6 +268,13 @@ def _plan(
         for code, granted in row.consents.items():
             before = consents.get((child_pk, code)) if child_pk is not None else None
             if before is not None and before.granted == granted:
+                continue
+            if granted and before is not None and before.source == "manual":
+                # A "no" recorded by hand (a parent's letter) is newer evidence than an MIS
+                # export that still says yes: the roster never overturns it.
+                report.kept_withdrawals.append(
+                    ConsentDiff(row.mis_id, name, code, before.granted, granted)
+                )
                 continue
             report.consent_changes.append(
                 ConsentDiff(row.mis_id, name, code, before.granted if before else None, granted)

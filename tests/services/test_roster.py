@@ -150,3 +150,17 @@ def test_import_is_audited_with_its_changes(
     assert entry.details["added"] == ["A123", "B456", "C789"]
     # no names in the audit log: it can never be edited, so it must survive an erasure
     assert "Millie" not in str(entry.details) and "Smith" not in str(entry.details)
+
+
+def test_a_stale_roster_never_overturns_a_withdrawal_recorded_by_hand(
+    station: Station, admin: Actor, roster_file: Path
+) -> None:
+    from ijs_vetting.services import consent
+
+    roster.import_roster(station, admin, roster_file)
+    consent.set_consent(station, admin, "A123", "twitter", False)  # the parent's letter
+    report = roster.import_roster(station, admin, roster_file)  # the MIS still says Y
+    assert [(c.mis_id, c.channel) for c in report.kept_withdrawals] == [("A123", "twitter")]
+    assert report.consent_changes == []
+    by_id = {c.mis_id: c for c in children.list_children(station)}
+    assert by_id["A123"].consents["twitter"] is False
