@@ -99,9 +99,9 @@ class SettingsDialog(QDialog):
         self.station, self.actor = station, actor
         form = mount_form(self, "settings_dialog.ui", margins=None)
         self.setWindowTitle("Settings")
-        self.resize(640, 520)
+        self.resize(720, 560)
         self.table = child(form, QTableWidget, "settingsTable")
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
         self.table.verticalHeader().hide()
         child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
         self._loading = False
@@ -113,6 +113,9 @@ class SettingsDialog(QDialog):
         rows = configure.list_settings(self.station)
         self.table.setColumnCount(3)
         self.table.setHorizontalHeaderLabels(["Setting", "Value", "Default"])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setRowCount(len(rows))
         for row, (key, (value, default)) in enumerate(rows.items()):
             name = QTableWidgetItem(key)
