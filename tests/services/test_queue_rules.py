@@ -7,18 +7,14 @@ with the engine, is exercised in test_queue.py); every service runs for real on 
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from ijs_vetting.db.models import AuditEntry, Child, Photo, PhotoFace, QueueItem, QueueItemChild
-from ijs_vetting.db.state import current_consents
+from ijs_vetting.db.models import AuditEntry, QueueItem
 from ijs_vetting.domain import (
     BiometricEvent,
-    FaceDecision,
-    FaceReason,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -29,7 +25,8 @@ from ijs_vetting.domain import (
 from ijs_vetting.services import clearing, consent, photos, queue, queue_export, roster
 from ijs_vetting.services.queue import find_account, route_account
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import decide
+from tests import privacy_world
+from tests.privacy_world import Face
 
 ROSTER = (
     "UPN,Forename,Surname,Year,Twitter,Biometric\n"
@@ -37,7 +34,6 @@ ROSTER = (
     "K2,Lou,Baker,5,Y,Y\n"
     "K3,Max,Cole,6,N,Y\n"
 )
-_numbers = itertools.count()
 
 
 @pytest.fixture
@@ -48,11 +44,6 @@ def school(station: Station, admin: Actor, tmp_path: Path) -> Station:
     return station
 
 
-def _ids(station: Station) -> dict[str, int]:
-    with station.read() as s:
-        return {c.mis_id: c.id for c in s.scalars(select(Child))}
-
-
 def _queued(
     station: Station,
     faces: list[dict[str, object]],
@@ -60,66 +51,12 @@ def _queued(
 ) -> tuple[int, int]:
     """A vetted photo (faces: matched child, or identified by hand) cleared into the queue as
     clearing leaves it; returns (photo id, item id)."""
-    ids = _ids(station)
-    with station.sessions.begin() as s:
-        n = next(_numbers)
-        photo = Photo(
-            sha256=f"{n:04d}" + "cd" * 30,
-            filename=f"IMG_{n}.JPG",
-            source_path=f"/dcim/IMG_{n}.JPG",
-            media_type="image/jpeg",
-            width=1000,
-            height=800,
-            imported_by="t",
-            status=PhotoStatus.PENDING,
-        )
-        for i, face in enumerate(faces):
-            child = ids[str(face["child"])]
-            by_hand = bool(face.get("by_hand"))
-            photo.faces.append(
-                PhotoFace(
-                    left=100 + 200 * i,
-                    top=100,
-                    right=220 + 200 * i,
-                    bottom=250,
-                    score=0.9,
-                    too_small=False,
-                    candidate_child_id=None if by_hand else child,
-                    distance=None if by_hand else 0.2,
-                    manual_child_id=child if by_hand else None,
-                    decision=FaceDecision.BLUR,
-                    reason=FaceReason.UNKNOWN,
-                )
-            )
-        s.add(photo)
-        s.flush()
-        decide(s, photo)
-        assert photo.status in clearing.CLEARABLE, photo.status_note
-        consents = current_consents(s, list(ids.values()))
-        item = QueueItem(
-            account=find_account(s, "@Year5IJS"),
-            photo_id=photo.id,
-            image_sha256="ef" * 32,
-            caption="",
-            status=status,
-            cleared_by="head-teacher",
-        )
-        for face in photo.faces:
-            assert face.child_id is not None
-            shown = face.decision is FaceDecision.SHOW
-            record = consents.get((face.child_id, "twitter"))
-            item.children.append(
-                QueueItemChild(
-                    child_id=face.child_id,
-                    shown=shown,
-                    by_reviewer=face.manual_child_id is not None,
-                    consent_record_id=record.id if shown and record else None,
-                )
-            )
-        photo.status = PhotoStatus.QUEUED
-        s.add(item)
-        s.flush()
-        return photo.id, item.id
+    photo_id = privacy_world.add_photo(
+        station, [Face(str(f["child"]), by_hand=bool(f.get("by_hand"))) for f in faces]
+    )
+    assert photos.get_photo(station, photo_id).status in clearing.CLEARABLE
+    item = privacy_world.add_item(station, photo_id, status=status, caption="", rendering=False)
+    return photo_id, item
 
 
 def _status(station: Station, item_id: int) -> QueueStatus:
