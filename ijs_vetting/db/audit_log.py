@@ -33,28 +33,16 @@ def append_entry(
         session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
         or GENESIS
     )
-    at = utcnow()
-    body = details or {}
-    entry = AuditEntry(
-        at=at,
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        summary=summary,
-        details=body,
-        prev_hash=previous,
-        entry_hash=entry_hash(
-            previous,
-            at=at,
-            actor=actor,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            summary=summary,
-            details=body,
-        ),
-    )
+    fields: dict[str, Any] = {
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "summary": summary,
+        "details": details or {},
+    }
+    entry = AuditEntry(**fields, prev_hash=previous, entry_hash=entry_hash(previous, **fields))
     session.add(entry)
     session.flush()
     return entry
