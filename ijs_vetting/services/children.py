@@ -63,7 +63,11 @@ def channel_codes(station: Station) -> list[str]:
 
 
 def list_children(
-    station: Station, *, year: int | None = None, include_left: bool = True
+    station: Station,
+    *,
+    year: int | None = None,
+    include_left: bool = True,
+    mis_id: str | None = None,
 ) -> list[ChildSummary]:
     """The register, sorted by year, class and name, with each child's current state."""
     query = select(Child).order_by(
@@ -73,6 +77,8 @@ def list_children(
         query = query.where(Child.year_group == year)
     if not include_left:
         query = query.where(Child.on_roll.is_(True))
+    if mis_id is not None:
+        query = query.where(Child.mis_id == mis_id)
     with station.read() as session:
         children = list(session.scalars(query))
         ids = [c.id for c in children]
@@ -132,7 +138,6 @@ def consent_history(station: Station, mis_id: str) -> list[ConsentHistoryRow]:
 
 def get_child(station: Station, mis_id: str) -> ChildSummary:
     """One child's current state (a leaver too)."""
-    for summary in list_children(station):
-        if summary.mis_id == mis_id:
-            return summary
+    for summary in list_children(station, mis_id=mis_id):
+        return summary
     raise NotFound(f"There is no child with the id '{mis_id}'.")
