@@ -28,6 +28,7 @@ from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.vault import Vault
 
 STATION_ID = "station.id"
+SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ def seal_legacy_data(station: Station) -> None:
     """
     stale: set[str] = set()
     with station.transaction() as session:
+        if session.get(Setting, SEALED) is not None:
+            return  # done once: everything written since is sealed as it is written
         for template in session.scalars(select(FaceTemplate)):
             if not is_sealed(template.encoding):
                 template.encoding = station.sealer.seal(template.encoding, b"template")
@@ -193,6 +196,7 @@ def seal_legacy_data(station: Station) -> None:
             if key:
                 form.sha256 = key
         in_use = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(stale))))
+        session.add(Setting(key=SEALED, value={"done": True}, updated_by="system"))
     for sha in stale - in_use:
         station.vault.remove(sha)
 

@@ -6,10 +6,10 @@ import stat
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ijs_vetting.crypto import MAGIC, Sealer, key_dir, load_key
-from ijs_vetting.db.models import Child, FaceTemplate, Form
+from ijs_vetting.db.models import Child, FaceTemplate, Form, Setting
 from ijs_vetting.services.station import open_station
 
 
@@ -66,6 +66,8 @@ def test_data_stored_before_encryption_is_sealed_on_start(tmp_path: Path) -> Non
                 created_by="t",
             )
         )
+        # a station from before encryption: it never ran the start-up sealing
+        s.execute(delete(Setting).where(Setting.key == "station.sealed"))
     station.close()
 
     station = open_station(str(tmp_path / "home"), url=url)
