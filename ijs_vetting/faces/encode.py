@@ -1,4 +1,4 @@
-"""128-d dlib face encodings and a sharpness measure, computed on a small upright face crop.
+"""128-d face encodings and a sharpness measure, computed on a small upright face crop.
 
 dlib's encoder works on a 150x150 chip whatever the photo size, so running its landmark model on
 a whole 12 MP picture buys nothing. We cut the face out, turn it upright using CenterFace's
@@ -6,16 +6,18 @@ landmarks (so a tilted or sideways face gets the same treatment as a passport po
 so the face is about 160 px wide, then hand dlib that crop with a box drawn the way its own
 detector would draw it (square, eyebrows to chin), which is what its landmark model was trained on.
 
-The two dlib models (5-point landmarks, ResNet encoder) are loaded straight from the
-`face_recognition_models` files, exactly as `face_recognition.face_encodings(..., model="small")`
-uses them. Importing `face_recognition` itself would also load its 68-point landmark model, the
-HOG and the CNN detectors, none of which we use: 0.55 s and ~100 MB more in every pool worker.
+dlib's 5-point landmark model and dlib's chip cutting (`get_face_chip`, as
+`face_recognition.face_encodings(..., model="small")` uses them) align each face; dlib's ResNet
+weights, run by onnxruntime (`resnet`), turn all the chips of a photo into encodings in one pass.
+Importing `face_recognition` itself would also load its 68-point landmark model, the HOG and the
+CNN detectors, none of which we use: 0.55 s and ~100 MB more in every pool worker.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,13 +28,14 @@ import dlib  # type: ignore[import-untyped]
 import numpy as np
 from numpy.typing import NDArray
 
+from ijs_vetting.faces.resnet import ResNetEncoder
 from ijs_vetting.faces.results import Encoding, Landmarks
 from ijs_vetting.imaging.box import Box
 
 _LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
 _ENCODER_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
-# face_recognition's default; dlib treats 0 and 1 alike (no jittered resampling).
-_JITTERS = 1
+# dlib's face_recognition_model_v1 cuts its chips with this padding around the landmarks.
+_CHIP_PADDING = 0.25
 
 # Eye-to-mouth distance in the crop. dlib's detector box is about 2.3 times this distance wide,
 # centred between eyes and mouth (measured on both test faces), so faces come out ~160 px wide.
@@ -96,20 +99,25 @@ def _prescaled(
 @dataclass(frozen=True)
 class _Models:
     landmarks: Any  # dlib.shape_predictor
-    encoder: Any  # dlib.face_recognition_model_v1
+    encoder: ResNetEncoder
 
 
-@lru_cache(maxsize=1)
-def _models() -> _Models:
+def model_folder() -> Path:
+    """Where `face_recognition_models` keeps dlib's model files."""
     # find_spec locates the package without running its __init__, which imports the deprecated
     # (and slow to import) pkg_resources only to compute these same paths.
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the face_recognition_models package is not installed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+@lru_cache(maxsize=1)
+def _models() -> _Models:
+    folder = model_folder()
     return _Models(
         landmarks=dlib.shape_predictor(str(folder / _LANDMARK_MODEL)),
-        encoder=dlib.face_recognition_model_v1(str(folder / _ENCODER_MODEL)),
+        encoder=ResNetEncoder(folder / _ENCODER_MODEL),
     )
 
 
@@ -118,14 +126,18 @@ def load_models() -> None:
     _models()
 
 
-def encode_face(pixels: NDArray[np.uint8], landmarks: Landmarks) -> Encoding:
-    """dlib's 128-d encoding of the face whose CenterFace landmarks are given (in `pixels`)."""
-    crop, box = upright_face_crop(pixels, landmarks)
+def encode_faces(pixels: NDArray[np.uint8], faces: Sequence[Landmarks]) -> list[Encoding]:
+    """dlib's 128-d encodings of the faces whose CenterFace landmarks are given (in `pixels`),
+    computed in one network pass."""
     models = _models()
-    left, top, right, bottom = box.as_ints()
-    shape = models.landmarks(crop, dlib.rectangle(left, top, right, bottom))
-    encoding = models.encoder.compute_face_descriptor(crop, shape, _JITTERS)
-    return np.asarray(encoding, dtype=np.float64)
+    size = models.encoder.chip_size
+    chips = np.empty((len(faces), size, size, 3), dtype=np.uint8)
+    for i, landmarks in enumerate(faces):
+        crop, box = upright_face_crop(pixels, landmarks)
+        left, top, right, bottom = box.as_ints()
+        shape = models.landmarks(crop, dlib.rectangle(left, top, right, bottom))
+        chips[i] = dlib.get_face_chip(crop, shape, size=size, padding=_CHIP_PADDING)
+    return list(models.encoder.encode(chips))
 
 
 def sharpness(pixels: NDArray[np.uint8], box: Box) -> float:

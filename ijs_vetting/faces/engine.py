@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ijs_vetting.faces.centerface import CenterFace, Detection
+from ijs_vetting.faces.centerface import CenterFace
 from ijs_vetting.faces.detect import DEFAULT_THRESHOLD, detect_faces
-from ijs_vetting.faces.encode import encode_face, sharpness
+from ijs_vetting.faces.encode import encode_faces, sharpness
 from ijs_vetting.faces.encode import load_models as load_encoder
 from ijs_vetting.faces.reference import (
     REFERENCE_MIN_SHARPNESS,
@@ -54,9 +54,27 @@ def analyse_photo(
     """Every face in the photo with box/score/landmarks; encodings for faces at least
     `min_identify_width` px wide. Raises `ImageDecodeError` for unreadable files."""
     image = source if isinstance(source, DecodedImage) else decode_image(source)
+    found = detect_faces(image, _detector(), threshold)
+    # Detections are in original coordinates; the pixels may be a reduced decode.
+    in_pixels = [face.scaled(image.scale) for face in found]
+    identifiable = [i for i, face in enumerate(found) if face.box.width >= min_identify_width]
+    encodings = dict(
+        zip(
+            identifiable,
+            encode_faces(image.pixels, [in_pixels[i].landmarks for i in identifiable]),
+            strict=True,
+        )
+    )
     faces = tuple(
-        _face(image, found, min_identify_width)
-        for found in detect_faces(image, _detector(), threshold)
+        Face(
+            box=face.box,
+            score=face.score,
+            landmarks=face.landmarks,
+            sharpness=sharpness(image.pixels, in_pixels[i].box),
+            too_small=i not in encodings,
+            encoding=encodings.get(i),
+        )
+        for i, face in enumerate(found)
     )
     return PhotoAnalysis(width=image.full_width, height=image.full_height, faces=faces)
 
@@ -73,18 +91,3 @@ def analyse_reference(
     except ImageDecodeError as exc:
         return ReferenceCheck(None, Refusal.UNREADABLE, f"The picture cannot be read ({exc}).")
     return judge_reference(analysis, min_width=min_width, min_sharpness=min_sharpness)
-
-
-def _face(image: DecodedImage, found: Detection, min_identify_width: float) -> Face:
-    """Measure and (if large enough) encode one detection; all in original coordinates."""
-    scale = image.scale
-    in_pixels = found.scaled(scale)
-    too_small = found.box.width < min_identify_width
-    return Face(
-        box=found.box,
-        score=found.score,
-        landmarks=found.landmarks,
-        sharpness=sharpness(image.pixels, in_pixels.box),
-        too_small=too_small,
-        encoding=None if too_small else encode_face(image.pixels, in_pixels.landmarks),
-    )
