@@ -1,11 +1,11 @@
 # The two commands of the README: `make run` and `make test`. Both set up everything first.
-.PHONY: run test setup setup-gui lint bench screenshots
+.PHONY: run test setup setup-gui lint bench screenshots installer
 
 run: setup-gui
 	.venv/bin/ijs-vetting
 
 test: setup
-	.venv/bin/ruff check ijs_vetting tests
+	.venv/bin/ruff check ijs_vetting tests installer
 	.venv/bin/lint-imports
 	scripts/with-postgres.sh .venv/bin/python -m pytest
 
@@ -16,7 +16,7 @@ setup-gui:
 	scripts/bootstrap.sh gui
 
 lint: setup
-	.venv/bin/ruff check ijs_vetting tests
+	.venv/bin/ruff check ijs_vetting tests installer
 	.venv/bin/lint-imports
 	.venv/bin/mypy
 
@@ -29,3 +29,8 @@ screenshots: setup-gui
 # Speed and memory of the whole import against plain face_recognition (prints a table).
 bench: setup
 	.venv/bin/python -m bench.run_faces
+
+# The frozen app in dist/ijs-vetting/ (PyInstaller, for the platform it runs on): installer/README.md.
+installer:
+	scripts/bootstrap.sh installer
+	.venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller installer/ijs-vetting.spec

@@ -187,9 +187,8 @@ def _runtime() -> None:
 
 def _int8(model: bytes, blob: NDArray[np.float32]) -> bytes:
     """CenterFace quantized to int8 (speed only: calibrated on the one random blob)."""
-    import tempfile
-
     import logging
+    import tempfile
 
     import onnx
     import onnxruntime as ort
@@ -246,7 +245,7 @@ def _encoding() -> None:
         left, top, right, bottom = box.as_ints()
         shapes.append(models.landmarks(crop, encode.dlib.rectangle(left, top, right, bottom)))
     dlib_encoder = encode.dlib.face_recognition_model_v1(
-        str(encode.model_folder() / "dlib_face_recognition_resnet_model_v1.dat")
+        str(encode.model_folder() / encode.ENCODER_MODEL)
     )
     chips = np.stack(
         [

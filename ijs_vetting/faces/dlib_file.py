@@ -1,8 +1,8 @@
 """Read the weights of dlib's face-recognition ResNet out of its serialised `.dat` file.
 
-dlib runs this network on its own CPU code, and the `dlib-bin` wheels are built without BLAS: 54 ms
+dlib runs this network on its own CPU code, and the `dlib-bin` wheels are built without BLAS: 55 ms
 a face, the largest single cost of vetting a class photo. The same weights run by onnxruntime take
-3 ms a face and give the same 128 numbers to within 1e-6 (see `resnet` and tests/faces/). To get
+2.6 ms a face and give the same 128 numbers to within 1e-6 (see `resnet` and tests/faces/). To get
 there we need the weights, and dlib offers no API for them, so this module reads dlib's
 serialisation format directly. No file is downloaded or converted on disk: the weights come from
 the `face_recognition_models` package at start-up (0.1 s).

@@ -32,8 +32,8 @@ from ijs_vetting.faces.resnet import ResNetEncoder
 from ijs_vetting.faces.results import Encoding, Landmarks
 from ijs_vetting.imaging.box import Box
 
-_LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
-_ENCODER_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
+LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
+ENCODER_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 # dlib's face_recognition_model_v1 cuts its chips with this padding around the landmarks.
 _CHIP_PADDING = 0.25
 
@@ -116,8 +116,8 @@ def model_folder() -> Path:
 def _models() -> _Models:
     folder = model_folder()
     return _Models(
-        landmarks=dlib.shape_predictor(str(folder / _LANDMARK_MODEL)),
-        encoder=ResNetEncoder(folder / _ENCODER_MODEL),
+        landmarks=dlib.shape_predictor(str(folder / LANDMARK_MODEL)),
+        encoder=ResNetEncoder(folder / ENCODER_MODEL),
     )
 
 

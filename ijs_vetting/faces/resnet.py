@@ -1,7 +1,7 @@
 """dlib's face-recognition ResNet, with dlib's own weights, run by onnxruntime.
 
-Why: `dlib-bin` computes this network in 54 ms a face (no BLAS); onnxruntime runs the identical
-network in about 3 ms, and a class photo has dozens of faces. Matching depends on the numbers, not
+Why: `dlib-bin` computes this network in 55 ms a face (no BLAS); onnxruntime runs the identical
+network in about 2.6 ms, and a class photo has dozens of faces. Matching depends on the numbers, not
 on who computes them: the encodings agree with `dlib.face_recognition_model_v1` to within 1e-6
 (tests/faces/test_encode.py compares the two on real faces), far below the 0.45 threshold's
 resolution, so templates enrolled with dlib's encoder still match.

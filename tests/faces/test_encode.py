@@ -1,6 +1,6 @@
 """Encodings are dlib's: its weights run by onnxruntime give what face_recognition gives.
 
-The engine runs dlib's ResNet through onnxruntime (18x faster than the dlib-bin wheel) and stopped
+The engine runs dlib's ResNet through onnxruntime (20x faster than the dlib-bin wheel) and stopped
 importing `face_recognition` (whose import also loads models it never used). Templates enrolled
 before either change must still match, so the encoding of the same crop has to agree with
 `face_recognition.face_encodings` to far better than the match threshold's resolution.
@@ -74,9 +74,9 @@ def test_a_model_file_that_is_not_the_resnet_is_refused(tmp_path: Path) -> None:
 def test_the_built_network_is_a_valid_onnx_model() -> None:
     import onnx
 
-    from ijs_vetting.faces.encode import model_folder
+    from ijs_vetting.faces.encode import ENCODER_MODEL, model_folder
     from ijs_vetting.faces.resnet import build_graph
 
-    network = read_resnet(model_folder() / "dlib_face_recognition_resnet_model_v1.dat")
+    network = read_resnet(model_folder() / ENCODER_MODEL)
     assert network.input_size == 150
     onnx.checker.check_model(build_graph(network), full_check=True)
