@@ -8,7 +8,6 @@ back) and runs the real import, so every status and decision on screen is genuin
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ijs_vetting.assets import asset_folder
 from ijs_vetting.domain import InvalidInput
 from ijs_vetting.progress import Progress
+from ijs_vetting.samples import sample_picture
 from ijs_vetting.services import children, devices, photos, roster, templates
 from ijs_vetting.services.station import Actor, Station
 
@@ -32,26 +31,8 @@ D100005,Katherine,Kath,Johnson,Year 6,6C,Y,Y,Y
 D100006,Mary,,Jackson,Year 3,3T,N,N,N
 """
 CAMERA = ("Apple", "iPad (9th generation)")
-# The package pictures: (package, path inside it); public-domain photos of two real people.
-SAMPLES = {
-    "grace": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
-    "astronaut": ("skimage", "data/astronaut.png"),
-}
 # Where each face sits in its package picture (left, top, right, bottom), to cut portraits.
 _FACES = {"grace": (175, 132, 357, 336), "astronaut": (182, 58, 270, 178)}
-
-
-def sample_picture(person: str) -> Path:
-    """Where the package picture of `person` is: inside the frozen app's bundle (installer/),
-    else in the installed package, found without importing it (matplotlib takes a second)."""
-    package, inside = SAMPLES[person]
-    bundled = asset_folder("samples") / Path(inside).name
-    if bundled.is_file():
-        return bundled
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise InvalidInput(f"The demo needs the {package} package for its sample faces.")
-    return Path(next(iter(spec.submodule_search_locations))) / inside
 
 
 def _sample(person: str) -> NDArray[np.uint8]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from ijs_vetting.demo import SAMPLES
+from ijs_vetting.samples import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import matplotlib.cbook
 import numpy as np
 import pillow_heif
-import skimage.data
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
 from ijs_vetting.imaging.box import Box
+from ijs_vetting.samples import sample_picture
 
 Pixels = NDArray[np.uint8]
 
@@ -60,9 +59,7 @@ class Scene:
 
 def source_path(person: str) -> Path:
     """The original file of a person's photo as installed by the dev dependencies."""
-    if person == GRACE:
-        return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-    return Path(skimage.data.data_dir) / "astronaut.png"
+    return sample_picture(person)
 
 
 def source(person: str) -> Scene:
