@@ -8,10 +8,9 @@ two files, in its packaged data folder (installer/bundle.py).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from ijs_vetting.assets import asset_folder
+from ijs_vetting.assets import asset_folder, package_folder
 from ijs_vetting.domain import InvalidInput
 
 # person -> (package, path inside it)
@@ -27,7 +26,7 @@ def sample_picture(person: str) -> Path:
     bundled = asset_folder("samples") / Path(inside).name
     if bundled.is_file():
         return bundled
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise InvalidInput(f"The demo needs the {package} package for its sample faces.")
-    return Path(next(iter(spec.submodule_search_locations))) / inside
+    try:
+        return package_folder(package) / inside
+    except ModuleNotFoundError as exc:
+        raise InvalidInput(f"The demo needs the {package} package for its sample faces.") from exc

@@ -7,9 +7,9 @@ listed here, or the installed app fails on the office PC rather than in CI.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from ijs_vetting.assets import package_folder
 from ijs_vetting.samples import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,14 +32,6 @@ HIDDEN_IMPORTS = (
 
 # Installed for tests or as face_recognition's own dependencies, never imported by the app.
 EXCLUDES = ("face_recognition", "matplotlib", "skimage", "pytest", "tkinter", "IPython")
-
-
-def package_folder(name: str) -> Path:
-    """An installed package's folder, found without importing it."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the {name} package is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def data_files() -> list[tuple[str, str]]:

@@ -15,7 +15,6 @@ CNN detectors, none of which we use: 0.55 s and ~100 MB more in every pool worke
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import dlib  # type: ignore[import-untyped]
 import numpy as np
 from numpy.typing import NDArray
 
+from ijs_vetting.assets import package_folder
 from ijs_vetting.faces.resnet import ResNetEncoder
 from ijs_vetting.faces.results import Encoding, Landmarks
 from ijs_vetting.imaging.box import Box
@@ -104,12 +104,7 @@ class _Models:
 
 def model_folder() -> Path:
     """Where `face_recognition_models` keeps dlib's model files."""
-    # find_spec locates the package without running its __init__, which imports the deprecated
-    # (and slow to import) pkg_resources only to compute these same paths.
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the face_recognition_models package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
+    return package_folder("face_recognition_models") / "models"
 
 
 @lru_cache(maxsize=1)
