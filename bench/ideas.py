@@ -59,10 +59,22 @@ def _table(title: str, rows: list[tuple[str, ...]]) -> None:
 
 
 def _old_decode(path: Path) -> NDArray[np.uint8]:
-    """The decode before this change: exif_transpose (a full copy) whatever the orientation."""
+    """The first decode: exif_transpose (a full copy) whatever the orientation."""
     with Image.open(path) as im:
         im.load()
         return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def _pillow_decode(path: Path) -> NDArray[np.uint8]:
+    """Pillow's decode, turning only when tagged: Pillow holds RGB as RGBX, so the copy into a
+    numpy array repacks every pixel."""
+    with Image.open(path) as im:
+        im.load()
+        return np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
+
+
+def _opencv_decode(path: Path) -> NDArray[np.uint8]:
+    return np.asarray(cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR_RGB))
 
 
 def _decode(folder: Path, truth: Truth) -> None:
@@ -76,8 +88,10 @@ def _decode(folder: Path, truth: Truth) -> None:
 
     need_full = sum(any(80 <= t.box.width < 320 for t in faces) for faces in truth.values())
     rows = [("12 MP photo decode", "CPU s/photo", "note")]
-    rows.append(("JPEG full, exif_transpose always (before)", per(jpegs, _old_decode), ""))
-    rows.append(("JPEG full, transpose only when tagged (kept)", per(jpegs, decode_image), ""))
+    rows.append(("JPEG full, Pillow, exif_transpose always (first)", per(jpegs, _old_decode), ""))
+    rows.append(("JPEG full, Pillow, transpose only when tagged", per(jpegs, _pillow_decode), ""))
+    rows.append(("JPEG full, OpenCV imdecode", per(jpegs, _opencv_decode), "no truncation check"))
+    rows.append(("JPEG full, simplejpeg strict (kept)", per(jpegs, decode_image), ""))
     rows.append(
         (
             "JPEG draft 1/2 (2016 px)",
@@ -86,9 +100,11 @@ def _decode(folder: Path, truth: Truth) -> None:
             "identifiable face < 320 px, so half + full would cost more",
         )
     )
+    rows.append(("HEIC full, through Pillow", per(heics, _pillow_decode), ""))
     for threads in (4, 1):
         pillow_heif.options.DECODE_THREADS = threads
-        rows.append((f"HEIC full, {threads} decode threads", per(heics, decode_image), ""))
+        label = f"HEIC full, pillow_heif directly, {threads} decode threads"
+        rows.append((label + (" (kept)" if threads == 4 else ""), per(heics, decode_image), ""))
     pillow_heif.options.DECODE_THREADS = 4
     _table("decode", rows)
 

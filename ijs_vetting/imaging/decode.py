@@ -8,6 +8,14 @@ A damaged file is an error, never a grey-padded picture: a photo whose lower hal
 hide a face that was never checked. Importing `face_recognition` switches Pillow's
 `LOAD_TRUNCATED_IMAGES` on for the whole process, so `decode_image` switches it back off before
 every load rather than trusting whoever imported what last.
+
+Pillow reads the header (size, EXIF orientation) of every format and decodes PNGs. JPEGs and
+HEICs, the iPads' formats, take faster roads to a numpy array: Pillow keeps RGB as 4 bytes a pixel,
+and copying a 12 MP picture out of that into numpy takes longer than libjpeg-turbo takes to decode
+it (bench/ideas.py). A JPEG goes through simplejpeg, whose strict mode refuses any file libjpeg
+warns about; such a file is then left to Pillow, which rejects a truncated one and reads the
+others exactly as before. A HEIC is read by pillow_heif directly, which applies the file's own
+rotation (libheif honours it and pillow_heif resets the EXIF tag, so the Pillow header agrees).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -22,6 +31,7 @@ from typing import IO
 import cv2
 import numpy as np
 import pillow_heif
+import simplejpeg
 from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps
 
@@ -69,31 +79,83 @@ class DecodedImage:
 def decode_image(source: Source, max_side: int | None = None) -> DecodedImage:
     """Read a JPEG/PNG/HEIC (path or bytes) as upright RGB uint8, reduced to `max_side` if given.
 
-    For JPEGs the reduction happens inside the decoder (DCT scaling via `Image.draft`), which is
-    several times faster than decoding 12 MP and shrinking afterwards.
+    For JPEGs the reduction happens inside the decoder (DCT scaling), which is several times
+    faster than decoding 12 MP and shrinking afterwards.
     """
     try:
         with open_image(source) as im:
             full_width, full_height = _upright_size(im)
             target = _target_size(full_width, full_height, max_side)
-            if target != (full_width, full_height):
-                # draft() works in stored orientation and only ever rounds up, so ask for the
-                # reduced size in stored orientation and finish the last step with a resize below.
-                stored = target if im.size[0] == full_width else (target[1], target[0])
-                im.draft("RGB", stored)
-            ImageFile.LOAD_TRUNCATED_IMAGES = False
-            im.load()
-            # exif_transpose copies the picture even when there is nothing to turn (22 ms for
-            # 12 MP, a fifth of the decode), so only call it when the tag asks for a turn.
-            turned = im.getexif().get(_ORIENTATION_TAG, 1) in _TURNING_ORIENTATIONS
-            upright = ImageOps.exif_transpose(im) if turned else im
-            rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
-            pixels = np.asarray(rgb, dtype=np.uint8)
+            # Decoders work in stored orientation: a quarter turn swaps the sides to ask for.
+            stored = target if im.size[0] == full_width else (target[1], target[0])
+            pixels = _fast_pixels(im, source, stored)
+            if pixels is None:
+                pixels = _pillow_pixels(im, stored)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError(f"cannot read picture: {exc}") from exc
     if (pixels.shape[1], pixels.shape[0]) != target:
         pixels = np.ascontiguousarray(cv2.resize(pixels, target, interpolation=cv2.INTER_AREA))
     return DecodedImage(pixels=pixels, full_width=full_width, full_height=full_height)
+
+
+def _fast_pixels(
+    im: Image.Image, source: Source, stored: tuple[int, int]
+) -> NDArray[np.uint8] | None:
+    """Upright pixels of a JPEG or HEIC (at least `stored` in size, JPEGs reduced in the DCT),
+    or None to leave the file to Pillow."""
+    if im.format == "JPEG":
+        data = source if isinstance(source, bytes) else Path(os.fspath(source)).read_bytes()
+        try:
+            stored_pixels = simplejpeg.decode_jpeg(
+                data, colorspace="RGB", strict=True, min_width=stored[0], min_height=stored[1]
+            )
+        except ValueError:  # any libjpeg warning (truncation, CMYK, ...): Pillow's verdict
+            return None
+        return _turned_upright(stored_pixels, im.getexif().get(_ORIENTATION_TAG, 1))
+    if im.format == "HEIF":
+        stream: IO[bytes] | Path = (
+            io.BytesIO(source) if isinstance(source, bytes) else Path(os.fspath(source))
+        )
+        try:
+            heif = pillow_heif.open_heif(stream, convert_hdr_to_8bit=True)
+            return np.asarray(heif, dtype=np.uint8) if heif.mode == "RGB" else None
+        except (RuntimeError, ValueError, OSError):  # damaged: Pillow's verdict and message
+            return None
+    return None
+
+
+def _pillow_pixels(im: Image.Image, stored: tuple[int, int]) -> NDArray[np.uint8]:
+    """Upright RGB pixels decoded by Pillow, JPEGs reduced to at least `stored` by draft()."""
+    if stored != im.size:
+        # draft() only ever rounds up; decode_image finishes the last step with a resize.
+        im.draft("RGB", stored)
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    im.load()
+    # exif_transpose copies the picture even when there is nothing to turn (22 ms for 12 MP), so
+    # only call it when the tag asks for a turn.
+    turned = im.getexif().get(_ORIENTATION_TAG, 1) in _TURNING_ORIENTATIONS
+    upright = ImageOps.exif_transpose(im) if turned else im
+    rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def _turned_upright(stored: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
+    """The stored picture turned as its EXIF orientation says, as `ImageOps.exif_transpose` does."""
+    turn = _UPRIGHT_VIEWS.get(orientation)
+    return stored if turn is None else np.ascontiguousarray(turn(stored))
+
+
+_View = Callable[[NDArray[np.uint8]], NDArray[np.uint8]]
+# EXIF orientation -> the numpy view showing the stored rows and columns upright.
+_UPRIGHT_VIEWS: dict[int, _View] = {
+    2: lambda p: p[:, ::-1],  # mirrored
+    3: lambda p: p[::-1, ::-1],  # upside down
+    4: lambda p: p[::-1],  # flipped
+    5: lambda p: p.transpose(1, 0, 2),  # transposed
+    6: lambda p: p[::-1].transpose(1, 0, 2),  # stored a quarter turn anticlockwise
+    7: lambda p: p[::-1, ::-1].transpose(1, 0, 2),  # transversed
+    8: lambda p: p[:, ::-1].transpose(1, 0, 2),  # stored a quarter turn clockwise
+}
 
 
 def upright_size(source: Source) -> tuple[int, int]:

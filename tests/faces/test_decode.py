@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageOps
 
 from ijs_vetting.imaging.decode import ImageDecodeError, decode_image, upright_size
 from ijs_vetting.imaging.exif import read_capture_info
@@ -32,6 +34,44 @@ def test_exif_rotated_jpeg_decodes_upright(photos: Photos, orientation: int) -> 
     assert upright_size(path) == photos.group.pixels.shape[1::-1]
 
 
+def _stored_jpeg(tmp_path: Path, stored: np.ndarray, orientation: int, mode: str = "RGB") -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}{mode}.jpg"
+    Image.fromarray(stored).convert(mode).save(path, "JPEG", quality=95, exif=exif.tobytes())
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("max_side", [None, 40])
+def test_every_exif_orientation_turns_as_pillow_does(
+    tmp_path: Path, orientation: int, max_side: int | None
+) -> None:
+    """The fast JPEG road turns the picture itself; Pillow's exif_transpose is the reference."""
+    rows, cols = np.mgrid[0:48, 0:80]
+    stored = np.stack([rows * 5, cols * 3, 255 - cols * 2], axis=2).astype(np.uint8)
+    stored[:16, :16] = 255  # a corner marker: a wrong turn or mirror moves it
+    data = _stored_jpeg(tmp_path, stored, orientation)
+    with Image.open(io.BytesIO(data)) as im:
+        expected = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    decoded = decode_image(data, max_side=max_side)
+    assert (decoded.full_width, decoded.full_height) == expected.shape[1::-1]
+    if max_side is None:
+        assert np.array_equal(decoded.pixels, expected)  # the same libjpeg-turbo, bit for bit
+    else:
+        reduced = cv2.resize(expected, decoded.pixels.shape[1::-1], interpolation=cv2.INTER_AREA)
+        assert _close(decoded.pixels, reduced, tolerance=4.0)
+
+
+def test_jpegs_the_fast_decoder_refuses_are_read_by_pillow(tmp_path: Path) -> None:
+    """simplejpeg's strict mode refuses a CMYK JPEG; Pillow still reads it as before."""
+    stored = np.full((32, 48, 3), (200, 40, 40), dtype=np.uint8)
+    data = _stored_jpeg(tmp_path, stored, 1, mode="CMYK")
+    decoded = decode_image(data)
+    assert decoded.pixels.shape == (32, 48, 3)
+    assert _close(decoded.pixels, stored, tolerance=12.0)
+
+
 def test_reduced_decode_reports_scale_and_full_size(photos: Photos) -> None:
     decoded = decode_image(photos.class_jpeg, max_side=1000)
     assert max(decoded.pixels.shape[:2]) == 1000
@@ -51,8 +91,25 @@ def test_heic_png_and_bytes(tmp_path: Path, photos: Photos) -> None:
     heic = scenes.write_heic(tmp_path / "g.heic", photos.group.pixels)
     png = scenes.write_png(tmp_path / "g.png", photos.group.pixels)
     assert _close(decode_image(heic).pixels, photos.group.pixels, tolerance=8.0)
+    assert _close(decode_image(heic.read_bytes()).pixels, photos.group.pixels, tolerance=8.0)
     assert np.array_equal(decode_image(png).pixels, photos.group.pixels)
     assert np.array_equal(decode_image(png.read_bytes()).pixels, photos.group.pixels)
+
+
+def test_rotated_heic_decodes_upright_and_a_cut_heic_fails(tmp_path: Path, photos: Photos) -> None:
+    """An iPad held in portrait stores its HEIC turned, with the turn recorded in the file."""
+    upright = photos.group.pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "portrait.heic"
+    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)
+    stored.save(path, format="HEIF", quality=90, exif=exif.tobytes())
+    assert _close(decode_image(path).pixels, upright, tolerance=8.0)
+    assert upright_size(path) == upright.shape[1::-1]
+    cut = tmp_path / "cut.heic"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageDecodeError):
+        decode_image(cut)
 
 
 def test_truncated_and_garbage_files_are_errors(photos: Photos) -> None:
