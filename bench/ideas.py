@@ -37,6 +37,7 @@ def main() -> None:
     folder, truth = photo_set(24, 4)
     _decode(folder, truth)
     _detection(folder, truth)
+    _first_pass(folder, truth)
     _runtime()
     _encoding()
     _start_up()
@@ -141,6 +142,83 @@ def _detection(folder: Path, truth: Truth) -> None:
         seconds = (time.process_time() - started) / len(photos)
         rows.append((label, f"{seconds:.3f}", str(missed), str(extra)))
     _table("detection", rows)
+
+
+def _first_pass(folder: Path, truth: Truth) -> None:
+    """How small the cascade's first pass may be: the lowest score it gives a face of 40 px and
+    up (the candidate threshold must stay well under it) and how many impostors pass that
+    threshold (each costs a confirmation), on the bench photos, the class photo and six crowded
+    scenes of 168 faces of 40-60 px each."""
+    from ijs_vetting.faces.centerface import CenterFace
+    from ijs_vetting.faces.detect import CANDIDATE_THRESHOLD, FINE_SIDE
+    from tests import scenes
+
+    detector = CenterFace(threads=1)
+    photos = [
+        (decode_image(folder / name).pixels, [t.box for t in ts]) for name, ts in truth.items()
+    ]
+    bench_count = len(photos)
+    small_rows = tuple(
+        (float(width), 14) for width in (40, 41, 42, 43, 44, 45, 46, 48, 50, 52, 55, 60)
+    )
+    for seed in range(10, 16):
+        crowded = scenes.class_photo(rows=small_rows, seed=seed, tilt=15.0)
+        photos.append((crowded.pixels, list(crowded.boxes)))
+    class_scene = scenes.class_photo()
+    photos.append((class_scene.pixels, list(class_scene.boxes)))
+    rows = [
+        (
+            f"first pass (from the {FINE_SIDE} px fine copy)",
+            "CPU s/run",
+            "lowest score >= 40 px",
+            "1st percentile",
+            f"bench impostors >= {CANDIDATE_THRESHOLD}/photo",
+        )
+    ]
+    for side, interpolation, label in (
+        (1536, cv2.INTER_AREA, "1536 px, area-averaged (before)"),
+        (1536, cv2.INTER_LINEAR, "1536 px, bilinear (kept)"),
+        (1344, cv2.INTER_LINEAR, "1344 px, bilinear"),
+        (1280, cv2.INTER_LINEAR, "1280 px, bilinear"),
+        (1152, cv2.INTER_LINEAR, "1152 px, bilinear"),
+        (1024, cv2.INTER_LINEAR, "1024 px, bilinear"),
+    ):
+        scores: list[float] = []
+        impostors = 0
+        seconds = 0.0
+        for number, (pixels, boxes) in enumerate(photos):
+            fine_factor = FINE_SIDE / max(pixels.shape[:2])
+            fine = cv2.resize(
+                pixels, None, fx=fine_factor, fy=fine_factor, interpolation=cv2.INTER_AREA
+            )
+            factor = side / max(fine.shape[:2])
+            first = cv2.resize(fine, None, fx=factor, fy=factor, interpolation=interpolation)
+            started = time.process_time()
+            found = [
+                f.scaled(pixels.shape[1] / first.shape[1]) for f in detector.detect(first, 0.01)
+            ]
+            seconds += time.process_time() - started
+            scores += [
+                max((f.score for f in found if f.box.iou(b) >= SAME_FACE_IOU), default=0.0)
+                for b in boxes
+                if b.width >= RECALL_WIDTH
+            ]
+            if number < bench_count:
+                impostors += sum(
+                    f.score >= CANDIDATE_THRESHOLD
+                    and not any(f.box.iou(b) >= SAME_FACE_IOU for b in boxes)
+                    for f in found
+                )
+        rows.append(
+            (
+                label,
+                f"{seconds / len(photos):.3f}",
+                f"{min(scores):.3f} ({len(scores)} faces)",
+                f"{np.percentile(scores, 1):.3f}",
+                f"{impostors / bench_count:.1f}",
+            )
+        )
+    _table("cascade first pass", rows)
 
 
 def _runtime() -> None:

@@ -9,10 +9,12 @@ picture at that scale is however the most expensive step of the import, so detec
 
 - a *first* pass over the whole picture at 1536 px (0.38 of a 12 MP photo; 58% of the pixels of
   the fine scale, about half its time) with a low threshold. There the smallest faces (40 px in
-  the original, 15 px in this pass) still score 0.19 or more while the background stays under
-  0.05 almost everywhere, so a threshold of 0.03 lets every face through with a margin of six,
-  for about three impostors per photo. At 1344 px (a third) two of the benchmark's 40 px faces
-  score only 0.02 and 0.04, the background's level, which is why the first pass is not smaller.
+  the original, 15 px in this pass) still score 0.18 or more (1,240 faces of 40 px and up in the
+  benchmark's photos, the class photo and six crowded scenes; bench/ideas.py) while the
+  background stays under 0.05 almost everywhere, so a threshold of 0.03 lets every face through
+  with a margin of six, for about three impostors per photo. A smaller first pass loses that
+  margin: at 1344 px the weakest face scores 0.02, the background's level, and at 1024 px one
+  face is not seen at all. That is why the first pass is not smaller.
   Faces scoring 0.5 or more here are accepted without a second look;
 - every *candidate* scoring less, if it is small enough for the fine scale to be the authority
   on it, is confirmed by running the network again on a crop of the fine-scale picture around it
@@ -112,10 +114,12 @@ def detect_faces(
     if not cascade:
         plan = PassPlan(fine=plan.fine, first=plan.fine, coarse=plan.coarse)
     # Each working copy is made from the next larger one: area-averaging a 12 MP picture down to
-    # 640 px costs more than the coarse pass itself.
+    # 640 px costs more than the coarse pass itself. The first pass is always 0.76 of the fine
+    # scale, already area-averaged: bilinear resampling is enough there (its faces score no
+    # lower, bench/ideas.py) at a sixth of the cost.
     fine = _resized(image.pixels, plan.fine / image.scale)
     confirming = plan.first < plan.fine
-    first = _resized(fine, plan.first / plan.fine) if confirming else fine
+    first = _resized(fine, plan.first / plan.fine, cv2.INTER_LINEAR) if confirming else fine
     to_original = image.full_width / first.shape[1]
     first_threshold = min(threshold, CANDIDATE_THRESHOLD) if confirming else threshold
     candidates: list[tuple[bool, Detection]] = []
@@ -188,12 +192,14 @@ def _strips(height: int, width: int) -> list[tuple[int, int]]:
     ]
 
 
-def _resized(pixels: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
+def _resized(
+    pixels: NDArray[np.uint8], factor: float, interpolation: int = cv2.INTER_AREA
+) -> NDArray[np.uint8]:
     if factor >= 1.0:
         return pixels
     height, width = pixels.shape[:2]
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return np.asarray(cv2.resize(pixels, size, interpolation=interpolation), dtype=np.uint8)
 
 
 def _merge(candidates: list[tuple[bool, Detection]]) -> list[Detection]:
