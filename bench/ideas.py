@@ -38,6 +38,7 @@ def main() -> None:
     _decode(folder, truth)
     _detection(folder, truth)
     _first_pass(folder, truth)
+    _close_ups()
     _runtime()
     _encoding()
     _start_up()
@@ -219,6 +220,38 @@ def _first_pass(folder: Path, truth: Truth) -> None:
             )
         )
     _table("cascade first pass", rows)
+
+
+def _close_ups() -> None:
+    """How small the coarse pass may be: the score of one close-up face (the lower of the two
+    test people) in a 12 MP photo, at the first pass's scale and at coarse sizes."""
+    from ijs_vetting.faces.centerface import CenterFace
+    from ijs_vetting.faces.detect import FIRST_SIDE
+    from tests import scenes
+
+    detector = CenterFace(threads=1)
+    width, height = scenes.CLASS_SIZE
+    sides = (FIRST_SIDE, 640, 400, 320)
+    rows = [("close-up face width (12 MP)", *(f"score at {side} px" for side in sides))]
+    for face_width in (300, 600, 1000, 1500, 1800, 2100):
+        scores = [1.0] * len(sides)
+        for person in scenes.PEOPLE:
+            canvas = scenes.background(width, height, seed=face_width).copy()
+            portrait = scenes.portrait(person, float(face_width), margin=0.4)
+            if portrait.pixels.shape[0] > height or portrait.pixels.shape[1] > width:
+                portrait = scenes.portrait(person, float(face_width), margin=0.15)
+            patch = portrait.pixels[:height, :width]
+            x, y = (width - patch.shape[1]) // 2, (height - patch.shape[0]) // 2
+            canvas[y : y + patch.shape[0], x : x + patch.shape[1]] = patch
+            truth = portrait.boxes[0].shifted(x, y)
+            for i, side in enumerate(sides):
+                factor = side / width
+                small = cv2.resize(canvas, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+                found = [f.scaled(1 / factor) for f in detector.detect(small, 0.05)]
+                best = max((f.score for f in found if f.box.iou(truth) >= SAME_FACE_IOU), default=0)
+                scores[i] = min(scores[i], best)
+        rows.append((f"{face_width} px", *(f"{score:.2f}" for score in scores)))
+    _table("coarse pass (kept: 400 px; it was 640)", rows)
 
 
 def _runtime() -> None:

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.photos import Truth, photo_set  # noqa: E402
+from bench.photos import HEIC_QUALITY, Truth, photo_set  # noqa: E402
 from bench.rss import PeakRss  # noqa: E402
 
 MATCH_IOU = 0.3
@@ -62,6 +62,12 @@ FoundFace = tuple[float, float, float, float, str | None, float | None]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 JPEGs + 1 HEIC instead of 24 + 4")
+    parser.add_argument(
+        "--heic-quality",
+        type=int,
+        default=HEIC_QUALITY,
+        help=f"x265 quality of the HEICs (default {HEIC_QUALITY}; see bench/photos.py)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cores", type=int, default=2, help="CPUs the whole run may use")
     parser.add_argument(
@@ -71,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = (4, 1) if args.quick else (24, 4)
     _pin(args.cores)
-    folder, truth = photo_set(*counts)
+    folder, truth = photo_set(*counts, heic_quality=args.heic_quality)
     if args.phase:
         print(json.dumps(_run_phase(args.phase, folder, args.workers)))
         return
@@ -84,7 +90,7 @@ def main() -> None:
         results[phase] = _phase_in_child(phase, args)
         if phase == "plain":
             cached.write_text(json.dumps(results[phase]))
-    _report(truth, results, args)
+    _report(folder, truth, results, args)
 
 
 def _pin(cores: int) -> None:
@@ -96,6 +102,7 @@ def _pin(cores: int) -> None:
 def _phase_in_child(phase: str, args: argparse.Namespace) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.run_faces", "--phase", phase]
     command += ["--workers", str(args.workers), "--cores", str(args.cores)]
+    command += ["--heic-quality", str(args.heic_quality)]
     if args.quick:
         command.append("--quick")
     print(f"running {phase} ...", file=sys.stderr)
@@ -247,7 +254,9 @@ def _candidates(station: object) -> dict[tuple[int, int, int, int, int], tuple[s
         }
 
 
-def _report(truth: Truth, results: dict[str, dict[str, object]], args: argparse.Namespace) -> None:
+def _report(
+    folder: Path, truth: Truth, results: dict[str, dict[str, object]], args: argparse.Namespace
+) -> None:
     from ijs_vetting.imaging.box import Box
     from ijs_vetting.settings import DEFAULTS
 
@@ -348,8 +357,15 @@ def _report(truth: Truth, results: dict[str, dict[str, object]], args: argparse.
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     small = sum(t.box.width < IDENTIFY_WIDTH for _n, t in every_true)
+
+    def mean_mb(suffix: str) -> float:
+        sizes = [(folder / n).stat().st_size for n in truth if n.endswith(suffix)]
+        return sum(sizes) / max(len(sizes), 1) / 1e6
+
     print(
-        f"\n{len(truth)} photos (12 MP; {sum(n.endswith('.heic') for n in truth)} HEIC), "
+        f"\n{len(truth)} photos (12 MP; JPEG {mean_mb('.jpg'):.1f} MB; "
+        f"{sum(n.endswith('.heic') for n in truth)} HEIC at x265 quality {args.heic_quality}, "
+        f"{mean_mb('.heic'):.1f} MB), "
         f"{len(every_true)} true faces ({small} under {IDENTIFY_WIDTH:.0f} px), "
         f"{args.cores} cores; import statuses: {results['import'].get('statuses')}"
     )

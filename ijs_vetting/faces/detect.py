@@ -20,8 +20,10 @@ picture at that scale is however the most expensive step of the import, so detec
   on it, is confirmed by running the network again on a crop of the fine-scale picture around it
   (a face's width of margin on each side) with the normal threshold: the crop gets the verdict
   the whole fine pass would have given, for a few milliseconds instead of a few hundred;
-- a *coarse* pass at 640 px catches faces too big for the network's receptive field at the
-  first pass's scale (a close-up filling much of the frame), at a few percent of the cost.
+- a *coarse* pass at 400 px catches faces too big for the network's receptive field at the
+  first pass's scale (a close-up filling much of the frame), for 4% of the first pass's cost.
+  The first pass finds a face of up to 1,500 px in a 12 MP photo and none of 1,800 px or more;
+  at 400 px, faces of 300-2,100 px all score 0.69 or more (bench/ideas.py).
 
 A face of 40 px in any photo is at least 15 px in the first pass and 20 px in the fine one,
 whatever the photo's size. Photos of up to 1536 px are small enough to take one pass at full
@@ -50,7 +52,7 @@ FINE_MIN_SCALE = 0.5
 # so that a 40 px face keeps the 15 px at which it still scores well above CANDIDATE_THRESHOLD.
 FIRST_SIDE = 1536
 FIRST_MIN_SCALE = FIRST_SIDE / 4032
-COARSE_SIDE = 640
+COARSE_SIDE = 400
 # Recall first: 40 px faces in the class photo score 0.6 and more at the fine scale; background
 # scores stay below 0.2. A spurious box is only blurred.
 DEFAULT_THRESHOLD = 0.3
