@@ -50,33 +50,69 @@ class PhotoFailed(Generic[K]):
 PhotoResult = PhotoDone[K] | PhotoFailed[K]
 
 
-def analyse_photos(
-    photos: Iterable[tuple[K, Path]],
-    *,
-    progress: Progress | None = None,
-    workers: int | None = None,
-    min_identify_width: float | None = None,
-) -> Iterator[PhotoResult[K]]:
-    """Yield a result per (key, path) in completion order; raises `Cancelled` when cancelled.
+class FacePool:
+    """The engine's worker processes, which can be started before the photos are known.
 
-    `min_identify_width` None means the engine's default; `workers` None means one per core.
-
-    `progress.start` gets the number of photos when `photos` has a length, and `step` is called
-    once per result, so cancelling through the Progress stops the loop at the next result.
+    Starting a worker costs about 0.6 s (interpreter, libraries, models), during which it cannot
+    analyse anything. An import starts its pool as soon as it has a new photo, so the workers load
+    while the rest of the folder is still being copied into the vault, and hands the started pool
+    to the vetting. Use as a context manager; `analyse_photos` is the one-batch shortcut.
     """
-    progress = progress or Progress()
-    queue = [(number, key, path) for number, (key, path) in enumerate(photos)]
-    progress.start(len(queue), "Looking for faces")
-    queue.reverse()  # pop() from the end keeps the caller's order
-    workers = workers or os.cpu_count() or 1
-    attempts: dict[int, int] = {}
-    executor = _start(workers)
-    # Each future remembers its photo and the executor that ran it: after a crash, futures of
-    # the dead executor keep failing in, and must not restart the fresh one.
-    running: dict[Future[PhotoAnalysis | str], tuple[int, K, Path, ProcessPoolExecutor]] = {}
-    try:
+
+    def __init__(self, workers: int | None = None) -> None:
+        """`workers` None means one per core."""
+        self.workers = workers or os.cpu_count() or 1
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> FacePool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start every worker now (it loads the models) without waiting for them."""
+        if self._executor is not None:
+            return
+        self._executor = _start(self.workers)
+        # The executor starts a process per task it cannot give to an idle one, so one cheap
+        # task per worker starts them all.
+        for _ in range(self.workers):
+            self._executor.submit(os.getpid)
+
+    def close(self) -> None:
+        """Stop the workers; photos not yet analysed are dropped."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def analyse(
+        self,
+        photos: Iterable[tuple[K, Path]],
+        *,
+        progress: Progress | None = None,
+        min_identify_width: float | None = None,
+    ) -> Iterator[PhotoResult[K]]:
+        """Yield a result per (key, path) in completion order; raises `Cancelled` when cancelled.
+
+        `min_identify_width` None means the engine's default. `progress.start` gets the number
+        of photos, and `step` is called once per result, so cancelling through the Progress
+        stops the loop at the next result.
+        """
+        progress = progress or Progress()
+        queue = [(number, key, path) for number, (key, path) in enumerate(photos)]
+        progress.start(len(queue), "Looking for faces")
+        queue.reverse()  # pop() from the end keeps the caller's order
+        attempts: dict[int, int] = {}
+        if queue:
+            self.start()
+        # Each future remembers its photo and the executor that ran it: after a crash, futures
+        # of the dead executor keep failing in, and must not restart the fresh one.
+        running: dict[Future[PhotoAnalysis | str], tuple[int, K, Path, ProcessPoolExecutor]] = {}
         while queue or running:
-            while queue and len(running) < workers * _IN_FLIGHT_PER_WORKER:
+            executor = self._executor
+            assert executor is not None
+            while queue and len(running) < self.workers * _IN_FLIGHT_PER_WORKER:
                 progress.check()
                 number, key, path = queue.pop()
                 future = executor.submit(_analyse, str(path), min_identify_width)
@@ -106,10 +142,20 @@ def analyse_photos(
                 yield result
                 progress.step()
             if broken:
-                executor.shutdown(wait=False, cancel_futures=True)
-                executor = _start(workers)
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+                self.close()
+                self.start()
+
+
+def analyse_photos(
+    photos: Iterable[tuple[K, Path]],
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    min_identify_width: float | None = None,
+) -> Iterator[PhotoResult[K]]:
+    """`FacePool.analyse` on a pool of its own, closed when the loop ends or is abandoned."""
+    with FacePool(workers) as pool:
+        yield from pool.analyse(photos, progress=progress, min_identify_width=min_identify_width)
 
 
 def _start(workers: int) -> ProcessPoolExecutor:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from ijs_vetting.db.models import Child, Device, ImportBatch, Photo
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, Role
+from ijs_vetting.faces.pool import FacePool
 from ijs_vetting.imaging.decode import ImageDecodeError, upright_size
 from ijs_vetting.imaging.exif import read_capture_info
 from ijs_vetting.progress import Cancelled, Progress
@@ -116,14 +117,17 @@ def import_folder(
         report = ImportReport(folder=str(folder), batch_id=batch.id)
     files, report.skipped = walk_photos(folder)
     report.found = len(files)
+    pool = FacePool(workers)
     try:
         progress.start(len(files), "Copying photos into the station")
         for path in files:
             _register(
                 station, actor, path, batch_id=report.batch_id, device_id=device_id, report=report
             )
+            if report.imported:
+                pool.start()  # the workers load their models while the copying goes on
             progress.step(path.name)
-        vetting = vet_pending(station, progress=progress, workers=workers)
+        vetting = vet_pending(station, progress=progress, pool=pool)
         report.vetted, report.statuses = vetting.vetted, vetting.statuses
         report.failed.extend(vetting.failed)
     except Cancelled:
@@ -135,6 +139,8 @@ def import_folder(
         with contextlib.suppress(Exception):
             _finish(station, actor, report)
         raise
+    finally:
+        pool.close()
     _finish(station, actor, report)
     return report
 

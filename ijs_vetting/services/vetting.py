@@ -32,7 +32,7 @@ from ijs_vetting.domain import (
     Role,
 )
 from ijs_vetting.faces.match import TemplateSet
-from ijs_vetting.faces.pool import PhotoDone, analyse_photos
+from ijs_vetting.faces.pool import FacePool, PhotoDone
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.imaging.box import Box
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
@@ -243,9 +243,19 @@ def _box(face: PhotoFace) -> Box:
 
 
 def vet_pending(
-    station: Station, *, progress: Progress | None = None, workers: int | None = None
+    station: Station,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    pool: FacePool | None = None,
 ) -> VetReport:
-    """Vet every pending photo; each photo is committed as soon as it is decided."""
+    """Vet every pending photo; each photo is committed as soon as it is decided.
+
+    `pool` is a (possibly already started) pool to use, left open; without one, a pool of
+    `workers` processes is started and closed here."""
+    if pool is None:
+        with FacePool(workers) as own:
+            return vet_pending(station, progress=progress, pool=own)
     report = VetReport()
     with station.read() as session:
         pending = [
@@ -258,11 +268,8 @@ def vet_pending(
         version = template_version(session)
         width = settings_of(session).min_identify_width
     names = {pid: name for pid, _path, name in pending}
-    for result in analyse_photos(
-        ((pid, path) for pid, path, _ in pending),
-        progress=progress,
-        workers=workers,
-        min_identify_width=width,
+    for result in pool.analyse(
+        ((pid, path) for pid, path, _ in pending), progress=progress, min_identify_width=width
     ):
         with station.transaction() as session:
             photo = session.get(Photo, result.key)

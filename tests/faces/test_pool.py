@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ijs_vetting.faces.pool import PhotoDone, PhotoFailed, analyse_photos
+from ijs_vetting.faces.pool import FacePool, PhotoDone, PhotoFailed, analyse_photos
 from ijs_vetting.progress import Cancelled, Progress
 from tests.faces.conftest import Photos
 
@@ -62,3 +64,26 @@ loaded = {{"dlib", "face_recognition", "onnxruntime"}} & set(sys.modules)
 assert not loaded, loaded
 """
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_a_started_pool_loads_its_workers_before_any_photo(photos: Photos) -> None:
+    """An import starts the pool while it copies; the workers must be up (and be reused)."""
+
+    def children() -> set[int]:  # processes of earlier tests may still be on their way out
+        return {p.pid for p in multiprocessing.active_children()} - earlier
+
+    earlier = {p.pid for p in multiprocessing.active_children()}
+    with FacePool(workers=2) as pool:
+        assert children() == set()  # nothing starts until asked
+        list(pool.analyse([]))
+        assert children() == set()  # nor for an empty batch
+        pool.start()
+        workers = children()
+        assert len(workers) == 2
+        results = list(pool.analyse([("g", photos.group_jpeg)]))
+        assert isinstance(results[0], PhotoDone) and len(results[0].analysis.faces) == 2
+        assert children() == workers
+    deadline = time.monotonic() + 10
+    while children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children() == set()
