@@ -179,6 +179,7 @@ def _first_pass(folder: Path, truth: Truth) -> None:
     for side, interpolation, label in (
         (1536, cv2.INTER_AREA, "1536 px, area-averaged (before)"),
         (1536, cv2.INTER_LINEAR, "1536 px, bilinear (kept)"),
+        (1440, cv2.INTER_LINEAR, "1440 px, bilinear"),
         (1344, cv2.INTER_LINEAR, "1344 px, bilinear"),
         (1280, cv2.INTER_LINEAR, "1280 px, bilinear"),
         (1152, cv2.INTER_LINEAR, "1152 px, bilinear"),
