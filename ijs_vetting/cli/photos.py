@@ -14,6 +14,8 @@ from ijs_vetting.progress import Progress
 from ijs_vetting.services import photos, templates, vetting
 from ijs_vetting.services.station import Station
 
+_WORKERS_HELP = "face-analysis processes (default: one per core, as memory allows)"
+
 
 def add_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -31,13 +33,13 @@ def add_commands(
         action="store_true",
         help="replace a child's existing templates with the new ones",
     )
-    q.add_argument("--workers", type=int, help="face-analysis processes (default: one per core)")
+    q.add_argument("--workers", type=int, help=_WORKERS_HELP)
     q.set_defaults(handler=cmd_faces_enrol)
 
     p = sub.add_parser("import", parents=[common], help="import and vet photos from a folder")
     p.add_argument("folder", type=Path)
     p.add_argument("--device", help="the registered device the photos come from")
-    p.add_argument("--workers", type=int, help="face-analysis processes (default: one per core)")
+    p.add_argument("--workers", type=int, help=_WORKERS_HELP)
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("photos", help="imported photos and their decisions")

@@ -87,3 +87,39 @@ def test_a_started_pool_loads_its_workers_before_any_photo(photos: Photos) -> No
     while children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert children() == set()
+
+
+@pytest.mark.parametrize(
+    ("physical", "available_gb", "expected"),
+    [
+        (8, 32.0, 2),  # cores: only the two this process may use (CI, the office PC's limit)
+        (1, 32.0, 1),  # one physical core behind two logical CPUs: one worker
+        (None, 32.0, 2),  # physical count unknown: the usable CPUs
+        (8, 1.6, 1),  # little memory: one worker, never none
+        (8, 0.2, 1),
+    ],
+)
+def test_default_workers_follow_cores_and_memory(
+    monkeypatch: pytest.MonkeyPatch, physical: int | None, available_gb: float, expected: int
+) -> None:
+    from types import SimpleNamespace
+
+    from ijs_vetting.faces import pool
+
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: physical)
+    memory = SimpleNamespace(available=int(available_gb * 2**30))
+    monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: memory)
+    assert pool.default_workers() == expected
+
+
+def test_default_workers_leave_room_for_each_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six free GB on a 16-core PC hold seven workers beside the station, not sixteen."""
+    from types import SimpleNamespace
+
+    from ijs_vetting.faces import pool
+
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _pid: set(range(32)), raising=False)
+    monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: 16)
+    monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: SimpleNamespace(available=6 * 2**30))
+    assert pool.default_workers() == 7
