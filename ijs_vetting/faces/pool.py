@@ -45,7 +45,7 @@ def default_workers() -> int:
     than its available memory holds, so that a large import never pushes the PC into swap."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = min(usable or 1, psutil.cpu_count(logical=False) or usable or 1)
-    free = psutil.virtual_memory().available - _MEMORY_KEPT_BACK
+    free = int(psutil.virtual_memory().available) - _MEMORY_KEPT_BACK
     return max(1, min(cores, free // _WORKER_MEMORY))
 
 
