@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +38,8 @@ _ATTEMPTS = 2
 # station, the desktop and the other programs of an office PC need is kept back first.
 _WORKER_MEMORY = 700 * 2**20
 _MEMORY_KEPT_BACK = 1024 * 2**20
+# ProcessPoolExecutor refuses more workers than this on Windows.
+_WINDOWS_MAX_WORKERS = 61
 
 
 def default_workers() -> int:
@@ -45,6 +48,8 @@ def default_workers() -> int:
     than its available memory holds, so that a large import never pushes the PC into swap."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = min(usable or 1, psutil.cpu_count(logical=False) or usable or 1)
+    if sys.platform == "win32":
+        cores = min(cores, _WINDOWS_MAX_WORKERS)
     free = int(psutil.virtual_memory().available) - _MEMORY_KEPT_BACK
     return max(1, min(cores, free // _WORKER_MEMORY))
 
@@ -132,7 +137,13 @@ class FacePool:
             while queue and len(running) < self.workers * _IN_FLIGHT_PER_WORKER:
                 progress.check()
                 number, key, path = queue.pop()
-                future = executor.submit(_analyse, str(path), min_identify_width)
+                try:
+                    future = executor.submit(_analyse, str(path), min_identify_width)
+                except BrokenProcessPool as exc:  # a worker died while the pool was idle
+                    future = Future()
+                    future.set_exception(exc)  # handled below like a crash on this photo
+                    running[future] = (number, key, path, executor)
+                    break
                 running[future] = (number, key, path, executor)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             broken = False

@@ -12,10 +12,13 @@ every load rather than trusting whoever imported what last.
 Pillow reads the header (size, EXIF orientation) of every format and decodes PNGs. JPEGs and
 HEICs, the iPads' formats, take faster roads to a numpy array: Pillow keeps RGB as 4 bytes a pixel,
 and copying a 12 MP picture out of that into numpy takes longer than libjpeg-turbo takes to decode
-it (bench/ideas.py). A JPEG goes through simplejpeg, whose strict mode refuses any file libjpeg
-warns about; such a file is then left to Pillow, which rejects a truncated one and reads the
-others exactly as before. A HEIC is read by pillow_heif directly, which applies the file's own
-rotation (libheif honours it and pillow_heif resets the EXIF tag, so the Pillow header agrees).
+it (bench/ideas.py). A JPEG goes through simplejpeg in strict mode: a file that libjpeg can only
+read with a warning (cut short, zero-filled by an interrupted copy, corrupt entropy data) is
+refused as damaged, because libjpeg would fill what it could not read with grey, and a face in
+that part would never be checked. (Pillow, used before, refused only files with no end marker.)
+Only a JPEG that simplejpeg cannot decode at all, damaged or not, is left to Pillow's verdict.
+A HEIC is read by pillow_heif directly, which applies the file's own rotation (libheif honours
+it and pillow_heif resets the EXIF tag, so the Pillow header agrees).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ pillow_heif.register_heif_opener()
 # EXIF orientations 5-8 turn the stored picture by a quarter turn, swapping width and height.
 _QUARTER_TURN_ORIENTATIONS = {5, 6, 7, 8}
 _TURNING_ORIENTATIONS = {2, 3, 4, 5, 6, 7, 8}
+# Pillow's modes for 16-bit greyscale (PNG), whose values run to 65535.
+_SIXTEEN_BIT_GREY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _ORIENTATION_TAG = 0x0112
 
 Source = str | os.PathLike[str] | bytes
@@ -91,7 +96,7 @@ def decode_image(source: Source, max_side: int | None = None) -> DecodedImage:
             pixels = _fast_pixels(im, source, stored)
             if pixels is None:
                 pixels = _pillow_pixels(im, stored)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, EOFError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageDecodeError(f"cannot read picture: {exc}") from exc
     if (pixels.shape[1], pixels.shape[0]) != target:
         pixels = np.ascontiguousarray(cv2.resize(pixels, target, interpolation=cv2.INTER_AREA))
@@ -105,12 +110,15 @@ def _fast_pixels(
     or None to leave the file to Pillow."""
     if im.format == "JPEG":
         data = source if isinstance(source, bytes) else Path(os.fspath(source)).read_bytes()
+        size = {"min_width": stored[0], "min_height": stored[1]}
         try:
-            stored_pixels = simplejpeg.decode_jpeg(
-                data, colorspace="RGB", strict=True, min_width=stored[0], min_height=stored[1]
-            )
-        except ValueError:  # any libjpeg warning (truncation, CMYK, ...): Pillow's verdict
-            return None
+            stored_pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True, **size)
+        except ValueError as warned:
+            try:  # readable once libjpeg's warnings are ignored: the data is damaged
+                simplejpeg.decode_jpeg(data, colorspace="RGB", strict=False, **size)
+            except ValueError:  # not a JPEG simplejpeg reads at all: Pillow decides
+                return None
+            raise ImageDecodeError(f"damaged picture: {warned}") from warned
         return _turned_upright(stored_pixels, im.getexif().get(_ORIENTATION_TAG, 1))
     if im.format == "HEIF":
         stream: IO[bytes] | Path = (
@@ -119,7 +127,7 @@ def _fast_pixels(
         try:
             heif = pillow_heif.open_heif(stream, convert_hdr_to_8bit=True)
             return np.asarray(heif, dtype=np.uint8) if heif.mode == "RGB" else None
-        except (RuntimeError, ValueError, OSError):  # damaged: Pillow's verdict and message
+        except (RuntimeError, ValueError, OSError, EOFError):  # damaged: Pillow's message
             return None
     return None
 
@@ -135,6 +143,11 @@ def _pillow_pixels(im: Image.Image, stored: tuple[int, int]) -> NDArray[np.uint8
     # only call it when the tag asks for a turn.
     turned = im.getexif().get(_ORIENTATION_TAG, 1) in _TURNING_ORIENTATIONS
     upright = ImageOps.exif_transpose(im) if turned else im
+    if upright.mode in _SIXTEEN_BIT_GREY:
+        # Pillow's convert("RGB") clips these to 0 and 255 (a near-white picture, its faces
+        # gone); keep the top 8 bits instead.
+        grey = (np.asarray(upright).astype(np.uint32) >> 8).clip(0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     rgb = upright if upright.mode == "RGB" else upright.convert("RGB")
     return np.asarray(rgb, dtype=np.uint8)
 

@@ -117,17 +117,22 @@ def import_folder(
         report = ImportReport(folder=str(folder), batch_id=batch.id)
     files, report.skipped = walk_photos(folder)
     report.found = len(files)
-    pool = FacePool(workers)
     try:
-        progress.start(len(files), "Copying photos into the station")
-        for path in files:
-            _register(
-                station, actor, path, batch_id=report.batch_id, device_id=device_id, report=report
-            )
-            if report.imported:
-                pool.start()  # the workers load their models while the copying goes on
-            progress.step(path.name)
-        vetting = vet_pending(station, progress=progress, pool=pool)
+        with FacePool(workers) as pool:
+            progress.start(len(files), "Copying photos into the station")
+            for path in files:
+                _register(
+                    station,
+                    actor,
+                    path,
+                    batch_id=report.batch_id,
+                    device_id=device_id,
+                    report=report,
+                )
+                if report.imported:
+                    pool.start()  # the workers load their models while the copying goes on
+                progress.step(path.name)
+            vetting = vet_pending(station, progress=progress, pool=pool)
         report.vetted, report.statuses = vetting.vetted, vetting.statuses
         report.failed.extend(vetting.failed)
     except Cancelled:
@@ -139,8 +144,6 @@ def import_folder(
         with contextlib.suppress(Exception):
             _finish(station, actor, report)
         raise
-    finally:
-        pool.close()
     _finish(station, actor, report)
     return report
 

@@ -252,7 +252,8 @@ def vet_pending(
     """Vet every pending photo; each photo is committed as soon as it is decided.
 
     `pool` is a (possibly already started) pool to use, left open; without one, a pool of
-    `workers` processes is started and closed here."""
+    `workers` processes (None: as many as the PC holds) is started and closed here, and
+    `workers` is not used when a pool is given."""
     if pool is None:
         with FacePool(workers) as own:
             return vet_pending(station, progress=progress, pool=own)

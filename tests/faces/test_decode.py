@@ -63,13 +63,69 @@ def test_every_exif_orientation_turns_as_pillow_does(
         assert _close(decoded.pixels, reduced, tolerance=4.0)
 
 
-def test_jpegs_the_fast_decoder_refuses_are_read_by_pillow(tmp_path: Path) -> None:
-    """simplejpeg's strict mode refuses a CMYK JPEG; Pillow still reads it as before."""
+def test_cmyk_jpeg_decodes_in_its_colours(tmp_path: Path) -> None:
     stored = np.full((32, 48, 3), (200, 40, 40), dtype=np.uint8)
     data = _stored_jpeg(tmp_path, stored, 1, mode="CMYK")
     decoded = decode_image(data)
     assert decoded.pixels.shape == (32, 48, 3)
     assert _close(decoded.pixels, stored, tolerance=12.0)
+
+
+def test_a_jpeg_the_fast_decoder_cannot_read_is_left_to_pillow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No intact JPEG seen so far needs it, but a variant simplejpeg lacks must not be refused."""
+    from ijs_vetting.imaging import decode
+
+    def unsupported(*_args: object, **_kwargs: object) -> np.ndarray:
+        raise ValueError("Unsupported JPEG process")
+
+    rows, cols = np.mgrid[0:48, 0:80]
+    stored = np.stack([rows * 5, cols * 3, 255 - cols * 2], axis=2).astype(np.uint8)
+    data = _stored_jpeg(tmp_path, stored, 6)
+    with Image.open(io.BytesIO(data)) as im:
+        expected = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    monkeypatch.setattr(decode.simplejpeg, "decode_jpeg", unsupported)
+    assert np.array_equal(decode_image(data).pixels, expected)
+
+
+def _damaged(data: bytes, how: str) -> bytes:
+    """A JPEG damaged as copies from an iPad go wrong, each still ending with an end marker."""
+    middle = len(data) // 2
+    if how == "cut, end marker kept":
+        return data[:middle] + b"\xff\xd9"
+    if how == "tail zero-filled":
+        return data[:middle] + bytes(len(data) - middle - 2) + b"\xff\xd9"
+    if how == "bytes flipped":
+        block = bytes(b ^ 0x5A for b in data[middle : middle + 64])
+        return data[:middle] + block + data[middle + 64 :]
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["cut, end marker kept", "tail zero-filled", "bytes flipped"])
+@pytest.mark.parametrize("max_side", [None, 300])
+def test_a_damaged_jpeg_is_refused_not_padded_with_grey(
+    photos: Photos, how: str, max_side: int | None
+) -> None:
+    """Pillow read all of these, filling the lost part with grey where a face could be."""
+    data = _damaged(photos.group_jpeg.read_bytes(), how)
+    with pytest.raises(ImageDecodeError, match="damaged"):
+        decode_image(data, max_side=max_side)
+
+
+def test_sixteen_bit_greyscale_png_keeps_its_picture(tmp_path: Path) -> None:
+    """Pillow's convert("RGB") clips 16-bit grey to black and white; faces would vanish."""
+    rows, cols = np.mgrid[0:40, 0:64]
+    grey16 = ((rows * 1000 + cols * 400) % 65536).astype(np.uint16)
+    path = tmp_path / "grey16.png"
+    Image.fromarray(grey16).save(path)
+    with Image.open(path) as im:
+        assert im.mode.startswith("I")
+    decoded = decode_image(path).pixels
+    expected = (grey16 >> 8).astype(np.uint8)
+    assert decoded.shape == (40, 64, 3)
+    assert np.array_equal(decoded[:, :, 0], expected)
+    assert np.array_equal(decoded[:, :, 1], expected) and np.array_equal(decoded[:, :, 2], expected)
 
 
 def test_reduced_decode_reports_scale_and_full_size(photos: Photos) -> None:

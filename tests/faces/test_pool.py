@@ -123,3 +123,48 @@ def test_default_workers_leave_room_for_each_worker(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: 16)
     monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: SimpleNamespace(available=6 * 2**30))
     assert pool.default_workers() == 7
+
+
+def test_a_worker_that_dies_while_the_pool_waits_does_not_stop_the_batch(photos: Photos) -> None:
+    """An import's pool idles while it copies; a worker killed then (out of memory, an
+    antivirus) breaks the executor before any photo is sent to it."""
+    earlier = {p.pid for p in multiprocessing.active_children()}
+    with FacePool(workers=2) as pool:
+        pool.start()
+        workers = [p for p in multiprocessing.active_children() if p.pid not in earlier]
+        workers[0].kill()
+        workers[0].join(10)
+        time.sleep(0.5)  # let the executor notice
+        results = list(pool.analyse([("g", photos.group_jpeg), ("r", photos.group_rotated[6])]))
+    assert sorted(r.key for r in results) == ["g", "r"]
+    assert all(isinstance(r, PhotoDone) and len(r.analysis.faces) == 2 for r in results)
+
+
+def test_a_worker_killed_mid_batch_costs_no_photo(photos: Photos) -> None:
+    earlier = {p.pid for p in multiprocessing.active_children()}
+    batch = [(i, photos.group_jpeg) for i in range(6)]
+    results = []
+    with FacePool(workers=2) as pool:
+        for result in pool.analyse(batch):
+            if not results:  # the other photos are in flight now
+                victim = next(p for p in multiprocessing.active_children() if p.pid not in earlier)
+                victim.kill()
+            results.append(result)
+    assert sorted(r.key for r in results) == list(range(6))
+    assert all(isinstance(r, PhotoDone) and len(r.analysis.faces) == 2 for r in results)
+
+
+def test_default_workers_without_cpu_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows and macOS have no sched_getaffinity; Windows allows at most 61 workers."""
+    from types import SimpleNamespace
+
+    from ijs_vetting.faces import pool
+
+    monkeypatch.delattr(pool.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(pool.os, "cpu_count", lambda: 128)
+    monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: 64)
+    monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: SimpleNamespace(available=2**40))
+    monkeypatch.setattr(pool.sys, "platform", "linux")
+    assert pool.default_workers() == 64
+    monkeypatch.setattr(pool.sys, "platform", "win32")
+    assert pool.default_workers() == 61
