@@ -18,7 +18,10 @@ refused as damaged, because libjpeg would fill what it could not read with grey,
 that part would never be checked. (Pillow, used before, refused only files with no end marker.)
 Only a JPEG that simplejpeg cannot decode at all, damaged or not, is left to Pillow's verdict.
 A HEIC is read by pillow_heif directly, which applies the file's own rotation (libheif honours
-it and pillow_heif resets the EXIF tag, so the Pillow header agrees).
+it and pillow_heif resets the EXIF tag, so the Pillow header agrees). libheif reports no damage
+in the coded picture itself, so a HEIC whose end is zero-filled, as an interrupted copy into a
+preallocated file leaves it, is refused here: its coded data (stored last) never ends in a run of
+zero bytes. Damage in the middle of a HEIC still goes unnoticed by the decoder.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ pillow_heif.register_heif_opener()
 # EXIF orientations 5-8 turn the stored picture by a quarter turn, swapping width and height.
 _QUARTER_TURN_ORIENTATIONS = {5, 6, 7, 8}
 _TURNING_ORIENTATIONS = {2, 3, 4, 5, 6, 7, 8}
+# A HEIC ending in this many zero bytes is cut short (see the module docstring).
+_ZERO_TAIL = 512
 # Pillow's modes for 16-bit greyscale (PNG), whose values run to 65535.
 _SIXTEEN_BIT_GREY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _ORIENTATION_TAG = 0x0112
@@ -121,6 +126,11 @@ def _fast_pixels(
             raise ImageDecodeError(f"damaged picture: {warned}") from warned
         return _turned_upright(stored_pixels, im.getexif().get(_ORIENTATION_TAG, 1))
     if im.format == "HEIF":
+        if _ends_in_zeros(source):
+            raise ImageDecodeError(
+                f"damaged picture: the file ends in {_ZERO_TAIL} or more zero bytes, "
+                "as an interrupted copy leaves it"
+            )
         stream: IO[bytes] | Path = (
             io.BytesIO(source) if isinstance(source, bytes) else Path(os.fspath(source))
         )
@@ -130,6 +140,16 @@ def _fast_pixels(
         except (RuntimeError, ValueError, OSError, EOFError):  # damaged: Pillow's message
             return None
     return None
+
+
+def _ends_in_zeros(source: Source) -> bool:
+    if isinstance(source, bytes):
+        tail = source[-_ZERO_TAIL:]
+    else:
+        with open(source, "rb") as file:
+            file.seek(max(file.seek(0, os.SEEK_END) - _ZERO_TAIL, 0))
+            tail = file.read()
+    return len(tail) == _ZERO_TAIL and not any(tail)
 
 
 def _pillow_pixels(im: Image.Image, stored: tuple[int, int]) -> NDArray[np.uint8]:

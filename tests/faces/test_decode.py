@@ -168,6 +168,18 @@ def test_rotated_heic_decodes_upright_and_a_cut_heic_fails(tmp_path: Path, photo
         decode_image(cut)
 
 
+def test_a_heic_with_a_zero_filled_end_is_refused(tmp_path: Path, photos: Photos) -> None:
+    """libheif decodes it without a word, as garbage where the copy stopped."""
+    data = scenes.write_heic(tmp_path / "g.heic", photos.group.pixels).read_bytes()
+    half = len(data) // 2
+    damaged = tmp_path / "damaged.heic"
+    damaged.write_bytes(data[:half] + bytes(len(data) - half))
+    for source in (damaged, damaged.read_bytes()):
+        with pytest.raises(ImageDecodeError, match="zero bytes"):
+            decode_image(source)
+    assert _close(decode_image(data).pixels, photos.group.pixels, tolerance=8.0)
+
+
 def test_truncated_and_garbage_files_are_errors(photos: Photos) -> None:
     for path in (photos.truncated, photos.garbage):
         with pytest.raises(ImageDecodeError) as raised:
