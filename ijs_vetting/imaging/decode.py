@@ -123,13 +123,16 @@ def _fast_pixels(
                 simplejpeg.decode_jpeg(data, colorspace="RGB", strict=False, **size)
             except ValueError:  # not a JPEG simplejpeg reads at all: Pillow decides
                 return None
-            raise ImageDecodeError(f"damaged picture: {warned}") from warned
+            raise ImageDecodeError(
+                "the picture is damaged, part of it cannot be read (copy it again from the "
+                f"iPad): {warned}"
+            ) from warned
         return _turned_upright(stored_pixels, im.getexif().get(_ORIENTATION_TAG, 1))
     if im.format == "HEIF":
         if _ends_in_zeros(source):
             raise ImageDecodeError(
-                f"damaged picture: the file ends in {_ZERO_TAIL} or more zero bytes, "
-                "as an interrupted copy leaves it"
+                "the picture is damaged, its end is missing (copy it again from the iPad): the "
+                f"file ends in {_ZERO_TAIL} or more zero bytes, as an interrupted copy leaves it"
             )
         stream: IO[bytes] | Path = (
             io.BytesIO(source) if isinstance(source, bytes) else Path(os.fspath(source))
