@@ -12,11 +12,14 @@ every load rather than trusting whoever imported what last.
 Pillow reads the header (size, EXIF orientation) of every format and decodes PNGs. JPEGs and
 HEICs, the iPads' formats, take faster roads to a numpy array: Pillow keeps RGB as 4 bytes a pixel,
 and copying a 12 MP picture out of that into numpy takes longer than libjpeg-turbo takes to decode
-it (bench/ideas.py). A JPEG goes through simplejpeg in strict mode: a file that libjpeg can only
-read with a warning (cut short, zero-filled by an interrupted copy, corrupt entropy data) is
-refused as damaged, because libjpeg would fill what it could not read with grey, and a face in
-that part would never be checked. (Pillow, used before, refused only files with no end marker.)
-Only a JPEG that simplejpeg cannot decode at all, damaged or not, is left to Pillow's verdict.
+it (bench/ideas.py). A JPEG goes through simplejpeg in strict mode: a file that libjpeg reads
+only with a warning (cut short, zero-filled by an interrupted copy, data that stops making sense,
+a header it does not trust) is refused as damaged, because libjpeg would fill what it could not
+read with grey, and a face in that part would never be checked. (Pillow, used before, refused
+only files with no end marker.) Damage that libjpeg cannot notice, such as a few flipped bytes
+in a JPEG without restart markers, decodes as wrong colours in a band: no decoder catches that.
+Only a JPEG whose sampling layout the TurboJPEG interface cannot describe is left to Pillow,
+which reads it through libjpeg's full interface.
 A HEIC is read by pillow_heif directly, which applies the file's own rotation (libheif honours
 it and pillow_heif resets the EXIF tag, so the Pillow header agrees). libheif reports no damage
 in the coded picture itself, so a HEIC whose end is zero-filled, as an interrupted copy into a
@@ -48,6 +51,8 @@ pillow_heif.register_heif_opener()
 # EXIF orientations 5-8 turn the stored picture by a quarter turn, swapping width and height.
 _QUARTER_TURN_ORIENTATIONS = {5, 6, 7, 8}
 _TURNING_ORIENTATIONS = {2, 3, 4, 5, 6, 7, 8}
+# How TurboJPEG says a JPEG's sampling factors are beyond its interface (not a damage sign).
+_TURBOJPEG_LIMIT = "Could not determine subsampling level"
 # A HEIC ending in this many zero bytes is cut short (see the module docstring).
 _ZERO_TAIL = 512
 # Pillow's modes for 16-bit greyscale (PNG), whose values run to 65535.
@@ -119,13 +124,11 @@ def _fast_pixels(
         try:
             stored_pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True, **size)
         except ValueError as warned:
-            try:  # readable once libjpeg's warnings are ignored: the data is damaged
-                simplejpeg.decode_jpeg(data, colorspace="RGB", strict=False, **size)
-            except ValueError:  # not a JPEG simplejpeg reads at all: Pillow decides
+            if _TURBOJPEG_LIMIT in str(warned):
                 return None
             raise ImageDecodeError(
-                "the picture is damaged, part of it cannot be read (copy it again from the "
-                f"iPad): {warned}"
+                "the picture is damaged, part of it cannot be read (if it opens on the iPad, "
+                f"copy it again): {warned}"
             ) from warned
         return _turned_upright(stored_pixels, im.getexif().get(_ORIENTATION_TAG, 1))
     if im.format == "HEIF":
