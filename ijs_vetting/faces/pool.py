@@ -26,6 +26,7 @@ from typing import Generic, TypeVar
 
 import psutil
 
+from ijs_vetting.domain import ServiceError
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.progress import Progress
 
@@ -72,6 +73,27 @@ class PhotoFailed(Generic[K]):
 PhotoResult = PhotoDone[K] | PhotoFailed[K]
 
 
+class WorkersFailed(ServiceError):
+    """The worker processes die as they start (a damaged installation, too little memory), so
+    no photo can be analysed now. No photo is blamed: they wait for the next vetting run."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The face analysis processes stop as soon as they start, so no photo can be "
+            "checked now. The photos wait, and the next import (or 'ijs-vetting photos vet') "
+            "vets them; the log says why the processes stop."
+        )
+
+
+@dataclass(frozen=True)
+class _InFlight(Generic[K]):
+    number: int
+    key: K
+    path: Path
+    executor: ProcessPoolExecutor
+    alone: bool  # the only photo in flight: a crash now is its own
+
+
 class FacePool:
     """The engine's worker processes, which can be started before the photos are known.
 
@@ -85,6 +107,7 @@ class FacePool:
         """`workers` None means `default_workers()`."""
         self.workers = workers or default_workers()
         self._executor: ProcessPoolExecutor | None = None
+        self._warm_up: list[Future[int]] = []
 
     def __enter__(self) -> FacePool:
         return self
@@ -98,15 +121,27 @@ class FacePool:
             return
         self._executor = _start(self.workers)
         # The executor starts a process per task it cannot give to an idle one, so one cheap
-        # task per worker starts them all.
-        for _ in range(self.workers):
-            self._executor.submit(os.getpid)
+        # task per worker starts them all; their futures also tell whether the workers came up.
+        self._warm_up = [self._executor.submit(os.getpid) for _ in range(self.workers)]
 
     def close(self) -> None:
         """Stop the workers; photos not yet analysed are dropped."""
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+    def _restart(self) -> None:
+        self.close()
+        self.start()
+
+    def _came_up(self) -> bool:
+        """Wait for the workers of the current start; False if they died while starting."""
+        try:
+            for future in self._warm_up:
+                future.result()
+        except BrokenProcessPool:
+            return False
+        return True
 
     def analyse(
         self,
@@ -115,63 +150,82 @@ class FacePool:
         progress: Progress | None = None,
         min_identify_width: float | None = None,
     ) -> Iterator[PhotoResult[K]]:
-        """Yield a result per (key, path) in completion order; raises `Cancelled` when cancelled.
+        """Yield a result per (key, path) in completion order; raises `Cancelled` when cancelled
+        and `WorkersFailed` when the workers die as they start.
 
         `min_identify_width` None means the engine's default. `progress.start` gets the number
         of photos, and `step` is called once per result, so cancelling through the Progress
         stops the loop at the next result.
+
+        A worker that dies (a crash in native code, the system out of memory) takes down the
+        pool and every photo in flight with it, and any of them may be the cause. So those
+        photos become *suspects*: after a restart each runs again alone, and only a photo that
+        brings a worker down on its own, twice, is reported failed. The others are not blamed.
         """
         progress = progress or Progress()
         queue = [(number, key, path) for number, (key, path) in enumerate(photos)]
         progress.start(len(queue), "Looking for faces")
         queue.reverse()  # pop() from the end keeps the caller's order
-        attempts: dict[int, int] = {}
         if queue:
             self.start()
-        # Each future remembers its photo and the executor that ran it: after a crash, futures
-        # of the dead executor keep failing in, and must not restart the fresh one.
-        running: dict[Future[PhotoAnalysis | str], tuple[int, K, Path, ProcessPoolExecutor]] = {}
-        while queue or running:
+        suspects: list[tuple[int, K, Path]] = []
+        crashes_alone: dict[int, int] = {}
+        restarted, failed_starts = False, 0
+        # Each future remembers its photo, the executor that ran it and whether it ran alone:
+        # after a crash, futures of the dead executor keep failing in, and must not restart the
+        # fresh one.
+        running: dict[Future[PhotoAnalysis | str], _InFlight[K]] = {}
+        while queue or suspects or running:
+            if restarted:
+                if not self._came_up():
+                    failed_starts += 1
+                    if failed_starts >= _ATTEMPTS:
+                        raise WorkersFailed()
+                    self._restart()
+                    continue
+                restarted, failed_starts = False, 0
             executor = self._executor
             assert executor is not None
-            while queue and len(running) < self.workers * _IN_FLIGHT_PER_WORKER:
+            limit = 1 if suspects else self.workers * _IN_FLIGHT_PER_WORKER
+            pending = suspects or queue
+            broken = False
+            while pending and len(running) < limit:
                 progress.check()
-                number, key, path = queue.pop()
+                number, key, path = pending.pop()
                 try:
                     future = executor.submit(_analyse, str(path), min_identify_width)
-                except BrokenProcessPool as exc:  # a worker died while the pool was idle
-                    future = Future()
-                    future.set_exception(exc)  # handled below like a crash on this photo
-                    running[future] = (number, key, path, executor)
+                except BrokenProcessPool:  # a worker died while the pool waited: no one's fault
+                    pending.append((number, key, path))
+                    broken = True
                     break
-                running[future] = (number, key, path, executor)
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            broken = False
+                running[future] = _InFlight(number, key, path, executor, alone=bool(suspects))
+            done = wait(running, return_when=FIRST_COMPLETED)[0] if running else set()
             for future in done:
-                number, key, path, owner = running.pop(future)
+                flight = running.pop(future)
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
-                    broken = broken or owner is executor
-                    attempts[number] = attempts.get(number, 0) + 1
-                    if attempts[number] < _ATTEMPTS:
-                        queue.append((number, key, path))
+                    broken = broken or flight.executor is executor
+                    if flight.alone:
+                        crashes_alone[flight.number] = crashes_alone.get(flight.number, 0) + 1
+                    if crashes_alone.get(flight.number, 0) < _ATTEMPTS:
+                        suspects.append((flight.number, flight.key, flight.path))
                         continue
                     outcome = "the analysis process crashed on this photo"
-                    result: PhotoResult[K] = PhotoFailed(key, False, outcome)
+                    result: PhotoResult[K] = PhotoFailed(flight.key, False, outcome)
                 except Exception as exc:  # anything a worker raised: report, keep going
-                    result = PhotoFailed(key, False, f"{type(exc).__name__}: {exc}")
+                    result = PhotoFailed(flight.key, False, f"{type(exc).__name__}: {exc}")
                 else:
                     result = (
-                        PhotoFailed(key, True, outcome)
+                        PhotoFailed(flight.key, True, outcome)
                         if isinstance(outcome, str)
-                        else PhotoDone(key, outcome)
+                        else PhotoDone(flight.key, outcome)
                     )
                 yield result
                 progress.step()
             if broken:
-                self.close()
-                self.start()
+                self._restart()
+                restarted = True
 
 
 def analyse_photos(

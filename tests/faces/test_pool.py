@@ -168,3 +168,37 @@ def test_default_workers_without_cpu_affinity(monkeypatch: pytest.MonkeyPatch) -
     assert pool.default_workers() == 64
     monkeypatch.setattr(pool.sys, "platform", "win32")
     assert pool.default_workers() == 61
+
+
+def test_only_the_photo_that_crashes_a_worker_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every photo in flight dies with the worker; the innocent ones must not be blamed."""
+    from ijs_vetting.faces import pool
+    from tests.faces import crashing_worker
+
+    monkeypatch.setattr(pool, "_analyse", crashing_worker.analyse)
+    monkeypatch.setattr(pool, "_load_models", crashing_worker.load_nothing)
+    batch = [(f"p{i}", Path(f"/photos/innocent{i}.jpg")) for i in range(10)]
+    batch.insert(1, ("poison", Path("/photos/poison.jpg")))
+    with FacePool(workers=3) as faces:
+        results = {r.key: r for r in faces.analyse(batch)}
+    assert sorted(results) == sorted(key for key, _ in batch)
+    failed = [key for key, r in results.items() if isinstance(r, PhotoFailed)]
+    assert failed == ["poison"]
+    assert "crashed" in results["poison"].message  # type: ignore[union-attr]
+
+
+def test_workers_that_cannot_start_blame_no_photo(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ijs_vetting.faces import pool
+    from tests.faces import crashing_worker
+
+    monkeypatch.setattr(pool, "_analyse", crashing_worker.analyse)
+    monkeypatch.setattr(pool, "_load_models", crashing_worker.load_fails)
+    earlier = {p.pid for p in multiprocessing.active_children()}
+    results = []
+    with pytest.raises(pool.WorkersFailed), FacePool(workers=2) as faces:
+        results.extend(faces.analyse([(i, Path(f"/photos/{i}.jpg")) for i in range(4)]))
+    assert results == []  # nothing reported failed: the photos stay waiting
+    deadline = time.monotonic() + 10
+    while {p.pid for p in multiprocessing.active_children()} - earlier:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
