@@ -78,3 +78,7 @@ def test_enrol_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert [p["file"] for p in only_failed] == ["IMG_0002.JPG"]
     vetted = run_json(capsys, home, "photos", "vet")
     assert vetted["vetted"] == 0  # nothing was waiting
+    assert vetted["retried"] == 0
+    retried = run_json(capsys, home, "photos", "vet", "--retry-failed", "--workers", "1")
+    assert (retried["retried"], retried["vetted"]) == (1, 1)
+    assert [f["file"] for f in retried["failed"]] == ["IMG_0002.JPG"]  # still cut short

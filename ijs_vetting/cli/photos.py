@@ -48,7 +48,12 @@ def add_commands(
     q.add_argument("--status", choices=[s.value for s in PhotoStatus])
     q.set_defaults(handler=cmd_photos_list)
     q = ps.add_parser("vet", parents=[common], help="vet photos waiting for it (after a crash)")
-    q.add_argument("--workers", type=int)
+    q.add_argument("--workers", type=int, help=_WORKERS_HELP)
+    q.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also try the failed photos again (after an update; a damaged file fails again)",
+    )
     q.set_defaults(handler=cmd_photos_vet)
 
 
@@ -153,19 +158,22 @@ def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
 
 def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
-    report = vetting.revet_pending(
-        station, actor, progress=_progress(not args.json), workers=args.workers
-    )
+    vet = vetting.retry_failed if args.retry_failed else vetting.revet_pending
+    report = vet(station, actor, progress=_progress(not args.json), workers=args.workers)
     if args.json:
         emit_json(
             {
                 "vetted": report.vetted,
+                "retried": report.retried,
                 "statuses": report.statuses,
                 "failed": [{"file": f, "reason": r} for f, r in report.failed],
             }
         )
     else:
-        print(f"\nVetted {report.vetted} photos.")
+        tried = f" ({report.retried} of them failed before)" if args.retry_failed else ""
+        print(f"\nVetted {report.vetted} photos{tried}.")
+        for file, reason in report.failed:
+            print(f"  failed: {file}: {reason}")
     return 0
 
 

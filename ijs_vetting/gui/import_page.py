@@ -1,4 +1,5 @@
-"""Import: choose or drop a folder, pick the device, watch progress, cancel, read the summary."""
+"""Import: choose or drop a folder, pick the device, watch progress, cancel, read the summary;
+try the failed photos again."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from PySide6.QtWidgets import (
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import devices, photos
+from ijs_vetting.services import devices, photos, vetting
 from ijs_vetting.services.photos import ImportReport
 from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.vetting import VetReport
 
 
 class ImportPage(QWidget):
@@ -47,9 +49,11 @@ class ImportPage(QWidget):
         self.progress_label = child(form, QLabel, "progressLabel")
         self.summary = child(form, QTextBrowser, "summaryText")
         self.import_button = child(form, QPushButton, "importButton")
+        self.retry_button = child(form, QPushButton, "retryButton")
         self.cancel_button = child(form, QPushButton, "cancelButton")
         child(form, QPushButton, "browseButton").clicked.connect(self.browse)
         self.import_button.clicked.connect(self.start_import)
+        self.retry_button.clicked.connect(self.retry_failed)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress.hide()
         self.job: Job | None = None
@@ -98,6 +102,19 @@ class ImportPage(QWidget):
             parent=self,
         )
 
+    def retry_failed(self) -> None:
+        if self.job is not None and self.job.running:
+            return
+        self._busy(True)
+        self.summary.setHtml("<p>Trying the failed photos again…</p>")
+        self.job = start_job(
+            lambda progress: vetting.retry_failed(self.station, self.actor, progress=progress),
+            on_done=self._retried,
+            on_error=self._failed,
+            on_progress=self._progress,
+            parent=self,
+        )
+
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
@@ -105,6 +122,7 @@ class ImportPage(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.import_button.setEnabled(not busy)
+        self.retry_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.show()
@@ -125,6 +143,15 @@ class ImportPage(QWidget):
         self.summary.setHtml(summary_html(report))
         self.imported.emit()
 
+    def _retried(self, report: Any) -> None:
+        assert isinstance(report, VetReport)
+        self._busy(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress_label.setText("Finished.")
+        self.summary.setHtml(retry_html(report))
+        self.imported.emit()
+
     def _failed(self, exc: BaseException) -> None:
         self._busy(False)
         self.progress.setRange(0, 1)
@@ -132,6 +159,21 @@ class ImportPage(QWidget):
         self.progress_label.setText("The import did not run.")
         self.summary.clear()
         show_error(self, exc, "importing photos")
+
+
+def retry_html(report: VetReport) -> str:
+    """What trying the failed photos again did, and which still fail and why."""
+    if not report.retried:
+        return "<p>No photo had failed: there was nothing to try again.</p>"
+    counts = ", ".join(f"{n} {escape(status)}" for status, n in sorted(report.statuses.items()))
+    photos_word = "photo" if report.retried == 1 else "photos"
+    text = f"<p><b>{report.retried}</b> failed {photos_word} tried again. Vetted: {counts}.</p>"
+    if report.failed:
+        rows = "".join(
+            f"<li>{escape(file)}: {escape(reason)}</li>" for file, reason in report.failed
+        )
+        text += f"<p>Still failing:</p><ul>{rows}</ul>"
+    return text
 
 
 def summary_html(report: ImportReport) -> str:

@@ -66,6 +66,7 @@ def open_encoding(station: Station, data: bytes) -> np.ndarray[Any, np.dtype[np.
 @dataclass
 class VetReport:
     vetted: int = 0
+    retried: int = 0  # failed photos sent back for vetting first (`retry_failed`)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     statuses: dict[str, int] = field(default_factory=dict)
 
@@ -314,4 +315,36 @@ def revet_pending(
                 "failed": len(report.failed),
             },
         )
+    return report
+
+
+def retry_failed(
+    station: Station,
+    actor: Actor,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> VetReport:
+    """Vet the failed photos again, with whatever else is waiting; audited.
+
+    A photo fails when its file cannot be read or its analysis crashed. The original stays in
+    the vault, and importing the same file again only finds a duplicate, so this is how the
+    office tries again after the cause is fixed (an update, more memory). A damaged file simply
+    fails again, with its reason.
+    """
+    with station.write(actor, "photos.retry", Role.ADMIN, Role.SLT, Role.STAFF) as w:
+        failed = [
+            photo
+            for photo in w.session.scalars(select(Photo).where(Photo.status == PhotoStatus.FAILED))
+            if station.vault.contains(photo.sha256)
+        ]
+        for photo in failed:
+            photo.status, photo.status_note = PhotoStatus.PENDING, None
+        w.audit(
+            f"sent {len(failed)} failed photos back for vetting",
+            target_type="photos",
+            details={"photos": [photo.id for photo in failed]},
+        )
+    report = revet_pending(station, actor, progress=progress, workers=workers)
+    report.retried = len(failed)
     return report

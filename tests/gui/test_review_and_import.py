@@ -157,6 +157,25 @@ def test_import_page_runs_in_the_background(
     )
 
 
+def test_failed_photos_are_tried_again_from_the_import_page(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ipad-cut"
+    folder.mkdir()
+    scenes.write_truncated_jpeg(folder / "IMG_9101.JPG", scenes.group_scene(seed=9).pixels)
+    photos.import_folder(window.station, ADMIN, folder, workers=1)
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    page = window.import_page
+    retry = page.findChild(QPushButton, "retryButton")
+    with qtbot.waitSignal(page.imported, timeout=120_000):
+        qtbot.mouseClick(retry, Qt.MouseButton.LeftButton)
+        assert not retry.isEnabled() and page.findChild(QPushButton, "cancelButton").isEnabled()
+    summary = page.findChild(QTextBrowser, "summaryText").toPlainText()
+    assert "1 failed photo tried again" in summary
+    assert "IMG_9101.JPG: the picture is damaged" in summary
+    assert retry.isEnabled()
+
+
 def test_year_group_and_date_filters(window: MainWindow) -> None:
     page = window.review_page
     page.year_filter.setCurrentIndex(page.year_filter.findText("Year 6"))

@@ -119,6 +119,10 @@ def photos_vet(w: World, a: Actor) -> Any:
     return vetting.revet_pending(w.station, a, workers=1)
 
 
+def photos_retry(w: World, a: Actor) -> Any:
+    return vetting.retry_failed(w.station, a, workers=1)
+
+
 def review_assign(w: World, a: Actor) -> Any:
     return review.assign_child(w.station, a, MISSING, "A123")
 
@@ -219,6 +223,7 @@ CASES = [
     _case("faces.enrol", {ADMIN}, faces_enrol),
     _case("photos.import", EVERYONE, photos_import),
     _case("photos.vet", EVERYONE, photos_vet),
+    _case("photos.retry", EVERYONE, photos_retry),
     _case("review.assign", EVERYONE, review_assign),
     _case("review.override", EVERYONE, review_override),
     _case("review.show", EVERYONE, review_show),

@@ -19,7 +19,7 @@ from ijs_vetting.domain import BiometricEvent, PhotoStatus
 from ijs_vetting.progress import Progress
 from ijs_vetting.services import consent, devices, photos, roster, templates
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import revet_pending
+from ijs_vetting.services.vetting import retry_failed, revet_pending
 from tests import scenes
 
 pytestmark = pytest.mark.slow
@@ -242,3 +242,33 @@ def test_photos_from_unregistered_cameras_go_to_review(
     assert shot["school.jpg"].taken_at.isoformat() == "2024-06-14T09:31:07+00:00"
     assert shot["phone.jpg"].status is PhotoStatus.REVIEW
     assert "camera information" in (shot["phone.jpg"].note or "")
+
+
+def test_failed_photos_can_be_tried_again(
+    sqlite_station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """A photo whose analysis crashed is vetted properly when tried again; a damaged file fails
+    again with its reason; nothing else changes."""
+    station = sqlite_station
+    folder = tmp_path / "in"
+    folder.mkdir()
+    scenes.write_jpeg(folder / "crashed.jpg", scenes.group_scene(face_width=120).pixels)
+    scenes.write_truncated_jpeg(folder / "cut.jpg", scenes.group_scene().pixels)
+    photos.import_folder(station, admin, folder, workers=1)
+    with station.transaction() as s:  # as a worker crash would have left it
+        crashed = s.scalars(select(Photo).where(Photo.filename == "crashed.jpg")).one()
+        crashed.status, crashed.status_note = PhotoStatus.FAILED, "the analysis process crashed"
+    assert {p.file: p.status for p in photos.list_photos(station)} == {
+        "crashed.jpg": PhotoStatus.FAILED,
+        "cut.jpg": PhotoStatus.FAILED,
+    }
+
+    report = retry_failed(station, admin, workers=1)
+    assert (report.retried, report.vetted) == (2, 2)
+    assert [file for file, _reason in report.failed] == ["cut.jpg"]
+    shot = _by_file(station)
+    assert shot["crashed.jpg"].status is PhotoStatus.READY_WITH_BLUR
+    assert len(shot["crashed.jpg"].faces) == 2
+    assert shot["cut.jpg"].status is PhotoStatus.FAILED
+    assert "damaged" in (shot["cut.jpg"].note or "")
+    assert retry_failed(station, admin, workers=1).retried == 1  # only the damaged one is left
