@@ -29,7 +29,6 @@ from ijs_vetting.services.photos import PhotoInfo
 Index = QModelIndex | QPersistentModelIndex
 PHOTO_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
-SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 TILE = QSize(200, 190)
 THUMB_SIDE = 240
 
@@ -93,8 +92,6 @@ class PhotoListModel(QAbstractListModel):
             return photo.file
         if role == PHOTO_ROLE:
             return photo
-        if role == SORT_ROLE:
-            return (photo.taken_at.timestamp() if photo.taken_at else 0.0, photo.id)
         if role == THUMB_ROLE:
             path: Path = self._vault_path(photo.id)
             return self._loader.get(photo.id, path)
@@ -125,7 +122,6 @@ class PhotoFilter(QSortFilterProxyModel):
         self._since: datetime | None = None
         self._year: int | None = None
         self._year_of: dict[str, int] = {}  # MIS id -> year group
-        self.setSortRole(SORT_ROLE)
 
     def set_since(self, since: datetime | None) -> None:
         self.beginFilterChange()
@@ -147,6 +143,14 @@ class PhotoFilter(QSortFilterProxyModel):
         self._text = text.strip().lower()
         self.endFilterChange()
 
+    def lessThan(self, left: Index, right: Index) -> bool:
+        """Taken earlier (photos without a capture time first), then imported earlier. Compared
+        here in Python: a tuple handed to Qt as a sort value is an opaque object whose
+        comparison crashed the view at random."""
+        model = self.sourceModel()
+        assert isinstance(model, PhotoListModel)
+        return _taken_order(model.photo(left.row())) < _taken_order(model.photo(right.row()))
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, PhotoListModel)
@@ -164,6 +168,10 @@ class PhotoFilter(QSortFilterProxyModel):
             words += [f.child_id for f in photo.faces if f.child_id]
             return any(self._text in w.lower() for w in words)
         return True
+
+
+def _taken_order(photo: PhotoInfo) -> tuple[float, int]:
+    return (photo.taken_at.timestamp() if photo.taken_at else 0.0, photo.id)
 
 
 class PhotoDelegate(QStyledItemDelegate):
