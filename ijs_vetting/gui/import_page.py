@@ -3,6 +3,7 @@ try the failed photos again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.progress import Progress
 from ijs_vetting.services import devices, photos, vetting
 from ijs_vetting.services.photos import ImportReport
 from ijs_vetting.services.station import Actor, Station
@@ -85,40 +87,40 @@ class ImportPage(QWidget):
         self.start_import()
 
     def start_import(self) -> None:
-        if self.job is not None and self.job.running:
-            return
         folder = Path(self.folder.text().strip()).expanduser()
         self.settings.setValue("import/last_folder", str(folder))
         device = self.device.currentData()
-        self._busy(True)
-        self.summary.setHtml("<p>Importing…</p>")
-        self.job = start_job(
+        self._run(
+            "importing photos",
             lambda progress: photos.import_folder(
                 self.station, self.actor, folder, device=device, progress=progress
             ),
-            on_done=self._done,
-            on_error=self._failed,
-            on_progress=self._progress,
-            parent=self,
         )
 
     def retry_failed(self) -> None:
-        if self.job is not None and self.job.running:
-            return
-        self._busy(True)
-        self.summary.setHtml("<p>Trying the failed photos again…</p>")
-        self.job = start_job(
+        self._run(
+            "trying the failed photos again",
             lambda progress: vetting.retry_failed(self.station, self.actor, progress=progress),
-            on_done=self._retried,
-            on_error=self._failed,
-            on_progress=self._progress,
-            parent=self,
         )
 
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
             self.progress_label.setText("Stopping after the photos in hand…")
+
+    def _run(self, doing: str, work: Callable[[Progress], ImportReport | VetReport]) -> None:
+        """Run one job of this page (an import or a retry) in the background, one at a time."""
+        if self.job is not None and self.job.running:
+            return
+        self._busy(True)
+        self.summary.setHtml(f"<p>{escape(doing.capitalize())}…</p>")
+        self.job = start_job(
+            work,
+            on_done=self._done,
+            on_error=lambda exc: self._failed(exc, doing),
+            on_progress=self._progress,
+            parent=self,
+        )
 
     def _busy(self, busy: bool) -> None:
         self.import_button.setEnabled(not busy)
@@ -135,30 +137,24 @@ class ImportPage(QWidget):
         self.progress_label.setText(f"{message} ({done} of {total})" if total else message)
 
     def _done(self, report: Any) -> None:
-        assert isinstance(report, ImportReport)
+        assert isinstance(report, ImportReport | VetReport)
         self._busy(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.progress_label.setText("Stopped." if report.cancelled else "Finished.")
-        self.summary.setHtml(summary_html(report))
+        stopped = isinstance(report, ImportReport) and report.cancelled
+        self.progress_label.setText("Stopped." if stopped else "Finished.")
+        self.summary.setHtml(
+            summary_html(report) if isinstance(report, ImportReport) else retry_html(report)
+        )
         self.imported.emit()
 
-    def _retried(self, report: Any) -> None:
-        assert isinstance(report, VetReport)
-        self._busy(False)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.progress_label.setText("Finished.")
-        self.summary.setHtml(retry_html(report))
-        self.imported.emit()
-
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, doing: str) -> None:
         self._busy(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress_label.setText("The import did not run.")
+        self.progress_label.setText("Not done: see the message.")
         self.summary.clear()
-        show_error(self, exc, "importing photos")
+        show_error(self, exc, doing)
 
 
 def retry_html(report: VetReport) -> str:
