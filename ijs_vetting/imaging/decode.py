@@ -116,8 +116,8 @@ def decode_image(source: Source, max_side: int | None = None) -> DecodedImage:
 def _fast_pixels(
     im: Image.Image, source: Source, stored: tuple[int, int]
 ) -> NDArray[np.uint8] | None:
-    """Upright pixels of a JPEG or HEIC (at least `stored` in size, JPEGs reduced in the DCT),
-    or None to leave the file to Pillow."""
+    """Upright pixels of a JPEG (at least `stored` in size, reduced in the DCT) or of a whole
+    HEIC, or None to leave the file to Pillow."""
     if im.format == "JPEG":
         data = source if isinstance(source, bytes) else Path(os.fspath(source)).read_bytes()
         size = {"min_width": stored[0], "min_height": stored[1]}
@@ -137,11 +137,10 @@ def _fast_pixels(
                 "the picture is damaged, its end is missing (copy it again from the iPad): the "
                 f"file ends in {_ZERO_TAIL} or more zero bytes, as an interrupted copy leaves it"
             )
-        stream: IO[bytes] | Path = (
-            io.BytesIO(source) if isinstance(source, bytes) else Path(os.fspath(source))
-        )
+        if stored != im.size:
+            return None  # Pillow's draft() takes the file's own thumbnail when it is big enough
         try:
-            heif = pillow_heif.open_heif(stream, convert_hdr_to_8bit=True)
+            heif = pillow_heif.open_heif(_stream(source), convert_hdr_to_8bit=True)
             return np.asarray(heif, dtype=np.uint8) if heif.mode == "RGB" else None
         except (RuntimeError, ValueError, OSError, EOFError):  # damaged: Pillow's message
             return None
@@ -208,10 +207,11 @@ def upright_size(source: Source) -> tuple[int, int]:
 
 def open_image(source: Source) -> Image.Image:
     """Open lazily (header only) from a path or bytes; the caller closes it."""
-    stream: IO[bytes] | Path = (
-        io.BytesIO(source) if isinstance(source, bytes) else Path(os.fspath(source))
-    )
-    return Image.open(stream)
+    return Image.open(_stream(source))
+
+
+def _stream(source: Source) -> IO[bytes] | Path:
+    return io.BytesIO(source) if isinstance(source, bytes) else Path(os.fspath(source))
 
 
 def _upright_size(im: Image.Image) -> tuple[int, int]:
