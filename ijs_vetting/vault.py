@@ -76,11 +76,15 @@ class Vault:
             raise RuntimeError("this vault has no key to open sealed files with")
         return self.sealer.open(self.read_bytes(key), purpose)
 
-    def remove(self, key: str) -> None:
+    def remove(self, key: str) -> bool:
+        """Delete a stored file (read-only, so it is made writable first: Windows refuses to
+        delete a read-only file). False if there was none."""
         path = self.path_for(key)
-        if path.is_file():
-            path.chmod(0o644)
-            path.unlink()
+        if not path.is_file():
+            return False
+        path.chmod(0o644)
+        path.unlink()
+        return True
 
     def _write(self, sha: str, data: bytes) -> None:
         target = self.path_for(sha)

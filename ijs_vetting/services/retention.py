@@ -300,14 +300,19 @@ def _sweep_unreferenced(station: Station, *, apply: bool) -> tuple[int, list[str
                 key = "" if entry.name.startswith(".") else folder.name + entry.name
                 candidates.setdefault(key, []).append(entry)
     with station.read() as session:
-        needed = referenced_blobs(session, [k for k in candidates if k])
-    doomed = [e for key, entries in candidates.items() if key not in needed for e in entries]
+        # Every referenced name at once: one IN list per vault file would outgrow what the
+        # database takes in a query once the vault is large.
+        needed = referenced_blobs(session)
+    doomed = [(key, e) for key, entries in candidates.items() if key not in needed for e in entries]
     if not apply:
         return len(doomed), []
     deleted, errors = 0, []
-    for entry in doomed:
+    for key, entry in doomed:
         try:
-            os.unlink(entry.path)
+            if key:
+                station.vault.remove(key)
+            else:  # a write that never finished, so never made read-only
+                os.unlink(entry.path)
             deleted += 1
         except OSError as exc:
             errors.append(f"{entry.name[:12]}: {exc.strerror or exc}")

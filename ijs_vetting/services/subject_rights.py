@@ -81,10 +81,8 @@ def delete_blobs(
         doomed |= originals - referenced_blobs(session, originals, photos=False)
     deleted, errors = 0, []
     for sha in sorted(doomed):
-        path = station.vault.path_for(sha)
         try:
-            if path.is_file():
-                path.unlink()
+            if station.vault.remove(sha):
                 deleted += 1
         except OSError as exc:
             log.warning("could not delete %s from the vault: %s", sha, exc)
