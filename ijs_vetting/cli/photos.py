@@ -79,13 +79,8 @@ def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
         progress=_progress(not args.json),
         workers=args.workers,
     )
-    revet = (
-        vetting.revet_pending(station, actor, workers=args.workers)
-        if report.photos_to_revet
-        else None
-    )
     if args.json:
-        emit_json(report.as_json() | {"revetted": revet.vetted if revet else 0})
+        emit_json(report.as_json())
         return 0
     print(
         f"\n{report.count('enrolled')} enrolled, {report.count('refused')} refused, "
@@ -98,8 +93,8 @@ def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
             for o in report.outcomes
         ],
     )
-    if revet:
-        print(f"Re-vetted {revet.vetted} photos against the new templates.")
+    if report.revetted:
+        print(f"Re-vetted {report.revetted} photos against the new templates.")
     return 0
 
 

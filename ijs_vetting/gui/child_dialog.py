@@ -211,7 +211,10 @@ class ChildDialog(QDialog):
 
     def _enrolled(self, report: Any) -> None:
         refused = [o.message for o in report.outcomes if o.status != "enrolled"]
-        text = f"{report.count('enrolled')} reference photo(s) added."
+        text = (
+            f"{report.count('enrolled')} reference photo(s) added; {report.revetted} photos "
+            "re-checked against them."
+        )
         if refused:
             text += " Not used: " + " ".join(refused)
         inform(self, "Reference photos", text)

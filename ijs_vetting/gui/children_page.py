@@ -29,7 +29,6 @@ from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, templates
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import EnrolReport
-from ijs_vetting.services.vetting import revet_pending
 
 
 class ChildrenPage(QWidget):
@@ -121,24 +120,17 @@ class ChildrenPage(QWidget):
             return
         self.settings.setValue("references/last_folder", folder)
 
-        def work(progress: Any) -> tuple[EnrolReport, int]:
-            report = templates.enrol_references(
-                self.station, self.actor, Path(folder), progress=progress
-            )
-            revetted = 0
-            if report.photos_to_revet:
-                revetted = revet_pending(self.station, self.actor, progress=progress).vetted
-            return report, revetted
-
         self.job = start_job(
-            work,
+            lambda progress: templates.enrol_references(
+                self.station, self.actor, Path(folder), progress=progress
+            ),
             on_done=self._enrolled,
             parent=self,
             on_error=lambda e: show_error(self, e, "enrolling reference photos"),
         )
 
-    def _enrolled(self, result: Any) -> None:
-        report, revetted = result
+    def _enrolled(self, report: Any) -> None:
+        assert isinstance(report, EnrolReport)
         rows = "".join(
             f"<li>{escape(o.child_id)} ({escape(o.file)}): {escape(o.message)}</li>"
             for o in report.outcomes
@@ -146,7 +138,7 @@ class ChildrenPage(QWidget):
         )
         text = (
             f"<p>{report.count('enrolled')} reference photos enrolled; "
-            f"{revetted} photos re-checked against them.</p>"
+            f"{report.revetted} photos re-checked against them.</p>"
         )
         if rows:
             text += f"<p>Not used:</p><ul>{rows}</ul>"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import Child, FaceTemplate
 from ijs_vetting.db.state import biometric_states
 from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, InvalidInput, NotFound, Role
-from ijs_vetting.faces.pool import PhotoDone, analyse_photos
+from ijs_vetting.faces.pool import FacePool, PhotoDone
 from ijs_vetting.faces.reference import REFERENCE_MIN_WIDTH, judge_reference
 from ijs_vetting.faces.results import ReferenceCheck, Refusal
 from ijs_vetting.imaging.decode import decode_image
@@ -34,7 +34,7 @@ from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.photos import PHOTO_TYPES
 from ijs_vetting.services.queue import withdraw_photo_items
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import mark_for_revetting, seal_encoding
+from ijs_vetting.services.vetting import mark_for_revetting, seal_encoding, vet_pending
 
 ACTION = "faces.enrol"
 REFERENCE = b"reference"  # sealed reference photos in the vault
@@ -63,6 +63,7 @@ class EnrolReport:
     outcomes: list[ReferenceOutcome] = field(default_factory=list)
     replaced: int = 0  # templates removed by --replace
     photos_to_revet: int = 0
+    revetted: int = 0  # of those, vetted again before enrolment returned
     withdrawn: list[int] = field(default_factory=list)  # queue items sent back to review
 
     def count(self, status: str) -> int:
@@ -75,6 +76,7 @@ class EnrolReport:
             "not_enrolled": self.count("not_enrolled"),
             "replaced": self.replaced,
             "photos_to_revet": self.photos_to_revet,
+            "revetted": self.revetted,
             "withdrawn": self.withdrawn,
             "references": [o.as_json() for o in self.outcomes],
         }
@@ -105,6 +107,8 @@ def enrol_references(
     """Check each reference photo and store a template for each accepted one (admins only).
 
     With `replace`, a child's old templates go once at least one new reference is accepted.
+    Undecided photos are matched again against the new templates before this returns, so no
+    caller can leave them waiting.
     """
     station.require(actor, ACTION, Role.ADMIN)
     if not folder.is_dir():
@@ -139,84 +143,94 @@ def enrol_references(
         else:
             eligible.append(((child_id, path), path))
 
-    accepted: list[tuple[str, Path, ReferenceCheck]] = []
-    for result in analyse_photos(
-        eligible, progress=progress, workers=workers, min_identify_width=REFERENCE_MIN_WIDTH
-    ):
-        child_id, path = result.key
-        if isinstance(result, PhotoDone):
-            check = judge_reference(result.analysis)
-        else:
-            check = ReferenceCheck(
-                None, Refusal.UNREADABLE, f"The picture cannot be read ({result.message})."
-            )
-        if not check.accepted:
-            reason = check.refusal.value if check.refusal else "unreadable"
-            report.outcomes.append(
-                ReferenceOutcome(child_id, path.name, "refused", reason, check.message)
-            )
-        else:
-            accepted.append((child_id, path, check))
-
-    with station.write(actor, ACTION, Role.ADMIN) as w:
-        replaced_children: set[str] = set()
-        # Read again: an objection or withdrawal may have been recorded while the photos were
-        # being analysed, and then no template may be stored.
-        allowed_now = biometric_states(w.session)
-        for child_id, path, check in accepted:
-            pk = children[child_id]
-            if not allowed_now.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
+    # One pool for checking the references and for re-vetting the photos they send back.
+    with FacePool(workers) as pool:
+        accepted: list[tuple[str, Path, ReferenceCheck]] = []
+        for result in pool.analyse(
+            eligible, progress=progress, min_identify_width=REFERENCE_MIN_WIDTH
+        ):
+            child_id, path = result.key
+            if isinstance(result, PhotoDone):
+                check = judge_reference(result.analysis)
+            else:
+                check = ReferenceCheck(
+                    None, Refusal.UNREADABLE, f"The picture cannot be read ({result.message})."
+                )
+            if not check.accepted:
+                reason = check.refusal.value if check.refusal else "unreadable"
                 report.outcomes.append(
-                    ReferenceOutcome(
-                        child_id,
-                        path.name,
-                        "not_enrolled",
-                        "no_biometric_consent",
-                        "not enrolled: biometric consent was withdrawn (or the child objected) "
-                        "while the photo was being checked",
+                    ReferenceOutcome(child_id, path.name, "refused", reason, check.message)
+                )
+            else:
+                accepted.append((child_id, path, check))
+
+        with station.write(actor, ACTION, Role.ADMIN) as w:
+            replaced_children: set[str] = set()
+            # Read again: an objection or withdrawal may have been recorded while the photos were
+            # being analysed, and then no template may be stored.
+            allowed_now = biometric_states(w.session)
+            for child_id, path, check in accepted:
+                pk = children[child_id]
+                if not allowed_now.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
+                    report.outcomes.append(
+                        ReferenceOutcome(
+                            child_id,
+                            path.name,
+                            "not_enrolled",
+                            "no_biometric_consent",
+                            "not enrolled: biometric consent was withdrawn (or the child objected) "
+                            "while the photo was being checked",
+                        )
+                    )
+                    continue
+                if replace and child_id not in replaced_children:
+                    report.replaced += _delete_templates(w.session, [pk])
+                    replaced_children.add(child_id)
+                sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
+                known = w.session.scalar(
+                    select(FaceTemplate.id).where(
+                        FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
                     )
                 )
-                continue
-            if replace and child_id not in replaced_children:
-                report.replaced += _delete_templates(w.session, [pk])
-                replaced_children.add(child_id)
-            sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
-            known = w.session.scalar(
-                select(FaceTemplate.id).where(
-                    FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
-                )
-            )
-            if known is None:
-                assert check.face is not None and check.encoding is not None
-                w.session.add(
-                    FaceTemplate(
-                        child_id=pk,
-                        encoding=seal_encoding(station, check.encoding),
-                        reference_sha256=sha,
-                        reference_name=path.name,
-                        face_width=check.face.width,
-                        sharpness=check.face.sharpness,
-                        created_by=actor.username,
+                if known is None:
+                    assert check.face is not None and check.encoding is not None
+                    w.session.add(
+                        FaceTemplate(
+                            child_id=pk,
+                            encoding=seal_encoding(station, check.encoding),
+                            reference_sha256=sha,
+                            reference_name=path.name,
+                            face_width=check.face.width,
+                            sharpness=check.face.sharpness,
+                            created_by=actor.username,
+                        )
                     )
+                report.outcomes.append(
+                    ReferenceOutcome(child_id, path.name, "enrolled", None, "enrolled")
                 )
-            report.outcomes.append(
-                ReferenceOutcome(child_id, path.name, "enrolled", None, "enrolled")
+            if accepted or report.replaced:
+                report.photos_to_revet = mark_for_revetting(w.session)
+                # A cleared item was verified against the templates of its day: a new child's
+                # template could match a face it shows. Back to review to be cleared again.
+                report.withdrawn = withdraw_photo_items(
+                    w.session, "new reference photos were enrolled"
+                )
+            report.outcomes.sort(key=lambda o: (o.child_id, o.file))
+            w.audit(
+                f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
+                f"{report.count('refused')} refused, {report.count('not_enrolled')} without "
+                "biometric consent",
+                target_type="faces",
+                target_id=folder.name,
+                details={k: v for k, v in report.as_json().items() if k != "references"}
+                | {
+                    "children": sorted(
+                        {o.child_id for o in report.outcomes if o.status == "enrolled"}
+                    )
+                },
             )
-        if accepted or report.replaced:
-            report.photos_to_revet = mark_for_revetting(w.session)
-            # A cleared item was verified against the templates of its day: a new child's
-            # template could match a face it shows. Back to review to be cleared again.
-            report.withdrawn = withdraw_photo_items(w.session, "new reference photos were enrolled")
-        report.outcomes.sort(key=lambda o: (o.child_id, o.file))
-        w.audit(
-            f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
-            f"{report.count('refused')} refused, {report.count('not_enrolled')} without "
-            "biometric consent",
-            target_type="faces",
-            target_id=folder.name,
-            details={k: v for k, v in report.as_json().items() if k != "references"}
-            | {"children": sorted({o.child_id for o in report.outcomes if o.status == "enrolled"})},
-        )
+        if report.photos_to_revet:
+            report.revetted = vet_pending(station, progress=progress, pool=pool).vetted
     return report
 
 

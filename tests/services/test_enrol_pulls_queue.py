@@ -29,6 +29,9 @@ def test_enrolling_new_templates_withdraws_cleared_items(
     report = templates.enrol_files(station, admin, "B456", [reference])
 
     assert report.count("enrolled") == 1 and report.withdrawn == [item]
+    # dropped on a child's page, as in a folder enrolment: nothing is left waiting unvetted
+    assert report.revetted == report.photos_to_revet
+    assert photos.status_counts(station).get("pending", 0) == 0
     assert queue.get_item(station, item).status is QueueStatus.WITHDRAWN
     assert queue.get_item(station, text.id).status is QueueStatus.QUEUED  # no photo in it
     back = photos.get_photo(station, photo)
