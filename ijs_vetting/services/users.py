@@ -19,7 +19,7 @@ from ijs_vetting.config import acting_username
 from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.models import User
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import InvalidInput, NotFound, PermissionDenied, Role, ServiceError
+from ijs_vetting.domain import InvalidInput, NotFound, Role, ServiceError
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import current, settings_of
 from ijs_vetting.settings import Settings
@@ -64,7 +64,13 @@ def login(
     name = (username or acting_username()).strip()
     with station.transaction() as session:
         if not session.scalar(select(func.count(User.id))):
-            return _bootstrap(session, name, password)
+            return _bootstrap(
+                session,
+                name,
+                password,
+                action="user.bootstrap",
+                summary=f"{name} became the first admin of an empty station",
+            )
         user = session.scalar(select(User).where(User.username == name))
         problem = _refusal(session, user, name, password)
         if problem is None:
@@ -134,7 +140,10 @@ def _refusal(session: Session, user: User | None, name: str, password: str | Non
     return None
 
 
-def _bootstrap(session: Session, name: str, password: str | None) -> Actor:
+def _bootstrap(
+    session: Session, name: str, password: str | None, *, action: str, summary: str
+) -> Actor:
+    """Create the station's first admin, audited as `action` (on the first login, or by init)."""
     user = User(
         username=name,
         display_name=name,
@@ -147,10 +156,10 @@ def _bootstrap(session: Session, name: str, password: str | None) -> Actor:
     append_entry(
         session,
         actor=name,
-        action="user.bootstrap",
+        action=action,
         target_type="user",
         target_id=name,
-        summary=f"{name} became the first admin of an empty station",
+        summary=summary,
     )
     return Actor(name, Role.ADMIN)
 
@@ -193,8 +202,6 @@ def add_user(
 def set_password(station: Station, actor: Actor, username: str, password: str | None) -> None:
     """Set a password (admins for anyone, everyone for themselves); it also lifts a lock."""
     secret = _check_new_password(password, current(station))
-    if actor.username != username and actor.role is not Role.ADMIN:
-        station.require(actor, "user.password", Role.ADMIN)
     roles = tuple(Role) if actor.username == username else (Role.ADMIN,)
     with station.write(actor, "user.password", *roles) as w:
         user = w.session.scalar(select(User).where(User.username == username))
@@ -216,42 +223,26 @@ def ensure_admin(station: Station, username: str, password: str | None) -> tuple
         raise InvalidInput("The admin needs a name.")
     with station.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
-        if user is not None and user.role == Role.ADMIN:
-            existing = True
-        elif session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN)):
-            raise InvalidInput(
-                "This station already has an admin; an admin can add users with 'users add'."
+        if user is None or user.role != Role.ADMIN:
+            if session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN)):
+                raise InvalidInput(
+                    "This station already has an admin; an admin can add users with 'users add'."
+                )
+            # checked and created in one transaction, so two inits cannot both succeed
+            _bootstrap(
+                session,
+                username,
+                password,
+                action="user.init_admin",
+                summary=f"{username} set up as the first admin",
             )
-        else:
-            existing = False
-    if existing:
-        login(station, username, password, record=False)
-        return UserInfo(username, username, Role.ADMIN, True), False
-    with station.transaction() as session:
-        session.add(
-            User(
-                username=username,
-                display_name=username,
-                role=Role.ADMIN,
-                active=True,
-                password_hash=_hasher.hash(_check_new_password(password, settings_of(session))),
-                failed_logins=0,
-            )
-        )
-        append_entry(
-            session,
-            actor=username,
-            action="user.init_admin",
-            target_type="user",
-            target_id=username,
-            summary=f"{username} set up as the first admin",
-        )
-    return UserInfo(username, username, Role.ADMIN, True), True
+            return UserInfo(username, username, Role.ADMIN, True), True
+    login(station, username, password, record=False)
+    return UserInfo(username, username, Role.ADMIN, True), False
 
 
 def list_users(station: Station, actor: Actor) -> list[UserInfo]:
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied("Only an admin can list the station's users.")
+    station.require(actor, "users.list", Role.ADMIN)
     now = utcnow()
     with station.read() as session:
         return [
