@@ -1,4 +1,4 @@
-"""Peak resident memory and CPU time of a process and every process it started, from /proc.
+"""Peak resident memory and CPU time of a process and every process it started (psutil).
 
 `ru_maxrss` only reports the largest single child, and pool workers come and go, so a sampler
 thread adds up VmRSS over the whole process tree every 50 ms. Shared pages (the Python runtime,
@@ -11,10 +11,10 @@ machine is doing; wall-clock seconds on a shared 2-core box move with the neighb
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 from types import TracebackType
+
+import psutil
 
 _INTERVAL = 0.05
 
@@ -55,45 +55,14 @@ class PeakRss(threading.Thread):
         self._sample()
 
     def _sample(self) -> None:
-        family = _family(os.getpid())
-        self.peak = max(self.peak, sum(_rss(pid) for pid in family))
-        for pid in family:
-            seconds = _cpu(pid)
-            if seconds is not None:
-                self._cpu[pid] = seconds
-
-
-def _family(root: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        me = psutil.Process()
+        rss = 0
+        for process in [me, *me.children(recursive=True)]:
             try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
+                with process.oneshot():
+                    rss += process.memory_info().rss
+                    times = process.cpu_times()
+            except psutil.Error:  # a worker that has just exited
                 continue
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    family, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        family.append(pid)
-        todo += parents.get(pid, [])
-    return family
-
-
-def _cpu(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime and stime are the 14th and 15th fields of stat; [0] here is the 3rd (state).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _rss(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+            self._cpu[process.pid] = times.user + times.system
+        self.peak = max(self.peak, rss)

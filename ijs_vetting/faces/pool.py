@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-import psutil
-
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.progress import Progress
@@ -47,6 +45,8 @@ def default_workers() -> int:
     """How many workers this PC can run well: one per physical core it lets us use (a second
     thread on the same core adds little to this work but a whole worker's memory), and no more
     than its available memory holds, so that a large import never pushes the PC into swap."""
+    import psutil  # here, not at the top: every worker imports this module, none needs psutil
+
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = min(usable or 1, psutil.cpu_count(logical=False) or usable or 1)
     if sys.platform == "win32":

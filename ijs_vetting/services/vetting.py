@@ -277,10 +277,11 @@ def vet_pending(
             photo = session.get(Photo, result.key)
             if photo is None or photo.status is not PhotoStatus.PENDING:
                 continue  # deleted or already handled by another station meanwhile
-            if template_version(session) != version:
+            now = template_version(session)
+            if now != version:
                 # templates were enrolled, replaced or deleted while this run went on: the
                 # encodings are still in hand, so match them against the templates of now
-                templates, version = load_templates(station, session), template_version(session)
+                templates, version = load_templates(station, session), now
             if isinstance(result, PhotoDone):
                 verdict = _store_analysis(session, photo, result.analysis, templates)
                 status = verdict.status

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from ijs_vetting.faces.pool import FacePool, PhotoDone, PhotoFailed, analyse_photos
@@ -107,9 +108,9 @@ def test_default_workers_follow_cores_and_memory(
     from ijs_vetting.faces import pool
 
     monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: physical)
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: physical)
     memory = SimpleNamespace(available=int(available_gb * 2**30))
-    monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: memory)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: memory)
     assert pool.default_workers() == expected
 
 
@@ -120,8 +121,8 @@ def test_default_workers_leave_room_for_each_worker(monkeypatch: pytest.MonkeyPa
     from ijs_vetting.faces import pool
 
     monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _pid: set(range(32)), raising=False)
-    monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: 16)
-    monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: SimpleNamespace(available=6 * 2**30))
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 16)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=6 * 2**30))
     assert pool.default_workers() == 7
 
 
@@ -162,8 +163,8 @@ def test_default_workers_without_cpu_affinity(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.delattr(pool.os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(pool.os, "cpu_count", lambda: 128)
-    monkeypatch.setattr(pool.psutil, "cpu_count", lambda logical=True: 64)
-    monkeypatch.setattr(pool.psutil, "virtual_memory", lambda: SimpleNamespace(available=2**40))
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 64)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=2**40))
     monkeypatch.setattr(pool.sys, "platform", "linux")
     assert pool.default_workers() == 64
     monkeypatch.setattr(pool.sys, "platform", "win32")
