@@ -270,7 +270,8 @@ def _present(photo: Photo) -> set[int]:
     out: set[int] = set()
     for face in photo.faces:
         out.update(c for c in (face.child_id, face.manual_child_id) if c is not None)
-        if face.candidate_child_id is not None and (face.distance or 1.0) <= limit:
+        matched = face.distance is not None and face.distance <= limit  # 0.0 is a match too
+        if face.candidate_child_id is not None and matched:
             out.add(face.candidate_child_id)
     return out
 

@@ -184,3 +184,18 @@ def test_biometric_withdrawal_leavers_and_safeguarding_pull_items(
     consent.set_safeguarding(school, admin, "K3", True, "looked-after child")
     assert _status(school, masked) is QueueStatus.WITHDRAWN
     assert photos.get_photo(school, p3).status is PhotoStatus.REJECTED
+
+
+def test_a_perfect_match_names_a_child_present(school: Station) -> None:
+    """A distance of 0.0 (the reference photo itself) is the best match, not "no distance"."""
+    from ijs_vetting.db.models import Photo
+
+    photo_id = privacy_world.add_photo(school, [Face("K1")])
+    with school.transaction() as session:
+        photo = session.get(Photo, photo_id)
+        assert photo is not None
+        face = photo.faces[0]
+        face.child_id, face.distance = None, 0.0  # matched, but not (yet) decided to show
+        assert clearing._present(photo) == {face.candidate_child_id}
+        face.distance = 0.9
+        assert clearing._present(photo) == set()
