@@ -412,6 +412,7 @@ class QueueItemChild(Base):
     consent_record_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
 
     item: Mapped[QueueItem] = relationship(back_populates="children")
+    child: Mapped[Child] = relationship()
 
 
 class Setting(Base):

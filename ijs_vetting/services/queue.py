@@ -141,9 +141,7 @@ def _item(session: Session, item_id: int) -> QueueItem:
     return item
 
 
-def _info(session: Session, item: QueueItem) -> QueueItemInfo:
-    shown_ids = [link.child_id for link in item.children if link.shown]
-    mis = dict(session.execute(select(Child.id, Child.mis_id).where(Child.id.in_(shown_ids))).all())
+def _info(item: QueueItem) -> QueueItemInfo:
     return QueueItemInfo(
         id=item.id,
         account=item.account.handle,
@@ -152,7 +150,7 @@ def _info(session: Session, item: QueueItem) -> QueueItemInfo:
         photo_id=item.photo_id,
         image_sha256=item.image_sha256,
         blurred_faces=item.blurred_faces,
-        shown=tuple(sorted(mis[c] for c in shown_ids if c in mis)),
+        shown=tuple(sorted(link.child.mis_id for link in item.children if link.shown)),
         cleared_by=item.cleared_by,
         cleared_at=item.cleared_at,
         exported_at=item.exported_at,
@@ -167,7 +165,10 @@ def _info(session: Session, item: QueueItem) -> QueueItemInfo:
 def _query() -> Any:
     return (
         select(QueueItem)
-        .options(selectinload(QueueItem.children), selectinload(QueueItem.account))
+        .options(
+            selectinload(QueueItem.children).selectinload(QueueItemChild.child),
+            selectinload(QueueItem.account),
+        )
         .order_by(QueueItem.id)
     )
 
@@ -180,12 +181,12 @@ def list_queue(
     if statuses is not None:
         query = query.where(QueueItem.status.in_(list(statuses)))
     with station.read() as session:
-        return [_info(session, item) for item in session.scalars(query)]
+        return [_info(item) for item in session.scalars(query)]
 
 
 def get_item(station: Station, item_id: int) -> QueueItemInfo:
     with station.read() as session:
-        return _info(session, _item(session, item_id))
+        return _info(_item(session, item_id))
 
 
 def list_takedowns(station: Station) -> list[QueueItemInfo]:
@@ -194,7 +195,7 @@ def list_takedowns(station: Station) -> list[QueueItemInfo]:
         QueueItem.status == QueueStatus.POSTED, QueueItem.takedown_requested_at.is_not(None)
     )
     with station.read() as session:
-        return [_info(session, item) for item in session.scalars(query)]
+        return [_info(item) for item in session.scalars(query)]
 
 
 def add_text(station: Station, actor: Actor, account: str, caption: str) -> QueueItemInfo:
@@ -218,7 +219,7 @@ def add_text(station: Station, actor: Actor, account: str, caption: str) -> Queu
             target_id=str(item.id),
             details={"account": target.handle, "caption": text},
         )
-        return _info(w.session, item)
+        return _info(item)
 
 
 def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> QueueItemInfo:
@@ -245,7 +246,7 @@ def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> 
             target_id=str(item_id),
             details={"before": before, "after": text},
         )
-        return _info(w.session, item)
+        return _info(item)
 
 
 def mark_posted(
@@ -269,7 +270,7 @@ def mark_posted(
             target_id=str(item_id),
             details={"url": item.post_url, "photo_id": item.photo_id},
         )
-        return _info(w.session, item)
+        return _info(item)
 
 
 def withdraw_item(station: Station, actor: Actor, item_id: int, reason: str) -> QueueItemInfo:
@@ -291,7 +292,7 @@ def withdraw_item(station: Station, actor: Actor, item_id: int, reason: str) -> 
             target_id=str(item_id),
             details={"reason": reason, "photo_id": item.photo_id},
         )
-        return _info(w.session, item)
+        return _info(item)
 
 
 def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemInfo:
@@ -316,7 +317,7 @@ def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemIn
                 "takedown_reason": item.takedown_reason,
             },
         )
-        return _info(w.session, item)
+        return _info(item)
 
 
 def back_to_review(session: Session, photo: Photo, note: str) -> None:
@@ -467,7 +468,7 @@ def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
         query = _query().where(
             QueueItem.id.in_(linked), QueueItem.status.in_([*ACTIVE, QueueStatus.POSTED])
         )
-        return [_info(session, item) for item in session.scalars(query)]
+        return [_info(item) for item in session.scalars(query)]
 
 
 def withdraw_photo_items(session: Session, reason: str) -> list[int]:
