@@ -22,7 +22,6 @@ from ijs_vetting.services.lookup import find_channel, find_child
 from ijs_vetting.services.queue import on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
-from ijs_vetting.services.vetting import redecide
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,6 @@ def set_consent(
         )
         w.session.add(record)
         w.session.flush()
-        redecide(w.session, [child.id])
         pulled = on_consent_change(w.session, [child.id])
         previous = before.granted if before else None
         verb = "granted" if granted else ("withdrawn" if previous else "refused")
@@ -158,7 +156,6 @@ def set_biometric(
         # Withdrawal or objection deletes the templates in this same transaction: at once.
         deleted = 0 if after.templates_allowed else delete_templates(w.session, child.id)
         w.session.flush()
-        redecide(w.session, [child.id])
         pulled = on_consent_change(w.session, [child.id])
         w.audit(
             f"biometric {event.value.replace('_', ' ')} for {child.mis_id}",
@@ -200,7 +197,6 @@ def set_safeguarding(
             )
         )
         w.session.flush()
-        redecide(w.session, [child.id])
         pulled = on_consent_change(w.session, [child.id])
         w.audit(
             f"safeguarding flag {'set' if active else 'lifted'} for {child.mis_id}",

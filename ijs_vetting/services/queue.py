@@ -30,7 +30,7 @@ from ijs_vetting.policy import Standing
 from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import current, settings_of
-from ijs_vetting.services.vetting import decide, standings
+from ijs_vetting.services.vetting import decide, redecide, standings
 
 log = logging.getLogger(__name__)
 
@@ -414,14 +414,16 @@ def _why_not(link: QueueItemChild, standing: Standing | None, mis_id: str) -> st
 
 
 def on_consent_change(session: Session, child_ids: Iterable[int]) -> QueueChanges:
-    """Pull from the queue what `child_ids`' new standing no longer allows (call in the same
-    transaction as the change, after `redecide`).
+    """Apply `child_ids`' new standing (call in the same transaction as the change): re-decide
+    the undecided photos showing them, then pull from the queue what the standing no longer
+    allows.
 
     Every child recorded in an affected item is checked again, not only the changed ones, so the
     item goes out only if the whole clearance still holds.
     """
     changes = QueueChanges()
     ids = list(set(child_ids))
+    redecide(session, ids)
     if not ids:
         return changes
     touched = select(QueueItemChild.item_id).where(QueueItemChild.child_id.in_(ids))

@@ -30,7 +30,6 @@ from ijs_vetting.services.lookup import channel_names
 from ijs_vetting.services.queue import on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
-from ijs_vetting.services.vetting import redecide
 from ijs_vetting.vault import sha256_file
 
 ACTION = "roster.import"
@@ -341,7 +340,6 @@ def _after_changes(session: Session, report: RosterReport, existing: dict[str, C
     for mis_id in withdrawn | {d.mis_id for d in report.left}:
         if mis_id in existing:
             delete_templates(session, existing[mis_id].id)
-    redecide(session, ids)
     on_consent_change(session, ids)
 
 

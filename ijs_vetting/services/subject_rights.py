@@ -38,7 +38,7 @@ from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.queue import QueueItemInfo, get_item, on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
-from ijs_vetting.services.vetting import UNDECIDED, decide, redecide
+from ijs_vetting.services.vetting import UNDECIDED, decide
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,6 @@ def erase_in_session(session: Session, child: Child, username: str) -> Erasure:
     #    withdrawn, posted ones are marked for takedown.
     child.on_roll = False
     session.flush()
-    redecide(session, [child.id])
     out.withdrawn = on_consent_change(session, [child.id]).withdrawn
     out.takedown_ids = list(
         session.scalars(
