@@ -39,6 +39,7 @@ from ijs_vetting.domain import (
     QueueStatus,
     Role,
 )
+from ijs_vetting.imaging.box import Box
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -352,6 +353,11 @@ class PhotoFace(Base):
     reviewed_at: Mapped[datetime | None]
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
+
+    @property
+    def box(self) -> Box:
+        """The face's box in upright-original pixels."""
+        return Box(self.left, self.top, self.right, self.bottom)
 
 
 class QueueItem(Base):

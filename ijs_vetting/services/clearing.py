@@ -249,11 +249,9 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         account_id=target.id,
         account=target.handle,
         routed=routed is not None and routed.id == target.id,
-        masked=tuple(_box(f) for f in photo.faces if f.decision is FaceDecision.BLUR),
+        masked=tuple(f.box for f in photo.faces if f.decision is FaceDecision.BLUR),
         shown_boxes=tuple(
-            _box(f)
-            for f in photo.faces
-            if f.decision is FaceDecision.SHOW and f.child_id is not None
+            f.box for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id is not None
         ),
         shown=shown,
         present=frozenset(_present(photo)),
@@ -274,10 +272,6 @@ def _present(photo: Photo) -> set[int]:
         if face.candidate_child_id is not None and matched:
             out.add(face.candidate_child_id)
     return out
-
-
-def _box(face: PhotoFace) -> Box:
-    return Box(face.left, face.top, face.right, face.bottom)
 
 
 def _render_all(

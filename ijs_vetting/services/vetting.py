@@ -34,7 +34,6 @@ from ijs_vetting.domain import (
 from ijs_vetting.faces.match import TemplateSet
 from ijs_vetting.faces.pool import FacePool, PhotoDone
 from ijs_vetting.faces.results import PhotoAnalysis
-from ijs_vetting.imaging.box import Box
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.station import Actor, Station
@@ -229,18 +228,14 @@ def _store_analysis(
             reason=FaceReason.UNKNOWN,
             origin=FaceOrigin.DETECTED,
         )
-        old = max(reviewed, key=lambda f: _box(f).iou(face.box), default=None)
-        if old is not None and _box(old).iou(face.box) >= 0.5:
+        old = max(reviewed, key=lambda f: f.box.iou(face.box), default=None)
+        if old is not None and old.box.iou(face.box) >= 0.5:
             reviewed.remove(old)
             row.manual_child_id, row.override = old.manual_child_id, old.override
             row.reviewed_by, row.reviewed_at = old.reviewed_by, old.reviewed_at
         photo.faces.append(row)
     session.flush()
     return decide(session, photo)
-
-
-def _box(face: PhotoFace) -> Box:
-    return Box(face.left, face.top, face.right, face.bottom)
 
 
 def vet_pending(
