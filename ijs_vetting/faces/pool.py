@@ -32,6 +32,10 @@ K = TypeVar("K")
 
 _IN_FLIGHT_PER_WORKER = 2
 _ATTEMPTS = 2
+# A worker starts in about a second; one that is not up after this long never will be.
+_START_TIMEOUT = 120.0
+# Restarts in a row without any photo coming back: past this, the workers cannot keep running.
+_MAX_RESTARTS_WITHOUT_RESULT = 2 * _ATTEMPTS + 1
 # Peak memory of one worker (models, onnxruntime's buffers, the decoded photo and its copies):
 # 550-600 MB for the benchmark's 12 MP JPEGs and HEICs, 700 MB for a 48 MP photo. What the
 # station, the desktop and the other programs of an office PC need is kept back first.
@@ -79,7 +83,7 @@ class WorkersFailed(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The face analysis processes stop as soon as they start, so no photo can be "
+            "The face analysis processes keep stopping as they start, so no photo can be "
             "checked now. The photos wait, and the next import (or 'ijs-vetting photos vet') "
             "vets them; the log says why the processes stop."
         )
@@ -135,13 +139,10 @@ class FacePool:
         self.start()
 
     def _came_up(self) -> bool:
-        """Wait for the workers of the current start; False if they died while starting."""
-        try:
-            for future in self._warm_up:
-                future.result()
-        except BrokenProcessPool:
-            return False
-        return True
+        """Wait for the workers of the current start; False if they died while starting or are
+        not up within `_START_TIMEOUT` seconds."""
+        done, waiting = wait(self._warm_up, timeout=_START_TIMEOUT)
+        return not waiting and all(future.exception() is None for future in done)
 
     def analyse(
         self,
@@ -170,7 +171,7 @@ class FacePool:
             self.start()
         suspects: list[tuple[int, K, Path]] = []
         crashes_alone: dict[int, int] = {}
-        restarted, failed_starts = False, 0
+        restarted, failed_starts, restarts_without_result = False, 0, 0
         # Each future remembers its photo, the executor that ran it and whether it ran alone:
         # after a crash, futures of the dead executor keep failing in, and must not restart the
         # fresh one.
@@ -184,10 +185,13 @@ class FacePool:
                     self._restart()
                     continue
                 restarted, failed_starts = False, 0
+                if restarts_without_result > _MAX_RESTARTS_WITHOUT_RESULT:
+                    raise WorkersFailed()
             executor = self._executor
             assert executor is not None
-            limit = 1 if suspects else self.workers * _IN_FLIGHT_PER_WORKER
-            pending = suspects or queue
+            alone = bool(suspects)  # suspects run one at a time (decided before one is taken)
+            limit = 1 if alone else self.workers * _IN_FLIGHT_PER_WORKER
+            pending = suspects if alone else queue
             broken = False
             while pending and len(running) < limit:
                 progress.check()
@@ -198,7 +202,7 @@ class FacePool:
                     pending.append((number, key, path))
                     broken = True
                     break
-                running[future] = _InFlight(number, key, path, executor, alone=bool(suspects))
+                running[future] = _InFlight(number, key, path, executor, alone)
             done = wait(running, return_when=FIRST_COMPLETED)[0] if running else set()
             for future in done:
                 flight = running.pop(future)
@@ -221,11 +225,13 @@ class FacePool:
                         if isinstance(outcome, str)
                         else PhotoDone(flight.key, outcome)
                     )
+                restarts_without_result = 0
                 yield result
                 progress.step()
             if broken:
                 self._restart()
                 restarted = True
+                restarts_without_result += 1
 
 
 def analyse_photos(

@@ -203,3 +203,15 @@ def test_workers_that_cannot_start_blame_no_photo(monkeypatch: pytest.MonkeyPatc
     while {p.pid for p in multiprocessing.active_children()} - earlier:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_a_photo_that_crashes_every_worker_alone_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last suspect left runs alone too: its crash is its own (it once looped forever)."""
+    from ijs_vetting.faces import pool
+    from tests.faces import crashing_worker
+
+    monkeypatch.setattr(pool, "_analyse", crashing_worker.analyse)
+    monkeypatch.setattr(pool, "_load_models", crashing_worker.load_nothing)
+    with FacePool(workers=2) as faces:
+        results = list(faces.analyse([("poison", Path("/photos/poison.jpg"))]))
+    assert [(r.key, type(r)) for r in results] == [("poison", PhotoFailed)]
