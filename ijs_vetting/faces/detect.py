@@ -28,8 +28,9 @@ picture at that scale is however the most expensive step of the import, so detec
 A face of 40 px in any photo is at least 15 px in the first pass and 20 px in the fine one,
 whatever the photo's size. Photos of up to 1536 px are small enough to take one pass at full
 resolution with the normal threshold. Pictures too big for one pass within the memory budget
-(onnxruntime keeps the activations of the largest input it has seen: ~650 MB per worker for a
-whole 2016x1512 picture) are cut into horizontal strips of at most ~1.8 MP overlapping by 256 px.
+(onnxruntime keeps the buffers of the largest input it has seen: 90 MB for 1536x1152, 285 MB for
+the 3072x2304 first pass of a 48 MP photo) are cut into horizontal strips of at most ~1.8 MP
+overlapping by 256 px; a 48 MP photo then peaks at 480 MB per worker instead of 760 MB.
 """
 
 from __future__ import annotations

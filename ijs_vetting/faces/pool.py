@@ -37,9 +37,9 @@ _START_TIMEOUT = 120.0
 # Restarts in a row without any photo coming back: past this, the workers cannot keep running.
 _MAX_RESTARTS_WITHOUT_RESULT = 2 * _ATTEMPTS + 1
 # Peak memory of one worker (models, onnxruntime's buffers, the decoded photo and its copies):
-# 550-600 MB for the benchmark's 12 MP JPEGs and HEICs, 700 MB for a 48 MP photo. What the
+# 340-350 MB for the benchmark's 12 MP JPEGs and HEICs, 480 MB for a 48 MP photo. What the
 # station, the desktop and the other programs of an office PC need is kept back first.
-_WORKER_MEMORY = 700 * 2**20
+_WORKER_MEMORY = 500 * 2**20
 _MEMORY_KEPT_BACK = 1024 * 2**20
 # ProcessPoolExecutor refuses more workers than this on Windows.
 _WINDOWS_MAX_WORKERS = 61
@@ -101,7 +101,7 @@ class _InFlight(Generic[K]):
 class FacePool:
     """The engine's worker processes, which can be started before the photos are known.
 
-    Starting a worker costs about 0.6 s (interpreter, libraries, models), during which it cannot
+    Starting a worker costs about 0.5 CPU s (interpreter, libraries, models), during which it cannot
     analyse anything. An import starts its pool as soon as it has a new photo, so the workers load
     while the rest of the folder is still being copied into the vault, and hands the started pool
     to the vetting. Use as a context manager; `analyse_photos` is the one-batch shortcut.
@@ -247,6 +247,10 @@ def analyse_photos(
 
 
 def _start(workers: int) -> ProcessPoolExecutor:
+    # A spawned worker inherits this environment. Left alone, numpy's OpenBLAS starts a thread
+    # per core in every worker, and they spin while the worker loads: 0.2 CPU s of a 0.7 s start
+    # (measured), for BLAS work the engine does not do. One worker per core is the parallelism.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),

@@ -115,7 +115,7 @@ def test_default_workers_follow_cores_and_memory(
 
 
 def test_default_workers_leave_room_for_each_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Six free GB on a 16-core PC hold seven workers beside the station, not sixteen."""
+    """Six free GB on a 16-core PC hold ten workers beside the station, not sixteen."""
     from types import SimpleNamespace
 
     from ijs_vetting.faces import pool
@@ -123,7 +123,7 @@ def test_default_workers_leave_room_for_each_worker(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _pid: set(range(32)), raising=False)
     monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 16)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=6 * 2**30))
-    assert pool.default_workers() == 7
+    assert pool.default_workers() == 10
 
 
 def test_a_worker_that_dies_while_the_pool_waits_does_not_stop_the_batch(photos: Photos) -> None:
