@@ -114,10 +114,11 @@ def _decode(folder: Path, truth: Truth) -> None:
 def _detection(folder: Path, truth: Truth) -> None:
     from ijs_vetting.faces.centerface import CenterFace
     from ijs_vetting.faces.detect import detect_faces
+    from ijs_vetting.faces.networks import prepared
     from ijs_vetting.imaging.box import Box
     from tests import scenes
 
-    detector = CenterFace(threads=1)
+    detector = CenterFace(prepared().detector)
     photos: list[tuple[DecodedImage, list[Box]]] = [
         (decode_image(folder / name), [t.box for t in faces]) for name, faces in truth.items()
     ]
@@ -152,9 +153,10 @@ def _first_pass(folder: Path, truth: Truth) -> None:
     scenes of 168 faces of 40-60 px each."""
     from ijs_vetting.faces.centerface import CenterFace
     from ijs_vetting.faces.detect import CANDIDATE_THRESHOLD, FINE_SIDE
+    from ijs_vetting.faces.networks import prepared
     from tests import scenes
 
-    detector = CenterFace(threads=1)
+    detector = CenterFace(prepared().detector)
     photos = [
         (decode_image(folder / name).pixels, [t.box for t in ts]) for name, ts in truth.items()
     ]
@@ -228,9 +230,10 @@ def _close_ups() -> None:
     test people) in a 12 MP photo, at the first pass's scale and at coarse sizes."""
     from ijs_vetting.faces.centerface import CenterFace
     from ijs_vetting.faces.detect import FIRST_SIDE
+    from ijs_vetting.faces.networks import prepared
     from tests import scenes
 
-    detector = CenterFace(threads=1)
+    detector = CenterFace(prepared().detector)
     width, height = scenes.CLASS_SIZE
     sides = (FIRST_SIDE, 640, 400, 320)
     rows = [("close-up face width (12 MP)", *(f"score at {side} px" for side in sides))]
@@ -262,6 +265,7 @@ def _runtime() -> None:
 
     from ijs_vetting.faces import centerface_model
     from ijs_vetting.faces.centerface import CenterFace
+    from ijs_vetting.faces.networks import prepared
 
     model = centerface_model.shipped().SerializeToString()
     pixels = np.random.default_rng(0).integers(0, 256, (1152, 1536, 3), dtype=np.uint8)
@@ -269,7 +273,7 @@ def _runtime() -> None:
     outputs = list(centerface_model.OUTPUTS)
     level = ort.GraphOptimizationLevel
     rows = [("CenterFace on 1536x1152, 1 thread", "CPU s/run")]
-    staged = CenterFace(threads=1)
+    staged = CenterFace(prepared().detector)
     staged.maps(pixels)
     rows.append(
         (
@@ -358,7 +362,7 @@ def _int8(model: bytes, blob: NDArray[np.float32]) -> bytes:
 
 
 def _encoding() -> None:
-    from ijs_vetting.faces import encode
+    from ijs_vetting.faces import encode, networks
     from tests import scenes
 
     crops = []
@@ -382,7 +386,7 @@ def _encoding() -> None:
         left, top, right, bottom = box.as_ints()
         shapes.append(models.landmarks(crop, encode.dlib.rectangle(left, top, right, bottom)))
     dlib_encoder = encode.dlib.face_recognition_model_v1(
-        str(encode.model_folder() / encode.ENCODER_MODEL)
+        str(networks.dlib_model_folder() / networks.ENCODER_MODEL)
     )
     chips = np.stack(
         [
@@ -424,19 +428,41 @@ def _encoding() -> None:
 
 
 def _start_up() -> None:
-    loaders = {
-        "import face_recognition + detector (before)": (
+    """What a pool worker spends before its first photo, each way measured in a fresh process."""
+    import pickle
+    import tempfile
+
+    from ijs_vetting.faces import networks
+
+    handed = Path(tempfile.mkdtemp()) / "networks.pickle"
+    handed.write_bytes(pickle.dumps(networks.prepared()))
+    quiet_blas = {"OPENBLAS_NUM_THREADS": "1"}
+    loaders: dict[str, tuple[str, dict[str, str]]] = {
+        "import face_recognition + detector (first)": (
             "import warnings; warnings.simplefilter('ignore'); import face_recognition; "
-            "from ijs_vetting.faces.centerface import CenterFace; CenterFace()"
+            "from ijs_vetting.faces import engine; engine.detector()",
+            {},
         ),
-        "engine.load_models(): dlib 5-point, ResNet in onnxruntime (kept)": (
-            "from ijs_vetting.faces import engine; engine.load_models()"
+        "engine.load_models(), preparing its own networks (before)": (
+            "from ijs_vetting.faces import engine; engine.load_models()",
+            {},
+        ),
+        "the same, numpy's OpenBLAS held to one thread": (
+            "from ijs_vetting.faces import engine; engine.load_models()",
+            quiet_blas,
+        ),
+        "engine.load_models(networks handed over by the pool's process) (kept)": (
+            "import pickle, pathlib; from ijs_vetting.faces import engine; "
+            f"engine.load_models(pickle.loads(pathlib.Path({str(handed)!r}).read_bytes()))",
+            quiet_blas,
         ),
     }
     rows = [("pool worker start-up (fresh process)", "CPU s", "RSS MB")]
-    for label, code in loaders.items():
+    for label, (code, env) in loaders.items():
         # VmRSS, not ru_maxrss: the latter survives exec and would report this big process.
+        # Every core, as a pool worker has: numpy's OpenBLAS starts a thread per core it sees.
         probe = (
+            "import os; os.sched_setaffinity(0, range(os.cpu_count())); "
             "import resource, pathlib; "
             f"{code}; "
             "u = resource.getrusage(resource.RUSAGE_SELF); "
@@ -445,10 +471,16 @@ def _start_up() -> None:
             "print(u.ru_utime + u.ru_stime, int(rss) / 1024)"
         )
         done = subprocess.run(
-            [sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
         )
         cpu, rss = done.stdout.split()
         rows.append((label, f"{float(cpu):.2f}", f"{float(rss):.0f}"))
+    handed.unlink()
     _table("start-up", rows)
 
 

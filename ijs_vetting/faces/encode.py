@@ -8,7 +8,8 @@ detector would draw it (square, eyebrows to chin), which is what its landmark mo
 
 dlib's 5-point landmark model and dlib's chip cutting (`get_face_chip`, as
 `face_recognition.face_encodings(..., model="small")` uses them) align each face; dlib's ResNet
-weights, run by onnxruntime (`resnet`), turn all the chips of a photo into encodings in one pass.
+weights, run by onnxruntime (`ResNetEncoder`; the graph comes from `resnet` through `networks`),
+turn all the chips of a photo into encodings in one pass.
 Importing `face_recognition` itself would also load its 68-point landmark model, the HOG and the
 CNN detectors, none of which we use: 0.55 s and ~100 MB more in every pool worker.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,11 @@ import dlib  # type: ignore[import-untyped]
 import numpy as np
 from numpy.typing import NDArray
 
-from ijs_vetting.assets import package_folder
-from ijs_vetting.faces.resnet import ResNetEncoder
+from ijs_vetting.faces import networks
+from ijs_vetting.faces.onnx_session import session
 from ijs_vetting.faces.results import Encoding, Landmarks
 from ijs_vetting.imaging.box import Box
 
-LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
-ENCODER_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 # dlib's face_recognition_model_v1 cuts its chips with this padding around the landmarks.
 _CHIP_PADDING = 0.25
 
@@ -96,29 +94,52 @@ def _prescaled(
     return small, (centre - np.array([left, top])) * (size[0] / cut.shape[1])
 
 
+class ResNetEncoder:
+    """128-d face descriptors of aligned RGB face chips (as `dlib.get_face_chip` cuts them)."""
+
+    def __init__(self, graph: bytes | Path, chip_size: int, threads: int = 1) -> None:
+        self.chip_size = chip_size
+        self._session = session(graph, threads)
+        (self._input,) = (value.name for value in self._session.get_inputs())
+
+    def encode(self, chips: NDArray[np.uint8]) -> NDArray[np.float64]:
+        """Descriptors for a batch of chips shaped (n, size, size, 3); one network pass."""
+        if chips.ndim != 4 or chips.shape[1:] != (self.chip_size, self.chip_size, 3):
+            raise ValueError(f"chips must be (n, {self.chip_size}, {self.chip_size}, 3)")
+        if len(chips) == 0:
+            return np.zeros((0, 128), dtype=np.float64)
+        (out,) = self._session.run(None, {self._input: np.ascontiguousarray(chips, np.uint8)})
+        return np.asarray(out, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class _Models:
     landmarks: Any  # dlib.shape_predictor
     encoder: ResNetEncoder
 
 
-def model_folder() -> Path:
-    """Where `face_recognition_models` keeps dlib's model files."""
-    return package_folder("face_recognition_models") / "models"
+_loaded: _Models | None = None
 
 
-@lru_cache(maxsize=1)
+def load_models(prepared: networks.Networks | None = None) -> None:
+    """Load dlib's landmark model and the encoder now rather than on first use; a pool worker
+    passes the networks its parent prepared, anyone else gets this process's own."""
+    global _loaded
+    if _loaded is None:
+        graphs = prepared or networks.prepared()
+        _loaded = _Models(
+            landmarks=dlib.shape_predictor(
+                str(networks.dlib_model_folder() / networks.LANDMARK_MODEL)
+            ),
+            encoder=ResNetEncoder(graphs.encoder, graphs.chip_size),
+        )
+
+
 def _models() -> _Models:
-    folder = model_folder()
-    return _Models(
-        landmarks=dlib.shape_predictor(str(folder / LANDMARK_MODEL)),
-        encoder=ResNetEncoder(folder / ENCODER_MODEL),
-    )
-
-
-def load_models() -> None:
-    """Load dlib's models now (e.g. in a pool worker's initializer) rather than on first use."""
-    _models()
+    if _loaded is None:
+        load_models()
+    assert _loaded is not None
+    return _loaded
 
 
 def encode_faces(pixels: NDArray[np.uint8], faces: Sequence[Landmarks]) -> list[Encoding]:

@@ -15,8 +15,7 @@ bench/measure_identify.py and the report in tests/faces/):
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from ijs_vetting.faces import networks
 from ijs_vetting.faces.centerface import CenterFace
 from ijs_vetting.faces.detect import DEFAULT_THRESHOLD, detect_faces
 from ijs_vetting.faces.encode import encode_faces, sharpness
@@ -32,17 +31,27 @@ from ijs_vetting.imaging.decode import DecodedImage, ImageDecodeError, Source, d
 DEFAULT_MIN_IDENTIFY_WIDTH = 80.0
 
 
-@lru_cache(maxsize=1)
-def _detector() -> CenterFace:
-    # One thread: the pool runs one worker per core, and in-process callers (CLI, tests) analyse
-    # one photo at a time where a second thread would gain little.
-    return CenterFace(threads=1)
+_detector: CenterFace | None = None
 
 
-def load_models() -> None:
-    """Load the detector and dlib's models now, e.g. in a pool worker's initializer."""
-    _detector()
-    load_encoder()
+def load_models(prepared: networks.Networks | None = None) -> None:
+    """Load the detector and dlib's models now, e.g. in a pool worker's initializer with the
+    networks its parent prepared; without them this process prepares its own."""
+    global _detector
+    if _detector is None:
+        graphs = prepared or networks.prepared()
+        # One thread: the pool runs one worker per core, and in-process callers (CLI, tests)
+        # analyse one photo at a time where a second thread would gain little.
+        _detector = CenterFace(graphs.detector, threads=1)
+        load_encoder(graphs)
+
+
+def detector() -> CenterFace:
+    """This process's detector, loaded on first use."""
+    if _detector is None:
+        load_models()
+    assert _detector is not None
+    return _detector
 
 
 def analyse_photo(
@@ -54,7 +63,7 @@ def analyse_photo(
     """Every face in the photo with box/score/landmarks; encodings for faces at least
     `min_identify_width` px wide. Raises `ImageDecodeError` for unreadable files."""
     image = source if isinstance(source, DecodedImage) else decode_image(source)
-    found = detect_faces(image, _detector(), threshold)
+    found = detect_faces(image, detector(), threshold)
     # Detections are in original coordinates; the pixels may be a reduced decode.
     in_pixels = [face.scaled(image.scale) for face in found]
     identifiable = [i for i, face in enumerate(found) if face.box.width >= min_identify_width]

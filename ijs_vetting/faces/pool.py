@@ -2,8 +2,9 @@
 
 Face work is CPU-bound and dlib holds the GIL, so it runs in separate processes started with
 `spawn` (the only start method that behaves the same on Windows, macOS and Linux, and never forks
-a process that has Qt threads). Each worker loads the models once in its initializer. This module
-imports neither dlib nor onnxruntime: the calling process (the GUI) only unpickles the plain
+a process that has Qt threads). Each worker loads the models once in its initializer, from the
+ONNX graphs this process prepared once (`networks`). This module imports neither dlib nor
+onnxruntime: the calling process (the GUI) builds the graphs with `onnx` and unpickles the plain
 results from `faces.results`.
 
 Only a few photos are in flight at a time, so cancelling stops work within about one photo per
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from ijs_vetting.domain import ServiceError
+from ijs_vetting.faces import networks
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.progress import Progress
 
@@ -131,8 +133,12 @@ class FacePool:
     def close(self) -> None:
         """Stop the workers; photos not yet analysed are dropped."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            # shutdown() forgets the executor's processes; keep them for `_stop_strays`.
+            processes = list((getattr(executor, "_processes", None) or {}).values())
+            executor.shutdown(wait=False, cancel_futures=True)
+            if getattr(executor, "_broken", False):
+                _stop_strays(processes)
 
     def _restart(self) -> None:
         self.close()
@@ -255,17 +261,33 @@ def _start(workers: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_load_models,
+        # Prepared here once for the life of this process, not by every worker (`networks`).
+        initargs=(networks.prepared(),),
     )
 
 
-def _load_models() -> None:
-    """Worker initializer: pay for loading dlib and the detector once per process."""
+def _stop_strays(processes: list[multiprocessing.process.BaseProcess]) -> None:
+    """Terminate the workers a broken executor left running.
+
+    When a worker dies, the executor terminates the others, but only those it had registered:
+    it registers a worker once `start()` has returned, and a spawned worker's start returns
+    only after the new interpreter has read its arguments. A worker started by a `submit` at
+    the moment another one died is missed, waits for work forever, and keeps the interpreter
+    from exiting (CPython's `ProcessPoolExecutor`, seen in test_pool)."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
+def _load_models(prepared: networks.Networks) -> None:
+    """Worker initializer: load the models once per process, from the networks the pool's
+    process prepared."""
     import cv2
 
     from ijs_vetting.faces import engine
 
     cv2.setNumThreads(1)  # one worker per core already; OpenCV threads would only contend
-    engine.load_models()
+    engine.load_models(prepared)
 
 
 def _analyse(path: str, min_identify_width: float | None) -> PhotoAnalysis | str:

@@ -1,4 +1,4 @@
-"""dlib's face-recognition ResNet, with dlib's own weights, run by onnxruntime.
+"""dlib's face-recognition ResNet, with dlib's own weights, as an ONNX graph for onnxruntime.
 
 Why: `dlib-bin` computes this network in 55 ms a face (no BLAS); onnxruntime runs the identical
 network in about 2.6 ms, and a class photo has dozens of faces. Matching depends on the numbers, not
@@ -6,8 +6,9 @@ on who computes them: the encodings agree with `dlib.face_recognition_model_v1` 
 (tests/faces/test_encode.py compares the two on real faces), far below the 0.45 threshold's
 resolution, so templates enrolled with dlib's encoder still match.
 
-The graph is built in memory at start-up from the weights in `face_recognition_models` (read by
-`dlib_file`); nothing is downloaded or written to disk. The architecture is dlib's ResNet-29 from
+The graph is built in memory from the weights in `face_recognition_models` (read by `dlib_file`),
+once per process that starts the pool (`networks`); nothing is downloaded or written to disk.
+`encode.ResNetEncoder` runs it. The architecture is dlib's ResNet-29 from
 dnn_face_recognition_ex.cpp: a 7x7 stem, then residual units (two 3x3 convolutions each) where a
 down-sampling unit adds a 2x2 average pool of its input instead of the input itself. dlib adds two
 tensors of different shapes as if both were zero-padded to the larger one (at the end of each
@@ -24,7 +25,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from numpy.typing import NDArray
 from onnx import helper, numpy_helper
 
@@ -53,29 +53,12 @@ _UNIT = (Conv, Affine, Relu, Conv, Affine, AddPrev, Relu)
 _DOWN_UNIT = (Conv, Affine, Relu, Conv, Affine, Pool, AddPrev, Relu)
 
 
-class ResNetEncoder:
-    """128-d face descriptors of aligned 150x150 RGB face chips (as `dlib.get_face_chip` cuts)."""
-
-    def __init__(self, model_file: Path, threads: int = 1) -> None:
-        network = read_resnet(model_file)
-        self.chip_size = network.input_size
-        options = ort.SessionOptions()
-        # One session per pool worker, one worker per core: more threads would only contend.
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(
-            build_graph(network).SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
-        _return_freed_memory()
-
-    def encode(self, chips: NDArray[np.uint8]) -> NDArray[np.float64]:
-        """Descriptors for a batch of chips shaped (n, size, size, 3); one network pass."""
-        if chips.ndim != 4 or chips.shape[1:] != (self.chip_size, self.chip_size, 3):
-            raise ValueError(f"chips must be (n, {self.chip_size}, {self.chip_size}, 3)")
-        if len(chips) == 0:
-            return np.zeros((0, 128), dtype=np.float64)
-        (out,) = self._session.run([_OUTPUT], {_INPUT: np.ascontiguousarray(chips, np.uint8)})
-        return np.asarray(out, dtype=np.float64)
+def encoder_graph(model_file: Path) -> tuple[bytes, int]:
+    """The serialised graph of dlib's model file, and the side of the chips it takes."""
+    network = read_resnet(model_file)
+    graph = bytes(build_graph(network).SerializeToString())
+    _return_freed_memory()
+    return graph, network.input_size
 
 
 class _Builder:
@@ -146,7 +129,7 @@ def build_graph(network: ResNetFile) -> onnx.ModelProto:
 
 def _return_freed_memory() -> None:
     """Building the graph passes the 22 MB of weights through several protobuf copies. Python
-    frees them, but glibc keeps the pages (about 90 MB per pool worker, measured); hand them
+    frees them, but glibc keeps the pages (about 90 MB, measured); hand them
     back to the system. Other C libraries return large blocks by themselves."""
     if sys.platform != "linux":
         return

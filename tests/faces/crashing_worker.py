@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from ijs_vetting.faces.networks import Networks
 from ijs_vetting.faces.results import PhotoAnalysis
 
 
@@ -17,9 +18,9 @@ def analyse(path: str, _min_identify_width: float | None) -> PhotoAnalysis | str
     return PhotoAnalysis(width=1, height=1, faces=())
 
 
-def load_nothing() -> None:
+def load_nothing(_prepared: Networks) -> None:
     """Nothing to load: these workers analyse nothing real."""
 
 
-def load_fails() -> None:
+def load_fails(_prepared: Networks) -> None:
     raise RuntimeError("the face models cannot be loaded")

@@ -16,22 +16,18 @@ from numpy.typing import NDArray
 
 from ijs_vetting.faces import centerface_model
 from ijs_vetting.faces.centerface import CenterFace
+from ijs_vetting.faces.onnx_session import session
 from tests import scenes
 
 
 @pytest.fixture(scope="module")
 def detector() -> CenterFace:
-    return CenterFace(threads=1)
+    return CenterFace(centerface_model.stages(), threads=1)
 
 
 @pytest.fixture(scope="module")
 def whole_network() -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(
-        centerface_model.shipped().SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
+    return session(centerface_model.shipped().SerializeToString())
 
 
 def _in_one_run(session: ort.InferenceSession, pixels: NDArray[np.uint8]) -> list[NDArray]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 import pytest
 
 from ijs_vetting.faces.detect import FIRST_SIDE, detect_faces, plan_passes
-from ijs_vetting.faces.engine import _detector, analyse_photo
+from ijs_vetting.faces.engine import analyse_photo, detector
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.decode import decode_image
@@ -82,8 +82,8 @@ def test_an_empty_room_has_no_faces() -> None:
 
 def test_the_cascade_finds_every_face_the_whole_fine_pass_finds(photos: Photos) -> None:
     image = decode_image(photos.class_jpeg)
-    whole = detect_faces(image, _detector(), cascade=False)
-    cascade = detect_faces(image, _detector())
+    whole = detect_faces(image, detector(), cascade=False)
+    cascade = detect_faces(image, detector())
     assert plan_passes(*scenes.CLASS_SIZE).first < plan_passes(*scenes.CLASS_SIZE).fine
     lost = [f.box for f in whole if not any(c.box.iou(f.box) >= SAME_FACE_IOU for c in cascade)]
     assert lost == []

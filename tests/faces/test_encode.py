@@ -74,9 +74,9 @@ def test_a_model_file_that_is_not_the_resnet_is_refused(tmp_path: Path) -> None:
 def test_the_built_network_is_a_valid_onnx_model() -> None:
     import onnx
 
-    from ijs_vetting.faces.encode import ENCODER_MODEL, model_folder
+    from ijs_vetting.faces.networks import ENCODER_MODEL, dlib_model_folder
     from ijs_vetting.faces.resnet import build_graph
 
-    network = read_resnet(model_folder() / ENCODER_MODEL)
+    network = read_resnet(dlib_model_folder() / ENCODER_MODEL)
     assert network.input_size == 150
     onnx.checker.check_model(build_graph(network), full_check=True)

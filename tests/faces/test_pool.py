@@ -84,10 +84,7 @@ def test_a_started_pool_loads_its_workers_before_any_photo(photos: Photos) -> No
         results = list(pool.analyse([("g", photos.group_jpeg)]))
         assert isinstance(results[0], PhotoDone) and len(results[0].analysis.faces) == 2
         assert children() == workers
-    deadline = time.monotonic() + 10
-    while children() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert children() == set()
+    _assert_workers_end(earlier)
 
 
 @pytest.mark.parametrize(
@@ -180,8 +177,12 @@ def test_only_the_photo_that_crashes_a_worker_fails(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(pool, "_load_models", crashing_worker.load_nothing)
     batch = [(f"p{i}", Path(f"/photos/innocent{i}.jpg")) for i in range(10)]
     batch.insert(1, ("poison", Path("/photos/poison.jpg")))
+    earlier = {p.pid for p in multiprocessing.active_children()}
     with FacePool(workers=3) as faces:
         results = {r.key: r for r in faces.analyse(batch)}
+    # Workers started while another crashed are stopped too (they once outlived the pool and
+    # kept the test process from exiting).
+    _assert_workers_end(earlier)
     assert sorted(results) == sorted(key for key, _ in batch)
     failed = [key for key, r in results.items() if isinstance(r, PhotoFailed)]
     assert failed == ["poison"]
@@ -199,10 +200,7 @@ def test_workers_that_cannot_start_blame_no_photo(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(pool.WorkersFailed), FacePool(workers=2) as faces:
         results.extend(faces.analyse([(i, Path(f"/photos/{i}.jpg")) for i in range(4)]))
     assert results == []  # nothing reported failed: the photos stay waiting
-    deadline = time.monotonic() + 10
-    while {p.pid for p in multiprocessing.active_children()} - earlier:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _assert_workers_end(earlier)
 
 
 def test_a_photo_that_crashes_every_worker_alone_fails(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,3 +213,11 @@ def test_a_photo_that_crashes_every_worker_alone_fails(monkeypatch: pytest.Monke
     with FacePool(workers=2) as faces:
         results = list(faces.analyse([("poison", Path("/photos/poison.jpg"))]))
     assert [(r.key, type(r)) for r in results] == [("poison", PhotoFailed)]
+
+
+def _assert_workers_end(earlier: set[int]) -> None:
+    """Every worker process started since `earlier` was taken ends within seconds."""
+    deadline = time.monotonic() + 10
+    while {p.pid for p in multiprocessing.active_children()} - earlier:
+        assert time.monotonic() < deadline, "a pool worker outlived its pool"
+        time.sleep(0.05)

