@@ -10,7 +10,7 @@ pool block for 0.4 s. The folder is private to this process and removed when it 
 graphs are always built from the installed model files, so they can never be stale.
 
 This module stays light (workers import it to receive a `Networks`); the builders are imported
-only by `prepared`.
+only when the networks are built.
 """
 
 from __future__ import annotations
@@ -44,9 +44,18 @@ def dlib_model_folder() -> Path:
     return package_folder("face_recognition_models") / "models"
 
 
-@lru_cache(maxsize=1)
 def prepared() -> Networks:
-    """The networks, built on the first call in this process."""
+    """The networks, built on the first call in this process (again if their files are gone:
+    a station runs for weeks, and systems clean their temporary folders)."""
+    networks = _built()
+    if not all(path.is_file() for path in (*networks.detector, networks.encoder)):
+        _built.cache_clear()
+        networks = _built()
+    return networks
+
+
+@lru_cache(maxsize=1)
+def _built() -> Networks:
     from ijs_vetting.faces import centerface_model, resnet
 
     folder = Path(tempfile.mkdtemp(prefix="ijs-vetting-networks-"))  # readable by us alone

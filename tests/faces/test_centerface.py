@@ -65,3 +65,16 @@ def test_a_tensor_the_model_lacks_is_refused() -> None:
     model = centerface_model.shipped()
     with pytest.raises(centerface_model.ModelError, match="no tensor 'nonexistent'"):
         centerface_model.stage(model, [centerface_model.INPUT], ["nonexistent"])
+
+
+def test_prepared_networks_are_rebuilt_when_their_files_are_gone() -> None:
+    """The station runs for weeks; the system may clean its temporary folder meanwhile."""
+    import shutil
+
+    from ijs_vetting.faces import networks
+
+    first = networks.prepared()
+    shutil.rmtree(first.encoder.parent)
+    again = networks.prepared()
+    assert all(path.is_file() for path in (*again.detector, again.encoder))
+    assert len(CenterFace(again.detector).maps(np.zeros((64, 64, 3), dtype=np.uint8))) == 4
