@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageCms
@@ -62,16 +60,6 @@ def to_srgb(pixels: Pixels, icc_profile: bytes | None) -> Pixels:
         return pixels
     assert converted is not None
     return np.asarray(converted, dtype=np.uint8)
-
-
-def fit_within(pixels: Pixels, max_side: int = MAX_SIDE) -> Pixels:
-    """The picture reduced (area-averaged) so its longest side is at most `max_side`."""
-    height, width = pixels.shape[:2]
-    if max(width, height) <= max_side:
-        return pixels
-    factor = max_side / max(width, height)
-    size = (max(1, math.floor(width * factor)), max(1, math.floor(height * factor)))
-    return np.ascontiguousarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA))
 
 
 def encode_jpeg(
