@@ -14,7 +14,7 @@ from ijs_vetting.samples import SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The dlib models the engine loads (ijs_vetting/faces/encode.py); face_recognition_models also
+# The dlib models the engine loads (ijs_vetting/faces/networks.py); face_recognition_models also
 # ships a 68-point landmark model and a CNN detector (100 MB) that the station never uses.
 FACE_MODELS = (
     "shape_predictor_5_face_landmarks.dat",

@@ -9,8 +9,8 @@ Two edits make the shipped model usable at all:
   them makes the network markedly faster.
 
 `stages` cuts the network in three, so that `centerface` can run the high-resolution layers tile
-by tile (see there for why). It is the `onnx` package that parses and writes the model; nothing
-is written to disk. Only the process that prepares the networks imports this (`networks`).
+by tile (see there for why). It is the `onnx` package that parses and writes the model. Only
+the process that prepares the networks imports this (`networks`).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ restarted and the photos it was holding are tried once more before being reporte
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -29,6 +30,13 @@ from ijs_vetting.domain import ServiceError
 from ijs_vetting.faces import networks
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.progress import Progress
+
+log = logging.getLogger(__name__)
+# A spawned worker inherits this process's environment. Left alone, numpy's OpenBLAS starts a
+# thread per core in every worker, and they spin while it loads: 0.2 CPU s of a 0.7 s start
+# (measured), for BLAS work the engine does not do; one worker per core is the parallelism.
+# Set on import (the app imports this at start-up, before any job thread), as a default only.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 K = TypeVar("K")
 
@@ -103,10 +111,11 @@ class _InFlight(Generic[K]):
 class FacePool:
     """The engine's worker processes, which can be started before the photos are known.
 
-    Starting a worker costs about 0.5 CPU s (interpreter, libraries, models), during which it cannot
-    analyse anything. An import starts its pool as soon as it has a new photo, so the workers load
-    while the rest of the folder is still being copied into the vault, and hands the started pool
-    to the vetting. Use as a context manager; `analyse_photos` is the one-batch shortcut.
+    Starting a worker costs about 0.35 CPU s (interpreter, libraries, models), during which it
+    cannot analyse anything. An import starts its pool as soon as it has a new photo, so the
+    workers load while the rest of the folder is still being copied into the vault, and hands the
+    started pool to the vetting. Use as a context manager; `analyse_photos` is the one-batch
+    shortcut.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -114,6 +123,7 @@ class FacePool:
         self.workers = workers or default_workers()
         self._executor: ProcessPoolExecutor | None = None
         self._warm_up: list[Future[int]] = []
+        self._unprepared: Exception | None = None
 
     def __enter__(self) -> FacePool:
         return self
@@ -122,27 +132,47 @@ class FacePool:
         self.close()
 
     def start(self) -> None:
-        """Start every worker now (it loads the models) without waiting for them."""
+        """Start every worker now (it loads the models) without waiting for them. A failure
+        to prepare the networks is kept for `analyse` to report, so that an import still copies
+        every photo first, as it does when the workers themselves cannot start."""
         if self._executor is not None:
             return
-        self._executor = _start(self.workers)
+        try:
+            prepared = networks.prepared()
+        except Exception as exc:  # a damaged installation, a full or unwritable temp folder
+            log.exception("the face networks cannot be prepared")
+            self._unprepared = exc
+            return
+        self._unprepared = None
+        self._executor = _start(self.workers, prepared)
         # The executor starts a process per task it cannot give to an idle one, so one cheap
         # task per worker starts them all; their futures also tell whether the workers came up.
         self._warm_up = [self._executor.submit(os.getpid) for _ in range(self.workers)]
 
     def close(self) -> None:
         """Stop the workers; photos not yet analysed are dropped."""
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            # shutdown() forgets the executor's processes; keep them for `_stop_strays`.
-            processes = list((getattr(executor, "_processes", None) or {}).values())
-            executor.shutdown(wait=False, cancel_futures=True)
-            if getattr(executor, "_broken", False):
-                _stop_strays(processes)
+        self._shut_down(stop_all=False)
 
     def _restart(self) -> None:
-        self.close()
+        """After a crash or a failed start: none of the old workers is of use any more."""
+        self._shut_down(stop_all=True)
         self.start()
+
+    def _shut_down(self, *, stop_all: bool) -> None:
+        if self._executor is None:
+            return
+        executor, self._executor = self._executor, None
+        # shutdown() forgets the executor's processes; keep them for `_stop`.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        if stop_all or getattr(executor, "_broken", False):
+            _stop(processes)
+
+    def _running(self) -> ProcessPoolExecutor:
+        """The current executor, or `WorkersFailed` when the networks could not be prepared."""
+        if self._executor is None:
+            raise WorkersFailed() from self._unprepared
+        return self._executor
 
     def _came_up(self) -> bool:
         """Wait for the workers of the current start; False if they died while starting or are
@@ -187,14 +217,14 @@ class FacePool:
                 if not self._came_up():
                     failed_starts += 1
                     if failed_starts >= _ATTEMPTS:
+                        self._shut_down(stop_all=True)  # workers stuck loading never stop
                         raise WorkersFailed()
                     self._restart()
                     continue
                 restarted, failed_starts = False, 0
                 if restarts_without_result > _MAX_RESTARTS_WITHOUT_RESULT:
                     raise WorkersFailed()
-            executor = self._executor
-            assert executor is not None
+            executor = self._running()
             alone = bool(suspects)  # suspects run one at a time (decided before one is taken)
             limit = 1 if alone else self.workers * _IN_FLIGHT_PER_WORKER
             pending = suspects if alone else queue
@@ -252,31 +282,29 @@ def analyse_photos(
         yield from pool.analyse(photos, progress=progress, min_identify_width=min_identify_width)
 
 
-def _start(workers: int) -> ProcessPoolExecutor:
-    # A spawned worker inherits this environment. Left alone, numpy's OpenBLAS starts a thread
-    # per core in every worker, and they spin while the worker loads: 0.2 CPU s of a 0.7 s start
-    # (measured), for BLAS work the engine does not do. One worker per core is the parallelism.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+def _start(workers: int, prepared: networks.Networks) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_load_models,
-        # Prepared here once for the life of this process, not by every worker (`networks`).
-        initargs=(networks.prepared(),),
+        # Prepared once for the life of this process, not by every worker (`networks`).
+        initargs=(prepared,),
     )
 
 
-def _stop_strays(processes: list[multiprocessing.process.BaseProcess]) -> None:
-    """Terminate the workers a broken executor left running.
+def _stop(processes: list[multiprocessing.process.BaseProcess]) -> None:
+    """Terminate (and reap) the workers an executor leaves running when it is shut down.
 
-    When a worker dies, the executor terminates the others, but only those it had registered:
-    it registers a worker once `start()` has returned, and a spawned worker's start returns
-    only after the new interpreter has read its arguments. A worker started by a `submit` at
-    the moment another one died is missed, waits for work forever, and keeps the interpreter
-    from exiting (CPython's `ProcessPoolExecutor`, seen in test_pool)."""
+    A broken executor terminates its workers, but only those it had registered, which it does
+    once a spawn has returned: a worker spawned by a `submit` at the moment another one died is
+    missed, waits for work forever and keeps the interpreter from exiting (CPython's
+    `ProcessPoolExecutor`, seen in test_pool). A worker stuck while loading its models never
+    reads the executor's request to stop either."""
     for process in processes:
         if process.is_alive():
             process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _load_models(prepared: networks.Networks) -> None:

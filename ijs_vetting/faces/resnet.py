@@ -7,7 +7,8 @@ on who computes them: the encodings agree with `dlib.face_recognition_model_v1` 
 resolution, so templates enrolled with dlib's encoder still match.
 
 The graph is built in memory from the weights in `face_recognition_models` (read by `dlib_file`),
-once per process that starts the pool (`networks`); nothing is downloaded or written to disk.
+once per process that starts the pool (`networks`, which hands it to the workers in a file of
+its own); nothing is downloaded, and nothing is kept from one run to the next.
 `encode.ResNetEncoder` runs it. The architecture is dlib's ResNet-29 from
 dnn_face_recognition_ex.cpp: a 7x7 stem, then residual units (two 3x3 convolutions each) where a
 down-sampling unit adds a 2x2 average pool of its input instead of the input itself. dlib adds two

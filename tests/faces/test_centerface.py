@@ -8,6 +8,12 @@ that leave odd-sized edge tiles.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import cv2
 import numpy as np
 import onnxruntime as ort
@@ -67,7 +73,7 @@ def test_a_tensor_the_model_lacks_is_refused() -> None:
         centerface_model.stage(model, [centerface_model.INPUT], ["nonexistent"])
 
 
-def test_prepared_networks_are_rebuilt_when_their_files_are_gone() -> None:
+def test_prepared_networks_are_rebuilt_when_their_files_are_gone_and_orphans_removed() -> None:
     """The station runs for weeks; the system may clean its temporary folder meanwhile."""
     import shutil
 
@@ -75,6 +81,21 @@ def test_prepared_networks_are_rebuilt_when_their_files_are_gone() -> None:
 
     first = networks.prepared()
     shutil.rmtree(first.encoder.parent)
+    # A station that was killed left its folder behind; the next one to build removes it.
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    orphan = Path(tempfile.gettempdir()) / f"ijs-vetting-networks-{ended.stdout.strip()}-abc"
+    orphan.mkdir()
+    (orphan / "resnet.onnx").write_bytes(b"left behind")
+    alive = Path(tempfile.gettempdir()) / f"ijs-vetting-networks-{os.getpid()}-live"
+    alive.mkdir()
     again = networks.prepared()
     assert all(path.is_file() for path in (*again.detector, again.encoder))
     assert len(CenterFace(again.detector).maps(np.zeros((64, 64, 3), dtype=np.uint8))) == 4
+    assert not orphan.exists()
+    assert alive.exists()  # a running station's folder is left alone
+    shutil.rmtree(alive)

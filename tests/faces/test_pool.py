@@ -203,6 +203,25 @@ def test_workers_that_cannot_start_blame_no_photo(monkeypatch: pytest.MonkeyPatc
     _assert_workers_end(earlier)
 
 
+def test_networks_that_cannot_be_prepared_fail_the_vetting_not_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An import starts its pool at its first photo and must still copy the rest."""
+    from ijs_vetting.faces import networks, pool
+
+    def full_disk() -> networks.Networks:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(networks, "prepared", full_disk)
+    earlier = {p.pid for p in multiprocessing.active_children()}
+    with FacePool(workers=2) as faces:
+        faces.start()
+        with pytest.raises(pool.WorkersFailed) as failed:
+            list(faces.analyse([("a", Path("/photos/a.jpg"))]))
+    assert isinstance(failed.value.__cause__, OSError)
+    assert {p.pid for p in multiprocessing.active_children()} - earlier == set()
+
+
 def test_a_photo_that_crashes_every_worker_alone_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The last suspect left runs alone too: its crash is its own (it once looped forever)."""
     from ijs_vetting.faces import pool
