@@ -132,12 +132,8 @@ def enrol_references(
             )
         elif not states.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
             report.outcomes.append(
-                ReferenceOutcome(
-                    child_id,
-                    path.name,
-                    "not_enrolled",
-                    "no_biometric_consent",
-                    "not enrolled: no biometric consent (or the child objects)",
+                _not_enrolled(
+                    child_id, path, "not enrolled: no biometric consent (or the child objects)"
                 )
             )
         else:
@@ -145,93 +141,114 @@ def enrol_references(
 
     # One pool for checking the references and for re-vetting the photos they send back.
     with FacePool(workers) as pool:
-        accepted: list[tuple[str, Path, ReferenceCheck]] = []
-        for result in pool.analyse(
-            eligible, progress=progress, min_identify_width=REFERENCE_MIN_WIDTH
-        ):
-            child_id, path = result.key
-            if isinstance(result, PhotoDone):
-                check = judge_reference(result.analysis)
-            else:
-                check = ReferenceCheck(
-                    None, Refusal.UNREADABLE, f"The picture cannot be read ({result.message})."
-                )
-            if not check.accepted:
-                reason = check.refusal.value if check.refusal else "unreadable"
-                report.outcomes.append(
-                    ReferenceOutcome(child_id, path.name, "refused", reason, check.message)
-                )
-            else:
-                accepted.append((child_id, path, check))
-
-        with station.write(actor, ACTION, Role.ADMIN) as w:
-            replaced_children: set[str] = set()
-            # Read again: an objection or withdrawal may have been recorded while the photos were
-            # being analysed, and then no template may be stored.
-            allowed_now = biometric_states(w.session)
-            for child_id, path, check in accepted:
-                pk = children[child_id]
-                if not allowed_now.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
-                    report.outcomes.append(
-                        ReferenceOutcome(
-                            child_id,
-                            path.name,
-                            "not_enrolled",
-                            "no_biometric_consent",
-                            "not enrolled: biometric consent was withdrawn (or the child objected) "
-                            "while the photo was being checked",
-                        )
-                    )
-                    continue
-                if replace and child_id not in replaced_children:
-                    report.replaced += _delete_templates(w.session, [pk])
-                    replaced_children.add(child_id)
-                sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
-                known = w.session.scalar(
-                    select(FaceTemplate.id).where(
-                        FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
-                    )
-                )
-                if known is None:
-                    assert check.face is not None and check.encoding is not None
-                    w.session.add(
-                        FaceTemplate(
-                            child_id=pk,
-                            encoding=seal_encoding(station, check.encoding),
-                            reference_sha256=sha,
-                            reference_name=path.name,
-                            face_width=check.face.width,
-                            sharpness=check.face.sharpness,
-                            created_by=actor.username,
-                        )
-                    )
-                report.outcomes.append(
-                    ReferenceOutcome(child_id, path.name, "enrolled", None, "enrolled")
-                )
-            if accepted or report.replaced:
-                report.photos_to_revet = mark_for_revetting(w.session)
-                # A cleared item was verified against the templates of its day: a new child's
-                # template could match a face it shows. Back to review to be cleared again.
-                report.withdrawn = withdraw_photo_items(
-                    w.session, "new reference photos were enrolled"
-                )
-            report.outcomes.sort(key=lambda o: (o.child_id, o.file))
-            w.audit(
-                f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
-                f"{report.count('refused')} refused, {report.count('not_enrolled')} without "
-                "biometric consent",
-                target_type="faces",
-                target_id=folder.name,
-                details={k: v for k, v in report.as_json().items() if k != "references"}
-                | {
-                    "children": sorted(
-                        {o.child_id for o in report.outcomes if o.status == "enrolled"}
-                    )
-                },
-            )
+        accepted = _checked(pool, eligible, progress, report)
+        _store_templates(station, actor, folder, accepted, children, replace, report)
         if report.photos_to_revet:
             report.revetted = vet_pending(station, progress=progress, pool=pool).vetted
     return report
+
+
+_Accepted = tuple[str, Path, ReferenceCheck]  # child id, file, its check
+
+
+def _checked(
+    pool: FacePool,
+    eligible: list[tuple[tuple[str, Path], Path]],
+    progress: Progress | None,
+    report: EnrolReport,
+) -> list[_Accepted]:
+    """The references the engine accepts; each refusal goes into `report` with its reason."""
+    accepted: list[_Accepted] = []
+    for result in pool.analyse(eligible, progress=progress, min_identify_width=REFERENCE_MIN_WIDTH):
+        child_id, path = result.key
+        if isinstance(result, PhotoDone):
+            check = judge_reference(result.analysis)
+        else:
+            check = ReferenceCheck(
+                None, Refusal.UNREADABLE, f"The picture cannot be read ({result.message})."
+            )
+        if not check.accepted:
+            reason = check.refusal.value if check.refusal else "unreadable"
+            report.outcomes.append(
+                ReferenceOutcome(child_id, path.name, "refused", reason, check.message)
+            )
+        else:
+            accepted.append((child_id, path, check))
+    return accepted
+
+
+def _store_templates(
+    station: Station,
+    actor: Actor,
+    folder: Path,
+    accepted: list[_Accepted],
+    children: dict[str, int],
+    replace: bool,
+    report: EnrolReport,
+) -> None:
+    """Store the accepted references' templates in one audited transaction, and send the
+    photos they may now identify back for vetting."""
+    with station.write(actor, ACTION, Role.ADMIN) as w:
+        replaced_children: set[str] = set()
+        # Read again: an objection or withdrawal may have been recorded while the photos were
+        # being analysed, and then no template may be stored.
+        allowed_now = biometric_states(w.session)
+        for child_id, path, check in accepted:
+            pk = children[child_id]
+            if not allowed_now.get(pk, NO_BIOMETRIC_CONSENT).templates_allowed:
+                report.outcomes.append(
+                    _not_enrolled(
+                        child_id,
+                        path,
+                        "not enrolled: biometric consent was withdrawn (or the child objected) "
+                        "while the photo was being checked",
+                    )
+                )
+                continue
+            if replace and child_id not in replaced_children:
+                report.replaced += _delete_templates(w.session, [pk])
+                replaced_children.add(child_id)
+            sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
+            known = w.session.scalar(
+                select(FaceTemplate.id).where(
+                    FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
+                )
+            )
+            if known is None:
+                assert check.face is not None and check.encoding is not None
+                w.session.add(
+                    FaceTemplate(
+                        child_id=pk,
+                        encoding=seal_encoding(station, check.encoding),
+                        reference_sha256=sha,
+                        reference_name=path.name,
+                        face_width=check.face.width,
+                        sharpness=check.face.sharpness,
+                        created_by=actor.username,
+                    )
+                )
+            report.outcomes.append(
+                ReferenceOutcome(child_id, path.name, "enrolled", None, "enrolled")
+            )
+        if accepted or report.replaced:
+            report.photos_to_revet = mark_for_revetting(w.session)
+            # A cleared item was verified against the templates of its day: a new child's
+            # template could match a face it shows. Back to review to be cleared again.
+            report.withdrawn = withdraw_photo_items(w.session, "new reference photos were enrolled")
+        report.outcomes.sort(key=lambda o: (o.child_id, o.file))
+        w.audit(
+            f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
+            f"{report.count('refused')} refused, {report.count('not_enrolled')} without "
+            "biometric consent",
+            target_type="faces",
+            target_id=folder.name,
+            details={k: v for k, v in report.as_json().items() if k != "references"}
+            | {"children": sorted({o.child_id for o in report.outcomes if o.status == "enrolled"})},
+        )
+
+
+def _not_enrolled(child_id: str, path: Path, message: str) -> ReferenceOutcome:
+    return ReferenceOutcome(child_id, path.name, "not_enrolled", "no_biometric_consent", message)
 
 
 def _delete_templates(session: Session, child_ids: list[int]) -> int:
