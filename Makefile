@@ -7,6 +7,7 @@ run: setup-gui
 test: setup
 	.venv/bin/ruff check ijs_vetting tests installer
 	.venv/bin/lint-imports
+	.venv/bin/mypy
 	scripts/with-postgres.sh .venv/bin/python -m pytest
 
 setup:
