@@ -2,12 +2,12 @@
 
 For one rendering: every face the engine finds in it (as `analyse_photo` reports them), whether
 each opaque mask is solid fill colour (`imaging.mask_check`), and, for a detection that is
-neither in a solid mask nor on a face vetting decided, what the *unmasked* picture scores at the
-same place. Masks change a face detector's context: a grey ellipse on a collar, or a napkin next
-to one, can score a little above the threshold where the same pixels without the masks beside
-them scored nothing. The unmasked picture's score there is the original's own vetting verdict on
-that place, so the decision (`services.verify`) can tell a face vetting missed from an effect of
-the masks.
+neither in a solid mask nor on a face shown or marked "not a face", what the *unmasked* picture
+scores at the same place for anything but the faces vetting decided. Masks change a face
+detector's context: a grey ellipse on a collar, or a napkin next to one, can score a little
+above the threshold where the same pixels without the masks beside them scored nothing. The
+unmasked picture's score there is the original's own vetting verdict on that place, so the
+decision (`services.verify`) can tell a face vetting missed from an effect of the masks.
 
 The rendering comes in as bytes, not as a file: a rendering waiting for its check is never on
 disk, where a crash would leave it.
@@ -49,6 +49,8 @@ class CheckRequest:
     opaque: tuple[Box, ...]  # head regions under opaque masks (none for the blur style)
     colour: tuple[int, int, int]  # their fill
     decided: tuple[Box, ...]  # every face of the photo vetting or a reviewer decided
+    judged: tuple[Box, ...]  # those a detection on which is judged without comparing: the
+    # faces shown and those marked "not a face"
     min_identify_width: float
 
 
@@ -78,7 +80,7 @@ def check_rendering(request: CheckRequest) -> RenderingCheck | str:
         i
         for i, face in enumerate(analysis.faces)
         if not any(in_mask(region, *face.box.centre) for region in masks)
-        and not any(same_face(face.box, box) for box in request.decided)
+        and not any(same_face(face.box, box) for box in request.judged)
     ]
     before: list[float | None] = [None] * len(analysis.faces)
     if unexplained:

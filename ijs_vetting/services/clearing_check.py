@@ -108,13 +108,14 @@ def render_and_check(
 def _request(
     subject: Subject, rendering: Rendering, mask: Mask, opaque: bool, config: Settings
 ) -> CheckRequest:
-    decided = (*subject.masked, *(face.box for face in subject.shown), *subject.not_faces)
+    judged = (*(face.box for face in subject.shown), *subject.not_faces)
     return CheckRequest(
         rendering=rendering.data,
         original=str(subject.original),
         opaque=rendering.regions if opaque else (),
         colour=mask.colour,
-        decided=tuple(box.scaled(rendering.scale) for box in decided),
+        decided=tuple(box.scaled(rendering.scale) for box in (*subject.masked, *judged)),
+        judged=tuple(box.scaled(rendering.scale) for box in judged),
         # A reduced rendering shows faces smaller than vetting saw them: identify them at the
         # same size relative to the photo.
         min_identify_width=config.min_identify_width * rendering.scale,

@@ -110,7 +110,6 @@ def verify_rendering(
     context = 0
     if opaque and not all(check.solid):
         problems.append(MASK_NOT_SOLID)
-    solid = [r for r, ok in zip(rendering.regions, check.solid, strict=False) if ok and opaque]
     found_shown = [False] * len(shown)
     for face, before in zip(check.analysis.faces, check.before, strict=True):
         match = templates.match(face.encoding) if face.encoding is not None else None
@@ -126,12 +125,13 @@ def verify_rendering(
                 ):
                     problems.append(SHOWN_MISMATCH)
             continue
-        if any(in_mask(region, *face.box.centre) for region in solid):
-            continue  # the mask itself: its pixels prove nothing of the head is left
-        if not opaque and (
-            any(in_mask(region, *face.box.centre) for region in rendering.regions)
-            or any(same_face(face.box, masked) for masked in rendering.masked_faces)
-        ):
+        if any(in_mask(region, *face.box.centre) for region in rendering.regions):
+            # Opaque: a solid mask is the mask itself (its pixels prove nothing of the head is
+            # left), and one that is not solid is a problem already. A blur has no such proof.
+            if not opaque:
+                problems.append(FOUND_INSIDE_MASK)
+            continue
+        if not opaque and any(same_face(face.box, masked) for masked in rendering.masked_faces):
             problems.append(FOUND_INSIDE_MASK)
             continue
         if any(same_face(face.box, box) for box in not_faces):
