@@ -202,6 +202,7 @@ class FaceReason(enum.StrEnum):
     MARKED_BLUR = "marked_blur"  # a reviewer chose to mask it
     DRAWN = "drawn"  # a face the detector missed, drawn by a reviewer: always masked
     NOT_A_FACE = "not_a_face"  # a reviewer said the detection is not a face: nothing to mask
+    FOUND_AT_CHECK = "found_at_check"  # found by the check before posting: masked, to be looked at
 
 
 class FaceOverride(enum.StrEnum):
@@ -212,8 +213,9 @@ class FaceOverride(enum.StrEnum):
 
 
 class FaceOrigin(enum.StrEnum):
-    DETECTED = "detected"
-    DRAWN = "drawn"
+    DETECTED = "detected"  # found by vetting in the original
+    DRAWN = "drawn"  # drawn by a reviewer
+    VERIFICATION = "verification"  # found by the check of the rendering before posting
 
 
 class QueueStatus(enum.StrEnum):

@@ -12,8 +12,9 @@ A safeguarding-flagged child anywhere in the photo rejects the whole photo: cont
 child even when their face is masked. Ambiguity sends the photo to a person (`review`).
 
 A reviewer may identify a face by hand (the route for children without biometric consent), mask
-it, say it is not a face, or draw a face the detector missed (always masked). A hand
-identification is still subject to consent: it replaces matching, never the rules above.
+it, say it is not a face, or draw a face the detector missed (always masked). A face the check
+before posting found is masked and holds the photo in review until a reviewer has looked at it.
+A hand identification is still subject to consent: it replaces matching, never the rules above.
 
 No database, no pixels, no Qt: this module is tested exhaustively on its own, and re-deciding a
 photo after a consent change needs only the stored match results, never the face again.
@@ -47,6 +48,7 @@ class FaceEvidence:
     manual_child: int | None = None  # identified by a reviewer
     override: FaceOverride | None = None
     drawn: bool = False  # drawn by a reviewer where the detector found nothing
+    found_at_check: bool = False  # found by the check before posting, no reviewer has looked yet
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ def _with_reviewer_mask(face: FaceEvidence, verdict: FaceVerdict) -> FaceVerdict
         return verdict
     if face.drawn:
         return FaceVerdict(FaceDecision.BLUR, FaceReason.DRAWN, verdict.child)
+    if face.found_at_check:
+        return FaceVerdict(FaceDecision.BLUR, FaceReason.FOUND_AT_CHECK, verdict.child)
     if face.override is FaceOverride.BLUR:
         return FaceVerdict(FaceDecision.BLUR, FaceReason.MARKED_BLUR, verdict.child)
     return verdict
@@ -187,6 +191,11 @@ def decide_photo(
         return PhotoVerdict(PhotoStatus.REJECTED, tuple(verdicts), tuple(notes))
     if FaceReason.AMBIGUOUS in reasons:
         notes.append("a face could not be told apart from another child's")
+    if FaceReason.FOUND_AT_CHECK in reasons:
+        notes.append(
+            "the check before posting found a face that vetting had not marked: mark it 'blur' "
+            "(or 'not a face' if it is none), then clear the photo again"
+        )
     marked = sum(1 for v in verdicts if v.reason is not FaceReason.NOT_A_FACE)
     if head_count is not None and head_count > marked:
         notes.append(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,12 +191,15 @@ def class_photo(
     size: tuple[int, int] = CLASS_SIZE,
     tilt: float = 12.0,
     seed: int = 2,
+    person: Callable[[int, int, float], str] | None = None,
 ) -> Scene:
     """A 12 MP class photo: rows of faces, smallest at the back, alternating people.
 
     `rows` is (face width px, faces in the row), back row first. Every third face is tilted by up
     to `tilt` degrees, as children lean, so the detector is not only shown passport poses.
+    `person(row, index, face width)` chooses who stands where (default: alternating).
     """
+    choose = person or (lambda row, i, _width: PEOPLE[(i + row) % 2])
     rng = np.random.default_rng(seed)
     width, height = size
     canvas = background(width, height, seed)
@@ -205,16 +209,36 @@ def class_photo(
     for row, (face_width, count) in enumerate(rows):
         pitch = width / count
         for i in range(count):
-            person = PEOPLE[(i + row) % 2]
-            patch = portrait(person, face_width)
+            who = choose(row, i, face_width)
+            patch = portrait(who, face_width)
             if i % 3 == 2:
                 patch = rotated(patch, float(rng.uniform(-tilt, tilt)))
             ph, pw = patch.pixels.shape[:2]
             x = pitch * (i + 0.5) - pw / 2 + rng.uniform(-0.15, 0.15) * pitch
             boxes.append(paste(canvas, patch, round(x), round(y + rng.uniform(0, 0.2) * ph)))
-            people.append(person)
+            people.append(who)
         y += portrait(PEOPLE[0], face_width).pixels.shape[0] * 0.95
     return Scene(canvas, tuple(boxes), tuple(people))
+
+
+CROWD_ROWS = ((40, 9), (48, 8), (60, 7), (76, 6), (96, 5), (130, 4), (170, 3))
+
+
+def crowd_scene(seed: int = 4) -> Scene:
+    """A crowd as a school posts it (an assembly, a trip): 42 heads of 40-170 px in 12 MP.
+
+    Exactly one face is Grace big enough to identify (the front row's first), so she can be shown
+    while any second identifiable Grace would make her ambiguous; every other face of 80 px and
+    more is the astronaut, and the smaller ones, too small to identify, alternate.
+    """
+    last = len(CROWD_ROWS) - 1
+
+    def who(row: int, i: int, width: float) -> str:
+        if width >= 80:
+            return GRACE if (row, i) == (last, 0) else ASTRONAUT
+        return PEOPLE[(i + row) % 2]
+
+    return class_photo(rows=CROWD_ROWS, seed=seed, tilt=15.0, person=who)
 
 
 def write_jpeg(path: Path, pixels: Pixels, quality: int = 90, exif: bytes | None = None) -> Path:

@@ -190,3 +190,19 @@ def test_not_a_face_cannot_hide_a_safeguarding_flag() -> None:
     assert decide_photo([ambiguous], {2: flagged}, T).status is PhotoStatus.REJECTED
     far = seen(2, 0.55, 0.9)  # not them
     assert decide_photo([far], {2: flagged}, T).status is PhotoStatus.READY_WITH_BLUR
+
+
+def test_a_face_found_at_the_check_is_masked_and_waits_for_a_reviewer() -> None:
+    """Even when it matches a child who may be shown: nobody has looked at it yet."""
+    found = replace(seen(1, 0.2, 0.9), found_at_check=True)
+    verdict = decide_photo([found], {1: OK}, T)
+    assert (verdict.faces[0].decision, verdict.faces[0].reason) == (
+        FaceDecision.BLUR,
+        FaceReason.FOUND_AT_CHECK,
+    )
+    assert verdict.status is PhotoStatus.REVIEW and "mark it 'blur'" in verdict.notes[0]
+    # Once a reviewer has looked (the flag is gone), their word or the policy decides.
+    looked = replace(found, found_at_check=False, override=FaceOverride.BLUR)
+    assert decide_photo([looked], {1: OK}, T).status is PhotoStatus.READY_WITH_BLUR
+    flagged = Standing(True, True, True, never_publish=True)
+    assert decide_photo([found], {1: flagged}, T).status is PhotoStatus.REJECTED

@@ -345,7 +345,7 @@ class PhotoFace(Base):
     reason: Mapped[FaceReason] = mapped_column(_str_enum(FaceReason, 24))
     # What a reviewer said; kept across re-vetting (carried to the re-detected face).
     origin: Mapped[FaceOrigin] = mapped_column(
-        _str_enum(FaceOrigin, 8), default=FaceOrigin.DETECTED, server_default="detected"
+        _str_enum(FaceOrigin, 16), default=FaceOrigin.DETECTED, server_default="detected"
     )
     manual_child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
     override: Mapped[FaceOverride | None] = mapped_column(_str_enum(FaceOverride, 16))

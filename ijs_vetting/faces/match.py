@@ -58,6 +58,15 @@ class TemplateSet(Generic[K]):
         runner_up = float(per_key[order[1]]) if order.size > 1 else None
         return Match(self._keys[int(order[0])], float(per_key[order[0]]), runner_up)
 
+    def distance_to(self, key: K, encoding: Encoding) -> float | None:
+        """This person's distance to the encoding (best of their templates); None without any."""
+        if key not in self._keys:
+            return None
+        index = self._keys.index(key)
+        end = self._starts[index + 1] if index + 1 < len(self._keys) else len(self._matrix)
+        rows = self._matrix[self._starts[index] : end]
+        return float(np.linalg.norm(rows - encoding, axis=1).min())
+
 
 def best_match(encoding: Encoding, templates: Mapping[K, NDArray[np.float64]]) -> Match[K] | None:
     """One-off lookup; build a `TemplateSet` instead when matching many faces."""

@@ -19,10 +19,11 @@ import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 K = TypeVar("K")
+R = TypeVar("R")
+# Work for a worker: a picklable call (a `partial` of a module-level function) that returns its
+# result, or a message when the file it was given cannot be read.
+Task = Callable[[], R | str]
 
 _IN_FLIGHT_PER_WORKER = 2
 _ATTEMPTS = 2
@@ -87,6 +92,12 @@ class PhotoFailed(Generic[K]):
 PhotoResult = PhotoDone[K] | PhotoFailed[K]
 
 
+@dataclass(frozen=True)
+class TaskDone(Generic[K, R]):
+    key: K
+    value: R
+
+
 class WorkersFailed(ServiceError):
     """The worker processes die as they start (a damaged installation, too little memory), so
     no photo can be analysed now. No photo is blamed: they wait for the next vetting run."""
@@ -100,10 +111,10 @@ class WorkersFailed(ServiceError):
 
 
 @dataclass(frozen=True)
-class _InFlight(Generic[K]):
+class _InFlight(Generic[K, R]):
     number: int
     key: K
-    path: Path
+    task: Task[R]
     executor: ProcessPoolExecutor
     alone: bool  # the only photo in flight: a crash now is its own
 
@@ -193,6 +204,19 @@ class FacePool:
         `min_identify_width` None means the engine's default. `progress.start` gets the number
         of photos, and `step` is called once per result, so cancelling through the Progress
         stops the loop at the next result.
+        """
+        tasks = ((key, partial(_analyse, str(path), min_identify_width)) for key, path in photos)
+        for result in self.run(tasks, progress=progress):
+            yield PhotoDone(result.key, result.value) if isinstance(result, TaskDone) else result
+
+    def run(
+        self,
+        tasks: Iterable[tuple[K, Task[R]]],
+        *,
+        progress: Progress | None = None,
+        label: str = "Looking for faces",
+    ) -> Iterator[TaskDone[K, R] | PhotoFailed[K]]:
+        """`analyse` for any work on photos (`Task`): a result per key in completion order.
 
         A worker that dies (a crash in native code, the system out of memory) takes down the
         pool and every photo in flight with it, and any of them may be the cause. So those
@@ -200,18 +224,18 @@ class FacePool:
         brings a worker down on its own, twice, is reported failed. The others are not blamed.
         """
         progress = progress or Progress()
-        queue = [(number, key, path) for number, (key, path) in enumerate(photos)]
-        progress.start(len(queue), "Looking for faces")
+        queue = [(number, key, task) for number, (key, task) in enumerate(tasks)]
+        progress.start(len(queue), label)
         queue.reverse()  # pop() from the end keeps the caller's order
         if queue:
             self.start()
-        suspects: list[tuple[int, K, Path]] = []
+        suspects: list[tuple[int, K, Task[R]]] = []
         crashes_alone: dict[int, int] = {}
         restarted, failed_starts, restarts_without_result = False, 0, 0
         # Each future remembers its photo, the executor that ran it and whether it ran alone:
         # after a crash, futures of the dead executor keep failing in, and must not restart the
         # fresh one.
-        running: dict[Future[PhotoAnalysis | str], _InFlight[K]] = {}
+        running: dict[Future[R | str], _InFlight[K, R]] = {}
         while queue or suspects or running:
             if restarted:
                 if not self._came_up():
@@ -231,14 +255,14 @@ class FacePool:
             broken = False
             while pending and len(running) < limit:
                 progress.check()
-                number, key, path = pending.pop()
+                number, key, task = pending.pop()
                 try:
-                    future = executor.submit(_analyse, str(path), min_identify_width)
+                    future = executor.submit(task)
                 except BrokenProcessPool:  # a worker died while the pool waited: no one's fault
-                    pending.append((number, key, path))
+                    pending.append((number, key, task))
                     broken = True
                     break
-                running[future] = _InFlight(number, key, path, executor, alone)
+                running[future] = _InFlight(number, key, task, executor, alone)
             done = wait(running, return_when=FIRST_COMPLETED)[0] if running else set()
             for future in done:
                 flight = running.pop(future)
@@ -249,17 +273,19 @@ class FacePool:
                     if flight.alone:
                         crashes_alone[flight.number] = crashes_alone.get(flight.number, 0) + 1
                     if crashes_alone.get(flight.number, 0) < _ATTEMPTS:
-                        suspects.append((flight.number, flight.key, flight.path))
+                        suspects.append((flight.number, flight.key, flight.task))
                         continue
                     outcome = "the analysis process crashed on this photo"
-                    result: PhotoResult[K] = PhotoFailed(flight.key, False, outcome)
+                    result: TaskDone[K, R] | PhotoFailed[K] = PhotoFailed(
+                        flight.key, False, outcome
+                    )
                 except Exception as exc:  # anything a worker raised: report, keep going
                     result = PhotoFailed(flight.key, False, f"{type(exc).__name__}: {exc}")
                 else:
                     result = (
                         PhotoFailed(flight.key, True, outcome)
                         if isinstance(outcome, str)
-                        else PhotoDone(flight.key, outcome)
+                        else TaskDone(flight.key, outcome)
                     )
                 restarts_without_result = 0
                 yield result

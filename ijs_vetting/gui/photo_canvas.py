@@ -27,7 +27,7 @@ MIN_DRAWN = 8  # screen pixels: a smaller drag is a click
 def face_colour(face: FaceInfo) -> QColor:
     if face.reason == "not_a_face":
         return IGNORED
-    if face.reason == "ambiguous":
+    if face.reason in ("ambiguous", "found_at_check"):
         return REVIEW
     return SHOW if face.decision == "show" else BLUR
 
@@ -37,6 +37,7 @@ _UNNAMED = {
     "too_small": "too small",
     "drawn": "drawn",
     "not_a_face": "not a face",
+    "found_at_check": "found at check",
 }
 
 

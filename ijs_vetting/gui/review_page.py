@@ -64,6 +64,7 @@ REASON_WORDS = {
     "marked_blur": "blurred by a reviewer",
     "drawn": "drawn by a reviewer: blurred",
     "not_a_face": "not a face",
+    "found_at_check": "found by the check before posting: blurred until you mark it",
 }
 
 

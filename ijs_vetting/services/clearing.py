@@ -3,9 +3,11 @@
 Clearing one photo is: check it may be cleared (`ready` or `ready_with_blur`; anything else is
 refused with the reason, a photo in review with its note), pick the account from the year groups
 of the children shown, render it (every `blur` face masked over the whole head, encoded afresh
-with no metadata), run the real face engine on the *rendering* and only then queue it. If a face
-can still be found inside a mask, or any face in the rendering matches a child who may not be
-shown, nothing is queued and the photo goes back to review with that reason.
+with no metadata), check the *rendering* (its masks by their pixels, the rest with the real face
+engine; `verify`) and only then queue it. A face the check finds that vetting did not decide is
+added to the photo (origin `verification`, masked) and the photo waits in review until a
+reviewer has looked at it; any other problem sends the photo back to review with the reason,
+held there until SLT accept it. Either way nothing is queued.
 
 A batch is cleared photo by photo, each in its own audited transaction, so one refusal does not
 stop the others. Rendering and the engine run between the reading and the writing; the write
@@ -15,11 +17,8 @@ engine was running must win). The engine runs in the worker pool: this process n
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from ijs_vetting.db.state import current_consents
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
     FaceDecision,
+    FaceOverride,
     InvalidInput,
     NotFound,
     PhotoStatus,
@@ -37,17 +37,11 @@ from ijs_vetting.domain import (
     ServiceError,
     year_label,
 )
-from ijs_vetting.faces.match import TemplateSet
-from ijs_vetting.faces.pool import PhotoDone, analyse_photos
-from ijs_vetting.imaging.box import Box
-from ijs_vetting.imaging.decode import ImageDecodeError
-from ijs_vetting.imaging.export import ExportError
 from ijs_vetting.imaging.redact import DEFAULT_MASK, Mask
-from ijs_vetting.imaging.render import Rendering, render_for_posting
 from ijs_vetting.progress import Progress
+from ijs_vetting.services.clearing_check import Checked, Subject, render_and_check, to_review
 from ijs_vetting.services.queue import (
     QUEUE_ROLES,
-    back_to_review,
     check_caption,
     find_account,
     route_account,
@@ -55,9 +49,8 @@ from ijs_vetting.services.queue import (
 )
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import current, settings_of
-from ijs_vetting.services.verify import verify_rendering
+from ijs_vetting.services.verify import ShownFace
 from ijs_vetting.services.vetting import decide, load_templates
-from ijs_vetting.settings import Settings
 
 CLEARABLE = (PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR)
 
@@ -113,24 +106,15 @@ class _Plan:
     """What clearing a photo will do, read before the slow part (render + engine)."""
 
     photo_id: int
-    original: Path
+    subject: Subject  # what rendering and checking it needs
     account_id: int
     account: str
     routed: bool  # the year groups shown chose this account (else a person did)
-    masked: tuple[Box, ...]  # boxes of the faces to mask, upright-original pixels
-    shown_boxes: tuple[Box, ...]  # boxes of the faces decided "show" for an identified child
     shown: dict[int, bool]  # child id -> identified by a reviewer (not a match)
     present: frozenset[int]  # every child identified in the photo, shown or masked
     decisions: tuple[
         tuple[object, ...], ...
     ]  # faces as planned (see `_decisions`): must not change
-
-
-@dataclass(frozen=True)
-class _Rendered:
-    plan: _Plan
-    rendering: Rendering
-    path: Path  # a temporary copy for the engine's worker processes
 
 
 class _Refused(Exception):
@@ -170,19 +154,27 @@ def clear_photos(
             except _Refused as exc:
                 result.refused.append((photo_id, str(exc)))
         templates = load_templates(station, session)
-    with tempfile.TemporaryDirectory(prefix="ijs-render-") as tmp:
-        renders = _render_all(plans, mask, Path(tmp), result)
-        problems = _verify_all(renders, templates, workers, progress, config)
-        for photo_id, done in renders.items():
-            try:
-                outcome = _commit(station, actor, done, problems[photo_id], text)
-            except (_Refused, ServiceError) as exc:
-                result.refused.append((photo_id, str(exc)))
+    checked, failed = render_and_check(
+        {plan.photo_id: plan.subject for plan in plans},
+        templates,
+        mask,
+        config,
+        workers=workers,
+        progress=progress,
+    )
+    result.refused += failed
+    for plan in plans:
+        if plan.photo_id not in checked:
+            continue
+        try:
+            outcome = _commit(station, actor, plan, checked[plan.photo_id], text)
+        except (_Refused, ServiceError) as exc:
+            result.refused.append((plan.photo_id, str(exc)))
+        else:
+            if isinstance(outcome, Cleared):
+                result.cleared.append(outcome)
             else:
-                if isinstance(outcome, Cleared):
-                    result.cleared.append(outcome)
-                else:
-                    result.refused.append((photo_id, outcome))
+                result.refused.append((plan.photo_id, outcome))
     order = {photo_id: n for n, photo_id in enumerate(ids)}
     result.refused.sort(key=lambda r: order.get(r[0], 0))
     result.cleared.sort(key=lambda c: order[c.photo_id])
@@ -243,16 +235,22 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
             else "the children shown are in " + ", ".join(year_label(y) for y in sorted(years))
         )
         raise _Refused(f"photo {photo_id}: {who}, so choose the account (--account)")
+    subject = Subject(
+        original=station.vault.path_for(photo.sha256),
+        masked=tuple(f.box for f in photo.faces if f.decision is FaceDecision.BLUR),
+        shown=tuple(
+            ShownFace(f.box, f.child_id, f.manual_child_id == f.child_id)
+            for f in shown_faces
+            if f.child_id is not None
+        ),
+        not_faces=tuple(f.box for f in photo.faces if f.override is FaceOverride.NOT_A_FACE),
+    )
     return _Plan(
         photo_id=photo.id,
-        original=station.vault.path_for(photo.sha256),
+        subject=subject,
         account_id=target.id,
         account=target.handle,
         routed=routed is not None and routed.id == target.id,
-        masked=tuple(f.box for f in photo.faces if f.decision is FaceDecision.BLUR),
-        shown_boxes=tuple(
-            f.box for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id is not None
-        ),
         shown=shown,
         present=frozenset(_present(photo)),
         decisions=_decisions(photo),
@@ -274,87 +272,23 @@ def _present(photo: Photo) -> set[int]:
     return out
 
 
-def _render_all(
-    plans: list[_Plan], mask: Mask, folder: Path, result: ClearResult
-) -> dict[int, _Rendered]:
-    """Render every plan to a temporary file (not the vault: a rendering that fails
-    verification is never stored)."""
-    out: dict[int, _Rendered] = {}
-    for plan in plans:
-        try:
-            rendering = render_for_posting(plan.original, plan.masked, mask)
-        except (ImageDecodeError, ExportError, OSError) as exc:
-            result.refused.append(
-                (plan.photo_id, f"photo {plan.photo_id} cannot be rendered: {exc}")
-            )
-            continue
-        path = folder / f"{plan.photo_id}.jpg"
-        path.write_bytes(rendering.data)
-        out[plan.photo_id] = _Rendered(plan, rendering, path)
-    return out
-
-
-def _verify_all(
-    renders: dict[int, _Rendered],
-    templates: TemplateSet[int],
-    workers: int | None,
-    progress: Progress | None,
-    config: Settings,
-) -> dict[int, list[str]]:
-    """Run the engine on every rendering (in the worker pool) and list each one's problems.
-
-    An analysis that fails counts as a problem: what was not checked is not queued.
-    """
-    problems: dict[int, list[str]] = {pid: ["the rendering was not checked"] for pid in renders}
-    if not renders:
-        return problems
-    thresholds = config.thresholds
-    for outcome in analyse_photos(
-        ((pid, r.path) for pid, r in renders.items()),
-        progress=progress,
-        workers=workers or min(len(renders), os.cpu_count() or 1),
-        min_identify_width=config.min_identify_width,
-    ):
-        done = renders[outcome.key]
-        if isinstance(outcome, PhotoDone):
-            problems[outcome.key] = verify_rendering(
-                outcome.analysis,
-                done.rendering,
-                templates,
-                allowed=set(done.plan.shown),
-                thresholds=thresholds,
-                shown=done.plan.shown_boxes,
-            )
-        else:
-            problems[outcome.key] = [f"the rendering could not be checked ({outcome.message})"]
-    return problems
-
-
 def _commit(
-    station: Station,
-    actor: Actor,
-    done: _Rendered,
-    problems: list[str],
-    caption: str,
+    station: Station, actor: Actor, plan: _Plan, checked: Checked, caption: str
 ) -> Cleared | str:
-    """Queue a verified rendering, or send the photo back to review with the problems found;
-    one audited transaction either way. Raises `_Refused` (nothing written) if the photo
-    changed while it was being rendered and checked."""
-    plan, rendering = done.plan, done.rendering
+    """Queue a verified rendering, or send the photo to review with what the check found; one
+    audited transaction either way. Raises `_Refused` (nothing written) if the photo changed
+    while it was being rendered and checked."""
+    rendering, verification = checked.rendering, checked.verification
     with station.write(actor, "queue.clear", *QUEUE_ROLES) as w:
         photo = w.session.get(Photo, plan.photo_id, with_for_update=True)
         if photo is None or photo.status not in CLEARABLE:
             raise _Refused(f"photo {plan.photo_id} changed while it was being cleared; try again")
-        if problems:
-            note = "not cleared: " + "; ".join(dict.fromkeys(problems))
-            back_to_review(w.session, photo, note)
-            w.audit(
-                f"photo {plan.photo_id} failed verification and went back to review",
-                target_type="photo",
-                target_id=str(plan.photo_id),
-                details={"refused": True, "problems": problems, "account": plan.account},
-            )
-            return f"photo {plan.photo_id} {note}"
+        if not verification.passed:
+            if _decisions(photo) != plan.decisions:
+                raise _Refused(
+                    f"photo {plan.photo_id} changed while it was being cleared; try again"
+                )
+            return to_review(w, photo, checked, plan.account)
         decide(w.session, photo)
         if photo.status not in CLEARABLE or _decisions(photo) != plan.decisions:
             raise _Refused(
@@ -388,6 +322,7 @@ def _commit(
                     mis[c] for c in plan.present - set(plan.shown) if c in mis
                 ),
                 "size": [rendering.width, rendering.height],
+                "detections_from_masks": verification.masks_doing,
             },
         )
         return Cleared(

@@ -235,7 +235,7 @@ class FaceInfo:
     distance: float | None
     decision: str
     reason: str
-    origin: str  # "detected" or "drawn"
+    origin: str  # "detected", "drawn" or "verification" (found by the check before posting)
     override: str | None  # a reviewer's "blur" or "not_a_face"
     by_reviewer: bool  # identified by a reviewer rather than by matching
     too_small: bool

@@ -139,6 +139,7 @@ def _evidence(face: PhotoFace) -> FaceEvidence:
         manual_child=face.manual_child_id,
         override=face.override,
         drawn=face.origin is FaceOrigin.DRAWN,
+        found_at_check=face.origin is FaceOrigin.VERIFICATION and face.reviewed_by is None,
     )
 
 
