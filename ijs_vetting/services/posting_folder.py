@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,17 +196,30 @@ def take_out(session: Session, items: Iterable[QueueItem]) -> None:
     )
     for folder in folders:
         mine = [by_id[e.item_id] for e in entries if e.folder_id == folder.id]
-        root = Path(folder.path)
-        try:
-            for item in mine:
-                for name in item_files(item):
-                    (root / name).unlink(missing_ok=True)
-            _drop_from_manifest(root, drop={item.id for item in mine})
-        except OSError as exc:
+        if not _remove(Path(folder.path), mine):
             folder.unsettled = True
-            log.warning("could not take items %s out of %s: %s", sorted(by_id), root, exc)
     for entry in entries:
         session.delete(entry)
+
+
+def _remove(root: Path, items: list[QueueItem]) -> bool:
+    """Take the items out of the manifest first (the posting tool then no longer sees them),
+    then delete their files; each step tried even if another failed. False if any failed."""
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("manifest", lambda: _drop_from_manifest(root, drop={item.id for item in items}))
+    ]
+    for item in items:
+        steps += [(name, (root / name).unlink) for name in item_files(item)]
+    done = True
+    for name, step in steps:
+        try:
+            step()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            done = False
+            log.warning("could not remove %s from posting folder %s: %s", name, root, exc)
+    return done
 
 
 def settle_folders(station: Station) -> list[str]:
@@ -222,7 +235,7 @@ def settle_folders(station: Station) -> list[str]:
             select(PostingFolder)
             .where(PostingFolder.unsettled)
             .order_by(PostingFolder.id)
-            .with_for_update()
+            .with_for_update(skip_locked=True)  # one being exported: the export reconciles it
         )
         for folder in folders:
             try:

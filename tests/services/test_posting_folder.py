@@ -171,6 +171,26 @@ def test_a_re_export_failing_part_way_keeps_the_earlier_export(
     assert _manifest_ids(outdir) == [first, second, text, third] and _strays(station, outdir) == []
 
 
+def test_a_folder_that_cannot_be_changed_is_tidied_at_the_next_start(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+) -> None:
+    """A withdrawal never waits for the folder (a share may be offline): it is recorded, and the
+    files go as soon as the folder can be changed again."""
+    station, (first, second, text) = school
+    outdir = tmp_path / "out"
+    queue_export.export_queue(station, slt, outdir)
+    with _read_only(outdir / "@Year5IJS"):
+        queue.withdraw_item(station, slt, first, "a parent phoned")
+        assert queue.get_item(station, first).status is QueueStatus.WITHDRAWN
+        assert _item_files(outdir, first) == [f"@Year5IJS/{first}.jpg", f"@Year5IJS/{first}.txt"]
+        assert _manifest_ids(outdir) == [second, text]  # the posting tool no longer sees it
+        open_station(str(station.paths.home), url=_url(station)).close()  # still read-only
+    assert _item_files(outdir, first) != []
+    open_station(str(station.paths.home), url=_url(station)).close()
+    assert _item_files(outdir, first) == [] and _manifest_ids(outdir) == [second, text]
+    assert _strays(station, outdir) == []
+
+
 def _child(*args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.outbox_child", *args],
