@@ -73,8 +73,12 @@ def upgrade() -> None:
         op.f("ix_posting_entries_item_id"), "posting_entries", ["item_id"], unique=False
     )
     _move_export_dirs()
-    with op.batch_alter_table("queue_items", schema=None) as batch_op:
-        batch_op.drop_column("export_dir")
+    if op.get_bind().dialect.name == "sqlite":
+        # Natively (SQLite 3.35+): batch mode would recreate queue_items, and dropping the old
+        # table fails while queue_item_children and posting_entries rows point at it.
+        op.execute("ALTER TABLE queue_items DROP COLUMN export_dir")
+    else:
+        op.drop_column("queue_items", "export_dir")
 
 
 def _move_export_dirs() -> None:
@@ -103,8 +107,7 @@ def _move_export_dirs() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("queue_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("export_dir", sa.Text(), nullable=True))
+    op.add_column("queue_items", sa.Column("export_dir", sa.Text(), nullable=True))
     conn = op.get_bind()
     rows = conn.execute(
         sa.select(_entries.c.item_id, _folders.c.path)
