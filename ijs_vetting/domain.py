@@ -227,3 +227,7 @@ class QueueStatus(enum.StrEnum):
     POSTED = "posted"
     WITHDRAWN = "withdrawn"  # stopped before posting (consent change, rejection, SLT)
     TAKEN_DOWN = "taken_down"  # posted, then removed after a consent change
+
+
+# Not yet public, so still stoppable: what `queue export` hands over and a withdrawal pulls back.
+QUEUE_WAITING = (QueueStatus.QUEUED, QueueStatus.EXPORTED)

@@ -28,7 +28,7 @@ from ijs_vetting.db.models import (
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.domain import FaceDecision, FaceReason, PhotoStatus, QueueStatus
 from ijs_vetting.services import roster
-from ijs_vetting.services.queue import find_account
+from ijs_vetting.services.accounts import find_account
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import REFERENCE
 from ijs_vetting.services.vetting import decide, seal_encoding

@@ -125,7 +125,9 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
         "caption": "Sports day",
         "photo_id": int(group),
         "blurred_faces": 1,
+        "caption_file": f"@Year5IJS/{group_item}.txt",
     }
+    assert (outdir / f"@Year5IJS/{group_item}.txt").read_text(encoding="utf-8") == "Sports day"
     posted_file = (outdir / manifest["items"][0]["image"]).read_bytes()
     assert b"Exif" not in posted_file and posted_file.endswith(b"\xff\xd9")
     code, _out, err = cli("mr.head", "queue", "caption", str(text["id"]), "Too late")

@@ -161,7 +161,9 @@ def cmd_queue_export(station: Station, args: argparse.Namespace) -> int:
     else:
         print(f"Exported {len(report.items)} items to {report.outdir} (manifest.json).")
         for stale in report.removed:
-            print(f"  removed withdrawn item {stale}")
+            print(f"  removed {stale}: not waiting to be posted (withdrawn, posted, a crash)")
+        for entry in report.removed_entries:
+            print(f"  removed queue item {entry} from the old manifest")
     return 0
 
 

@@ -381,7 +381,6 @@ class QueueItem(Base):
     cleared_at: Mapped[datetime] = mapped_column(default=utcnow)
     exported_at: Mapped[datetime | None]
     exported_by: Mapped[str | None] = mapped_column(String(64))
-    export_dir: Mapped[str | None] = mapped_column(Text)  # the OUTDIR it was last exported to
     posted_at: Mapped[datetime | None]
     posted_by: Mapped[str | None] = mapped_column(String(64))
     post_url: Mapped[str | None] = mapped_column(Text)
@@ -419,6 +418,36 @@ class QueueItemChild(Base):
 
     item: Mapped[QueueItem] = relationship(back_populates="children")
     child: Mapped[Child] = relationship()
+
+
+class PostingFolder(Base):
+    """A folder `queue export` writes to. The register owns what is in it: only the files of its
+    entries may be there (`services.posting_folder.reconcile` removes anything else of ours)."""
+
+    __tablename__ = "posting_folders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)  # absolute
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An export or a removal did not finish here: the next start reconciles the folder.
+    unsettled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PostingEntry(Base):
+    """An item the register holds as exported to a folder: its picture, caption file and
+    manifest entry may be there. Recorded before any of them is written, deleted when the item
+    is posted or withdrawn (its files are removed with it)."""
+
+    __tablename__ = "posting_entries"
+
+    folder_id: Mapped[int] = mapped_column(ForeignKey("posting_folders.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"), primary_key=True, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False while only the intent is recorded; True once an export to the folder finished.
+    written: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    folder: Mapped[PostingFolder] = relationship()
+    item: Mapped[QueueItem] = relationship()
 
 
 class Setting(Base):

@@ -17,9 +17,9 @@ from ijs_vetting.db.state import (
     safeguarding_flags,
 )
 from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricEvent, InvalidInput, Role
+from ijs_vetting.services.consent_cascade import on_consent_change
 from ijs_vetting.services.forms import store_form
 from ijs_vetting.services.lookup import find_channel, find_child
-from ijs_vetting.services.queue import on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
 

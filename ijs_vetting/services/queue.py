@@ -1,42 +1,49 @@
 """The posting queue: items per year-group account, from clearing to posted, and back out again.
 
 Items are made by clearing a photo (`services.clearing`) or by queueing a text-only post. They go
-`queued` -> `exported` (handed to the school's posting tool by `services.queue_export`) ->
-`posted`. Consent reaches the queue: `on_consent_change` runs inside every consent, biometric,
-safeguarding and roster change, withdraws items that may no longer go out (their photos go back
-to review) and lists posted ones as takedowns, because the policy removes content that should
-not be public. Only SLT and admins move items; staff may queue and edit text-only posts.
+`queued` -> `exported` (written to a posting folder by `services.queue_export`) -> `posted`, or
+are withdrawn before that (by SLT, a rejection, or the consent cascade in
+`services.consent_cascade`), their photos going back to review. Every change that takes an item
+out of the waiting states locks the item rows first, in id order like the export, and takes the
+item out of every posting folder it was written to (`services.posting_folder`). Only SLT and
+admins move items; staff may queue and edit text-only posts.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ijs_vetting.db.models import Account, AccountYearGroup, Child, Photo, QueueItem, QueueItemChild
+from ijs_vetting.db.models import Photo, QueueItem, QueueItemChild
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, QueueStatus, Role
-from ijs_vetting.policy import Standing
+from ijs_vetting.domain import (
+    QUEUE_WAITING,
+    InvalidInput,
+    NotFound,
+    PhotoStatus,
+    QueueStatus,
+    Role,
+)
+
+# Re-exported (the `as` form) for services.clearing, which imports them from here.
+from ijs_vetting.services.accounts import find_account as find_account
+from ijs_vetting.services.accounts import route_account as route_account
 from ijs_vetting.services.lookup import find_child
+from ijs_vetting.services.posting_folder import take_out
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import current, settings_of
-from ijs_vetting.services.vetting import decide, redecide, standings
+from ijs_vetting.services.vetting import decide
 
 log = logging.getLogger(__name__)
 
 QUEUE_ROLES = (Role.SLT, Role.ADMIN)
 TEXT_ROLES = (Role.STAFF, Role.SLT, Role.ADMIN)  # the policy lets staff post text only
-ACTIVE = (QueueStatus.QUEUED, QueueStatus.EXPORTED)  # not yet public: can still be stopped
 
 
 @dataclass(frozen=True)
@@ -81,14 +88,6 @@ class QueueItemInfo:
         }
 
 
-@dataclass
-class QueueChanges:
-    """What a consent change did to the queue: item ids withdrawn, and posted ones to take down."""
-
-    withdrawn: list[int] = field(default_factory=list)
-    takedowns: list[int] = field(default_factory=list)
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -105,40 +104,30 @@ def check_caption(caption: str | None, *, limit: int, required: bool = False) ->
     return text
 
 
-def find_account(session: Session, handle: str) -> Account:
-    """An active account by handle, ignoring case and the leading '@' ('year5ijs' works)."""
-    wanted = handle.strip().lstrip("@").lower()
-    accounts = list(session.scalars(select(Account).order_by(Account.handle)))
-    for account in accounts:
-        if account.active and account.handle.lstrip("@").lower() == wanted:
-            return account
-    known = ", ".join(a.handle for a in accounts if a.active)
-    raise NotFound(f"There is no posting account '{handle}'. Accounts: {known}.")
-
-
-def route_account(session: Session, year_groups: Iterable[int]) -> Account | None:
-    """The one account serving all these year groups, or None (no year groups, a year group
-    without an account, or several accounts): then a person must choose."""
-    years = set(year_groups)
-    if not years:
-        return None
-    rows = session.execute(
-        select(AccountYearGroup.year_group, Account)
-        .join(Account)
-        .where(AccountYearGroup.year_group.in_(years), Account.active.is_(True))
-    ).all()
-    served = {year for year, _ in rows}
-    accounts = {account.id: account for _, account in rows}
-    if served != years or len(accounts) != 1:
-        return None
-    return next(iter(accounts.values()))
-
-
 def _item(session: Session, item_id: int) -> QueueItem:
     item = session.get(QueueItem, item_id)
     if item is None:
         raise NotFound(f"There is no queue item {item_id}.")
     return item
+
+
+def lock_items(session: Session, where: Any) -> list[QueueItem]:
+    """The items matching `where`, their rows locked in id order (SELECT ... FOR UPDATE; on
+    SQLite the write transaction's lock serialises instead). The export locks the same way, so
+    a change taking items out of the queue waits for an export writing them, then removes what
+    it wrote, and never deadlocks with it."""
+    return list(
+        session.scalars(
+            _query().where(where).with_for_update().execution_options(populate_existing=True)
+        )
+    )
+
+
+def _locked(session: Session, item_id: int) -> QueueItem:
+    items = lock_items(session, QueueItem.id == item_id)
+    if not items:
+        raise NotFound(f"There is no queue item {item_id}.")
+    return items[0]
 
 
 def _info(item: QueueItem) -> QueueItemInfo:
@@ -231,7 +220,7 @@ def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> 
         text_only = _item(session, item_id).photo_id is None
     roles = TEXT_ROLES if text_only else QUEUE_ROLES
     with station.write(actor, "queue.caption", *roles) as w:
-        item = _item(w.session, item_id)
+        item = _locked(w.session, item_id)
         text = check_caption(
             caption, limit=settings_of(w.session).caption_limit, required=item.photo_id is None
         )
@@ -252,10 +241,11 @@ def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> 
 def mark_posted(
     station: Station, actor: Actor, item_id: int, url: str | None = None
 ) -> QueueItemInfo:
-    """Record that the posting tool (or a person) posted the item, with its address if known."""
+    """Record that the posting tool (or a person) posted the item, with its address if known;
+    its files and manifest entry leave every posting folder."""
     with station.write(actor, "queue.posted", *QUEUE_ROLES) as w:
-        item = _item(w.session, item_id)
-        if item.status not in ACTIVE:
+        item = _locked(w.session, item_id)
+        if item.status not in QUEUE_WAITING:
             raise InvalidInput(
                 f"Queue item {item_id} is {item.status.value.replace('_', ' ')}, not waiting "
                 "to be posted."
@@ -264,6 +254,7 @@ def mark_posted(
         item.post_url = (url or "").strip() or None
         if item.photo is not None:
             item.photo.status, item.photo.status_note = PhotoStatus.POSTED, None
+        take_out(w.session, [item])  # the posting folder holds only what is still to post
         w.audit(
             f"queue item {item_id} posted to {item.account.handle}",
             target_type="queue_item",
@@ -279,13 +270,13 @@ def withdraw_item(station: Station, actor: Actor, item_id: int, reason: str) -> 
     if not reason:
         raise InvalidInput("Give a reason for withdrawing the item.")
     with station.write(actor, "queue.withdraw", *QUEUE_ROLES) as w:
-        item = _item(w.session, item_id)
-        if item.status not in ACTIVE:
+        item = _locked(w.session, item_id)
+        if item.status not in QUEUE_WAITING:
             raise InvalidInput(
                 f"Queue item {item_id} is {item.status.value.replace('_', ' ')}: only queued or "
                 "exported items can be withdrawn."
             )
-        _withdraw(w.session, item, f"withdrawn by {actor.username}: {reason}")
+        withdraw(w.session, [(item, f"withdrawn by {actor.username}: {reason}")])
         w.audit(
             f"queue item {item_id} withdrawn",
             target_type="queue_item",
@@ -330,135 +321,27 @@ def back_to_review(session: Session, photo: Photo, note: str) -> None:
     decide(session, photo)
 
 
-def _withdraw(session: Session, item: QueueItem, reason: str) -> None:
-    item.status, item.withdrawn_at, item.withdrawn_reason = (
-        QueueStatus.WITHDRAWN,
-        utcnow(),
-        reason,
-    )
-    if item.photo is not None and item.photo.status is PhotoStatus.QUEUED:
-        back_to_review(session, item.photo, f"withdrawn from the queue: {reason}")
-    for folder in export_dirs(item):
-        retract_export(folder, item)
-
-
-MANIFEST = "manifest.json"
-
-
-def export_file(outdir: Path, handle: str, item_id: int) -> Path:
-    """Where `queue export` writes an item's picture: OUTDIR/<account>/<item id>.jpg."""
-    return outdir / handle / f"{item_id}.jpg"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file and a rename, so the posting tool never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def export_dirs(item: QueueItem) -> list[Path]:
-    """Every folder the item was exported to (one per line): a withdrawal retracts from all."""
-    return [Path(line) for line in (item.export_dir or "").splitlines() if line.strip()]
-
-
-def retract_export(outdir: Path, item: QueueItem) -> None:
-    """Take a withdrawn item back out of the folder it was exported to: delete its picture and
-    drop it from the manifest, so the posting tool cannot post it. Best effort (the folder may
-    be on a share that is offline); failures are logged, and the item is withdrawn regardless."""
-    try:
-        export_file(outdir, item.account.handle, item.id).unlink(missing_ok=True)
-        manifest = outdir / MANIFEST
-        if manifest.is_file():
-            payload = json.loads(manifest.read_text(encoding="utf-8"))
-            kept = [entry for entry in payload.get("items", []) if entry.get("id") != item.id]
-            if len(kept) != len(payload.get("items", [])):
-                payload["items"] = kept
-                text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-                write_atomically(manifest, text.encode("utf-8"))
-    except (OSError, ValueError, AttributeError) as exc:
-        log.warning("could not retract queue item %s from %s: %s", item.id, outdir, exc)
+def withdraw(session: Session, items: Sequence[tuple[QueueItem, str]]) -> None:
+    """Withdraw these (locked) items, each for its reason: their photos go back to review and
+    their files leave every posting folder they were exported to."""
+    for item, reason in items:
+        item.status, item.withdrawn_at, item.withdrawn_reason = (
+            QueueStatus.WITHDRAWN,
+            utcnow(),
+            reason,
+        )
+        if item.photo is not None and item.photo.status is PhotoStatus.QUEUED:
+            back_to_review(session, item.photo, f"withdrawn from the queue: {reason}")
+    take_out(session, [item for item, _ in items])
 
 
 def withdraw_for_photo(session: Session, photo: Photo, reason: str) -> list[int]:
     """Withdraw the photo's items that are not yet posted (its rejection, say); their ids."""
-    items = session.scalars(
-        select(QueueItem).where(QueueItem.photo_id == photo.id, QueueItem.status.in_(ACTIVE))
+    items = lock_items(
+        session, (QueueItem.photo_id == photo.id) & QueueItem.status.in_(QUEUE_WAITING)
     )
-    withdrawn = []
-    for item in items:
-        _withdraw(session, item, reason)
-        withdrawn.append(item.id)
-    return withdrawn
-
-
-def _why_not(link: QueueItemChild, standing: Standing | None, mis_id: str) -> str | None:
-    """Why this child's part in the item no longer holds, or None while it does."""
-    if standing is None or standing.never_publish:
-        return f"{mis_id} must never be published (safeguarding)"
-    if not link.shown:
-        return None  # masked: only the safeguarding flag pulls the photo
-    if not standing.on_roll:
-        return f"{mis_id} has left the school"
-    if not standing.consent:
-        return f"{mis_id} no longer has consent for this channel"
-    if not link.by_reviewer and not standing.templates_allowed:
-        return f"{mis_id} was shown from a face match and biometric consent was withdrawn"
-    return None
-
-
-def on_consent_change(session: Session, child_ids: Iterable[int]) -> QueueChanges:
-    """Apply `child_ids`' new standing (call in the same transaction as the change): re-decide
-    the undecided photos showing them, then pull from the queue what the standing no longer
-    allows.
-
-    Every child recorded in an affected item is checked again, not only the changed ones, so the
-    item goes out only if the whole clearance still holds.
-    """
-    changes = QueueChanges()
-    ids = list(set(child_ids))
-    redecide(session, ids)
-    if not ids:
-        return changes
-    touched = select(QueueItemChild.item_id).where(QueueItemChild.child_id.in_(ids))
-    items = list(
-        session.scalars(
-            _query().where(
-                QueueItem.id.in_(touched),
-                QueueItem.status.in_([*ACTIVE, QueueStatus.POSTED]),
-            )
-        )
-    )
-    if not items:
-        return changes
-    everyone = {link.child_id for item in items for link in item.children}
-    standing = standings(session, everyone)
-    mis = dict(session.execute(select(Child.id, Child.mis_id).where(Child.id.in_(everyone))).all())
-    for item in items:
-        reasons = [
-            reason
-            for link in item.children
-            if (reason := _why_not(link, standing.get(link.child_id), mis.get(link.child_id, "?")))
-        ]
-        if not reasons:
-            continue
-        because = "; ".join(reasons)
-        if item.status is QueueStatus.POSTED:
-            if item.takedown_requested_at is None:
-                item.takedown_requested_at, item.takedown_reason = utcnow(), because
-                changes.takedowns.append(item.id)
-        else:
-            _withdraw(session, item, because)
-            changes.withdrawn.append(item.id)
-    if changes.withdrawn or changes.takedowns:
-        log.info("consent change: withdrew %s, takedowns %s", changes.withdrawn, changes.takedowns)
-    return changes
+    withdraw(session, [(item, reason) for item in items])
+    return [item.id for item in items]
 
 
 def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
@@ -468,7 +351,7 @@ def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
         child = find_child(session, mis_id)
         linked = select(QueueItemChild.item_id).where(QueueItemChild.child_id == child.id)
         query = _query().where(
-            QueueItem.id.in_(linked), QueueItem.status.in_([*ACTIVE, QueueStatus.POSTED])
+            QueueItem.id.in_(linked), QueueItem.status.in_([*QUEUE_WAITING, QueueStatus.POSTED])
         )
         return [_info(item) for item in session.scalars(query)]
 
@@ -476,13 +359,8 @@ def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
 def withdraw_photo_items(session: Session, reason: str) -> list[int]:
     """Withdraw every queued or exported photo item (their photos go back to review): after a
     change that their verification could not have foreseen (new templates, new thresholds)."""
-    photos = session.scalars(
-        select(Photo)
-        .join(QueueItem, QueueItem.photo_id == Photo.id)
-        .where(QueueItem.status.in_(ACTIVE))
-        .distinct()
+    items = lock_items(
+        session, QueueItem.photo_id.is_not(None) & QueueItem.status.in_(QUEUE_WAITING)
     )
-    withdrawn: list[int] = []
-    for photo in photos:
-        withdrawn += withdraw_for_photo(session, photo, reason)
-    return withdrawn
+    withdraw(session, [(item, reason) for item in items])
+    return [item.id for item in items]

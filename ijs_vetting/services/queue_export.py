@@ -1,36 +1,51 @@
-"""Handing the queue to the school's posting tool: a folder of pictures and a manifest.
+"""Handing the queue to the school's posting tool: `queue export OUTDIR`.
 
-`queue export OUTDIR` writes every item still waiting to be posted (queued, and exported but not
-yet posted, so the manifest is always the whole to-do list and exporting twice is harmless) as
-`OUTDIR/<account>/<item id>.jpg`, then `OUTDIR/manifest.json` last, so a tool that waits for the
-manifest never sees a half-written export. Pictures of items withdrawn since an earlier export to
-the same folder are deleted from it. Each picture is checked again on the way out: its bytes
-must still hash to the vault name and carry no metadata.
+Every item still waiting to be posted (queued, and exported but not yet posted, so the manifest
+is always the whole to-do list and exporting twice is harmless) is written to the posting folder
+in the format `services.posting_folder` owns. The export runs in two transactions so that the
+register knows what may be in the folder before anything is there:
+
+1. intent: the waiting items' rows are locked (in id order), the folder and an entry per item
+   are recorded and the folder is marked unsettled; committed before any file is written;
+2. writing: the rows are locked again (a withdrawal that came in between has removed its item,
+   which is skipped; one that comes now waits, then removes what was written), the folder is
+   reconciled, each picture and caption is written and renamed into place, the manifest last;
+   then the items are marked exported and the folder settled, with the audit entry.
+
+A failure (a read-only folder, a full disk) rolls the second transaction back and leaves the
+earlier export's files and manifest as they were; a crash leaves only files the register holds
+or temporary files, and the folder unsettled, so the next start or export tidies it.
+Each picture is checked again on the way out: its bytes must still hash to the vault name and
+carry no metadata.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ijs_vetting.db.models import QueueItem
+from ijs_vetting.db.models import PostingEntry, QueueItem
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import QueueStatus, ServiceError
+from ijs_vetting.domain import QUEUE_WAITING, QueueStatus, ServiceError
 from ijs_vetting.imaging.export import ExportError, check_clean
-from ijs_vetting.services.queue import (
-    ACTIVE,
-    MANIFEST,
-    QUEUE_ROLES,
-    export_dirs,
-    export_file,
+from ijs_vetting.services.posting_folder import (
+    caption_name,
+    image_name,
+    lock_folder,
+    reconcile,
+    register_folder,
     write_atomically,
+    write_manifest,
 )
+from ijs_vetting.services.queue import QUEUE_ROLES, lock_items
 from ijs_vetting.services.station import Actor, Station
+
+ACTION = "queue.export"
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,7 @@ class ExportedItem:
     caption: str
     photo_id: int | None
     blurred_faces: int
+    caption_file: str  # path relative to OUTDIR of the caption as UTF-8 text
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +66,7 @@ class ExportedItem:
             "caption": self.caption,
             "photo_id": self.photo_id,
             "blurred_faces": self.blurred_faces,
+            "caption_file": self.caption_file,
         }
 
 
@@ -57,83 +74,113 @@ class ExportedItem:
 class ExportReport:
     outdir: str
     items: list[ExportedItem] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # stale pictures of withdrawn items
+    # Files of ours the register does not hold in this folder (withdrawn, posted, left by a
+    # crash), and the ids of manifest entries removed for the same reason.
+    removed: list[str] = field(default_factory=list)
+    removed_entries: list[int] = field(default_factory=list)
 
     def manifest(self) -> dict[str, Any]:
         """The contract with the posting tool: exactly these fields."""
         return {"items": [item.as_json() for item in self.items]}
 
     def as_json(self) -> dict[str, Any]:
-        return {"outdir": self.outdir, **self.manifest(), "removed": self.removed}
+        return {
+            "outdir": self.outdir,
+            **self.manifest(),
+            "removed": self.removed,
+            "removed_entries": self.removed_entries,
+        }
 
 
 def export_queue(station: Station, actor: Actor, outdir: Path) -> ExportReport:
     """Write the waiting items to `outdir` and mark them exported (SLT and admins)."""
     outdir = outdir.expanduser().resolve()
+    station.require(actor, ACTION, *QUEUE_ROLES)
     try:
-        return _export(station, actor, outdir)
-    except OSError as exc:  # nothing is marked exported: the write rolled back
+        register_folder(station, outdir)
+        _record_intent(station, outdir)
+        return _write(station, actor, outdir)
+    except OSError as exc:  # nothing is marked exported: the writing rolled back
         raise ServiceError(f"Cannot write the export to {outdir}: {exc.strerror or exc}") from exc
 
 
-def _export(station: Station, actor: Actor, outdir: Path) -> ExportReport:
-    """Mark the waiting items exported first (taking their rows: a withdrawal at the same
-    moment waits, then retracts them from this folder), then write the files; if anything
-    fails, the files written so far are removed again and nothing is marked."""
-    written: list[Path] = []
-    try:
-        with station.write(actor, "queue.export", *QUEUE_ROLES) as w:
-            report = ExportReport(outdir=str(outdir))
-            query = select(QueueItem).order_by(QueueItem.id)
-            items = list(
-                w.session.scalars(query.where(QueueItem.status.in_(ACTIVE)).with_for_update())
+def _waiting(session: Session) -> list[QueueItem]:
+    return lock_items(session, QueueItem.status.in_(QUEUE_WAITING))
+
+
+def _record_intent(station: Station, outdir: Path) -> None:
+    """Record every waiting item as going into `outdir`, committed before any file is written.
+
+    Bookkeeping of the folder, not a change anyone sees in the queue (the items stay as they
+    are until the writing commits, with the export's audit entry), hence a plain transaction.
+    """
+    with station.transaction() as session:
+        items = _waiting(session)
+        folder = lock_folder(session, outdir)
+        known = set(
+            session.scalars(select(PostingEntry.item_id).where(PostingEntry.folder_id == folder.id))
+        )
+        for item in items:
+            if item.id not in known:
+                session.add(PostingEntry(folder_id=folder.id, item_id=item.id))
+        folder.unsettled = True
+
+
+def _write(station: Station, actor: Actor, outdir: Path) -> ExportReport:
+    with station.write(actor, ACTION, *QUEUE_ROLES) as w:
+        items = _waiting(w.session)
+        folder = lock_folder(w.session, outdir)
+        report = ExportReport(outdir=str(outdir))
+        report.removed, report.removed_entries = reconcile(w.session, folder)
+        entries = {
+            entry.item_id: entry
+            for entry in w.session.scalars(
+                select(PostingEntry).where(PostingEntry.folder_id == folder.id)
             )
-            for item in items:
-                item.status, item.exported_at, item.exported_by = (
-                    QueueStatus.EXPORTED,
-                    utcnow(),
-                    actor.username,
-                )
-                folders = {str(p) for p in export_dirs(item)} | {str(outdir)}
-                item.export_dir = "\n".join(sorted(folders))
-            w.session.flush()
-            for item in items:
-                image = None
-                if item.image_sha256 is not None:
-                    target = export_file(outdir, item.account.handle, item.id)
-                    write_atomically(target, _checked_image(station, item))
-                    written.append(target)
-                    image = target.relative_to(outdir).as_posix()
-                report.items.append(
-                    ExportedItem(
-                        item.id,
-                        item.account.handle,
-                        image,
-                        item.caption,
-                        item.photo_id,
-                        item.blurred_faces,
-                    )
-                )
-            gone = (QueueStatus.WITHDRAWN, QueueStatus.TAKEN_DOWN)
-            for item in w.session.scalars(query.where(QueueItem.status.in_(gone))):
-                if str(outdir) not in {str(p) for p in export_dirs(item)}:
-                    continue
-                stale = export_file(outdir, item.account.handle, item.id)
-                if stale.exists():
-                    stale.unlink()
-                    report.removed.append(stale.relative_to(outdir).as_posix())
-            text = json.dumps(report.manifest(), indent=2, ensure_ascii=False) + "\n"
-            write_atomically(outdir / MANIFEST, text.encode("utf-8"))
-            w.audit(
-                f"{len(report.items)} queue items exported to {outdir}",
-                target_type="queue",
-                details={"outdir": str(outdir), "items": [i.id for i in report.items]},
+        }
+        for item in items:
+            entry = entries.get(item.id)
+            if entry is None:
+                continue  # queued after the intent was recorded: the next export takes it
+            report.items.append(_write_item(station, outdir, item))
+            entry.written = True
+            item.status, item.exported_at, item.exported_by = (
+                QueueStatus.EXPORTED,
+                utcnow(),
+                actor.username,
             )
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+        write_manifest(outdir, [item.as_json() for item in report.items])
+        folder.unsettled = False
+        w.audit(
+            f"{len(report.items)} queue items exported to {outdir}",
+            target_type="queue",
+            details={
+                "outdir": str(outdir),
+                "items": [i.id for i in report.items],
+                "removed": report.removed,
+            },
+        )
     return report
+
+
+def _write_item(station: Station, outdir: Path, item: QueueItem) -> ExportedItem:
+    """Write the item's picture (unless text only) and caption file into place."""
+    handle = item.account.handle
+    image = None
+    if item.image_sha256 is not None:
+        image = image_name(handle, item.id)
+        write_atomically(outdir / image, _checked_image(station, item))
+    caption = caption_name(handle, item.id)
+    write_atomically(outdir / caption, item.caption.encode("utf-8"))
+    return ExportedItem(
+        item.id,
+        handle,
+        image,
+        item.caption,
+        item.photo_id,
+        item.blurred_faces,
+        caption,
+    )
 
 
 def _checked_image(station: Station, item: QueueItem) -> bytes:

@@ -26,8 +26,8 @@ from ijs_vetting.domain import (
     ServiceError,
 )
 from ijs_vetting.roster_csv import ParsedRoster, RosterFileError, RosterRow, parse_roster
+from ijs_vetting.services.consent_cascade import on_consent_change
 from ijs_vetting.services.lookup import channel_names
-from ijs_vetting.services.queue import on_consent_change
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
 from ijs_vetting.vault import sha256_file

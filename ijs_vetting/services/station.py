@@ -25,6 +25,7 @@ from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
+from ijs_vetting.services.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
 
 STATION_ID = "station.id"
@@ -161,7 +162,18 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         ) from exc
     station = Station(paths, engine, Sealer(load_key(_station_id(engine))))
     seal_legacy_data(station)
+    _settle_posting_folders(station)
     return station
+
+
+def _settle_posting_folders(station: Station) -> None:
+    """Tidy the posting folders an export or a removal left unsettled (a crash): nothing the
+    register does not hold stays there. A busy database only postpones it to the next start
+    (an export, which reconciles its folder first, may be running on another station)."""
+    try:
+        settle_folders(station)
+    except ServiceError as exc:
+        log.warning("posting folders not reconciled at start: %s", exc)
 
 
 def _station_id(engine: Engine) -> str:

@@ -34,8 +34,9 @@ from ijs_vetting.db.models import (
 from ijs_vetting.db.state import safeguarding_flags
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import PhotoStatus, QueueStatus, Role
+from ijs_vetting.services.consent_cascade import on_consent_change
 from ijs_vetting.services.lookup import find_child
-from ijs_vetting.services.queue import QueueItemInfo, get_item, on_consent_change
+from ijs_vetting.services.queue import QueueItemInfo, get_item
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
 from ijs_vetting.services.vetting import UNDECIDED, decide

@@ -6,17 +6,31 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
 
 from ijs_vetting.audit_chain import verify
 from ijs_vetting.config import StationPaths
 from ijs_vetting.crypto import Sealer
 from ijs_vetting.db.audit_log import chain_rows
-from ijs_vetting.db.engine import create_db_engine, current_revision, head_revision, upgrade_to_head
-from ijs_vetting.db.models import Account, Base, Channel
+from ijs_vetting.db.engine import (
+    alembic_config,
+    create_db_engine,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
+from ijs_vetting.db.models import (
+    Account,
+    Base,
+    Channel,
+    PostingEntry,
+    PostingFolder,
+    QueueItemChild,
+)
 from ijs_vetting.services import children
 from ijs_vetting.services.station import Station
 
@@ -78,5 +92,64 @@ def test_a_real_station_from_the_first_release_upgrades_with_a_backup(tmp_path: 
         assert backup.name.startswith("station-0001-")
         with sqlite3.connect(backup) as old:
             assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    finally:
+        engine.dispose()
+
+
+def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_export_folders_recorded_on_items_become_the_outbox(db_url: str) -> None:
+    """0007_outbox: each folder in `queue_items.export_dir` becomes a posting folder, unsettled
+    (the first start removes what withdrawn items left there), and each item still exported
+    there an entry; going back down puts the lines back."""
+    engine = create_db_engine(db_url)
+    try:
+        _migrate(engine, "0006")
+        rows = [(1, "exported", "/x/out\n/x/usb"), (2, "withdrawn", "/x/out"), (3, "queued", None)]
+        with engine.begin() as conn:
+            account = conn.execute(text("SELECT id FROM accounts LIMIT 1")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO children (id, mis_id, first_name, last_name, year_group, "
+                    "class_name, on_roll, created_at, updated_at) VALUES "
+                    "(1, 'A1', 'Amy', 'Bell', 5, '', true, '2026-01-01', '2026-01-01')"
+                )
+            )
+            for item, status, folders in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO queue_items (id, account_id, caption, blurred_faces, "
+                        "status, cleared_by, cleared_at, export_dir) VALUES "
+                        "(:id, :account, '', 0, :status, 'head', '2026-01-01', :folders)"
+                    ),
+                    {"id": item, "account": account, "status": status, "folders": folders},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO queue_item_children (item_id, child_id, shown, by_reviewer) "
+                        "VALUES (:id, 1, true, false)"
+                    ),
+                    {"id": item},
+                )
+        upgrade_to_head(engine)
+        with engine.connect() as conn:
+            folders = conn.execute(
+                select(PostingFolder.path, PostingFolder.unsettled).order_by(PostingFolder.path)
+            ).all()
+            entries = conn.execute(
+                select(PostingEntry.item_id, PostingEntry.written).order_by(PostingEntry.folder_id)
+            ).all()
+            assert conn.execute(select(func.count()).select_from(QueueItemChild)).scalar() == 3
+        assert [tuple(f) for f in folders] == [("/x/out", True), ("/x/usb", True)]
+        assert [tuple(e) for e in entries] == [(1, True), (1, True)]
+        _migrate(engine, "0006", down=True)
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT id, export_dir FROM queue_items ORDER BY id")).all()
+        assert [tuple(r) for r in back] == [(1, "/x/out\n/x/usb"), (2, None), (3, None)]
     finally:
         engine.dispose()

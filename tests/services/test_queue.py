@@ -235,6 +235,7 @@ def test_consent_changes_reach_the_queue(
         "caption",
         "photo_id",
         "blurred_faces",
+        "caption_file",
     }
     for entry, cleared in zip(manifest["items"], first.cleared, strict=False):
         assert entry["image"] == f"@Year5IJS/{cleared.item_id}.jpg"

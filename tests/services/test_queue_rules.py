@@ -23,7 +23,7 @@ from ijs_vetting.domain import (
     ServiceError,
 )
 from ijs_vetting.services import clearing, consent, photos, queue, queue_export, roster
-from ijs_vetting.services.queue import find_account, route_account
+from ijs_vetting.services.accounts import find_account, route_account
 from ijs_vetting.services.station import Actor, Station
 from tests import privacy_world
 from tests.privacy_world import Face

@@ -1,0 +1,280 @@
+"""The posting folder holds nothing the register would not show: after a kill -9 at any step of
+an export, a withdrawal racing an export in another process, a re-export that fails, and once
+an item is posted.
+
+Items are stored rows as clearing leaves them (tests/privacy_world.py) with a real, clean JPEG as
+their rendering in the vault, so the export's checks pass. The second station is a real process
+(tests/outbox_child.py) on the same database: SQLite, and PostgreSQL when a server is given.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from ijs_vetting.db.models import QueueItem
+from ijs_vetting.domain import QUEUE_WAITING, QueueStatus, ServiceError
+from ijs_vetting.services import queue, queue_export
+from ijs_vetting.services.station import Actor, Station, open_station
+from tests import privacy_world
+from tests.privacy_world import Face
+
+ROOT = Path(__file__).resolve().parents[2]
+CAPTION = "Sports day — well run, Year 5! ☀"
+
+
+def _picture_item(station: Station, mis_id: str, shade: int) -> int:
+    """A queued photo item whose rendering in the vault is a real, metadata-free JPEG."""
+    photo = privacy_world.add_photo(station, [Face(mis_id)])
+    item_id = privacy_world.add_item(station, photo, caption=CAPTION, rendering=False)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (shade, 90, 160)).save(buffer, "JPEG", quality=80)
+    sha = station.vault.put_bytes(buffer.getvalue())
+    with station.sessions.begin() as s:
+        item = s.get(QueueItem, item_id)
+        assert item is not None
+        item.image_sha256 = sha
+    return item_id
+
+
+@pytest.fixture
+def school(station: Station, admin: Actor, tmp_path: Path) -> tuple[Station, list[int]]:
+    """Two photo items and a text post, all queued for @Year5IJS."""
+    privacy_world.school(station, admin, tmp_path)
+    items = [_picture_item(station, "A123", 40), _picture_item(station, "B456", 200)]
+    items.append(queue.add_text(station, admin, "@Year5IJS", "Cake sale on Friday").id)
+    return station, items
+
+
+def _files(outdir: Path) -> set[str]:
+    return {p.relative_to(outdir).as_posix() for p in outdir.rglob("*") if p.is_file()}
+
+
+def _manifest_ids(outdir: Path) -> list[int]:
+    manifest = outdir / "manifest.json"
+    if not manifest.exists():
+        return []
+    return [entry["id"] for entry in json.loads(manifest.read_text(encoding="utf-8"))["items"]]
+
+
+def _strays(station: Station, outdir: Path) -> list[str]:
+    """Files and manifest entries in `outdir` that the register does not show as waiting there:
+    anything but the picture and caption of a queued or exported item."""
+    shown = {i.id: i for i in queue.list_queue(station, statuses=QUEUE_WAITING)}
+    allowed = {"manifest.json"}
+    for item in shown.values():
+        allowed |= {f"{item.account}/{item.id}.txt"}
+        if item.photo_id is not None:
+            allowed |= {f"{item.account}/{item.id}.jpg"}
+    strays = sorted(_files(outdir) - allowed)
+    return strays + [f"manifest entry {i}" for i in _manifest_ids(outdir) if i not in shown]
+
+
+def _item_files(outdir: Path, item_id: int) -> list[str]:
+    return sorted(name for name in _files(outdir) if Path(name).stem == str(item_id))
+
+
+def test_pictures_go_out_with_captions_and_posting_takes_them_back(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+) -> None:
+    station, (first, second, text) = school
+    outdir = tmp_path / "out"
+    report = queue_export.export_queue(station, slt, outdir)
+    assert _files(outdir) == {
+        "manifest.json",
+        f"@Year5IJS/{first}.jpg",
+        f"@Year5IJS/{first}.txt",
+        f"@Year5IJS/{second}.jpg",
+        f"@Year5IJS/{second}.txt",
+        f"@Year5IJS/{text}.txt",
+    }
+    assert (outdir / f"@Year5IJS/{first}.txt").read_text(encoding="utf-8") == CAPTION
+    assert (outdir / f"@Year5IJS/{text}.txt").read_bytes() == b"Cake sale on Friday"
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest == report.manifest()
+    assert [(e["id"], e["image"], e["caption_file"]) for e in manifest["items"]] == [
+        (first, f"@Year5IJS/{first}.jpg", f"@Year5IJS/{first}.txt"),
+        (second, f"@Year5IJS/{second}.jpg", f"@Year5IJS/{second}.txt"),
+        (text, None, f"@Year5IJS/{text}.txt"),
+    ]
+    assert report.as_json()["removed"] == [] and report.as_json()["removed_entries"] == []
+
+    # Posted: the folder holds only what is still to post.
+    queue.mark_posted(station, slt, first, "https://x.com/Year5IJS/status/1")
+    assert _item_files(outdir, first) == [] and _manifest_ids(outdir) == [second, text]
+    queue.withdraw_item(station, slt, text, "wrong day")
+    assert _item_files(outdir, text) == [] and _manifest_ids(outdir) == [second]
+    assert _strays(station, outdir) == []
+
+    # A picture someone copied back in is removed (and reported) by the next export.
+    (outdir / f"@Year5IJS/{first}.jpg").write_bytes(b"stale copy")
+    again = queue_export.export_queue(station, slt, outdir)
+    assert again.removed == [f"@Year5IJS/{first}.jpg"]
+    assert [i.id for i in again.items] == [second] and _strays(station, outdir) == []
+
+
+@contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """No new file in `folder` (its sub-folders stay writable): chmod, or for root (whom
+    permissions do not stop) the immutable attribute."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: cannot make a folder read-only")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i is not supported here: {made.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_re_export_failing_part_way_keeps_the_earlier_export(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+) -> None:
+    station, (first, second, text) = school
+    outdir = tmp_path / "out"
+    queue_export.export_queue(station, slt, outdir)
+    before = {name: (outdir / name).read_bytes() for name in _files(outdir)}
+    third = _picture_item(station, "A123", 120)
+
+    # The account folder takes the pictures; the manifest, last, cannot be written.
+    with _read_only(outdir), pytest.raises(ServiceError, match="Cannot write the export to"):
+        queue_export.export_queue(station, slt, outdir)
+    for name, data in before.items():
+        assert (outdir / name).read_bytes() == data, f"{name} changed or went"
+    assert _manifest_ids(outdir) == [first, second, text]
+    assert queue.get_item(station, third).status is QueueStatus.QUEUED
+    assert queue.get_item(station, first).status is QueueStatus.EXPORTED
+    assert _strays(station, outdir) == []
+
+    report = queue_export.export_queue(station, slt, outdir)
+    assert [i.id for i in report.items] == [first, second, text, third]
+    assert _manifest_ids(outdir) == [first, second, text, third] and _strays(station, outdir) == []
+
+
+def test_a_folder_that_cannot_be_changed_is_tidied_at_the_next_start(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+) -> None:
+    """A withdrawal never waits for the folder (a share may be offline): it is recorded, and the
+    files go as soon as the folder can be changed again."""
+    station, (first, second, text) = school
+    outdir = tmp_path / "out"
+    queue_export.export_queue(station, slt, outdir)
+    with _read_only(outdir / "@Year5IJS"):
+        queue.withdraw_item(station, slt, first, "a parent phoned")
+        assert queue.get_item(station, first).status is QueueStatus.WITHDRAWN
+        assert _item_files(outdir, first) == [f"@Year5IJS/{first}.jpg", f"@Year5IJS/{first}.txt"]
+        assert _manifest_ids(outdir) == [second, text]  # the posting tool no longer sees it
+        open_station(str(station.paths.home), url=_url(station)).close()  # still read-only
+    assert _item_files(outdir, first) != []
+    open_station(str(station.paths.home), url=_url(station)).close()
+    assert _item_files(outdir, first) == [] and _manifest_ids(outdir) == [second, text]
+    assert _strays(station, outdir) == []
+
+
+def _child(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.outbox_child", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _url(station: Station) -> str:
+    return station.engine.url.render_as_string(hide_password=False)
+
+
+# Three items: a picture and a caption file each for two, a caption file for the text post,
+# then the manifest: six files, each made by one mkstemp and put in place by one os.replace.
+KILL_POINTS = [
+    "mkstemp:1:before",  # intent recorded, nothing written
+    *(f"replace:{n}:{when}" for n in range(1, 7) for when in ("before", "after")),
+]
+
+
+@pytest.mark.slow  # a new process per step (about 5 s of imports each)
+@pytest.mark.parametrize("fault", KILL_POINTS)
+def test_kill_9_at_any_step_of_an_export_leaves_nothing_the_register_cannot_take_back(
+    sqlite_station: Station, admin: Actor, slt: Actor, tmp_path: Path, fault: str
+) -> None:
+    """SQLite only: what is at stake is the folder after a crash, not the backend's locking."""
+    station = sqlite_station
+    privacy_world.school(station, admin, tmp_path)
+    first, second = _picture_item(station, "A123", 40), _picture_item(station, "B456", 200)
+    text = queue.add_text(station, admin, "@Year5IJS", "Cake sale on Friday").id
+    outdir = tmp_path / "out"
+
+    child = _child("export", str(station.paths.home), _url(station), str(outdir), fault)
+    _out, err = child.communicate(timeout=120)
+    assert child.returncode == -9, err.decode()
+
+    # Consent for the first photo is withdrawn while the folder is as the crash left it...
+    queue.withdraw_item(station, slt, first, "a parent phoned")
+    assert _item_files(outdir, first) == []
+    # ...and the next start tidies whatever the crash left half-done.
+    open_station(str(station.paths.home), url=_url(station)).close()
+    assert _strays(station, outdir) == [], fault
+    assert not [name for name in _files(outdir) if ".incoming-" in name]
+
+    report = queue_export.export_queue(station, slt, outdir)
+    assert [i.id for i in report.items] == [second, text]
+    assert _files(outdir) == {
+        "manifest.json",
+        f"@Year5IJS/{second}.jpg",
+        f"@Year5IJS/{second}.txt",
+        f"@Year5IJS/{text}.txt",
+    }
+    assert _manifest_ids(outdir) == [second, text]
+
+
+def test_a_withdrawal_racing_an_export_in_another_process_takes_its_files_back(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+) -> None:
+    """The export pauses after its first file; the other station withdraws that item then."""
+    station, (first, second, text) = school
+    outdir, signals = tmp_path / "out", tmp_path / "signals"
+    signals.mkdir()
+    home, url = str(station.paths.home), _url(station)
+
+    withdrawal = _child("withdraw", home, url, str(first), str(signals))
+    deadline = time.monotonic() + 60
+    while not (signals / "opened").exists() and withdrawal.poll() is None:
+        assert time.monotonic() < deadline, "the withdrawing station did not open"
+        time.sleep(0.05)
+    export = _child("export", home, url, str(outdir), f"pause:{signals}")
+    _out, export_err = export.communicate(timeout=120)
+    _out, withdraw_err = withdrawal.communicate(timeout=120)
+    assert export.returncode == 0, export_err.decode()
+    assert withdrawal.returncode == 0, withdraw_err.decode()
+
+    assert queue.get_item(station, first).status is QueueStatus.WITHDRAWN
+    assert _item_files(outdir, first) == []
+    assert _manifest_ids(outdir) == [second, text]
+    assert _strays(station, outdir) == []
+    with station.read() as s:
+        statuses = {row.id: row.status for row in s.execute(select(QueueItem.id, QueueItem.status))}
+    assert statuses == {
+        first: QueueStatus.WITHDRAWN,
+        second: QueueStatus.EXPORTED,
+        text: QueueStatus.EXPORTED,
+    }
