@@ -45,28 +45,28 @@ def solid_masks(
     pixels: Pixels, regions: Sequence[Box], colour: tuple[int, int, int]
 ) -> tuple[bool, ...]:
     """For each head region, whether its ellipse (within the picture) is the fill colour."""
-    ycc = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2YCrCb).astype(np.float32)
     fill = cv2.cvtColor(np.array([[colour]], np.uint8), cv2.COLOR_RGB2YCrCb)[0, 0]
-    deviation = np.abs(ycc - fill.astype(np.float32))
-    return tuple(_solid(deviation, region) for region in regions)
+    return tuple(_solid(pixels, region, fill.astype(np.float32)) for region in regions)
 
 
-def _solid(deviation: NDArray[np.float32], region: Box) -> bool:
-    height, width = deviation.shape[:2]
+def _solid(pixels: Pixels, region: Box, fill: NDArray[np.float32]) -> bool:
+    """Only the region's window is converted: the masks cover a small part of a photo."""
+    height, width = pixels.shape[:2]
     left, top, right, bottom = region.clipped(width, height).as_ints()
     if right <= left or bottom <= top:
         return True  # wholly outside the picture: nothing there to show
+    window = np.ascontiguousarray(pixels[top:bottom, left:right])
+    deviation = np.abs(cv2.cvtColor(window, cv2.COLOR_RGB2YCrCb).astype(np.float32) - fill)
     cx, cy = region.centre
     a, b = max(region.width / 2, 1e-6), max(region.height / 2, 1e-6)
     ys, xs = np.mgrid[top:bottom, left:right].astype(np.float32)
     distance = np.hypot((xs + 0.5 - cx) / a, (ys + 0.5 - cy) / b)
     # (1 - d) * the shorter semi-axis never exceeds the true distance to the edge.
     depth = (1.0 - distance) * min(a, b)
-    window = deviation[top:bottom, left:right]
     inside = distance <= 1.0
     interior = inside & (depth >= INTERIOR_DEPTH)
     ring = inside & ~interior
-    luma, chroma = window[..., 0], window[..., 1:].max(axis=-1)
+    luma, chroma = deviation[..., 0], deviation[..., 1:].max(axis=-1)
     return bool(
         (luma[interior] <= LUMA_TOLERANCE).all()
         and (chroma[interior] <= CHROMA_TOLERANCE).all()

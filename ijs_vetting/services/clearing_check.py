@@ -153,8 +153,7 @@ def to_review(w: Write, photo: Photo, checked: Checked, account: str) -> str:
             "refused": True,
             "problems": list(verification.problems),
             "found_faces": [
-                [round(v) for v in f.face.box.scaled(1 / scale).as_ints()]
-                for f in verification.findings
+                list(f.face.box.scaled(1 / scale).as_ints()) for f in verification.findings
             ],
             "detections_from_masks": verification.masks_doing,
             "account": account,

@@ -49,3 +49,14 @@ def test_template_set_is_reusable_and_agrees_with_brute_force() -> None:
         assert match is not None
         assert (match.key, match.distance) == (brute[0][1], pytest.approx(brute[0][0]))
         assert match.runner_up_distance == pytest.approx(brute[1][0])
+
+
+def test_the_distance_to_one_person_is_their_closest_template() -> None:
+    a, b, c = _unit(1), _unit(2), _unit(3)
+    templates = TemplateSet({"amy": np.stack([b, a]), "ben": b[None, :], "cat": np.stack([c, b])})
+    probe = a + 0.01
+    assert templates.distance_to("amy", probe) == pytest.approx(np.linalg.norm(probe - a))
+    assert templates.distance_to("ben", probe) == pytest.approx(np.linalg.norm(probe - b))
+    last = min(np.linalg.norm(probe - c), np.linalg.norm(probe - b))
+    assert templates.distance_to("cat", probe) == pytest.approx(last)  # the last person's rows
+    assert templates.distance_to("dan", probe) is None
