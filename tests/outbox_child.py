@@ -30,7 +30,7 @@ from ijs_vetting.services.station import Actor, open_station
 SLT = Actor("head-teacher", Role.SLT)
 
 
-def wait_for(path: Path, seconds: float = 30) -> None:
+def wait_for(path: Path, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
         if time.monotonic() > deadline:

@@ -238,6 +238,8 @@ def settle_folders(station: Station) -> list[str]:
             .with_for_update(skip_locked=True)  # one being exported: the export reconciles it
         )
         for folder in folders:
+            if not Path(folder.path).is_dir():
+                continue  # a share offline looks like no folder: try again at the next start
             try:
                 files, entries = reconcile(session, folder)
             except OSError as exc:
