@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ijs_vetting.audit_anchor import Anchor
+
 GENESIS = "0" * 64
 VERSION = "v1"
 
@@ -73,19 +75,35 @@ class ChainRow:
 class ChainReport:
     entries: int
     broken_at: int | None  # the id of the first entry whose link or content does not hold
-    reason: str | None
+    reason: str | None  # why not ok (also set, without broken_at, when no entry is to blame)
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and self.reason is None
 
 
-def verify(rows: Iterable[ChainRow]) -> ChainReport:
-    """Check rows in id order: each links to the previous hash and hashes to its stored value."""
+def verify(rows: Iterable[ChainRow], anchor: Anchor | None = None) -> ChainReport:
+    """Check rows in id order: each links to the previous hash and hashes to its stored value.
+
+    With an `anchor` (see `ijs_vetting.audit_anchor`), the chain must also still hold the
+    anchored prefix: as many entries at least, the anchored one where it was. A chain that goes
+    on past it is fine (the anchor may lag behind the last transaction).
+    """
     previous = GENESIS
     count = 0
     for row in rows:
         count += 1
+        if (
+            anchor is not None
+            and count == anchor.entries
+            and (row.id != anchor.entry_id or row.entry_hash != anchor.entry_hash)
+        ):
+            return ChainReport(
+                count,
+                row.id,
+                f"entry {count} is not the one anchored beside the station key: "
+                "the chain was rewritten or entries were removed",
+            )
         if row.prev_hash != previous:
             return ChainReport(count, row.id, "an entry before it was removed or changed")
         expected = entry_hash(
@@ -101,4 +119,11 @@ def verify(rows: Iterable[ChainRow]) -> ChainReport:
         if expected != row.entry_hash:
             return ChainReport(count, row.id, "this entry was edited")
         previous = row.entry_hash
+    if anchor is not None and count < anchor.entries:
+        return ChainReport(
+            count,
+            anchor.entry_id,
+            f"the chain holds {count} entries but {anchor.entries} were anchored beside the "
+            "station key: the newest entries were removed",
+        )
     return ChainReport(count, None, None)

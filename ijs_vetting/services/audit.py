@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
 from ijs_vetting.audit_chain import ChainReport, verify
 from ijs_vetting.db.audit_log import chain_rows
 from ijs_vetting.db.models import AuditEntry
@@ -80,7 +81,16 @@ def list_audit(
 
 
 def verify_chain(station: Station, actor: Actor) -> ChainReport:
-    """Walk the hash chain (SLT and admins): the first edited or missing entry, if any."""
+    """Walk the hash chain (SLT and admins): the first edited or missing entry, if any, and
+    whether the chain still holds what its anchor beside the station key recorded."""
     station.require(actor, "audit.verify", Role.ADMIN, Role.SLT)
+    anchor = None
+    if station.anchor is not None:
+        try:
+            anchor = read_anchor(station.anchor)
+        except AnchorUnreadable as exc:
+            return ChainReport(0, None, str(exc))
+        if anchor is None:
+            return ChainReport(0, None, f"the audit anchor {station.anchor} is missing")
     with station.read() as session:
-        return verify(chain_rows(session))
+        return verify(chain_rows(session), anchor)
