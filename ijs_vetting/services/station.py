@@ -26,11 +26,13 @@ from ijs_vetting.crypto import Sealer, is_sealed, key_dir, load_key
 from ijs_vetting.db.audit_log import TIP, append_entry, chain_tip
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
+from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.vault import Vault
 
 STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
+RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class Station:
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.sealer = sealer
         self.vault = Vault(paths.vault, sealer)
+        install(self.sessions, sealer.subkey(KEY_PURPOSE))
         # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
         self.anchor = anchor
         event.listen(self.sessions, "after_commit", self._anchor_tip)
@@ -187,6 +190,7 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         paths, engine, Sealer(load_key(station_id)), anchor_path(key_dir(), station_id)
     )
     seal_legacy_data(station)
+    seal_legacy_records(station)
     _first_anchor(station)
     return station
 
@@ -236,6 +240,16 @@ def seal_legacy_data(station: Station) -> None:
         session.add(Setting(key=SEALED, value={"done": True}, updated_by="system"))
     for sha in stale - in_use:
         station.vault.remove(sha)
+
+
+def seal_legacy_records(station: Station) -> None:
+    """Seal the consent, biometric and safeguarding records stored before seals existed, once:
+    afterwards every record is sealed as it is added, and an unsealed one is tampering."""
+    with station.transaction() as session:
+        if session.get(Setting, RECORDS_SEALED) is not None:
+            return
+        sealed = seal_unsealed(session)
+        session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
 
 
 def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:
