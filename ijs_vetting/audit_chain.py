@@ -19,6 +19,8 @@ from ijs_vetting.audit_anchor import Anchor
 
 GENESIS = "0" * 64
 VERSION = "v1"
+# The key in an entry's (hashed) details that holds the digest of its redactable text.
+PRIVATE_DIGEST = "private_sha256"
 
 
 def entry_hash(
@@ -69,6 +71,14 @@ class ChainRow:
     details: dict[str, Any]
     prev_hash: str
     entry_hash: str
+    private: dict[str, Any] | None = None  # redactable text, outside the hash (see below)
+
+
+def private_digest(private: dict[str, Any]) -> str:
+    """The digest an entry's details keep of its redactable text (which holds a random salt,
+    so the digest of a short caption cannot be guessed back once the caption is erased)."""
+    canonical = json.dumps(private, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,12 @@ def verify(rows: Iterable[ChainRow], anchor: Anchor | None = None) -> ChainRepor
         )
         if expected != row.entry_hash:
             return ChainReport(count, row.id, "this entry was edited")
+        # Redactable text is checked against its digest while it is there; erased (None), it
+        # is simply gone, as erasing a child's record requires.
+        if row.private is not None and row.details.get(PRIVATE_DIGEST) != private_digest(
+            row.private
+        ):
+            return ChainReport(count, row.id, "this entry's caption was edited")
         previous = row.entry_hash
     if anchor is not None and count < anchor.entries:
         return ChainReport(

@@ -103,7 +103,7 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Text that must go when a child's record is erased (captions naming children): kept out of
     # the hashed fields, which hold only its salted digest (see ijs_vetting.db.audit_log).
-    private: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    private: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Child(Base):

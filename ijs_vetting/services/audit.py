@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
 from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
-from ijs_vetting.db.audit_log import chain_rows
+from ijs_vetting.db.audit_log import chain_rows, shown_details
 from ijs_vetting.db.models import AuditEntry, BiometricRecord, ConsentRecord, SafeguardingRecord
 from ijs_vetting.db.record_seals import all_records, first_broken
 from ijs_vetting.domain import Role
@@ -85,7 +85,7 @@ def list_audit(
                 e.target_type,
                 e.target_id,
                 e.summary,
-                {} if brief else dict(e.details),
+                {} if brief else shown_details(e),
             )
             for e in session.scalars(query)
         ]
