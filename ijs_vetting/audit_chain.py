@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ijs_vetting.audit_anchor import Anchor
+
 GENESIS = "0" * 64
 VERSION = "v1"
+# The key in an entry's (hashed) details that holds the digest of its redactable text.
+PRIVATE_DIGEST = "private_sha256"
 
 
 def entry_hash(
@@ -67,25 +71,49 @@ class ChainRow:
     details: dict[str, Any]
     prev_hash: str
     entry_hash: str
+    private: dict[str, Any] | None = None  # redactable text, outside the hash (see below)
+
+
+def private_digest(private: dict[str, Any]) -> str:
+    """The digest an entry's details keep of its redactable text (which holds a random salt,
+    so the digest of a short caption cannot be guessed back once the caption is erased)."""
+    canonical = json.dumps(private, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
 class ChainReport:
     entries: int
     broken_at: int | None  # the id of the first entry whose link or content does not hold
-    reason: str | None
+    reason: str | None  # why not ok (also set, without broken_at, when no entry is to blame)
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and self.reason is None
 
 
-def verify(rows: Iterable[ChainRow]) -> ChainReport:
-    """Check rows in id order: each links to the previous hash and hashes to its stored value."""
+def verify(rows: Iterable[ChainRow], anchor: Anchor | None = None) -> ChainReport:
+    """Check rows in id order: each links to the previous hash and hashes to its stored value.
+
+    With an `anchor` (see `ijs_vetting.audit_anchor`), the chain must also still hold the
+    anchored prefix: as many entries at least, the anchored one where it was. A chain that goes
+    on past it is fine (the anchor may lag behind the last transaction).
+    """
     previous = GENESIS
     count = 0
     for row in rows:
         count += 1
+        if (
+            anchor is not None
+            and count == anchor.entries
+            and (row.id != anchor.entry_id or row.entry_hash != anchor.entry_hash)
+        ):
+            return ChainReport(
+                count,
+                row.id,
+                f"entry {count} is not the one anchored beside the station key: "
+                "the chain was rewritten or entries were removed",
+            )
         if row.prev_hash != previous:
             return ChainReport(count, row.id, "an entry before it was removed or changed")
         expected = entry_hash(
@@ -100,5 +128,18 @@ def verify(rows: Iterable[ChainRow]) -> ChainReport:
         )
         if expected != row.entry_hash:
             return ChainReport(count, row.id, "this entry was edited")
+        # Redactable text is checked against its digest while it is there; erased (None), it
+        # is simply gone, as erasing a child's record requires.
+        if row.private is not None and row.details.get(PRIVATE_DIGEST) != private_digest(
+            row.private
+        ):
+            return ChainReport(count, row.id, "this entry's caption was edited")
         previous = row.entry_hash
+    if anchor is not None and count < anchor.entries:
+        return ChainReport(
+            count,
+            anchor.entry_id,
+            f"the chain holds {count} entries but {anchor.entries} were anchored beside the "
+            "station key: the newest entries were removed",
+        )
     return ChainReport(count, None, None)

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import keyring
 import platformdirs
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from keyring.errors import KeyringError
 
 from ijs_vetting.config import APP_AUTHOR, APP_NAME
@@ -42,6 +44,12 @@ class Sealer:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self._key = key
+
+    def subkey(self, purpose: bytes) -> bytes:
+        """A key for another use of the station key (HKDF-SHA256), such as sealing records:
+        one secret to back up, and no use can stand in for another."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self._key)
 
     def seal(self, data: bytes, purpose: bytes) -> bytes:
         nonce = os.urandom(_NONCE)

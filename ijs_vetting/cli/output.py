@@ -30,7 +30,13 @@ def _text(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return one_line(str(value))
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters shown as escapes: a file named with a newline (possible on
+    every disk but Windows') must not break a table or a line of the report."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def fail(message: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ijs_vetting import demo
 from ijs_vetting.cli import session
-from ijs_vetting.cli.output import emit_json, emit_table
+from ijs_vetting.cli.output import emit_json, emit_table, one_line
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.progress import Progress
 from ijs_vetting.services import photos, templates, vetting
@@ -123,7 +123,9 @@ def cmd_import(station: Station, args: argparse.Namespace) -> int:
             + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(report.statuses.items()))
         )
     for name, reason in report.failed:
-        print(f"  failed: {name}: {reason}")
+        print(f"  failed: {one_line(name)}: {one_line(reason)}")
+    for folder, reason in report.skipped_folders:
+        print(f"  folder skipped: {one_line(folder)}: {one_line(reason)}")
     return 0
 
 
@@ -168,7 +170,7 @@ def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
         tried = f" ({report.retried} of them failed before)" if args.retry_failed else ""
         print(f"\nVetted {report.vetted} photos{tried}.")
         for file, reason in report.failed:
-            print(f"  failed: {file}: {reason}")
+            print(f"  failed: {one_line(file)}: {one_line(reason)}")
     return 0
 
 

@@ -420,6 +420,8 @@ def cmd_audit(station: Station, args: argparse.Namespace) -> int:
             )
         elif report.ok:
             print(f"The audit log is intact ({report.entries} entries).")
+        elif report.broken_at is None:
+            print(f"The audit log cannot be trusted: {report.reason}.")
         else:
             print(f"The audit log is broken at entry {report.broken_at}: {report.reason}.")
         return 0 if report.ok else 1

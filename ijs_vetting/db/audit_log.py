@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import json
+import re
+import secrets
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_chain import GENESIS, ChainRow, entry_hash
+from ijs_vetting.audit_anchor import Anchor
+from ijs_vetting.audit_chain import GENESIS, PRIVATE_DIGEST, ChainRow, entry_hash, private_digest
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.db.types import utcnow
 
 # Any constant: PostgreSQL's transaction-level advisory lock serialises appends across stations,
 # so two stations never chain onto the same previous entry. SQLite serialises writers itself.
 _CHAIN_LOCK = 7_241_915
+# Where `append_entry` leaves the chain's new tip for the station to anchor after the commit.
+TIP = "audit_tip"
+# Details that may name children (captions), per action (None: every action). They are kept in
+# the entry's `private` column, outside the hash, so erasing a child can erase them
+# (`erase_private`) and the chain still verifies; the hashed details keep a salted digest.
+PRIVATE_FIELDS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"caption"}),
+    "queue.caption": frozenset({"before", "after"}),
+}
+SALT = "salt"
+
+
+def _split_private(
+    action: str, details: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    names = PRIVATE_FIELDS[None] | PRIVATE_FIELDS.get(action, frozenset())
+    private = {key: details[key] for key in sorted(names & details.keys())}
+    if not private:
+        return details, None
+    private[SALT] = secrets.token_hex(16)
+    public = {key: value for key, value in details.items() if key not in private}
+    return {**public, PRIVATE_DIGEST: private_digest(private)}, private
 
 
 def append_entry(
@@ -33,6 +59,7 @@ def append_entry(
         session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
         or GENESIS
     )
+    hashed, private = _split_private(action, details or {})
     fields: dict[str, Any] = {
         "at": utcnow(),
         "actor": actor,
@@ -40,12 +67,28 @@ def append_entry(
         "target_type": target_type,
         "target_id": target_id,
         "summary": summary,
-        "details": details or {},
+        "details": hashed,
     }
-    entry = AuditEntry(**fields, prev_hash=previous, entry_hash=entry_hash(previous, **fields))
+    entry = AuditEntry(
+        **fields, private=private, prev_hash=previous, entry_hash=entry_hash(previous, **fields)
+    )
     session.add(entry)
     session.flush()
+    # Counted under the chain's lock, so the count and the tip belong together.
+    count = session.scalar(select(func.count(AuditEntry.id))) or 0
+    session.info[TIP] = Anchor(count, entry.id, entry.entry_hash)
     return entry
+
+
+def chain_tip(session: Session) -> Anchor:
+    """The chain as it stands: its length and newest entry."""
+    # One statement, so another station's commit cannot fall between the count and the id.
+    count, newest = session.execute(
+        select(func.count(AuditEntry.id), func.max(AuditEntry.id))
+    ).one()
+    if newest is None:
+        return Anchor(0, None, None)
+    return Anchor(count, newest, session.get_one(AuditEntry, newest).entry_hash)
 
 
 def chain_rows(session: Session) -> list[ChainRow]:
@@ -61,6 +104,37 @@ def chain_rows(session: Session) -> list[ChainRow]:
             dict(e.details),
             e.prev_hash,
             e.entry_hash,
+            dict(e.private) if e.private is not None else None,
         )
         for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
     ]
+
+
+def shown_details(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's details as people read them: its redactable text back in place (or marked
+    erased), without the digest."""
+    details = {key: value for key, value in entry.details.items() if key != PRIVATE_DIGEST}
+    if PRIVATE_DIGEST not in entry.details:
+        return details
+    if entry.private is None:
+        return {**details, "erased": "captions erased with a child's record"}
+    return {**details, **{k: v for k, v in entry.private.items() if k != SALT}}
+
+
+def erase_private(
+    session: Session, names: list[str], targets: set[tuple[str, str]], item_ids: set[int]
+) -> int:
+    """Erase the redactable text of entries about a child being erased: those naming them (any
+    of `names`, as a whole word, in any case), or about their photos and queue items
+    (`targets` of (target type, id), or `item_ids` in the details). How many were erased."""
+    words = [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in names if n.strip()]
+    erased = 0
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.private.is_not(None))):
+        text = json.dumps(entry.private, ensure_ascii=False)
+        about = (entry.target_type or "", entry.target_id or "") in targets or entry.details.get(
+            "item_id"
+        ) in item_ids
+        if about or any(word.search(text) for word in words):
+            entry.private = None
+            erased += 1
+    return erased

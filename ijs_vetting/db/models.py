@@ -101,6 +101,9 @@ class AuditEntry(Base):
     # The hash chain (see ijs_vetting.audit_chain): editing or removing a row breaks it.
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Text that must go when a child's record is erased (captions naming children): kept out of
+    # the hashed fields, which hold only its salted digest (see ijs_vetting.db.audit_log).
+    private: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Child(Base):
@@ -172,6 +175,9 @@ class ConsentRecord(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
     source: Mapped[str] = mapped_column(String(32))
+    # HMAC of the row with the station's record key, chained per child (see
+    # ijs_vetting.db.record_seals): an edit made outside the station is found before it counts.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     child: Mapped[Child] = relationship(back_populates="consents")
     channel: Mapped[Channel] = relationship()
@@ -193,6 +199,9 @@ class BiometricRecord(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
     source: Mapped[str] = mapped_column(String(32))
+    # HMAC of the row with the station's record key, chained per child (see
+    # ijs_vetting.db.record_seals): an edit made outside the station is found before it counts.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class SafeguardingRecord(Base):
@@ -209,6 +218,9 @@ class SafeguardingRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(64))
+    # HMAC of the row with the station's record key, chained per child (see
+    # ijs_vetting.db.record_seals): an edit made outside the station is found before it counts.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class Account(Base):

@@ -2,14 +2,16 @@
 
 "Current" is the newest record (highest id) per child and channel. These queries are batched
 over many children at once because the children table, the roster import and (later) vetting
-all need the state of a whole school, not one child at a time.
+all need the state of a whole school, not one child at a time. Each reads the children's whole
+history and checks its seals (`ijs_vetting.db.record_seals`) before anything relies on it: a
+record changed outside the station raises `RecordTampered` instead of counting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import (
@@ -18,6 +20,7 @@ from ijs_vetting.db.models import (
     ConsentRecord,
     SafeguardingRecord,
 )
+from ijs_vetting.db.record_seals import checked
 from ijs_vetting.domain import BiometricEvent, BiometricState, fold_biometric_ledger
 
 
@@ -25,13 +28,12 @@ def current_consents(
     session: Session, child_ids: Iterable[int] | None = None
 ) -> dict[tuple[int, str], ConsentRecord]:
     """The newest consent record per (child id, channel code)."""
-    newest = select(func.max(ConsentRecord.id)).group_by(
-        ConsentRecord.child_id, ConsentRecord.channel_id
-    )
-    query = select(ConsentRecord, Channel.code).join(Channel).where(ConsentRecord.id.in_(newest))
+    query = select(ConsentRecord, Channel.code).join(Channel).order_by(ConsentRecord.id)
     if child_ids is not None:
         query = query.where(ConsentRecord.child_id.in_(list(child_ids)))
-    return {(rec.child_id, code): rec for rec, code in session.execute(query)}
+    rows = session.execute(query).all()
+    checked(session, [record for record, _ in rows])
+    return {(record.child_id, code): record for record, code in rows}  # the newest wins
 
 
 def biometric_states(
@@ -42,7 +44,7 @@ def biometric_states(
     if child_ids is not None:
         query = query.where(BiometricRecord.child_id.in_(list(child_ids)))
     ledgers: dict[int, list[tuple[str | None, BiometricEvent]]] = {}
-    for record in session.scalars(query):
+    for record in checked(session, list(session.scalars(query))):
         ledgers.setdefault(record.child_id, []).append((record.parent_name, record.event))
     return {child: fold_biometric_ledger(events) for child, events in ledgers.items()}
 
@@ -51,8 +53,8 @@ def safeguarding_flags(
     session: Session, child_ids: Iterable[int] | None = None
 ) -> dict[int, SafeguardingRecord]:
     """The newest safeguarding record per child id that has one (active or lifted)."""
-    newest = select(func.max(SafeguardingRecord.id)).group_by(SafeguardingRecord.child_id)
-    query = select(SafeguardingRecord).where(SafeguardingRecord.id.in_(newest))
+    query = select(SafeguardingRecord).order_by(SafeguardingRecord.id)
     if child_ids is not None:
         query = query.where(SafeguardingRecord.child_id.in_(list(child_ids)))
-    return {rec.child_id: rec for rec in session.scalars(query)}
+    records = checked(session, list(session.scalars(query)))
+    return {record.child_id: record for record in records}  # the newest wins

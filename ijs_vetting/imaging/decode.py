@@ -25,6 +25,9 @@ it and pillow_heif resets the EXIF tag, so the Pillow header agrees). libheif re
 in the coded picture itself, so a HEIC whose end is zero-filled, as an interrupted copy into a
 preallocated file leaves it, is refused here: its coded data (stored last) never ends in a run of
 zero bytes. Damage in the middle of a HEIC still goes unnoticed by the decoder.
+
+A picture of more than `MAX_PIXELS` is refused from its header, before any decoding: a PNG of a
+few hundred kilobytes can declare 169 MP, and decoding it took a worker to 1.86 GB.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +46,7 @@ import numpy as np
 import pillow_heif
 import simplejpeg
 from numpy.typing import NDArray
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from ijs_vetting.imaging.box import Box
 
@@ -58,6 +62,12 @@ _ZERO_TAIL = 512
 # Pillow's modes for 16-bit greyscale (PNG), whose values run to 65535.
 _SIXTEEN_BIT_GREY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _ORIENTATION_TAG = 0x0112
+# The largest picture decoded: above the 48 MP of the newest iPhones and iPads, and small enough
+# that decoding it (Pillow holds 4 bytes a pixel, numpy's copy 3 more) stays near 400 MB, inside
+# a worker's share of the station's 1.5 GB.
+MAX_PIXELS = 50_000_000
+# How Python names an in-memory file in an exception message ("<_io.BytesIO object at 0x...>").
+_OBJECT_REPR = re.compile(r"<_io\.\w+ object at 0x[0-9a-fA-F]+>")
 
 Source = str | os.PathLike[str] | bytes
 
@@ -99,6 +109,7 @@ def decode_image(source: Source, max_side: int | None = None) -> DecodedImage:
     """
     try:
         with open_image(source) as im:
+            _check_pixels(im)
             full_width, full_height = _upright_size(im)
             target = _target_size(full_width, full_height, max_side)
             # Decoders work in stored orientation: a quarter turn swaps the sides to ask for.
@@ -107,7 +118,7 @@ def decode_image(source: Source, max_side: int | None = None) -> DecodedImage:
             if pixels is None:
                 pixels = _pillow_pixels(im, stored)
     except (OSError, EOFError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageDecodeError(f"cannot read picture: {exc}") from exc
+        raise ImageDecodeError(unreadable_reason(exc)) from exc
     if (pixels.shape[1], pixels.shape[0]) != target:
         pixels = np.ascontiguousarray(cv2.resize(pixels, target, interpolation=cv2.INTER_AREA))
     return DecodedImage(pixels=pixels, full_width=full_width, full_height=full_height)
@@ -200,9 +211,27 @@ def upright_size(source: Source) -> tuple[int, int]:
     """Width and height as displayed, read from the header only (no pixel decoding)."""
     try:
         with open_image(source) as im:
+            _check_pixels(im)
             return _upright_size(im)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageDecodeError(f"cannot read picture: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageDecodeError(unreadable_reason(exc)) from exc
+
+
+def _check_pixels(im: Image.Image) -> None:
+    width, height = im.size
+    if width * height > MAX_PIXELS:
+        raise ImageDecodeError(
+            f"the picture is {width} x {height} pixels ({width * height / 1e6:.0f} MP), more "
+            f"than the {MAX_PIXELS / 1e6:.0f} MP this station decodes: no school camera takes "
+            "such a photo (resize it, or take it again)"
+        )
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """The message for a file that cannot be read, in words (never an object's repr)."""
+    if isinstance(exc, UnidentifiedImageError):
+        return "cannot read picture: it is not a JPEG, PNG or HEIC picture, or it is damaged"
+    return f"cannot read picture: {_OBJECT_REPR.sub('the file', str(exc))}"
 
 
 def open_image(source: Source) -> Image.Image:

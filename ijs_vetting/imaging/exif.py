@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import ExifTags, Image
 
-from ijs_vetting.imaging.decode import ImageDecodeError, Source, open_image
+from ijs_vetting.imaging.decode import ImageDecodeError, Source, open_image, unreadable_reason
 
 _MAKE = 0x010F
 _MODEL = 0x0110
@@ -36,7 +36,7 @@ def read_capture_info(source: Source) -> CaptureInfo:
             exif = im.getexif()
             sub = exif.get_ifd(ExifTags.IFD.Exif)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageDecodeError(f"cannot read picture: {exc}") from exc
+        raise ImageDecodeError(unreadable_reason(exc)) from exc
     return CaptureInfo(
         taken_at=_capture_time(sub.get(_DATETIME_ORIGINAL), sub.get(_OFFSET_TIME_ORIGINAL)),
         make=_text(exif.get(_MAKE)),

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ijs_vetting.imaging.box import Box
-from ijs_vetting.imaging.decode import ImageDecodeError, Source, decode_image, open_image
+from ijs_vetting.imaging.decode import (
+    ImageDecodeError,
+    Source,
+    decode_image,
+    open_image,
+    unreadable_reason,
+)
 from ijs_vetting.imaging.export import MAX_SIDE, Pixels, encode_jpeg, to_srgb
 from ijs_vetting.imaging.redact import DEFAULT_MASK, Mask, mask_heads
 
@@ -57,5 +63,5 @@ def _icc_profile(source: Source) -> bytes | None:
         with open_image(source) as im:
             profile = im.info.get("icc_profile")
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageDecodeError(f"cannot read picture: {exc}") from exc
+        raise ImageDecodeError(unreadable_reason(exc)) from exc
     return profile if isinstance(profile, bytes) and profile else None

@@ -140,17 +140,16 @@ def set_biometric(
         child = find_child(w.session, child_id)
         before = biometric_states(w.session, [child.id]).get(child.id, NO_BIOMETRIC_CONSENT)
         stored = store_form(w.session, station.vault, form, child, actor.username) if form else None
-        w.session.add(
-            BiometricRecord(
-                child_id=child.id,
-                event=event,
-                given_on=given_on,
-                recorded_by=actor.username,
-                form_id=stored.id if stored else None,
-                source="manual",
-                parent_name=(parent or "").strip() or None,
-            )
+        record = BiometricRecord(
+            child_id=child.id,
+            event=event,
+            given_on=given_on,
+            recorded_by=actor.username,
+            form_id=stored.id if stored else None,
+            source="manual",
+            parent_name=(parent or "").strip() or None,
         )
+        w.session.add(record)
         w.session.flush()
         after = biometric_states(w.session, [child.id])[child.id]
         # Withdrawal or objection deletes the templates in this same transaction: at once.
@@ -168,6 +167,7 @@ def set_biometric(
                 "previous_allowed": before.templates_allowed,
                 "templates_deleted": deleted,
                 "form_sha256": stored.sha256 if stored else None,
+                "record_id": record.id,
             },
         )
         return BiometricChange(
@@ -191,18 +191,22 @@ def set_safeguarding(
         child = find_child(w.session, child_id)
         before = safeguarding_flags(w.session, [child.id]).get(child.id)
         previous = before.active if before else False
-        w.session.add(
-            SafeguardingRecord(
-                child_id=child.id, active=active, reason=reason, recorded_by=actor.username
-            )
+        record = SafeguardingRecord(
+            child_id=child.id, active=active, reason=reason, recorded_by=actor.username
         )
+        w.session.add(record)
         w.session.flush()
         pulled = on_consent_change(w.session, [child.id])
         w.audit(
             f"safeguarding flag {'set' if active else 'lifted'} for {child.mis_id}",
             target_type="child",
             target_id=child.mis_id,
-            details={"active": active, "previous": previous, "reason": reason},
+            details={
+                "active": active,
+                "previous": previous,
+                "reason": reason,
+                "record_id": record.id,
+            },
         )
         return SafeguardingChange(
             child.mis_id, active, previous, tuple(pulled.withdrawn), tuple(pulled.takedowns)

@@ -4,14 +4,21 @@ An import walks a folder (an iPad's DCIM or a copy), stores each new original in
 registers it as `pending` — one small transaction per photo, so a crash or Cancel keeps what was
 done — then vets everything pending. Running the same import again therefore resumes it: known
 files are recognised by their content hash and skipped, unfinished photos are vetted.
+
+Only regular files inside the folder are read: links are not followed (a link to /etc/passwd or
+/dev/zero named .jpg is refused, not stored), pipes and devices are refused without opening them
+for a read that would never end, and a file over `MAX_PHOTO_BYTES` is refused unread. Sub-folders
+that cannot be read, or links to folders elsewhere, are reported by name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +48,10 @@ PHOTO_TYPES = {
     ".heif": "image/heif",
 }
 IMPORT_ROLES = (Role.ADMIN, Role.SLT, Role.STAFF)
+# Far above any iPad photo (a 48 MP HEIC is ~10 MB, a JPEG ~25 MB); a bigger file is not a photo
+# from a school device, and reading it whole would cost the station its memory.
+MAX_PHOTO_BYTES = 200 * 1024 * 1024
+NOT_A_FILE = "not imported: only regular files inside the folder are, and this is {what}"
 
 
 @dataclass
@@ -54,6 +65,7 @@ class ImportReport:
     duplicates: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # extension -> count
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped_folders: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
     vetted: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     cancelled: bool = False
@@ -67,30 +79,102 @@ class ImportReport:
             "duplicates": self.duplicates,
             "skipped": dict(sorted(self.skipped.items())),
             "failed": [{"file": f, "reason": r} for f, r in self.failed],
+            "skipped_folders": [{"folder": f, "reason": r} for f, r in self.skipped_folders],
             "vetted": self.vetted,
             "statuses": self.statuses,
             "cancelled": self.cancelled,
         }
 
 
-def walk_photos(folder: Path) -> tuple[list[Path], Counter[str]]:
-    """Photo files under `folder` in a stable order, and a count of everything else by extension.
+@dataclass
+class FolderScan:
+    """What `walk_photos` found: photos to import, and what it left out and why."""
+
+    photos: list[Path] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # other files, by extension
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    skipped_folders: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
+
+
+class _NotAPhotoFile(Exception):
+    """A photo-named entry that is not a regular file of a sane size (the message says why)."""
+
+
+def walk_photos(folder: Path) -> FolderScan:
+    """Photo files under `folder` in a stable order, everything else counted by extension, and
+    the entries and sub-folders left out, by name, with the reason.
 
     Hidden files (macOS `._` companions, `.DS_Store`) are neither photos nor worth reporting.
     """
-    photos: list[Path] = []
-    skipped: Counter[str] = Counter()
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    scan = FolderScan()
+
+    def unreadable(error: OSError) -> None:
+        where = _relative(Path(error.filename or folder), folder)
+        scan.skipped_folders.append((where, f"cannot be read: {error.strerror or error}"))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            if os.path.islink(os.path.join(root, name)):
+                where = _relative(Path(root) / name, folder)
+                scan.skipped_folders.append((where, "a link to a folder elsewhere: not followed"))
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))
+        )
         for name in sorted(files):
             if name.startswith("."):
                 continue
             suffix = Path(name).suffix.lower()
-            if suffix in PHOTO_TYPES:
-                photos.append(Path(root) / name)
+            if suffix not in PHOTO_TYPES:
+                scan.skipped[suffix or "(no extension)"] += 1
+                continue
+            path = Path(root) / name
+            try:
+                _check_entry(os.lstat(path))
+            except _NotAPhotoFile as refused:
+                scan.refused.append((name, str(refused)))
+            except OSError as exc:
+                scan.refused.append((name, f"cannot read the file: {exc.strerror or exc}"))
             else:
-                skipped[suffix or "(no extension)"] += 1
-    return photos, skipped
+                scan.photos.append(path)
+    return scan
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
+
+
+def _check_entry(info: os.stat_result) -> None:
+    """Refuse links, pipes, devices and oversized files (`info` from lstat or fstat)."""
+    if stat.S_ISLNK(info.st_mode):
+        raise _NotAPhotoFile(NOT_A_FILE.format(what="a link (links are not followed)"))
+    if not stat.S_ISREG(info.st_mode):
+        raise _NotAPhotoFile(NOT_A_FILE.format(what="a pipe, device or socket"))
+    if info.st_size > MAX_PHOTO_BYTES:
+        raise _NotAPhotoFile(
+            f"not imported: {info.st_size / 1e6:.0f} MB is more than any photo "
+            f"(at most {MAX_PHOTO_BYTES / 1e6:.0f} MB)"
+        )
+
+
+def _read_photo(path: Path) -> bytes:
+    """The file's bytes, opened without following a link or blocking on a pipe, and checked
+    again on the open file (it may have been swapped since the folder was walked)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _NotAPhotoFile(NOT_A_FILE.format(what="a link (links are not followed)")) from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        _check_entry(os.fstat(handle.fileno()))
+        data = handle.read(MAX_PHOTO_BYTES + 1)  # a file still growing stops here
+    if len(data) > MAX_PHOTO_BYTES:
+        raise _NotAPhotoFile(f"not imported: more than {MAX_PHOTO_BYTES / 1e6:.0f} MB")
+    return data
 
 
 def import_folder(
@@ -115,8 +199,11 @@ def import_folder(
         session.add(batch)
         session.flush()
         report = ImportReport(folder=str(folder), batch_id=batch.id)
-    files, report.skipped = walk_photos(folder)
-    report.found = len(files)
+    scan = walk_photos(folder)
+    files, report.skipped = scan.photos, scan.skipped
+    report.failed.extend(scan.refused)
+    report.skipped_folders = scan.skipped_folders
+    report.found = len(files) + len(scan.refused)
     try:
         with FacePool(workers) as pool:
             progress.start(len(files), "Copying photos into the station")
@@ -169,7 +256,10 @@ def _register(
 ) -> None:
     """Store one file in the vault and register it (pending, or failed if unreadable)."""
     try:
-        data = path.read_bytes()
+        data = _read_photo(path)
+    except _NotAPhotoFile as refused:
+        report.failed.append((path.name, str(refused)))
+        return
     except OSError as exc:
         report.failed.append((path.name, f"cannot read the file: {exc.strerror or exc}"))
         return
@@ -190,8 +280,8 @@ def _register(
             status=PhotoStatus.PENDING,
         )
         try:
+            photo.width, photo.height = upright_size(data)  # first: it refuses a huge picture
             info = read_capture_info(data)
-            photo.width, photo.height = upright_size(data)
             photo.taken_at = _as_utc(info.taken_at)
             photo.camera_make, photo.camera_model = info.make, info.model
         except ImageDecodeError as exc:

@@ -13,23 +13,27 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ijs_vetting.audit_anchor import anchor_path, read_anchor, write_anchor
 from ijs_vetting.config import StationPaths, database_url, resolve_home
-from ijs_vetting.crypto import Sealer, is_sealed, load_key
-from ijs_vetting.db.audit_log import append_entry
+from ijs_vetting.crypto import Sealer, is_sealed, key_dir, load_key
+from ijs_vetting.db.audit_log import TIP, append_entry, chain_tip
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
+from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.services.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
 
 STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
+RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +86,30 @@ class Write:
 class Station:
     """A station's data home and database, opened and upgraded to the newest schema."""
 
-    def __init__(self, paths: StationPaths, engine: Engine, sealer: Sealer) -> None:
+    def __init__(
+        self, paths: StationPaths, engine: Engine, sealer: Sealer, anchor: Path | None = None
+    ) -> None:
         self.paths = paths
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.sealer = sealer
         self.vault = Vault(paths.vault, sealer)
+        install(self.sessions, sealer.subkey(KEY_PURPOSE))
+        # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
+        self.anchor = anchor
+        event.listen(self.sessions, "after_commit", self._anchor_tip)
+        event.listen(self.sessions, "after_rollback", _forget_tip)
+
+    def _anchor_tip(self, session: Session) -> None:
+        """After a commit that audited, move the anchor to the chain's new tip. The commit
+        stands even if this fails (the anchor then lags, which `audit verify` accepts)."""
+        tip = session.info.pop(TIP, None)
+        if tip is None or self.anchor is None:
+            return
+        try:
+            write_anchor(self.anchor, tip)
+        except OSError:
+            log.exception("cannot update the audit anchor %s", self.anchor)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -141,6 +163,10 @@ class Station:
         self.engine.dispose()
 
 
+def _forget_tip(session: Session) -> None:
+    session.info.pop(TIP, None)
+
+
 def open_station(home: str | None = None, url: str | None = None) -> Station:
     """Open (creating if needed) the station at `home`, upgrading its database to the newest schema.
 
@@ -160,10 +186,25 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         raise ServiceError(
             f"Cannot open the database ({engine.url.render_as_string()}): {exc.orig}"
         ) from exc
-    station = Station(paths, engine, Sealer(load_key(_station_id(engine))))
+    station_id = _station_id(engine)
+    station = Station(
+        paths, engine, Sealer(load_key(station_id)), anchor_path(key_dir(), station_id)
+    )
     seal_legacy_data(station)
+    seal_legacy_records(station)
+    _first_anchor(station)
     _settle_posting_folders(station)
     return station
+
+
+def _first_anchor(station: Station) -> None:
+    """Anchor the chain as found when this station has no anchor yet (a new station, or one
+    from before anchoring, or a new PC joining a shared database); from then on it moves with
+    every commit."""
+    assert station.anchor is not None
+    if read_anchor(station.anchor) is None:
+        with station.read() as session:
+            write_anchor(station.anchor, chain_tip(session))
 
 
 def _settle_posting_folders(station: Station) -> None:
@@ -211,6 +252,16 @@ def seal_legacy_data(station: Station) -> None:
         session.add(Setting(key=SEALED, value={"done": True}, updated_by="system"))
     for sha in stale - in_use:
         station.vault.remove(sha)
+
+
+def seal_legacy_records(station: Station) -> None:
+    """Seal the consent, biometric and safeguarding records stored before seals existed, once:
+    afterwards every record is sealed as it is added, and an unsealed one is tampering."""
+    with station.transaction() as session:
+        if session.get(Setting, RECORDS_SEALED) is not None:
+            return
+        sealed = seal_unsealed(session)
+        session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
 
 
 def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ijs_vetting.db.audit_log import shown_details
 from ijs_vetting.db.models import (
     AuditEntry,
     BiometricRecord,
@@ -252,7 +253,7 @@ def _write_export(
                     "actor": e.actor,
                     "action": e.action,
                     "summary": e.summary,
-                    "details": e.details,
+                    "details": shown_details(e),
                 }
                 for e in entries
             ],

@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from ijs_vetting.db.audit_log import erase_private
 from ijs_vetting.db.models import (
     BiometricRecord,
     Child,
@@ -111,6 +112,7 @@ class Erasure:
     faces_unidentified: int = 0
     photos_redecided: int = 0
     queue_links: int = 0
+    audit_captions: int = 0  # audit entries whose captions were erased (they may name the child)
     blobs: set[str] = field(default_factory=set)  # vault files to delete after the commit
 
     def counts(self) -> dict[str, Any]:
@@ -128,6 +130,7 @@ class Erasure:
             "faces_unidentified": self.faces_unidentified,
             "photos_redecided": self.photos_redecided,
             "queue_links_removed": self.queue_links,
+            "audit_captions_erased": self.audit_captions,
         }
 
 
@@ -171,6 +174,7 @@ def erase_in_session(session: Session, child: Child, username: str) -> Erasure:
     """Erase `child` inside the caller's transaction (erasure, and retention for old leavers);
     `username` is who erased them, recorded on photos whose rejection must outlive the record."""
     out = Erasure(child.mis_id)
+    out.audit_captions = _erase_captions(session, child)
     # 1. Out of the queue, exactly as when a child leaves: queued and exported items are
     #    withdrawn, posted ones are marked for takedown.
     child.on_roll = False
@@ -231,6 +235,28 @@ def erase_in_session(session: Session, child: Child, username: str) -> Erasure:
     return out
 
 
+def _erase_captions(session: Session, child: Child) -> int:
+    """Erase the captions the audit log keeps that name the child or go with their photos and
+    queue items (the chain holds only their digests, so it still verifies)."""
+    pk = child.id
+    items = set(
+        session.scalars(select(QueueItemChild.item_id).where(QueueItemChild.child_id == pk))
+    )
+    photos = set(session.scalars(select(PhotoFace.photo_id).where(_face_of(pk))))
+    targets = {("queue_item", str(i)) for i in items} | {("photo", str(p)) for p in photos}
+    names = [child.first_name, child.last_name, child.preferred_name or ""]
+    return erase_private(session, names, targets, items)
+
+
+def _face_of(pk: int) -> ColumnElement[bool]:
+    """A photo face that is, may be, or was named as the child."""
+    return or_(
+        PhotoFace.child_id == pk,
+        PhotoFace.manual_child_id == pk,
+        PhotoFace.candidate_child_id == pk,
+    )
+
+
 def _count(result: Any) -> int:
     return int(result.rowcount or 0)
 
@@ -245,17 +271,7 @@ def _unidentify(session: Session, child: Child, username: str) -> tuple[int, int
     """
     pk = child.id
     session.flush()
-    faces = list(
-        session.scalars(
-            select(PhotoFace).where(
-                or_(
-                    PhotoFace.child_id == pk,
-                    PhotoFace.manual_child_id == pk,
-                    PhotoFace.candidate_child_id == pk,
-                )
-            )
-        )
-    )
+    faces = list(session.scalars(select(PhotoFace).where(_face_of(pk))))
     photo_ids = {face.photo_id for face in faces}
     flag = safeguarding_flags(session, [pk]).get(pk)
     held = photo_ids if flag is not None and flag.active else set()

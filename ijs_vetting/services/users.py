@@ -3,16 +3,22 @@
 Passwords are stored as Argon2id hashes (argon2-cffi). Five failed logins in a row lock the
 account for a while; every login, failure and lock is audited. An empty station has no one to
 log in as, so its first user becomes its admin — with a password, and audited.
+
+A name nobody has is recorded only as a keyed digest ("unknown user #3f9c2a71d0"): people type
+their password into the name field, and the audit log must not keep it. The failure count is
+raised by one UPDATE in the database, so wrong guesses from several stations at once all count.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ijs_vetting.config import acting_username
@@ -26,6 +32,7 @@ from ijs_vetting.settings import Settings
 
 _hasher = PasswordHasher()
 WRONG = "Unknown user or wrong password."
+_NAME_KEY = b"ijs-vetting unknown user names v1"
 
 
 class LoginRefused(ServiceError):
@@ -72,6 +79,8 @@ def login(
                 summary=f"{name} became the first admin of an empty station",
             )
         user = session.scalar(select(User).where(User.username == name))
+        if user is None:
+            name = unknown_name(station, name)
         problem = _refusal(session, user, name, password)
         if problem is None:
             assert user is not None
@@ -87,6 +96,13 @@ def login(
                 )
             return Actor(user.username, user.role)
     raise LoginRefused(problem)
+
+
+def unknown_name(station: Station, typed: str) -> str:
+    """How the log names someone who typed a name no user has (perhaps their password): a
+    digest keyed with the station key, the same for the same name, revealing nothing."""
+    digest = hmac.new(station.sealer.subkey(_NAME_KEY), typed.encode("utf-8"), hashlib.sha256)
+    return f"unknown user #{digest.hexdigest()[:10]}"
 
 
 def _refusal(session: Session, user: User | None, name: str, password: str | None) -> str | None:
@@ -123,10 +139,23 @@ def _refusal(session: Session, user: User | None, name: str, password: str | Non
     try:
         _hasher.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        locked = user.failed_logins >= rules["max_failed_logins"]
+        # Counted in the database, not from the row read above: stations guessing at once on
+        # PostgreSQL would otherwise each write the same count back.
+        failed = session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins),
+            execution_options={"synchronize_session": False},
+        ).scalar_one()
+        locked = failed >= rules["max_failed_logins"]
         if locked:
-            user.locked_until = now + timedelta(minutes=rules["lockout_minutes"])
+            session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(locked_until=now + timedelta(minutes=rules["lockout_minutes"])),
+                execution_options={"synchronize_session": False},
+            )
         append_entry(
             session,
             actor=name,
@@ -134,7 +163,7 @@ def _refusal(session: Session, user: User | None, name: str, password: str | Non
             target_type="user",
             target_id=name,
             summary=f"wrong password for {name}" + ("; account locked" if locked else ""),
-            details={"failed_logins": user.failed_logins, "locked": locked},
+            details={"failed_logins": failed, "locked": locked},
         )
         return WRONG
     return None

@@ -124,3 +124,19 @@ def test_staff_read_the_audit_log_without_details(staffed: Station) -> None:
     brief = audit.list_audit(staffed, action="user.add", reader=lee)
     assert full[0].details == {"role": "staff"} and brief[0].details == {}
     assert brief[0].summary == full[0].summary
+
+
+def test_a_password_typed_as_the_user_name_is_not_logged(staffed: Station) -> None:
+    """People type their password into the name field: an unknown name is logged as a digest."""
+    for _ in range(2):
+        with pytest.raises(users.LoginRefused):
+            users.login(staffed, "lee-password-1", "whatever-1")
+    with staffed.read() as s:
+        failed = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed")))
+        everything = " ".join(
+            f"{e.actor} {e.target_id} {e.summary} {e.details}"
+            for e in s.scalars(select(AuditEntry))
+        )
+    assert "lee-password-1" not in everything
+    assert len(failed) == 2 and failed[0].actor == failed[1].actor  # the same name, one digest
+    assert failed[0].actor.startswith("unknown user #") and failed[0].actor in failed[0].summary

@@ -1,0 +1,75 @@
+"""The audit chain's anchor: its length and newest hash, kept outside the database.
+
+The hash chain shows an edited or removed entry *inside* the chain, but someone who can write to
+the database can also delete its newest entries, every entry, or compute a whole new chain: each
+still links up. The anchor, a small file beside the station key (where a copy of the database
+does not reach), records how long the chain was and how it ended; `audit verify` checks that the
+chain still holds that prefix.
+
+It is written after each commit that added audit entries, by replacing the file atomically. A
+crash between the commit and that write leaves the anchor one transaction behind, and several
+stations sharing a PostgreSQL database each keep their own (behind the others' writes): so the
+check accepts any chain that *extends* the anchored prefix, and never needs the anchor to be
+current. The file only ever moves forward (a slower process never writes an older tip over a
+newer one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain at one moment: `entries` long, ending with entry `entry_id` hashed `entry_hash`."""
+
+    entries: int
+    entry_id: int | None
+    entry_hash: str | None
+
+
+class AnchorUnreadable(Exception):
+    """The anchor file exists but does not hold an anchor (damaged or replaced)."""
+
+
+def anchor_path(key_folder: Path, station_id: str) -> Path:
+    return key_folder / f"{station_id}.audit-anchor.json"
+
+
+def read_anchor(path: Path) -> Anchor | None:
+    """The anchor in `path`, None when there is no file."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Anchor(int(raw["entries"]), raw["entry_id"], raw["entry_hash"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AnchorUnreadable(f"the audit anchor {path} cannot be read: {exc}") from exc
+
+
+def write_anchor(path: Path, anchor: Anchor) -> None:
+    """Replace the anchor with `anchor` unless the file already holds a longer chain."""
+    try:
+        current = read_anchor(path)
+    except AnchorUnreadable:
+        current = None  # a damaged anchor is replaced by the true tip
+    if current is not None and current.entries >= anchor.entries:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    body = json.dumps(
+        {"entries": anchor.entries, "entry_id": anchor.entry_id, "entry_hash": anchor.entry_hash}
+    )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".anchor-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,156 @@
+"""The audit chain is anchored outside the database: a shortened, emptied or rewritten chain fails
+`audit verify` even though every link in it holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, select, update
+
+from ijs_vetting.audit_anchor import read_anchor, write_anchor
+from ijs_vetting.audit_chain import GENESIS, entry_hash
+from ijs_vetting.db.models import AuditEntry
+from ijs_vetting.domain import Role
+from ijs_vetting.services import audit, users
+from ijs_vetting.services.station import Actor, Station, open_station
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def busy(station: Station) -> Station:
+    """A station with a few audited changes."""
+    admin = users.login(station, "office-admin", PASSWORD)
+    for name in ("mr.lee", "ms.kay", "mrs.oak"):
+        users.add_user(station, admin, name, Role.STAFF, "a-password-1")
+    return station
+
+
+@pytest.fixture
+def attacker(db_url: str) -> Iterator[Engine]:
+    """Someone with the database but not the key folder: their own connection, no station."""
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def _admin(station: Station) -> Actor:
+    return users.login(station, "office-admin", PASSWORD, record=False)
+
+
+def test_every_audited_commit_moves_the_anchor(busy: Station) -> None:
+    assert busy.anchor is not None
+    anchor = read_anchor(busy.anchor)
+    with busy.read() as s:
+        newest = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        count = len(list(s.scalars(select(AuditEntry.id))))
+    assert anchor is not None and newest is not None
+    assert (anchor.entries, anchor.entry_id, anchor.entry_hash) == (
+        count,
+        newest.id,
+        newest.entry_hash,
+    )
+    report = audit.verify_chain(busy, _admin(busy))
+    assert report.ok and report.entries == count
+
+
+def test_deleting_the_newest_entries_fails_verify(busy: Station, attacker: Engine) -> None:
+    with attacker.begin() as conn:
+        ids = list(conn.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
+        conn.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids[-2:])))
+    report = audit.verify_chain(busy, _admin(busy))
+    assert not report.ok
+    assert report.entries == len(ids) - 2 and report.broken_at == ids[-1]
+    assert report.reason is not None and "newest entries were removed" in report.reason
+
+
+def test_deleting_every_entry_fails_verify(busy: Station, attacker: Engine) -> None:
+    with attacker.begin() as conn:
+        conn.execute(delete(AuditEntry))
+    report = audit.verify_chain(busy, _admin(busy))
+    assert (report.ok, report.entries) == (False, 0)
+    assert report.reason is not None and "removed" in report.reason
+
+
+def test_a_rewritten_chain_fails_verify(busy: Station, attacker: Engine) -> None:
+    """Every entry rewritten and re-hashed from the start: each link holds, the anchor does not."""
+    with attacker.begin() as conn:
+        rows = list(conn.execute(select(AuditEntry).order_by(AuditEntry.id)))
+        previous = GENESIS
+        for row in rows:
+            fields = {
+                "at": row.at,
+                "actor": row.actor,
+                "action": row.action,
+                "target_type": row.target_type,
+                "target_id": row.target_id,
+                "summary": row.summary.replace("mr.lee", "nobody"),
+                "details": row.details,
+            }
+            new_hash = entry_hash(previous, **fields)
+            conn.execute(
+                update(AuditEntry)
+                .where(AuditEntry.id == row.id)
+                .values(summary=fields["summary"], prev_hash=previous, entry_hash=new_hash)
+            )
+            previous = new_hash
+    report = audit.verify_chain(busy, _admin(busy))
+    assert not report.ok and report.broken_at == rows[-1].id
+    assert report.reason is not None and "rewritten" in report.reason
+
+
+def test_an_anchor_one_transaction_behind_is_accepted(busy: Station) -> None:
+    """A crash between a commit and the anchor's update leaves the anchor behind: the chain
+    extends what it anchored, so verify passes; and the next commit brings it up to date."""
+    assert busy.anchor is not None
+    before = read_anchor(busy.anchor)
+    saved = busy.anchor.read_bytes()
+    admin = _admin(busy)
+    users.add_user(busy, admin, "mr.late", Role.STAFF, "a-password-1")
+    busy.anchor.write_bytes(saved)  # as if the station died before writing the anchor
+    report = audit.verify_chain(busy, admin)
+    assert report.ok and before is not None and report.entries == before.entries + 1
+    users.set_password(busy, admin, "mr.late", "another-pass")
+    after = read_anchor(busy.anchor)
+    assert after is not None and after.entries == before.entries + 2
+
+
+def test_the_anchor_never_moves_back(busy: Station) -> None:
+    """Two processes of one PC may finish in either order: the older tip is not written."""
+    assert busy.anchor is not None
+    newest = read_anchor(busy.anchor)
+    assert newest is not None
+    older = type(newest)(newest.entries - 1, None, "0" * 64)
+    write_anchor(busy.anchor, older)
+    assert read_anchor(busy.anchor) == newest
+
+
+def test_a_missing_or_damaged_anchor_fails_verify(busy: Station) -> None:
+    assert busy.anchor is not None
+    admin = _admin(busy)
+    saved = busy.anchor.read_bytes()
+    busy.anchor.write_text("{not json", encoding="utf-8")
+    report = audit.verify_chain(busy, admin)
+    assert not report.ok and report.reason is not None and "cannot be read" in report.reason
+    busy.anchor.unlink()
+    report = audit.verify_chain(busy, admin)
+    assert not report.ok and report.reason is not None and "missing" in report.reason
+    busy.anchor.write_bytes(saved)
+    assert audit.verify_chain(busy, admin).ok
+
+
+def test_a_station_without_an_anchor_anchors_the_chain_it_finds(
+    busy: Station, db_url: str, tmp_path: object
+) -> None:
+    """An upgraded station (or a new PC joining a shared database) anchors what is there."""
+    assert busy.anchor is not None
+    expected = read_anchor(busy.anchor)
+    busy.anchor.unlink()
+    again = open_station(str(busy.paths.home), url=db_url)
+    try:
+        assert again.anchor == busy.anchor and read_anchor(busy.anchor) == expected
+        assert json.loads(busy.anchor.read_text())["entries"] == expected.entries  # type: ignore[union-attr]
+    finally:
+        again.close()

@@ -1,0 +1,158 @@
+"""Consent, biometric and safeguarding records are sealed with the station key: a record changed
+in the database behind the station's back stops every decision that relies on it, and fails
+`audit verify`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, select, update
+
+from ijs_vetting.db.models import (
+    BiometricRecord,
+    Channel,
+    ConsentRecord,
+    Photo,
+    SafeguardingRecord,
+    Setting,
+)
+from ijs_vetting.db.record_seals import RecordTampered
+from ijs_vetting.domain import BiometricEvent, PhotoStatus
+from ijs_vetting.services import audit, children, consent
+from ijs_vetting.services.station import RECORDS_SEALED, Actor, Station, seal_legacy_records
+from ijs_vetting.services.vetting import decide
+from tests.privacy_world import Face, add_photo, add_template, child_pk, school
+
+
+@pytest.fixture
+def world(station: Station, admin: Actor, tmp_path: Path) -> Station:
+    school(station, admin, tmp_path)
+    add_template(station, "A123")
+    return station
+
+
+@pytest.fixture
+def attacker(db_url: str) -> Iterator[Engine]:
+    """Someone with the database but not the key: their own connection, no station."""
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def _newest_consent(station: Station, mis_id: str) -> int:
+    with station.read() as s:
+        newest = s.scalar(
+            select(ConsentRecord.id)
+            .join(Channel)
+            .where(ConsentRecord.child_id == child_pk(station, mis_id), Channel.code == "twitter")
+            .order_by(ConsentRecord.id.desc())
+        )
+    assert newest is not None
+    return newest
+
+
+def _redecide_photo(station: Station, photo_id: int) -> None:
+    with station.transaction() as s:
+        photo = s.get(Photo, photo_id)
+        assert photo is not None
+        decide(s, photo)
+
+
+def test_a_flipped_consent_bit_stops_decisions_and_fails_verify(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    consent.set_consent(world, admin, "A123", "twitter", False)  # the parent withdrew
+    photo = add_photo(world, [Face("A123")])
+    with world.read() as s:
+        assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR
+    assert audit.verify_chain(world, admin).ok
+    withdrawal = _newest_consent(world, "A123")
+    with attacker.begin() as conn:  # no -> yes, straight into the database
+        conn.execute(
+            update(ConsentRecord).where(ConsentRecord.id == withdrawal).values(granted=True)
+        )
+
+    with pytest.raises(RecordTampered, match=f"consent record {withdrawal} of A123"):
+        _redecide_photo(world, photo)
+    with pytest.raises(RecordTampered):
+        add_photo(world, [Face("A123")])
+    with pytest.raises(RecordTampered):
+        children.list_children(world)
+    with world.read() as s:  # nothing was decided on the forged yes
+        assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR
+        assert s.scalar(select(Photo.id).where(Photo.status == PhotoStatus.READY)) is None
+    report = audit.verify_chain(world, admin)
+    assert not report.ok and report.broken_at is None
+    assert report.reason is not None and f"consent record {withdrawal} of A123" in report.reason
+
+
+def test_a_lifted_safeguarding_flag_or_a_forged_biometric_consent_is_caught(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    consent.set_safeguarding(world, admin, "B456", True, "court order")
+    consent.set_biometric(world, admin, "C789", BiometricEvent.CHILD_OBJECTION)
+    with attacker.begin() as conn:
+        conn.execute(update(SafeguardingRecord).values(active=False))
+    with pytest.raises(RecordTampered, match=r"safeguarding record \d+ of B456"):
+        add_photo(world, [Face("B456")])
+    with attacker.begin() as conn:
+        conn.execute(update(SafeguardingRecord).values(active=True))
+        conn.execute(
+            update(BiometricRecord)
+            .where(BiometricRecord.event == BiometricEvent.CHILD_OBJECTION)
+            .values(event=BiometricEvent.PARENT_CONSENT)
+        )
+    with pytest.raises(RecordTampered, match=r"biometric record \d+ of C789"):
+        children.list_children(world)
+    assert not audit.verify_chain(world, admin).ok
+
+
+def test_a_record_moved_to_another_child_or_removed_is_caught(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    consent.set_consent(world, admin, "A123", "twitter", False)
+    consent.set_consent(world, admin, "A123", "twitter", True)
+    newest = _newest_consent(world, "A123")
+    with attacker.begin() as conn:  # the middle record (the withdrawal) removed
+        conn.execute(delete(ConsentRecord).where(ConsentRecord.id == newest - 1))
+    with pytest.raises(RecordTampered, match=f"consent record {newest} of A123"):
+        children.list_children(world)
+
+
+def test_removing_the_newest_record_fails_verify(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    """The seals of a shortened history still hold; the audit chain names the record added."""
+    consent.set_consent(world, admin, "A123", "twitter", False)
+    withdrawal = _newest_consent(world, "A123")
+    with attacker.begin() as conn:
+        conn.execute(delete(ConsentRecord).where(ConsentRecord.id == withdrawal))
+    report = audit.verify_chain(world, admin)
+    assert not report.ok
+    assert report.reason is not None and f"record {withdrawal}" in report.reason
+    assert "consent.set for A123" in report.reason
+
+
+def test_erased_children_do_not_count_as_missing_records(world: Station, admin: Actor) -> None:
+    from ijs_vetting.services import subject_rights
+
+    consent.set_consent(world, admin, "A123", "twitter", False)
+    subject_rights.erase_child(world, admin, "A123")
+    assert audit.verify_chain(world, admin).ok
+
+
+def test_records_from_before_seals_are_sealed_once_at_start(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    with attacker.begin() as conn:  # as a database from before this release
+        conn.execute(update(ConsentRecord).values(seal=None))
+        conn.execute(delete(Setting).where(Setting.key == RECORDS_SEALED))
+    seal_legacy_records(world)
+    assert children.list_children(world)
+    with attacker.begin() as conn:  # afterwards an unsealed record is tampering
+        conn.execute(update(ConsentRecord).where(ConsentRecord.id == 1).values(seal=None))
+    seal_legacy_records(world)
+    with pytest.raises(RecordTampered):
+        children.list_children(world)
