@@ -58,6 +58,7 @@ from ijs_vetting.services.station_settings import current, settings_of
 from ijs_vetting.services.verify import verify_rendering
 from ijs_vetting.services.vetting import decide, load_templates
 from ijs_vetting.settings import Settings
+from ijs_vetting.vault import RESTORE_HINT, VaultFileAltered, VaultFileMissing
 
 CLEARABLE = (PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR)
 
@@ -226,11 +227,10 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
     why = _refusal(photo)
     if why:
         raise _Refused(f"photo {photo_id} {why}")
-    if not station.vault.contains(photo.sha256):
-        raise _Refused(
-            f"photo {photo_id} can no longer be cleared: its original was deleted under the "
-            "retention policy"
-        )
+    try:
+        original = station.vault.check(photo.sha256, "its original")
+    except (VaultFileMissing, VaultFileAltered) as exc:
+        raise _Refused(f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}") from exc
     shown_faces = [f for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id]
     shown = {f.child_id: f.manual_child_id == f.child_id for f in shown_faces if f.child_id}
     years = set(session.scalars(select(Child.year_group).where(Child.id.in_(list(shown)))))
@@ -245,7 +245,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         raise _Refused(f"photo {photo_id}: {who}, so choose the account (--account)")
     return _Plan(
         photo_id=photo.id,
-        original=station.vault.path_for(photo.sha256),
+        original=original,
         account_id=target.id,
         account=target.handle,
         routed=routed is not None and routed.id == target.id,
