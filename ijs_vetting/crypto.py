@@ -3,8 +3,9 @@
 A copy of the database or the vault alone must reveal no template and no form, so the key never
 lives beside them: it is kept in the OS keyring when one is available, else in a key file
 readable only by the user, in the user's configuration folder (not the data home). Each station
-has its own key id (stored in its database); stations sharing a PostgreSQL database must share
-the key file (see README).
+has its own key id (stored in its database, with the key's fingerprint); stations sharing a
+PostgreSQL database must share the key file (see README). This module never decides to make a
+key: `services.station` does, only for a new database (`station_key`).
 
 Sealed blobs start with a magic prefix, so data written before encryption existed is recognised
 and sealed on the next start (`services.station.seal_legacy_data`).
@@ -13,23 +14,29 @@ and sealed on the next start (`services.station.seal_legacy_data`).
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
+import hashlib
 import logging
 import os
 from pathlib import Path
 
 import keyring
 import platformdirs
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from keyring.errors import KeyringError
 
 from ijs_vetting.config import APP_AUTHOR, APP_NAME
+from ijs_vetting.domain import ServiceError
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"IJSE1"
 _NONCE = 12
+KEY_BYTES = 32
 KEY_DIR_ENV = "IJS_VETTING_KEY_DIR"
 _KEYRING_SERVICE = "ijs-vetting"
 
@@ -56,11 +63,21 @@ class Sealer:
         return MAGIC + nonce + self._aead.encrypt(nonce, data, purpose)
 
     def open(self, blob: bytes, purpose: bytes) -> bytes:
+        """The sealed data, or `SealBroken` when the blob is not what this key sealed for
+        `purpose` (changed by even one bit, or not sealed at all: data from before encryption
+        is sealed at start-up, so a plain blob now is one put in place of a sealed one)."""
         if not is_sealed(blob):
-            return blob  # written before encryption: sealed at the next start
+            raise SealBroken(f"a {purpose.decode()} is stored unsealed")
         start = len(MAGIC)
         nonce = blob[start : start + _NONCE]
-        return self._aead.decrypt(nonce, blob[start + _NONCE :], purpose)
+        try:
+            return self._aead.decrypt(nonce, blob[start + _NONCE :], purpose)
+        except InvalidTag as exc:
+            raise SealBroken(f"a sealed {purpose.decode()} fails its authentication check") from exc
+
+
+class SealBroken(ServiceError):
+    """A sealed blob was altered (or is not one): nothing in it may be used."""
 
 
 def key_dir() -> Path:
@@ -70,22 +87,81 @@ def key_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR)) / "keys"
 
 
-def load_key(key_id: str) -> bytes:
-    """The station's 256-bit key: from the keyring, else the key file; made on first use."""
+class KeyDamaged(ServiceError):
+    """The key file (or keyring entry) is there but does not hold a 256-bit key."""
+
+
+def fingerprint(key: bytes) -> str:
+    """A short public name of a key (recorded in the database): it tells which key a station
+    needs without revealing anything about the key itself."""
+    return hashlib.sha256(b"ijs-vetting key fingerprint\0" + key).hexdigest()[:16]
+
+
+def key_location(key_id: str) -> str:
+    """Where the key `key_id` is kept, in words for the office's IT support."""
+    path = key_dir() / f"{key_id}.key"
+    if _usable_keyring():
+        return f"the system keyring entry {_KEYRING_SERVICE}/{key_id}, or the key file {path}"
+    return f"the key file {path}"
+
+
+def read_key(key_id: str) -> bytes | None:
+    """The station's 256-bit key from the keyring, else the key file; None when neither holds
+    it. Never makes one: whether a new key may be made is the database's to say (a missing key
+    must never be silently replaced while data sealed with it exists)."""
     stored = _from_keyring(key_id)
     if stored is not None:
-        return stored
+        return _checked(stored, f"the keyring entry {_KEYRING_SERVICE}/{key_id}")
     path = key_dir() / f"{key_id}.key"
-    if path.exists():
-        return base64.b64decode(path.read_bytes())
-    key = AESGCM.generate_key(bit_length=256)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise KeyDamaged(f"The key file {path} cannot be read: {exc.strerror or exc}.") from exc
+    return _checked(data, f"the key file {path}")
+
+
+def _checked(encoded: bytes | str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)  # a copy may gain a newline
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise KeyDamaged(f"The station's key in {where} is damaged (it is not a 256-bit key).")
+    return key
+
+
+def create_key(key_id: str) -> bytes:
+    """Make and store a new key for `key_id` (a new station only); refuses to overwrite."""
+    key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
     if not _to_keyring(key_id, key):
+        path = key_dir() / f"{key_id}.key"
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(base64.b64encode(key))
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(base64.b64encode(key))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)  # half a key is worse than none
+            raise
         log.info("station key %s created in %s", key_id, path)
     return key
+
+
+def discard_key(key_id: str, key: bytes) -> None:
+    """Remove a key `create_key` just made, when the station could not record it (another
+    station recorded its own first): only if it is still that key."""
+    if _from_keyring(key_id) == key:
+        with contextlib.suppress(KeyringError):
+            keyring.delete_password(_KEYRING_SERVICE, key_id)
+        return
+    path = key_dir() / f"{key_id}.key"
+    with contextlib.suppress(OSError, ServiceError):
+        if read_key(key_id) == key:
+            path.unlink()
 
 
 def _usable_keyring() -> bool:

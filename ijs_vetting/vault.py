@@ -3,6 +3,12 @@
 A file is stored once under its sha256 (`ab/cdef...`), written to a temporary name and renamed
 into place so a crash never leaves half a file under a real name, and made read-only: the
 station never edits an original, it only renders new files from it.
+
+Every read checks what it reads: a plain file must still hash to its name, a sealed one must pass
+its AES-GCM authentication tag. A vault file replaced with other bytes (a stranger's face pasted
+into a consented child's photo) is refused with `VaultFileAltered`, never rendered or queued; a
+file deleted outside the station is `VaultFileMissing`, and storing the same bytes again (the
+import does, for a duplicate) puts it back.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from ijs_vetting.crypto import Sealer
+from ijs_vetting.crypto import SealBroken, Sealer
+from ijs_vetting.domain import ServiceError
 
 CHUNK = 1 << 20
+RESTORE_HINT = "importing the same file again restores it"  # for a photo's original
 
 
 def sha256_file(path: Path) -> str:
@@ -23,6 +31,14 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class VaultFileMissing(ServiceError):
+    """A file the register names is not in the vault (deleted or moved outside the station)."""
+
+
+class VaultFileAltered(ServiceError):
+    """A vault file no longer holds what was stored under its name."""
 
 
 def sealed_key(data: bytes, purpose: bytes) -> str:
@@ -48,33 +64,86 @@ class Vault:
         return self.path_for(sha256).is_file()
 
     def put_bytes(self, data: bytes) -> str:
-        """Store `data` (if not already there) and return its sha256."""
+        """Store `data` (unless it is there intact) and return its sha256."""
         sha = hashlib.sha256(data).hexdigest()
-        if not self.contains(sha):
-            self._write(sha, data)
+        self.restore(data)
         return sha
+
+    def restore(self, data: bytes) -> bool:
+        """Put `data` back under its sha256 if that file is missing or altered; True if it was
+        (re-importing a photo whose original went missing heals the vault)."""
+        sha = hashlib.sha256(data).hexdigest()
+        try:
+            self.check(sha)
+        except (VaultFileMissing, VaultFileAltered):
+            self._write(sha, data)
+            return True
+        return False
 
     def put_sealed(self, data: bytes, purpose: bytes) -> str:
         """Store `data` encrypted (forms, reference photos) and return its key.
 
         The key is a hash of the purpose and the content, never the content's own sha256: a
         sealed blob must not share a name with a plain original of the same bytes (an iPad
-        photo that is also a child's reference picture).
+        photo that is also a child's reference picture). A stored blob that no longer opens is
+        replaced.
         """
         if self.sealer is None:
             raise RuntimeError("this vault has no key to seal with")
         key = sealed_key(data, purpose)
-        if not self.contains(key):
+        try:
+            self.read_sealed(key, purpose)
+        except (VaultFileMissing, VaultFileAltered):
             self._write(key, self.sealer.seal(data, purpose))
         return key
 
-    def read_bytes(self, sha256: str) -> bytes:
-        return self.path_for(sha256).read_bytes()
+    def check(self, sha256: str, what: str = "the file") -> Path:
+        """The path of an intact plain file, for readers that open it by path (the worker
+        processes, rendering); `what` names it in the refusal."""
+        path = self.path_for(sha256)
+        try:
+            actual = sha256_file(path)
+        except FileNotFoundError as exc:
+            raise self._missing(sha256, what) from exc
+        if actual != sha256:
+            raise self._altered(sha256, what)
+        return path
 
-    def read_sealed(self, key: str, purpose: bytes) -> bytes:
+    def read_bytes(self, sha256: str, what: str = "the file") -> bytes:
+        """A plain file's content, checked against its name."""
+        data = self.stored_bytes(sha256, what)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise self._altered(sha256, what)
+        return data
+
+    def read_sealed(self, key: str, purpose: bytes, what: str = "the sealed file") -> bytes:
+        """A sealed file's content, checked by its authentication tag."""
         if self.sealer is None:
             raise RuntimeError("this vault has no key to open sealed files with")
-        return self.sealer.open(self.read_bytes(key), purpose)
+        try:
+            return self.sealer.open(self.stored_bytes(key, what), purpose)
+        except SealBroken as exc:
+            raise self._altered(key, what) from exc
+
+    def stored_bytes(self, key: str, what: str = "the file") -> bytes:
+        """A file as stored, unchecked: only for code that must look at a blob to know what it
+        is (the start-up sealing of data from before encryption)."""
+        try:
+            return self.path_for(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise self._missing(key, what) from exc
+
+    def _missing(self, key: str, what: str) -> VaultFileMissing:
+        return VaultFileMissing(
+            f"{what} is missing from the vault (there is no {self.path_for(key)}): it was "
+            "deleted or moved outside the station"
+        )
+
+    def _altered(self, key: str, what: str) -> VaultFileAltered:
+        return VaultFileAltered(
+            f"{what} in the vault ({self.path_for(key)}) has been changed since it was stored, "
+            "so it is not used"
+        )
 
     def remove(self, key: str) -> bool:
         """Delete a stored file (read-only, so it is made writable first: Windows refuses to
@@ -89,6 +158,8 @@ class Vault:
     def _write(self, sha: str, data: bytes) -> None:
         target = self.path_for(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_file():
+            target.chmod(0o644)  # replacing an altered file: Windows renames onto no read-only one
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:

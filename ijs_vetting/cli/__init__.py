@@ -2,8 +2,9 @@
 
 With no command it opens the GUI. Every command opens the station (creating or upgrading the
 database), resolves the acting user and calls the same services the GUI uses. Refusals and bad
-input print one line to stderr and exit 1; usage errors exit 2; nothing is half-written because
-each service call is one transaction.
+input print one line to stderr and exit 1, and so do storage faults (a full disk, a read-only
+folder, a damaged database or key); usage errors exit 2; nothing is half-written because each
+service call is one transaction.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from ijs_vetting.cli import photos, privacy, queue, register
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
+from ijs_vetting.faults import storage_fault
 from ijs_vetting.logs import setup_logging
 from ijs_vetting.services.station import open_station
 
@@ -63,6 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServiceError as exc:
         log.info("refused %s: %s", args.command, exc)
         fail(str(exc))
+        return 1
+    except (OSError, DBAPIError) as exc:  # a storage fault met outside any transaction
+        message = storage_fault(exc, station.paths.home)
+        if message is None:
+            raise
+        log.warning("%s stopped: %s", args.command, exc)
+        fail(message)
         return 1
     finally:
         station.close()

@@ -112,9 +112,10 @@ def cmd_import(station: Station, args: argparse.Namespace) -> int:
         emit_json(report.as_json())
         return 0
     skipped = sum(report.skipped.values())
+    restored = f" of which {report.restored} restored to the vault" if report.restored else ""
     print(
         f"\nImported {report.imported} new photos from {args.folder} "
-        f"({report.duplicates} already imported, {skipped} other files skipped, "
+        f"({report.duplicates} already imported{restored}, {skipped} other files skipped, "
         f"{len(report.failed)} failed)."
     )
     if report.statuses:

@@ -12,7 +12,7 @@ from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
 from ijs_vetting.services import audit, children, configure, consent, devices, roster, users
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.station import Station, station_key_info
 
 
 def add_commands(
@@ -133,6 +133,7 @@ def _year(text: str) -> int:
 
 def cmd_init(station: Station, args: argparse.Namespace) -> int:
     created = None
+    key = station_key_info(station)
     if args.admin:
         _info, created = users.ensure_admin(
             station, args.admin, session.new_password("Password for the admin: ", PASSWORD_ENV)
@@ -142,11 +143,13 @@ def cmd_init(station: Station, args: argparse.Namespace) -> int:
         "database": station.engine.url.render_as_string(),
         "admin": args.admin,
         "admin_created": created,
+        "key_fingerprint": key.fingerprint,
     }
     if args.json:
         emit_json(payload)
     else:
         print(f"Station ready in {payload['home']} ({payload['database']}).")
+        print(f"Its key is {key.fingerprint}, in {key.location}: back it up separately.")
         if args.admin:
             print(f"Admin {args.admin} {'created' if created else 'already exists'}.")
     return 0

@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -336,12 +337,32 @@ def _stop(processes: list[multiprocessing.process.BaseProcess]) -> None:
 def _load_models(prepared: networks.Networks) -> None:
     """Worker initializer: load the models once per process, from the networks the pool's
     process prepared."""
+    _exit_with_parent()
     import cv2
 
     from ijs_vetting.faces import engine
 
     cv2.setNumThreads(1)  # one worker per core already; OpenCV threads would only contend
     engine.load_models(prepared)
+
+
+def _exit_with_parent() -> None:
+    """Make this worker exit as soon as the process that started it is gone.
+
+    A station killed outright (kill -9, the task manager) never shuts its pool down, and a
+    spawned worker holds both ends of its task queue, so it would wait for work forever, holding
+    its 350 MB. `parent_process()` is multiprocessing's own handle on the parent (a pipe that
+    closes when the parent dies on POSIX, the process handle on Windows), so a thread can wait
+    on it; it also ends a worker stuck loading models or analysing a photo."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _analyse(path: str, min_identify_width: float | None) -> PhotoAnalysis | str:

@@ -51,6 +51,7 @@ from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import current, settings_of
 from ijs_vetting.services.verify import ShownFace
 from ijs_vetting.services.vetting import decide, load_templates
+from ijs_vetting.vault import RESTORE_HINT, VaultFileAltered, VaultFileMissing
 
 CLEARABLE = (PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR)
 
@@ -218,11 +219,10 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
     why = _refusal(photo)
     if why:
         raise _Refused(f"photo {photo_id} {why}")
-    if not station.vault.contains(photo.sha256):
-        raise _Refused(
-            f"photo {photo_id} can no longer be cleared: its original was deleted under the "
-            "retention policy"
-        )
+    try:
+        original = station.vault.check(photo.sha256, "its original")
+    except (VaultFileMissing, VaultFileAltered) as exc:
+        raise _Refused(f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}") from exc
     shown_faces = [f for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id]
     shown = {f.child_id: f.manual_child_id == f.child_id for f in shown_faces if f.child_id}
     years = set(session.scalars(select(Child.year_group).where(Child.id.in_(list(shown)))))
@@ -236,7 +236,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         )
         raise _Refused(f"photo {photo_id}: {who}, so choose the account (--account)")
     subject = Subject(
-        original=station.vault.path_for(photo.sha256),
+        original=original,
         masked=tuple(f.box for f in photo.faces if f.decision is FaceDecision.BLUR),
         shown=tuple(
             ShownFace(f.box, f.child_id, f.manual_child_id == f.child_id)

@@ -3,7 +3,9 @@
 An import walks a folder (an iPad's DCIM or a copy), stores each new original in the vault and
 registers it as `pending` — one small transaction per photo, so a crash or Cancel keeps what was
 done — then vets everything pending. Running the same import again therefore resumes it: known
-files are recognised by their content hash and skipped, unfinished photos are vetted.
+files are recognised by their content hash and skipped, unfinished photos are vetted. A known
+file whose original is missing from the vault (or altered there) is put back, so importing the
+same file again restores it.
 
 Only regular files inside the folder are read: links are not followed (a link to /etc/passwd or
 /dev/zero named .jpg is refused, not stored), pipes and devices are refused without opening them
@@ -63,6 +65,7 @@ class ImportReport:
     found: int = 0
     imported: int = 0
     duplicates: int = 0
+    restored: int = 0  # duplicates whose original was missing or altered in the vault: put back
     skipped: Counter[str] = field(default_factory=Counter)  # extension -> count
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped_folders: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
@@ -77,6 +80,7 @@ class ImportReport:
             "found": self.found,
             "imported": self.imported,
             "duplicates": self.duplicates,
+            "restored": self.restored,
             "skipped": dict(sorted(self.skipped.items())),
             "failed": [{"file": f, "reason": r} for f, r in self.failed],
             "skipped_folders": [{"folder": f, "reason": r} for f, r in self.skipped_folders],
@@ -265,8 +269,14 @@ def _register(
         return
     sha = hashlib.sha256(data).hexdigest()
     with station.transaction() as session:
-        if session.scalar(select(Photo.id).where(Photo.sha256 == sha)) is not None:
+        known = session.scalar(select(Photo).where(Photo.sha256 == sha))
+        if known is not None:
             report.duplicates += 1
+            if station.vault.restore(data):
+                report.restored += 1
+                log.warning("original of photo %s restored to the vault from %s", known.id, path)
+                if known.status is PhotoStatus.FAILED:
+                    known.status, known.status_note = PhotoStatus.PENDING, None  # vetted now
             return
         station.vault.put_bytes(data)
         photo = Photo(

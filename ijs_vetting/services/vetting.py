@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ijs_vetting.crypto import SealBroken
 from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
 from ijs_vetting.db.types import utcnow
@@ -32,12 +35,13 @@ from ijs_vetting.domain import (
     Role,
 )
 from ijs_vetting.faces.match import TemplateSet
-from ijs_vetting.faces.pool import FacePool, PhotoDone
+from ijs_vetting.faces.pool import FacePool, PhotoDone, PhotoFailed
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import settings_of
+from ijs_vetting.vault import RESTORE_HINT, VaultFileAltered, VaultFileMissing
 
 # Photos whose decisions may still change: nothing has been cleared from them yet.
 UNDECIDED = (
@@ -74,9 +78,17 @@ def load_templates(station: Station, session: Session) -> TemplateSet[int]:
     """Every child's templates, for children whose biometric consent still allows them."""
     allowed = {cid for cid, state in biometric_states(session).items() if state.templates_allowed}
     grouped: dict[int, list[np.ndarray[Any, Any]]] = {}
-    for child_id, data in session.execute(select(FaceTemplate.child_id, FaceTemplate.encoding)):
-        if child_id in allowed:
+    rows = select(FaceTemplate.id, FaceTemplate.child_id, FaceTemplate.encoding)
+    for template_id, child_id, data in session.execute(rows):
+        if child_id not in allowed:
+            continue
+        try:
             grouped.setdefault(child_id, []).append(open_encoding(station, data))
+        except SealBroken as exc:  # fail closed: no vetting on a template set with a hole
+            raise SealBroken(
+                f"Face template {template_id} cannot be used ({exc}), so nothing can be vetted "
+                "or cleared; an admin should enrol that child's reference photos again."
+            ) from exc
     return TemplateSet({cid: np.vstack(rows) for cid, rows in grouped.items()})
 
 
@@ -257,7 +269,7 @@ def vet_pending(
     report = VetReport()
     with station.read() as session:
         pending = [
-            (p.id, station.vault.path_for(p.sha256), p.filename)
+            (p.id, p.sha256, p.filename)
             for p in session.scalars(
                 select(Photo).where(Photo.status == PhotoStatus.PENDING).order_by(Photo.id)
             )
@@ -265,10 +277,9 @@ def vet_pending(
         templates = load_templates(station, session)
         version = template_version(session)
         width = settings_of(session).min_identify_width
-    names = {pid: name for pid, _path, name in pending}
-    for result in pool.analyse(
-        ((pid, path) for pid, path, _ in pending), progress=progress, min_identify_width=width
-    ):
+    names = {pid: name for pid, _sha, name in pending}
+    intact, broken = _originals(station, pending)
+    for result in chain(broken, pool.analyse(intact, progress=progress, min_identify_width=width)):
         with station.transaction() as session:
             photo = session.get(Photo, result.key)
             if photo is None or photo.status is not PhotoStatus.PENDING:
@@ -290,6 +301,21 @@ def vet_pending(
         report.vetted += 1
         report.statuses[status.value] = report.statuses.get(status.value, 0) + 1
     return report
+
+
+def _originals(
+    station: Station, pending: list[tuple[int, str, str]]
+) -> tuple[list[tuple[int, Path]], list[PhotoFailed[int]]]:
+    """The vault paths of the originals still intact, for the workers, and a failure for each
+    one missing or altered: a photo is only ever vetted on the bytes that were imported."""
+    intact: list[tuple[int, Path]] = []
+    broken: list[PhotoFailed[int]] = []
+    for photo_id, sha, _name in pending:
+        try:
+            intact.append((photo_id, station.vault.check(sha, "its original")))
+        except (VaultFileMissing, VaultFileAltered) as exc:
+            broken.append(PhotoFailed(photo_id, True, f"{exc}; {RESTORE_HINT}"))
+    return intact, broken
 
 
 def revet_pending(

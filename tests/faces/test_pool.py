@@ -240,3 +240,36 @@ def _assert_workers_end(earlier: set[int]) -> None:
     while {p.pid for p in multiprocessing.active_children()} - earlier:
         assert time.monotonic() < deadline, "a pool worker outlived its pool"
         time.sleep(0.05)
+
+
+ORPHAN_STATION = """
+import sys, time
+from pathlib import Path
+from ijs_vetting.faces.pool import FacePool
+
+pool = FacePool(2)
+(result,) = pool.analyse([("garbage", Path(sys.argv[1]))])  # a worker is up when this returns
+print(type(result).__name__, flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_exit_by_themselves_when_the_station_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the station leaves no worker behind holding memory (parent-death check)."""
+    garbage = tmp_path / "garbage.jpg"
+    garbage.write_bytes(b"not a picture" * 100)
+    station = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_STATION, str(garbage)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert station.stdout is not None
+        assert station.stdout.readline().strip() == "PhotoFailed"
+        workers = psutil.Process(station.pid).children(recursive=True)
+        assert len([w for w in workers if "spawn_main" in " ".join(w.cmdline())]) >= 2
+    finally:
+        station.kill()  # SIGKILL: nothing of the station runs after this
+        station.wait()
+    _gone, alive = psutil.wait_procs(workers, timeout=20)
+    assert alive == [], f"orphaned workers still running: {[p.pid for p in alive]}"
