@@ -5,7 +5,7 @@ Existing records are sealed at the next start (the migration has no key: see
 `ijs_vetting.services.record_seals.seal_legacy_records`).
 
 Revision ID: 0007_audit
-Revises: 0006
+Revises: 0007_outbox
 Create Date: 2026-12-02 06:15:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = "0007_audit"
-down_revision = "0006"
+down_revision = "0007_outbox"
 branch_labels = None
 depends_on = None
 

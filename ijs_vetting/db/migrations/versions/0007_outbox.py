@@ -6,7 +6,7 @@ Every folder found is marked unsettled, so the first start after the upgrade rec
 removes the pictures of items withdrawn under the old code.
 
 Revision ID: 0007_outbox
-Revises: 0006
+Revises: 0007_crowd
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_outbox"
-down_revision = "0006"
+down_revision = "0007_crowd"
 branch_labels = None
 depends_on = None
 
