@@ -1,0 +1,54 @@
+"""The school's rules from the command line: captions naming children (`clear`, `queue add-text`,
+`queue caption` with `--allow-names`). SQLite only: the services' tests cover both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ijs_vetting.services.station import open_station
+from tests.privacy_world import Face, add_photo
+from tests.test_cli_privacy import Cli, cli
+
+__all__ = ["cli"]  # the privacy tests' station, as a fixture
+
+
+@pytest.fixture
+def school(cli: Cli) -> Cli:
+    """The privacy tests' station (roster, staff member "teacher") with an SLT member, "head"."""
+    cli.json("users", "add", "head", "--role", "slt")
+    return cli
+
+
+def test_add_text_refuses_names_unless_slt_allows_them(school: Cli) -> None:
+    cli = school
+    args = ("queue", "add-text", "--account", "@Year5IJS", "--caption", "Well done Amelia Smith")
+    code, out, err = cli(*args, user="teacher")
+    assert code == 1 and out == ""
+    assert "'Amelia Smith' (full name)" in err and "--allow-names" in err
+    code, _, err = cli(*args, "--allow-names", user="teacher")
+    assert code == 1 and "may not do this" in err
+    code, out, err = cli(*args, "--allow-names", "--json", user="head")
+    assert code == 0, err
+    item = json.loads(out)
+    assert item["caption"] == "Well done Amelia Smith"
+    audit = cli.json("audit", "--action", "queue.add_text")["entries"][0]
+    assert audit["details"]["caption_names_allowed"] == [{"kind": "full_name", "id": "A123"}]
+    code, _, err = cli("queue", "caption", str(item["id"]), "Certificates for B456", user="head")
+    assert code == 1 and "'B456' (MIS id)" in err
+
+
+def test_clear_refuses_a_caption_naming_a_masked_child(school: Cli) -> None:
+    cli = school
+    station = open_station(str(cli.home))
+    try:
+        photo = add_photo(station, [Face("A123"), Face("C789")])
+    finally:
+        station.close()
+    code, out, err = cli("clear", str(photo), "--caption", "Zoe at the fair", "--json", user="head")
+    assert code == 1
+    refused = json.loads(out)["refused"]
+    assert [r["photo_id"] for r in refused] == [photo]
+    assert "'Zoe' (masked in the photo)" in refused[0]["reason"]
+    assert "'Zoe' (masked in the photo)" in err
