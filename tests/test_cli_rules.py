@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,31 @@ def test_clear_refuses_a_caption_naming_a_masked_child(school: Cli) -> None:
     assert [r["photo_id"] for r in refused] == [photo]
     assert "'Zoe' (masked in the photo)" in refused[0]["reason"]
     assert "'Zoe' (masked in the photo)" in err
+
+
+def test_consent_due_lapse_and_the_letters_files(school: Cli, tmp_path: Path) -> None:
+    cli = school
+    cli.json("settings", "set", "consent.review_rule", "september")
+    cli.json("consent", "set", "B456", "twitter", "yes", "--date", "2020-01-10")
+    code, _, err = cli("consent", "set", "B456", "website", "no", "--review-on", "2030-01-01")
+    assert code == 1 and "review date belongs to a yes" in err
+    due = cli.json("consent", "due")["due"]
+    assert [(d["id"], d["channel"], d["state"], d["review_on"]) for d in due] == [
+        ("B456", "twitter", "lapsed", "2020-09-01")
+    ]
+    child = cli.json("children", "list")["children"]
+    noah = next(c for c in child if c["id"] == "B456")
+    assert noah["consents"]["twitter"] is False
+    assert noah["consent_review"]["twitter"]["state"] == "lapsed"
+    dry = cli.json("consent", "lapse", "--dry-run")
+    assert dry["dry_run"] and [x["id"] for x in dry["lapsed"]] == ["B456"]
+    assert [x["id"] for x in cli.json("consent", "lapse")["lapsed"]] == ["B456"]
+    assert cli.json("consent", "lapse")["lapsed"] == []
+    letters = cli.json(
+        "consent", "due", "--csv", str(tmp_path / "l.csv"), "--pdf", str(tmp_path / "l.pdf")
+    )
+    assert [d["id"] for d in letters["due"]] == ["B456"]
+    assert "B456,Noah,Jones" in (tmp_path / "l.csv").read_text(encoding="utf-8-sig")
+    assert (tmp_path / "l.pdf").read_bytes().startswith(b"%PDF")
+    code, _, err = cli("consent", "due", "--csv", str(tmp_path / "x.csv"), user="teacher")
+    assert code == 1 and "may not do this" in err and not (tmp_path / "x.csv").exists()

@@ -172,6 +172,9 @@ class ConsentRecord(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
     source: Mapped[str] = mapped_column(String(32))
+    # When this consent must be re-confirmed, if the record says (else the school's rule does:
+    # see ijs_vetting.renewal).
+    review_on: Mapped[date | None]
 
     child: Mapped[Child] = relationship(back_populates="consents")
     channel: Mapped[Channel] = relationship()
