@@ -32,6 +32,7 @@ class Document(FPDF):
     def __init__(self, footer: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.footer_text = footer
+        self.continued = ""  # a title repeated on the next page of a long table
         self.add_font(FONT, "", str(resource("fonts/DejaVuSans.ttf")))
         self.add_font(FONT, "B", str(resource("fonts/DejaVuSans-Bold.ttf")))
         self.set_margins(15, 15, 15)
@@ -47,8 +48,8 @@ class Document(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font(FONT, "", 8)
-        self.cell(0, 5, f"{INTERNAL} · {self.footer_text}", align="L")
-        self.cell(0, 5, f"page {self.page_no()}/{{nb}}", align="R")
+        self.cell(self.epw - 22, 5, f"{INTERNAL} · {self.footer_text}", align="L")
+        self.cell(22, 5, f"page {self.page_no()}/{{nb}}", align="R")
 
     def title_block(self, title: str, lines: Sequence[str]) -> None:
         self.set_font(FONT, "B", 18)
@@ -71,6 +72,11 @@ class Document(FPDF):
         """One row; the page breaks before a row that would not fit (and repeats the header)."""
         if self.get_y() + height > self.page_break_trigger:
             self.add_page()
+            if self.continued:
+                self.set_font(FONT, "B", 14)
+                self.cell(
+                    0, 8, f"{self.continued} (continued)", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+                )
             self.table_header(columns)
         y = self.get_y()
         for col, value in zip(columns, values, strict=True):

@@ -81,3 +81,26 @@ def test_consent_due_lapse_and_the_letters_files(school: Cli, tmp_path: Path) ->
     assert (tmp_path / "l.pdf").read_bytes().startswith(b"%PDF")
     code, _, err = cli("consent", "due", "--csv", str(tmp_path / "x.csv"), user="teacher")
     assert code == 1 and "may not do this" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_sheet_for_a_year_a_class_and_a_trip_list(school: Cli, tmp_path: Path) -> None:
+    cli = school
+    out = tmp_path / "y5.pdf"
+    report = cli.json("sheet", "--year", "5", "--channel", "twitter", str(out))
+    assert report["file"] == str(out) and out.read_bytes().startswith(b"%PDF")
+    assert report["selected"] == 2 and report["classes"] == {"Year 5": []}
+    sheet = cli.json("sheet", "--year", "6", str(tmp_path / "y6.pdf"))
+    assert [e["id"] for e in sheet["classes"]["Year 6"]] == ["C789"]
+    assert sheet["classes"]["Year 6"][0]["why"] == "no_consent"
+    trip = tmp_path / "trip.txt"
+    trip.write_text("Zoe Brown\nAmelia Smith\n", encoding="utf-8")
+    listed = cli.json("sheet", "--children", str(trip), str(tmp_path / "trip.pdf"))
+    assert listed["selected"] == 2 and listed["pages"] == 2
+    trip.write_text("Nobody Here\n", encoding="utf-8")
+    code, _, err = cli("sheet", "--children", str(trip), str(tmp_path / "no.pdf"))
+    assert code == 1 and "'Nobody Here' is no child on roll" in err
+    with pytest.raises(SystemExit) as usage:
+        cli("sheet", "--year", "5", "--class", "5H", str(tmp_path / "x.pdf"))
+    assert usage.value.code == 2
+    entry = cli.json("audit", "--action", "sheet.print")["entries"]
+    assert len(entry) == 3 and entry[1]["details"]["listed"] == ["C789"]  # newest first

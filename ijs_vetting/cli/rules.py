@@ -1,15 +1,16 @@
-"""CLI commands for the school's rules before a photo is taken: `consent due` and `consent
-lapse`. Caption checks are flags of `clear` and `queue`."""
+"""CLI commands for the school's rules before a photo is taken: `consent due`, `consent lapse`
+and `sheet` (do-not-photograph sheets). Caption checks are flags of `clear` and `queue`."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
-from ijs_vetting.domain import year_label
-from ijs_vetting.services import consent_lapse, letters
+from ijs_vetting.domain import InvalidInput, year_label
+from ijs_vetting.services import consent_lapse, letters, sheets
 from ijs_vetting.services.consent_review import due_for_review
 from ijs_vetting.services.station import Station
 
@@ -29,6 +30,28 @@ def add_consent_commands(
     )
     q.add_argument("--dry-run", action="store_true", help="list them, change nothing")
     q.set_defaults(handler=cmd_consent_lapse)
+
+
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+    year_type: Callable[[str], int],
+) -> None:
+    p = sub.add_parser(
+        "sheet", parents=[common], help="print a do-not-photograph sheet (PDF) for a channel"
+    )
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--year", type=year_type, help="a year group (R or 1-6)")
+    scope.add_argument("--class", dest="class_name", metavar="CLASS", help="a class, e.g. 5H")
+    scope.add_argument(
+        "--children",
+        type=Path,
+        metavar="FILE",
+        help="a trip list: one MIS id or name a line",
+    )
+    p.add_argument("--channel", default="twitter", help="the channel (default twitter)")
+    p.add_argument("out", type=Path, metavar="OUT.pdf")
+    p.set_defaults(handler=cmd_sheet)
 
 
 def cmd_consent_due(station: Station, args: argparse.Namespace) -> int:
@@ -70,5 +93,33 @@ def cmd_consent_lapse(station: Station, args: argparse.Namespace) -> int:
         print(
             f"{len(report.lapsed)} consent record(s) {verb}; {len(report.withdrawn)} queue "
             f"item(s) withdrawn, {len(report.takedowns)} takedown(s)."
+        )
+    return 0
+
+
+def cmd_sheet(station: Station, args: argparse.Namespace) -> int:
+    actor = session.actor(station)
+    names = None
+    if args.children is not None:
+        try:
+            names = args.children.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"Cannot read the list {args.children}: {exc}") from exc
+    report = sheets.make_sheet(
+        station,
+        actor,
+        args.out,
+        channel=args.channel,
+        year=args.year,
+        class_name=args.class_name,
+        names=names,
+    )
+    if args.json:
+        emit_json(report.as_json())
+    else:
+        listed = sum(len(e) for e in report.classes.values())
+        print(
+            f"Wrote {report.file}: {listed} of {report.selected} children must not appear on "
+            f"{report.channel} ({len(report.classes)} class page(s))."
         )
     return 0

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import AccountYearGroup, Child, QueueItem
 from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.names import fold
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import settings_of
 from ijs_vetting.services.vetting import standings
@@ -125,24 +126,18 @@ def caption_length(text: str) -> int:
     return int(_parse_tweet()(text).weightedLength) if text else 0
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: 'Zoë' and 'ZOE' fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 _WORD = re.compile(r"\w+")
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
     """Folded words with their span in `text` (folding keeps letters one to one after NFC)."""
     source = unicodedata.normalize("NFC", text)
-    return [(_fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(source)]
+    return [(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(source)]
 
 
 def _find(words: list[tuple[str, int, int]], source: str, name: str) -> Iterable[tuple[int, str]]:
     """Each place (word index) where the name's words appear together as whole words."""
-    wanted = [_fold(w) for w in _WORD.findall(name)]
+    wanted = [fold(w) for w in _WORD.findall(name)]
     if not wanted:
         return
     n = len(wanted)

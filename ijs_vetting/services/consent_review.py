@@ -235,6 +235,7 @@ def due_pdf(rows: list[DueRow], made_by: str, today: date) -> bytes:
         if not entries:
             doc.multi_cell(0, 8, "No child's consent is due for review.")
             continue
+        doc.continued = f"Photo consent to re-confirm: {class_name}"
         doc.table_header(columns)
         for letter in entries:
             row = letter.first
