@@ -59,3 +59,29 @@ def test_queue_caption_warns_as_typed_and_saves_only_when_slt_confirms(
     assert len(asked) == 2 and "'Zoë' (masked in the photo)" in asked[0]
     page.caption.setText("Amelia at the fair")
     assert page.counter.text() == "18/140" and page.counter.styleSheet() == ""
+
+
+def test_children_page_prints_a_sheet_for_a_year_group(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QInputDialog, QPushButton
+
+    from ijs_vetting.gui.children_page import ChildrenPage
+
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    page = ChildrenPage(
+        sqlite_station, admin, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(page)
+    out = tmp_path / "sheet.pdf"
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Year 6", True))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    page.findChild(QPushButton, "sheetButton").click()
+    assert out.read_bytes().startswith(b"%PDF")
+    box = page.findChild(QMessageBox)
+    assert box is not None and "1 of 1 children must not appear on twitter" in box.text()
