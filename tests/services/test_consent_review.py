@@ -50,18 +50,23 @@ def test_the_rules_give_review_dates_and_states() -> None:
     assert not september.counts(True, due, date(2026, 10, 2))
 
 
-def test_consent_past_its_grace_period_counts_as_none_at_once(
-    school: Station, admin: Actor
-) -> None:
+def _past_review(station: Station, admin: Actor, *, days: int) -> None:
+    """A123's Twitter consent, given 400 days ago, was due for review `days` ago."""
     consent.set_consent(
-        school,
+        station,
         admin,
         "A123",
         "twitter",
         True,
         given_on=TODAY - timedelta(days=400),
-        review_on=TODAY - timedelta(days=31),
+        review_on=TODAY - timedelta(days=days),
     )
+
+
+def test_consent_past_its_grace_period_counts_as_none_at_once(
+    school: Station, admin: Actor
+) -> None:
+    _past_review(school, admin, days=31)
     photo = privacy_world.add_photo(school, [Face("A123"), Face("B456")])
     faces = {f.child_id: f for f in photos.get_photo(school, photo).faces}
     assert faces["A123"].decision == FaceDecision.BLUR
@@ -141,15 +146,7 @@ ROSTER_DATED = (
 def test_a_roster_with_fresh_consent_renews_it_and_a_stale_yes_does_not(
     school: Station, admin: Actor, staff: Actor, tmp_path: Path
 ) -> None:
-    consent.set_consent(
-        school,
-        admin,
-        "A123",
-        "twitter",
-        True,
-        given_on=TODAY - timedelta(days=400),
-        review_on=TODAY - timedelta(days=40),
-    )
+    _past_review(school, admin, days=40)
     apply_lapses(school, staff)
     path = tmp_path / "dated.csv"
     path.write_text(ROSTER_DATED.format(date=""), encoding="utf-8")
