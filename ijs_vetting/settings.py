@@ -13,6 +13,7 @@ from typing import Any
 
 from ijs_vetting.assets import default_settings
 from ijs_vetting.policy import Thresholds
+from ijs_vetting.renewal import ReviewPolicy, ReviewRule
 
 # What a value may be, beyond its type: settings that would switch a safety off are refused.
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -28,6 +29,12 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "retention.posted_originals_days": (0, 3650),
     "retention.leaver_records_years": (0, 50),
     "retention.backup_days": (1, 3650),
+    "consent.review_years": (1, 20),
+    "consent.grace_days": (0, 365),
+    "consent.notice_days": (0, 365),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "consent.review_rule": tuple(rule.value for rule in ReviewRule),
 }
 
 
@@ -46,10 +53,18 @@ def coerce(key: str, raw: Any) -> Any:
     if key not in known:
         raise ValueError(f"there is no setting '{key}'; settings: {', '.join(sorted(known))}")
     kind = type(known[key])
+    if kind is bool:
+        words = {"true": True, "yes": True, "on": True, "1": True}
+        words |= {"false": False, "no": False, "off": False, "0": False}
+        if isinstance(raw, bool) or str(raw).strip().lower() in words:
+            return raw if isinstance(raw, bool) else words[str(raw).strip().lower()]
+        raise ValueError(f"{key} must be true or false, not '{raw}'")
     try:
         value = kind(raw) if kind is not int else int(str(raw))
     except (TypeError, ValueError):
         raise ValueError(f"{key} must be a {kind.__name__}, not '{raw}'") from None
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}, not '{raw}'")
     low, high = _LIMITS.get(key, (float("-inf"), float("inf")))
     if isinstance(value, int | float) and not low <= value <= high:
         raise ValueError(f"{key} must be between {low:g} and {high:g}")
@@ -108,6 +123,20 @@ class Settings:
     @property
     def idle_lock_minutes(self) -> int:
         return int(self._get("gui.idle_lock_minutes"))
+
+    @property
+    def consent_review(self) -> ReviewPolicy:
+        """When consent must be re-confirmed ([consent])."""
+        return ReviewPolicy(
+            rule=ReviewRule(self._get("consent.review_rule")),
+            years=int(self._get("consent.review_years")),
+            grace_days=int(self._get("consent.grace_days")),
+            notice_days=int(self._get("consent.notice_days")),
+        )
+
+    @property
+    def reference_photos_on_sheets(self) -> bool:
+        return bool(self._get("sheets.reference_photos"))
 
     @property
     def retention(self) -> Retention:

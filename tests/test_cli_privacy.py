@@ -73,6 +73,7 @@ def test_retention_run_and_its_dry_run(cli: Cli) -> None:
         "backups_deleted",
         "files_deleted",
         "file_errors",
+        "consent_lapse",  # consent past its review's grace period (services.consent_lapse)
     }
     assert set(dry["cutoffs"]) == {"rejected_before", "posted_before", "left_before"}
     assert dry["templates"] == {"children": [], "deleted": 0}

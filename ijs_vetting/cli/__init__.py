@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from ijs_vetting.cli import photos, privacy, queue, register
+from ijs_vetting.cli import photos, privacy, queue, register, rules
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     photos.add_commands(sub, common)
     queue.add_commands(sub, common)
     privacy.add_commands(sub, common)
+    rules.add_commands(sub, common, register.year_group)
     photos.add_demo_command(sub, common)
     return parser
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
-from ijs_vetting.services import retention, subject_access, subject_rights
+from ijs_vetting.services import consent_lapse, retention, subject_access, subject_rights
 from ijs_vetting.services.station import Station
 
 
@@ -36,9 +36,11 @@ def add_commands(
 def cmd_retention_run(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
     report = retention.run_retention(station, actor, dry_run=args.dry_run)
+    lapses = consent_lapse.apply_lapses(station, actor, dry_run=args.dry_run)
     if args.json:
-        emit_json(report.as_json())
+        emit_json(report.as_json() | {"consent_lapse": lapses.as_json()})
         return 0
+    print(f"Consent lapsed after its review: {len(lapses.lapsed)} record(s).")
     verb = "Would delete" if report.dry_run else "Deleted"
     cut = report.cutoffs
     emit_table(

@@ -16,6 +16,11 @@ from ijs_vetting.services import clearing, queue, queue_export
 from ijs_vetting.services.queue import QueueItemInfo
 from ijs_vetting.services.station import Station
 
+ALLOW_NAMES = (
+    "SLT/admin: confirm a caption that names children (a surname, a full name, a MIS id, or a "
+    "child masked or without consent); audited"
+)
+
 
 def add_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -30,6 +35,7 @@ def add_commands(
     )
     p.add_argument("--caption", metavar="TEXT", help="the post's text")
     p.add_argument("--workers", type=int, help="face-analysis processes for the verification")
+    p.add_argument("--allow-names", action="store_true", help=ALLOW_NAMES)
     p.set_defaults(handler=cmd_clear)
 
     p = sub.add_parser("reject", parents=[common], help="reject photos for good (SLT)")
@@ -44,10 +50,12 @@ def add_commands(
     q = qs.add_parser("add-text", parents=[common], help="queue a text-only post")
     q.add_argument("--account", required=True, metavar="HANDLE")
     q.add_argument("--caption", required=True, metavar="TEXT")
+    q.add_argument("--allow-names", action="store_true", help=ALLOW_NAMES)
     q.set_defaults(handler=cmd_queue_add_text)
     q = qs.add_parser("caption", parents=[common], help="change a queued item's caption")
     q.add_argument("item_id", metavar="ITEM_ID", type=int)
     q.add_argument("caption", metavar="TEXT")
+    q.add_argument("--allow-names", action="store_true", help=ALLOW_NAMES)
     q.set_defaults(handler=cmd_queue_caption)
     q = qs.add_parser(
         "export", parents=[common], help="write waiting items and manifest.json to a folder"
@@ -78,6 +86,7 @@ def cmd_clear(station: Station, args: argparse.Namespace) -> int:
         account=args.account,
         caption=args.caption,
         workers=args.workers,
+        allow_names=args.allow_names,
     )
     if args.json:
         emit_json(result.as_json())
@@ -143,13 +152,16 @@ def cmd_queue_list(station: Station, args: argparse.Namespace) -> int:
 
 
 def cmd_queue_add_text(station: Station, args: argparse.Namespace) -> int:
-    item = queue.add_text(station, session.actor(station), args.account, args.caption)
+    actor = session.actor(station)
+    item = queue.add_text(station, actor, args.account, args.caption, allow_names=args.allow_names)
     return _item(args, item, f"Queued text post {item.id} for {item.account}.")
 
 
 def cmd_queue_caption(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
-    item = queue.edit_caption(station, actor, args.item_id, args.caption)
+    item = queue.edit_caption(
+        station, actor, args.item_id, args.caption, allow_names=args.allow_names
+    )
     return _item(args, item, f"Caption of queue item {item.id} changed.")
 
 

@@ -7,7 +7,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from ijs_vetting.cli import session
+from ijs_vetting.cli import rules, session
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
@@ -37,7 +37,7 @@ def add_commands(
     p = sub.add_parser("children", help="the register of children")
     cs = p.add_subparsers(dest="children_command", required=True)
     q = cs.add_parser("list", parents=[common], help="list children with their consents")
-    q.add_argument("--year", type=_year, help="only this year group (R or 0-6)")
+    q.add_argument("--year", type=year_group, help="only this year group (R or 0-6)")
     q.add_argument("--on-roll", action="store_true", help="leave out children who have left")
     q.set_defaults(handler=cmd_children_list)
 
@@ -49,7 +49,13 @@ def add_commands(
     q.add_argument("answer", choices=["yes", "no"])
     q.add_argument("--form", type=Path, help="the scanned permission form (JPEG, PNG or PDF)")
     q.add_argument("--date", type=_date, help="the date on the form (YYYY-MM-DD)")
+    q.add_argument(
+        "--review-on",
+        type=_date,
+        help="when this yes must be re-confirmed (else the school's rule)",
+    )
     q.set_defaults(handler=cmd_consent_set)
+    rules.add_consent_commands(cs, common)
 
     p = sub.add_parser("biometric", help="biometric consent (face templates)")
     bs = p.add_subparsers(dest="biometric_command", required=True)
@@ -124,7 +130,7 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-09-05") from None
 
 
-def _year(text: str) -> int:
+def year_group(text: str) -> int:
     year = parse_year_group(text)
     if year is None:
         raise argparse.ArgumentTypeError(f"'{text}' is not a year group (R or 1-6)")
@@ -247,6 +253,7 @@ def cmd_consent_set(station: Station, args: argparse.Namespace) -> int:
         args.answer == "yes",
         form=args.form,
         given_on=args.date,
+        review_on=args.review_on,
     )
     if args.json:
         emit_json(

@@ -178,6 +178,9 @@ class ConsentRecord(Base):
     # HMAC of the row with the station's record key, chained per child (see
     # ijs_vetting.db.record_seals): an edit made outside the station is found before it counts.
     seal: Mapped[str | None] = mapped_column(String(64))
+    # When this consent must be re-confirmed, if the record says (else the school's rule does:
+    # see ijs_vetting.renewal).
+    review_on: Mapped[date | None]
 
     child: Mapped[Child] = relationship(back_populates="consents")
     channel: Mapped[Channel] = relationship()

@@ -14,6 +14,7 @@ from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.services.consent_lapse import apply_lapses
 from ijs_vetting.services.retention import RetentionReport, run_retention
 from ijs_vetting.services.station import open_station
 from ijs_vetting.services.station_settings import current
@@ -60,6 +61,24 @@ def start_retention(window: MainWindow) -> None:
     )
 
 
+def apply_lapses_on_start(window: MainWindow) -> None:
+    """Record consent whose review's grace period ended while the app was closed, whoever logs
+    in (decisions already treat it as none; this withdraws what it no longer allows)."""
+    try:
+        report = apply_lapses(window.station, window.actor)
+    except ServiceError as exc:
+        show_error(window, exc, "applying consent reviews")
+        return
+    if report.lapsed:
+        window.statusBar().showMessage(
+            f"Consent reviews: {len(report.lapsed)} consent record(s) lapsed, "
+            f"{len(report.withdrawn)} queue item(s) withdrawn, "
+            f"{len(report.takedowns)} post(s) to take down.",
+            15_000,
+        )
+        window.refresh()
+
+
 def run_gui(home: str | None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
@@ -76,6 +95,7 @@ def run_gui(home: str | None) -> int:
     window = MainWindow(station, login.actor)
     window.show()
     IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
+    apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:
         start_retention(window)
     try:

@@ -12,21 +12,25 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QWidget,
 )
 
-from ijs_vetting.domain import YEAR_GROUPS, year_label
+from ijs_vetting.domain import YEAR_GROUPS, ServiceError, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, templates
+from ijs_vetting.services import children, letters, sheets, templates
+from ijs_vetting.services.consent_review import due_for_review
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import EnrolReport
 
@@ -82,7 +86,18 @@ class ChildrenPage(QWidget):
         )
         child(form, QCheckBox, "childrenOnRoll").toggled.connect(self.filter.set_on_roll_only)
         child(form, QPushButton, "rosterButton").clicked.connect(self.import_roster)
-        child(form, QPushButton, "referencesButton").clicked.connect(self.enrol_references)
+        references = child(form, QPushButton, "referencesButton")
+        references.clicked.connect(self.enrol_references)
+        top = form.findChild(QHBoxLayout, "childrenTop")
+        assert top is not None
+        for name, text, slot in (
+            ("sheetButton", "Do-not-photograph sheet…", self.print_sheet),
+            ("reviewsButton", "Consent reviews…", self.consent_reviews),
+        ):
+            button = QPushButton(text, self)
+            button.setObjectName(name)
+            button.clicked.connect(slot)
+            top.addWidget(button)
         self.job: Job | None = None
         self.refresh()
 
@@ -128,6 +143,76 @@ class ChildrenPage(QWidget):
             parent=self,
             on_error=lambda e: show_error(self, e, "enrolling reference photos"),
         )
+
+    def print_sheet(self) -> None:
+        """A do-not-photograph sheet for a class or year group (PDF, audited)."""
+        rows = children.list_children(self.station, include_left=False)
+        classes = sorted({r.class_name for r in rows if r.class_name})
+        years = sorted({r.year_group for r in rows})
+        choices = [f"Class {c}" for c in classes] + [year_label(y) for y in years]
+        if not choices:
+            return
+        choice, ok = QInputDialog.getItem(
+            self, "Do-not-photograph sheet", "For:", choices, 0, False
+        )
+        if not ok:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the sheet", f"do-not-photograph {choice}.pdf", "PDF (*.pdf)"
+        )
+        if not name:
+            return
+        scope: dict[str, Any] = (
+            {"class_name": choice.removeprefix("Class ")}
+            if choice.startswith("Class ")
+            else {"year": years[choices.index(choice) - len(classes)]}
+        )
+        try:
+            report = sheets.make_sheet(self.station, self.actor, Path(name), **scope)
+        except ServiceError as exc:
+            show_error(self, exc, "printing the sheet")
+            return
+        listed = sum(len(e) for e in report.classes.values())
+        inform(
+            self,
+            "Do-not-photograph sheet",
+            f"<p>{listed} of {report.selected} children must not appear on {report.channel}: "
+            f"saved to {escape(name)} ({len(report.classes)} page(s), one per class).</p>",
+        )
+
+    def consent_reviews(self) -> None:
+        """Children whose consent is due for re-confirmation, and the letters list to save."""
+        rows = due_for_review(self.station)
+        items = "".join(
+            f"<li>{escape(r.name)} ({escape(r.class_name)}), {escape(r.channel)}: "
+            f"{escape(r.status.state.value)}</li>"
+            for r in rows
+        )
+        text = f"<ul>{items}</ul>" if rows else "<p>No consent is due for review.</p>"
+        if (
+            not rows
+            or QMessageBox.question(
+                self, "Consent reviews", text + "<p>Save the letters list (CSV and PDF)?</p>"
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
+            if not rows:
+                inform(self, "Consent reviews", text)
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the letters list", "consent reviews.csv", "CSV (*.csv)"
+        )
+        if not name:
+            return
+        csv_path = Path(name).with_suffix(".csv")
+        try:
+            letters.write_letters(
+                self.station, self.actor, csv_path=csv_path, pdf_path=csv_path.with_suffix(".pdf")
+            )
+        except ServiceError as exc:
+            show_error(self, exc, "saving the letters list")
+            return
+        inform(self, "Consent reviews", f"<p>Saved {escape(str(csv_path))} and its PDF.</p>")
 
     def _enrolled(self, report: Any) -> None:
         assert isinstance(report, EnrolReport)

@@ -31,12 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import QueueStatus, ServiceError
+from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.table_models import RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import clearing, queue
+from ijs_vetting.services.caption_check import CaptionReport, caption_length
+from ijs_vetting.services.caption_preview import preview_for_item, preview_for_text
 from ijs_vetting.services.queue import QueueItemInfo
 from ijs_vetting.services.queue_export import ExportReport, export_queue
 from ijs_vetting.services.station import Actor, Station
@@ -174,10 +177,14 @@ class QueuePage(QWidget):
         self.caption.setText(item.caption if item else "")
         self.caption.setEnabled(bool(item and item.status is QueueStatus.QUEUED))
 
+    def _caption_report(self, text: str) -> CaptionReport | None:
+        item = self.current_item()
+        return preview_for_item(self.station, text, item.id) if item else None
+
     def _count(self, text: str) -> None:
+        report = self._caption_report(text)
         limit = current(self.station).caption_limit
-        self.counter.setText(f"{len(text)}/{limit}")
-        self.counter.setStyleSheet("color: #a4262c;" if len(text) > limit else "")
+        show_report(self.counter, report or CaptionReport(text, caption_length(text), limit))
 
     def _run(self, doing: str, call: Any) -> bool:
         try:
@@ -191,10 +198,14 @@ class QueuePage(QWidget):
 
     def save_caption(self) -> None:
         item = self.current_item()
-        if item is not None:
+        report = self._caption_report(self.caption.text())
+        allow_names = confirm_names(self, report) if report else False
+        if item is not None and allow_names is not None:
             self._run(
                 "saving the caption",
-                lambda: queue.edit_caption(self.station, self.actor, item.id, self.caption.text()),
+                lambda: queue.edit_caption(
+                    self.station, self.actor, item.id, self.caption.text(), allow_names=allow_names
+                ),
             )
 
     def export(self) -> None:
@@ -250,10 +261,15 @@ class QueuePage(QWidget):
         if not ok:
             return
         caption, ok = QInputDialog.getText(self, "Text post", "Text of the post:")
-        if ok:
+        if not ok:
+            return
+        allow_names = confirm_names(self, preview_for_text(self.station, caption, account))
+        if allow_names is not None:
             self._run(
                 "adding the text post",
-                lambda: queue.add_text(self.station, self.actor, account, caption),
+                lambda: queue.add_text(
+                    self.station, self.actor, account, caption, allow_names=allow_names
+                ),
             )
 
     def taken_down(self) -> None:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import YEAR_GROUPS, FaceOverride, ServiceError, year_label
+from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
@@ -49,9 +50,10 @@ from ijs_vetting.gui.photo_model import (
 )
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, clearing, photos, review
+from ijs_vetting.services.caption_check import CaptionReport
+from ijs_vetting.services.caption_preview import preview_for_photos
 from ijs_vetting.services.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.station_settings import current
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
@@ -168,6 +170,9 @@ class ReviewPage(QWidget):
         child(form, QPushButton, "clearButton").clicked.connect(self.clear_selected)
         child(form, QPushButton, "rejectButton").clicked.connect(self.reject_selected)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._suggest_account())
+        self.grid.selectionModel().selectionChanged.connect(
+            lambda *_: self._count_caption(self.caption.text())
+        )
         self.job: Job | None = None
         self.actions_for_menu = self._make_actions()
 
@@ -404,10 +409,12 @@ class ReviewPage(QWidget):
                 lambda: review.set_head_count(self.station, self.actor, photo.id, count),
             )
 
+    def _caption_report(self, text: str) -> CaptionReport:
+        ids = [p.id for p in self._targets()]
+        return preview_for_photos(self.station, text, ids, self.account.currentData())
+
     def _count_caption(self, text: str) -> None:
-        limit = current(self.station).caption_limit
-        self.caption_counter.setText(f"{len(text)}/{limit}")
-        self.caption_counter.setStyleSheet("color: #a4262c;" if len(text) > limit else "")
+        show_report(self.caption_counter, self._caption_report(text))
 
     def _targets(self) -> list[PhotoInfo]:
         chosen = self.selected_photos()
@@ -426,6 +433,9 @@ class ReviewPage(QWidget):
             return
         ids = [p.id for p in targets]
         account, caption = self.account.currentData(), self.caption.text()
+        allow_names = confirm_names(self, self._caption_report(caption))
+        if allow_names is None:
+            return
         dialog = QProgressDialog(f"Masking and checking {len(ids)} photo(s)…", "Cancel", 0, 0, self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
@@ -440,7 +450,13 @@ class ReviewPage(QWidget):
 
         self.job = start_job(
             lambda progress: clearing.clear_photos(
-                self.station, self.actor, ids, account=account, caption=caption, progress=progress
+                self.station,
+                self.actor,
+                ids,
+                account=account,
+                caption=caption,
+                progress=progress,
+                allow_names=allow_names,
             ),
             on_done=done,
             on_error=failed,

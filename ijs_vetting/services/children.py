@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -11,8 +11,10 @@ from sqlalchemy import select
 from ijs_vetting.db.models import Channel, Child
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
 from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricState, NotFound, year_label
+from ijs_vetting.services.consent_review import ReviewStatus, counts_today, review_status
 from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.station import Station
+from ijs_vetting.services.station_settings import settings_of
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,13 @@ class ChildSummary:
     class_name: str
     on_roll: bool
     date_left: date | None
-    # channel code -> granted; None where nothing was ever recorded (which counts as no)
+    # channel code -> granted; None where nothing was ever recorded (which counts as no).
+    # Consent past its review's grace period is False: it no longer counts.
     consents: dict[str, bool | None]
     biometric: BiometricState
     never_publish: bool
+    # channel code -> where its review stands, for channels whose consent has a review date
+    reviews: dict[str, ReviewStatus] = field(default_factory=dict)
 
     @property
     def display_name(self) -> str:
@@ -54,6 +59,7 @@ class ChildSummary:
                 "templates_allowed": self.biometric.templates_allowed,
             },
             "never_publish": self.never_publish,
+            "consent_review": {code: r.as_json() for code, r in self.reviews.items()},
         }
 
 
@@ -86,6 +92,7 @@ def list_children(
         consents = current_consents(session, ids)
         biometric = biometric_states(session, ids)
         flags = safeguarding_flags(session, ids)
+        policy, today = settings_of(session).consent_review, date.today()
         return [
             ChildSummary(
                 mis_id=c.mis_id,
@@ -97,8 +104,18 @@ def list_children(
                 on_roll=c.on_roll,
                 date_left=c.date_left,
                 consents={
-                    code: (rec.granted if (rec := consents.get((c.id, code))) else None)
+                    code: (
+                        counts_today(rec, policy, today)
+                        if (rec := consents.get((c.id, code)))
+                        else None
+                    )
                     for code in codes
+                },
+                reviews={
+                    code: status
+                    for code in codes
+                    if (rec := consents.get((c.id, code)))
+                    and (status := review_status(rec, policy, today))
                 },
                 biometric=biometric.get(c.id, NO_BIOMETRIC_CONSENT),
                 never_publish=bool((flag := flags.get(c.id)) and flag.active),

@@ -39,14 +39,10 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.imaging.redact import DEFAULT_MASK, Mask
 from ijs_vetting.progress import Progress
+from ijs_vetting.services import caption_check
+from ijs_vetting.services.accounts import find_account, route_account
 from ijs_vetting.services.clearing_check import Checked, Subject, render_and_check, to_review
-from ijs_vetting.services.queue import (
-    QUEUE_ROLES,
-    check_caption,
-    find_account,
-    route_account,
-    withdraw_for_photo,
-)
+from ijs_vetting.services.queue import QUEUE_ROLES, check_caption, withdraw_for_photo
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import current, settings_of
 from ijs_vetting.services.verify import ShownFace
@@ -132,6 +128,7 @@ def clear_photos(
     mask: Mask = DEFAULT_MASK,
     workers: int | None = None,
     progress: Progress | None = None,
+    allow_names: bool = False,
 ) -> ClearResult:
     """Clear each photo into the posting queue, or say why not (SLT and admins).
 
@@ -142,6 +139,8 @@ def clear_photos(
     station.require(actor, "queue.clear", *QUEUE_ROLES)
     config = current(station)
     text = check_caption(caption, limit=config.caption_limit)
+    if allow_names:  # SLT's confirmation that the caption may name children (caption_check)
+        caption_check.allow(station, actor)
     ids = list(dict.fromkeys(photo_ids))
     if not ids:
         raise InvalidInput("Name at least one photo to clear.")
@@ -152,6 +151,10 @@ def clear_photos(
         for photo_id in ids:
             try:
                 plans.append(_plan(station, session, photo_id, chosen))
+                names = _caption_names(session, text, plans[-1], config.caption_limit)
+                if names.found and not allow_names:
+                    plans.pop()
+                    raise _Refused(f"photo {photo_id}: {caption_check.CaptionNamesChildren(names)}")
             except _Refused as exc:
                 result.refused.append((photo_id, str(exc)))
         templates = load_templates(station, session)
@@ -180,6 +183,19 @@ def clear_photos(
     result.refused.sort(key=lambda r: order.get(r[0], 0))
     result.cleared.sort(key=lambda c: order[c.photo_id])
     return result
+
+
+def _caption_names(
+    session: Session, caption: str, plan: _Plan, limit: int
+) -> caption_check.CaptionReport:
+    return caption_check.screen_caption(
+        session,
+        caption,
+        limit=limit,
+        account_id=plan.account_id,
+        present=plan.present,
+        shown=set(plan.shown),
+    )
 
 
 def _refusal(photo: Photo) -> str | None:
@@ -315,6 +331,9 @@ def _commit(
                 "account": plan.account,
                 "account_from_year_groups": plan.routed,
                 "caption": caption,
+                **_caption_names(
+                    w.session, caption, plan, settings_of(w.session).caption_limit
+                ).audit_details(),
                 "image_sha256": sha,
                 "blurred_faces": len(rendering.regions),
                 "consent_records": relied,  # what the clearance relied on, per child shown

@@ -63,10 +63,16 @@ def set_consent(
     *,
     form: Path | None = None,
     given_on: date | None = None,
+    review_on: date | None = None,
 ) -> ConsentChange:
-    """Record a parent's yes or no for one channel; a no after a yes is a withdrawal."""
+    """Record a parent's yes or no for one channel; a no after a yes is a withdrawal.
+
+    `review_on` is when this yes must be re-confirmed, if the form says (else the school's rule
+    decides: `ijs_vetting.renewal`)."""
     if given_on is not None and given_on > date.today():
         raise InvalidInput(f"The consent date {given_on.isoformat()} is in the future.")
+    if review_on is not None and (not granted or review_on <= (given_on or date.today())):
+        raise InvalidInput("A review date belongs to a yes, after the day it was given.")
     with station.write(actor, "consent.set", Role.ADMIN) as w:
         child = find_child(w.session, child_id)
         chan = find_channel(w.session, channel)
@@ -80,6 +86,7 @@ def set_consent(
             recorded_by=actor.username,
             form_id=stored.id if stored else None,
             source="manual",
+            review_on=review_on,
         )
         w.session.add(record)
         w.session.flush()
@@ -97,6 +104,7 @@ def set_consent(
                 "given_on": given_on.isoformat() if given_on else None,
                 "form_sha256": stored.sha256 if stored else None,
                 "record_id": record.id,
+                "review_on": review_on.isoformat() if review_on else None,
             },
         )
         return ConsentChange(

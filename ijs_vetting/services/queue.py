@@ -30,10 +30,13 @@ from ijs_vetting.domain import (
     QueueStatus,
     Role,
 )
-
-# Re-exported (the `as` form) for services.clearing, which imports them from here.
-from ijs_vetting.services.accounts import find_account as find_account
-from ijs_vetting.services.accounts import route_account as route_account
+from ijs_vetting.services.accounts import find_account
+from ijs_vetting.services.caption_check import (
+    caption_length,
+    enforce,
+    screen_caption,
+    screen_item,
+)
 from ijs_vetting.services.lookup import find_child
 from ijs_vetting.services.posting_folder import take_out
 from ijs_vetting.services.station import Actor, Station
@@ -95,9 +98,10 @@ def _iso(value: datetime | None) -> str | None:
 def check_caption(caption: str | None, *, limit: int, required: bool = False) -> str:
     """The caption trimmed, or `InvalidInput` when it is over the policy's limit (or missing)."""
     text = (caption or "").strip()
-    if len(text) > limit:
+    if (length := caption_length(text)) > limit:
         raise InvalidInput(
-            f"The caption has {len(text)} characters; the limit is {limit}. Shorten it."
+            f"The caption has {length} characters; the limit is {limit} (counted as the "
+            "platform counts: a link is 23, an emoji or a CJK character 2). Shorten it."
         )
     if required and not text:
         raise InvalidInput("A text-only post needs a caption.")
@@ -187,9 +191,18 @@ def list_takedowns(station: Station) -> list[QueueItemInfo]:
         return [_info(item) for item in session.scalars(query)]
 
 
-def add_text(station: Station, actor: Actor, account: str, caption: str) -> QueueItemInfo:
-    """Queue a text-only post (no photo, so no consent question): staff, SLT and admins."""
-    text = check_caption(caption, limit=current(station).caption_limit, required=True)
+def add_text(
+    station: Station, actor: Actor, account: str, caption: str, *, allow_names: bool = False
+) -> QueueItemInfo:
+    """Queue a text-only post (no photo, so no face to check; its words are checked for
+    children's names): staff, SLT and admins. Only SLT and admins may `allow_names`."""
+    limit = current(station).caption_limit
+    text = check_caption(caption, limit=limit, required=True)
+    with station.read() as session:
+        names = screen_caption(
+            session, text, limit=limit, account_id=find_account(session, account).id
+        )
+    enforce(station, actor, names, allow_names)
     with station.write(actor, "queue.add_text", *TEXT_ROLES) as w:
         target = find_account(w.session, account)
         item = QueueItem(
@@ -206,18 +219,28 @@ def add_text(station: Station, actor: Actor, account: str, caption: str) -> Queu
             f"text post queued for {target.handle}",
             target_type="queue_item",
             target_id=str(item.id),
-            details={"account": target.handle, "caption": text},
+            details={
+                "account": target.handle,
+                "caption": text,
+                **names.audit_details(),
+            },
         )
         return _info(item)
 
 
-def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> QueueItemInfo:
+def edit_caption(
+    station: Station, actor: Actor, item_id: int, caption: str, *, allow_names: bool = False
+) -> QueueItemInfo:
     """Change an item's caption while it is still queued (once exported, the posting tool has it).
 
     SLT and admins edit any caption; staff only those of text-only posts, which they may queue.
+    A caption naming children is refused unless SLT or an admin `allow_names`.
     """
     with station.read() as session:
-        text_only = _item(session, item_id).photo_id is None
+        found = _item(session, item_id)
+        text_only = found.photo_id is None
+        names = screen_item(session, caption, found)
+    enforce(station, actor, names, allow_names)
     roles = TEXT_ROLES if text_only else QUEUE_ROLES
     with station.write(actor, "queue.caption", *roles) as w:
         item = _locked(w.session, item_id)
@@ -233,7 +256,11 @@ def edit_caption(station: Station, actor: Actor, item_id: int, caption: str) -> 
             f"caption of queue item {item_id} edited",
             target_type="queue_item",
             target_id=str(item_id),
-            details={"before": before, "after": text},
+            details={
+                "before": before,
+                "after": text,
+                **names.audit_details(),
+            },
         )
         return _info(item)
 

@@ -27,7 +27,9 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.roster_csv import ParsedRoster, RosterFileError, RosterRow, parse_roster
 from ijs_vetting.services.consent_cascade import on_consent_change
+from ijs_vetting.services.consent_review import LAPSED_SOURCE
 from ijs_vetting.services.lookup import channel_names
+from ijs_vetting.services.reroute import Rerouted, reroute_moved_up
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import delete_templates
 from ijs_vetting.vault import sha256_file
@@ -56,6 +58,7 @@ class ConsentDiff:
     channel: str  # a channel code, or "biometric"
     before: bool | None
     after: bool
+    given_on: date | None = None  # for a renewal: the date of the fresh consent
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class RosterReport:
     left: list[ChildDiff] = field(default_factory=list)
     unchanged: int = 0
     kept_withdrawals: list[ConsentDiff] = field(default_factory=list)  # roster said yes: kept no
+    renewed: list[ConsentDiff] = field(default_factory=list)  # yes again, dated after the last
+    rerouted: list[Rerouted] = field(default_factory=list)
     channel_columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -121,6 +126,18 @@ class RosterReport:
             ],
             "channel_columns": self.channel_columns,
             "ignored_columns": self.ignored_columns,
+            "renewed": [
+                {
+                    "id": c.mis_id,
+                    "name": c.name,
+                    "channel": c.channel,
+                    "given_on": _plain(c.given_on),
+                }
+                for c in self.renewed
+            ],
+            "rerouted": [
+                {"item_id": r.item_id, "from": r.before, "to": r.to} for r in self.rerouted
+            ],
         }
 
     def audit_details(self) -> dict[str, Any]:
@@ -140,6 +157,10 @@ class RosterReport:
             "returned": [d.mis_id for d in self.returned],
             "left": [d.mis_id for d in self.left],
             "unchanged": self.unchanged,
+            "renewed": [{"id": c.mis_id, "channel": c.channel} for c in self.renewed],
+            "rerouted": [
+                {"item_id": r.item_id, "from": r.before, "to": r.to} for r in self.rerouted
+            ],
         }
 
 
@@ -266,18 +287,30 @@ def _plan(
         child_pk = child.id if child is not None else None
         for code, granted in row.consents.items():
             before = consents.get((child_pk, code)) if child_pk is not None else None
-            if before is not None and before.granted == granted:
+            fresh = _fresher(before, row.consent_date)
+            if before is not None and before.granted == granted and not (granted and fresh):
                 continue
-            if granted and before is not None and before.source == "manual":
+            if (
+                granted
+                and before is not None
+                and not before.granted
+                and (before.source == "manual" or (before.source == LAPSED_SOURCE and not fresh))
+            ):
                 # A "no" recorded by hand (a parent's letter) is newer evidence than an MIS
-                # export that still says yes: the roster never overturns it.
+                # export that still says yes: the roster never overturns it. Nor does an export
+                # that says yes with no newer date renew consent that lapsed at its review.
                 report.kept_withdrawals.append(
                     ConsentDiff(row.mis_id, name, code, before.granted, granted)
                 )
                 continue
-            report.consent_changes.append(
-                ConsentDiff(row.mis_id, name, code, before.granted if before else None, granted)
-            )
+            if before is not None and before.granted == granted:
+                report.renewed.append(
+                    ConsentDiff(row.mis_id, name, code, True, True, row.consent_date)
+                )
+            else:
+                report.consent_changes.append(
+                    ConsentDiff(row.mis_id, name, code, before.granted if before else None, granted)
+                )
             if apply_as and child is not None:
                 session.add(
                     ConsentRecord(
@@ -331,7 +364,7 @@ def _plan(
 def _after_changes(session: Session, report: RosterReport, existing: dict[str, Child]) -> None:
     """Leavers and biometric withdrawals lose their templates; changed children's photos are
     re-decided (a withdrawn consent or a leaver must not stay "ready")."""
-    touched = {c.mis_id for c in report.consent_changes}
+    touched = {c.mis_id for c in (*report.consent_changes, *report.renewed)}
     touched |= {d.mis_id for d in (*report.left, *report.returned, *report.updated)}
     ids = [existing[m].id for m in touched if m in existing]
     withdrawn = {
@@ -341,6 +374,19 @@ def _after_changes(session: Session, report: RosterReport, existing: dict[str, C
         if mis_id in existing:
             delete_templates(session, existing[mis_id].id)
     on_consent_change(session, ids)
+    moved = {
+        existing[d.mis_id].id: int(d.changes["year_group"][0])
+        for d in report.updated
+        if "year_group" in d.changes and d.mis_id in existing
+    }
+    report.rerouted = reroute_moved_up(session, moved)
+
+
+def _fresher(before: ConsentRecord | None, consent_date: date | None) -> bool:
+    """Whether the roster's consent date is newer than the current record's: a fresh form."""
+    if before is None or consent_date is None:
+        return False
+    return consent_date > (before.given_on or before.recorded_at.date())
 
 
 def _new_child(row: RosterRow) -> Child:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from ijs_vetting.faces.pool import FacePool, PhotoDone, PhotoFailed
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
+from ijs_vetting.services.consent_review import counts_today
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.station_settings import settings_of
 from ijs_vetting.vault import RESTORE_HINT, VaultFileAltered, VaultFileMissing
@@ -106,6 +108,7 @@ def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]
     if not ids:
         return {}
     channel = settings_of(session).vetting_channel
+    review, today = settings_of(session).consent_review, date.today()
     consents = current_consents(session, ids)
     biometric = biometric_states(session, ids)
     flags = safeguarding_flags(session, ids)
@@ -115,7 +118,7 @@ def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]
         flag = flags.get(child.id)
         out[child.id] = Standing(
             on_roll=child.on_roll,
-            consent=bool(record and record.granted),
+            consent=counts_today(record, review, today),  # lapsed after its review: none
             templates_allowed=biometric.get(child.id, NO_BIOMETRIC_CONSENT).templates_allowed,
             never_publish=bool(flag and flag.active),
         )

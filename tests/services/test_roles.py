@@ -27,13 +27,16 @@ from ijs_vetting.services import (
     clearing,
     configure,
     consent,
+    consent_lapse,
     devices,
+    letters,
     photos,
     queue,
     queue_export,
     retention,
     review,
     roster,
+    sheets,
     subject_access,
     subject_rights,
     templates,
@@ -211,6 +214,22 @@ def child_erase(w: World, a: Actor) -> Any:
     return subject_rights.erase_child(w.station, a, "A123")
 
 
+def consent_lapse_run(w: World, a: Actor) -> Any:
+    return consent_lapse.apply_lapses(w.station, a)
+
+
+def consent_letters(w: World, a: Actor) -> Any:
+    return letters.write_letters(w.station, a, csv_path=w.folder / "letters.csv")
+
+
+def sheet_print(w: World, a: Actor) -> Any:
+    return sheets.make_sheet(w.station, a, w.folder / "sheet.pdf", year=5)
+
+
+def caption_naming_a_child(w: World, a: Actor) -> Any:
+    return queue.add_text(w.station, a, "@Year5IJS", "Well done Amelia Smith", allow_names=True)
+
+
 CASES = [
     _case("consent.set", {ADMIN}, consent_set),
     _case("biometric.set", {ADMIN}, biometric_set),
@@ -246,6 +265,10 @@ CASES = [
     _case("retention.run", {ADMIN}, retention_dry_run),
     _case("child.export", {ADMIN}, child_export),
     _case("child.erase", {ADMIN}, child_erase),
+    _case("consent.lapse", EVERYONE, consent_lapse_run),
+    _case("consent.letters", {ADMIN}, consent_letters),
+    _case("sheet.print", EVERYONE, sheet_print),
+    _case("caption.allow_names", {ADMIN, SLT}, caption_naming_a_child),
 ]
 ACTORS = {role: Actor(f"someone-{role.value}", role) for role in Role}
 

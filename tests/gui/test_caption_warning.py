@@ -1,0 +1,87 @@
+"""The caption warning on the Queue page: shown as the caption is typed, confirmed by SLT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.queue_page import QueuePage
+from ijs_vetting.services import queue
+from ijs_vetting.services.station import Actor, Station
+from tests import privacy_world
+from tests.privacy_world import Face
+
+pytestmark = pytest.mark.gui
+
+
+def test_queue_caption_warns_as_typed_and_saves_only_when_slt_confirms(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    slt: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    photo = privacy_world.add_photo(sqlite_station, [Face("A123"), Face("C789")])
+    item = privacy_world.add_item(sqlite_station, photo, caption="Fair")
+    page = QueuePage(
+        sqlite_station, slt, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(page)
+    page.refresh()
+    page.table.selectRow(0)
+    page.caption.clear()
+    qtbot.keyClicks(page.caption, "Amelia and Zo")
+    assert page.counter.text() == "13/140"
+    page.caption.insert("ë 🎉")  # typed as the keyboard would (QTest types Latin-1 only)
+    assert page.counter.text() == "17/140  ⚠ names Zoë"
+    assert "(masked in the photo)" in page.counter.toolTip()
+    asked: list[str] = []
+
+    def answer(reply: QMessageBox.StandardButton) -> None:
+        monkeypatch.setattr(
+            QMessageBox, "question", lambda _p, _t, text, *a: asked.append(text) or reply
+        )
+
+    answer(QMessageBox.StandardButton.No)
+    page.save_caption()
+    assert queue.get_item(sqlite_station, item).caption == "Fair"
+    answer(QMessageBox.StandardButton.Yes)
+    page.save_caption()
+    assert queue.get_item(sqlite_station, item).caption == "Amelia and Zoë 🎉"
+    assert len(asked) == 2 and "'Zoë' (masked in the photo)" in asked[0]
+    page.caption.setText("Amelia at the fair")
+    assert page.counter.text() == "18/140" and page.counter.styleSheet() == ""
+
+
+def test_children_page_prints_a_sheet_for_a_year_group(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QInputDialog, QPushButton
+
+    from ijs_vetting.gui.children_page import ChildrenPage
+
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    page = ChildrenPage(
+        sqlite_station, admin, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(page)
+    out = tmp_path / "sheet.pdf"
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Year 6", True))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    page.findChild(QPushButton, "sheetButton").click()
+    assert out.read_bytes().startswith(b"%PDF")
+    box = page.findChild(QMessageBox)
+    assert box is not None and "1 of 1 children must not appear on twitter" in box.text()
