@@ -237,7 +237,17 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         raise _Refused(f"photo {photo_id} {why}")
     try:
         original = station.vault.check(photo.sha256, "its original")
-    except (VaultFileMissing, VaultFileAltered) as exc:
+    except VaultFileMissing as exc:
+        posted = select(QueueItem.id).where(
+            QueueItem.photo_id == photo.id, QueueItem.posted_at.is_not(None)
+        )
+        if session.scalar(posted) is not None:  # the retention sweep removes posted originals
+            raise _Refused(
+                f"photo {photo_id} can no longer be cleared: its original was deleted under the "
+                "retention policy"
+            ) from exc
+        raise _Refused(f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}") from exc
+    except VaultFileAltered as exc:
         raise _Refused(f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}") from exc
     shown_faces = [f for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id]
     shown = {f.child_id: f.manual_child_id == f.child_id for f in shown_faces if f.child_id}

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from ijs_vetting.crypto import MAGIC, SealBroken, Sealer, create_key, key_dir, read_key
 from ijs_vetting.db.models import Child, FaceTemplate, Form, Setting
+from ijs_vetting.domain import ServiceError
 from ijs_vetting.services.station import open_station
 
 
@@ -105,3 +106,28 @@ def test_a_reference_photo_that_is_also_an_imported_original_stays_readable(
     station = open_station(str(tmp_path / "home"), url=url)  # start-up sealing leaves it alone
     assert station.vault.read_bytes(original) == photo
     station.close()
+
+
+def test_a_database_from_before_fingerprints_keeps_its_key_and_never_gets_a_new_one(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    station = open_station(str(tmp_path / "home"), url=url)
+    (key_file,) = key_dir().glob("*.key")
+    with station.sessions.begin() as s:  # as a station of the previous release left it
+        s.execute(delete(Setting).where(Setting.key == "station.key"))
+    station.close()
+    station = open_station(str(tmp_path / "home"), url=url)  # its key is found and recorded
+    with station.read() as s:
+        recorded = s.get(Setting, "station.key")
+        assert recorded is not None
+    station.close()
+    with station.sessions.begin() as s:
+        s.execute(delete(Setting).where(Setting.key == "station.key"))
+    saved = key_file.read_bytes()
+    key_file.unlink()
+    with pytest.raises(ServiceError, match="sealed with a key that is missing"):
+        open_station(str(tmp_path / "home"), url=url)
+    assert list(key_dir().iterdir()) == []  # a used database never gets a new key
+    key_file.write_bytes(saved)
+    open_station(str(tmp_path / "home"), url=url).close()

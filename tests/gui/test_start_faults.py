@@ -1,0 +1,46 @@
+"""The app meets a key or storage fault at start with one dialog saying what to do, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.gui import app
+from ijs_vetting.services.station import open_station
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda _parent, title, text: shown.append((title, text))
+    )
+    return shown
+
+
+def test_a_missing_key_is_one_dialog(
+    qtbot: QtBot, tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    home = tmp_path / "home"
+    open_station(str(home)).close()
+    (key,) = (tmp_path / "keys").glob("*.key")
+    key.unlink()
+    assert app.run_gui(str(home)) == 1
+    ((title, text),) = dialogs
+    assert title == "The station cannot start"
+    assert str(key) in text and "no new key was made" in text
+    assert list((tmp_path / "keys").iterdir()) == []
+
+
+def test_a_corrupted_database_is_one_dialog(
+    qtbot: QtBot, tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    home = tmp_path / "home"
+    open_station(str(home)).close()
+    (home / "station.db").write_bytes(b"\x00garbage" * 512)
+    assert app.run_gui(str(home)) == 1
+    ((_title, text),) = dialogs
+    assert "database file is damaged" in text
