@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +59,21 @@ def cpu_model() -> str:
     return "unknown"
 
 
-def run_capped(
-    argv: Sequence[str], env: dict[str, str], cap: float, out: Path
-) -> tuple[Result, float, int]:
-    """Run a process to completion or kill its group at `cap` seconds: (seconds or None,
-    peak RSS in MB of that process, exit code)."""
+def _high_water_mb(pid: int) -> float | None:
+    """A process's peak resident memory so far (VmHWM: reset by exec, unlike ru_maxrss, which a
+    child inherits from the forked parent)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def run_capped(argv: Sequence[str], env: dict[str, str], cap: float, out: Path) -> Run:
+    """Run a process to completion, or kill its group at `cap` seconds."""
     with out.open("wb") as sink:
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -73,20 +84,39 @@ def run_capped(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        killed = threading.Event()
+        killed, finished = threading.Event(), threading.Event()
+        peak = [0.0]
 
-        def kill() -> None:
-            killed.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+        def watch() -> None:
+            while not finished.wait(0.05):
+                if time.perf_counter() - started > cap:
+                    killed.set()
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    return
+                peak[0] = max(peak[0], _high_water_mb(proc.pid) or 0.0)
 
-        timer = threading.Timer(cap, kill)
-        timer.start()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
-        timer.cancel()
         seconds = time.perf_counter() - started
+        finished.set()
+        watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return (None if killed.is_set() else seconds), usage.ru_maxrss / 1024, proc.returncode
+    return Run(
+        None if killed.is_set() else seconds,
+        usage.ru_utime + usage.ru_stime,
+        peak[0],
+        proc.returncode,
+    )
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: Result  # wall clock; None when cut off at the cap
+    cpu_seconds: float  # user + system of the process itself (steady on a busy machine)
+    peak_rss_mb: float
+    code: int
 
 
 class WorkCopy:
@@ -145,14 +175,22 @@ def one_run(built: Built, postgres: str | None, cap: float, log: Any) -> dict[st
     results: dict[str, dict[str, Any]] = {}
     try:
         for name, args in cli_operations(built):
-            seconds, rss, code = run_capped(
+            run = run_capped(
                 [sys.executable, "-m", "ijs_vetting", *args], copy.env, cap, copy.dir / "out.txt"
             )
-            if seconds is not None and code != 0:
+            if run.seconds is not None and run.code != 0:
                 tail = (copy.dir / "out.txt").read_text(errors="replace")[-500:]
-                raise RuntimeError(f"{name} failed (exit {code}): {tail}")
-            results[_stable(name)] = {"label": name, "seconds": seconds, "rss_mb": rss}
-            log(f"    {name}: {_fmt(seconds, cap)}")
+                raise RuntimeError(f"{name} failed (exit {run.code}): {tail}")
+            results[_stable(name)] = {
+                "label": name,
+                "seconds": run.seconds,
+                "cpu_seconds": run.cpu_seconds,
+                "rss_mb": run.peak_rss_mb,
+            }
+            log(
+                f"    {name}: {_fmt(run.seconds, cap)} s, CPU {run.cpu_seconds:.2f} s, "
+                f"{run.peak_rss_mb:.0f} MB"
+            )
         results.update(gui_run(built, copy, cap, log))
     finally:
         copy.close()
@@ -174,12 +212,13 @@ def gui_run(built: Built, copy: WorkCopy, cap: float, log: Any) -> dict[str, dic
         BENCH_GUI_USER=SLT,
     )
     total_cap = cap * 4
-    seconds, _rss, code = run_capped(
+    run = run_capped(
         [sys.executable, "-m", "bench.scale_gui", str(results_file)],
         env,
         total_cap,
         copy.dir / "gui.txt",
     )
+    seconds, code = run.seconds, run.code
     out: dict[str, dict[str, Any]] = {}
     lines = results_file.read_text().splitlines() if results_file.exists() else []
     for line in lines:
@@ -195,6 +234,7 @@ def gui_run(built: Built, copy: WorkCopy, cap: float, log: Any) -> dict[str, dic
         out[row["op"]] = {
             "label": row["op"],
             "seconds": row["seconds"],
+            "cpu_seconds": row["cpu_seconds"],
             "block_ms": row["block_ms"],
         }
         log(
@@ -235,27 +275,43 @@ def measure(size: str, args: argparse.Namespace, log: Any) -> dict[str, Any]:
         rows = [r.get(op, {"seconds": None}) for r in runs]
         figures["operations"][op] = median([r["seconds"] for r in rows])
         figures["labels"][op] = rows[0].get("label", op)
+        cpu = [r["cpu_seconds"] for r in rows if r.get("cpu_seconds") is not None]
+        figures.setdefault("cpu_seconds", {})[op] = statistics.median(cpu) if cpu else None
         if "rss_mb" in rows[0]:
             figures.setdefault("cli_peak_rss_mb", {})[op] = max(r.get("rss_mb", 0) for r in rows)
         if "block_ms" in rows[0]:
             figures.setdefault("gui_block_ms", {})[op] = statistics.median(
                 r.get("block_ms", 0) for r in rows
             )
-    blocks = [
-        max(
-            (v for k, v in figures.get("gui_block_ms", {}).items() if k not in GUI_START),
-            default=0.0,
+    actions = {k: v for k, v in figures.get("gui_block_ms", {}).items() if k not in GUI_START}
+    figures["gui_max_block_ms"] = max(actions.values(), default=0.0)
+    gui = [r.get("_gui", {}) for r in runs]
+    figures["gui_peak_rss_mb"] = max((g.get("peak_rss_mb", 0) for g in gui), default=0)
+    figures["exported_images"] = [g.get("exported_images") for g in gui]
+    waiting = built.counts.get("waiting_items", 0)
+    if any((n or 0) < waiting + 20 for n in figures["exported_images"]):
+        log(
+            f"  WARNING: an export wrote {figures['exported_images']} images, expected "
+            f"{waiting} waiting items + 20 cleared: clearing or exporting did not all happen"
         )
-    ]
-    figures["gui_max_block_ms"] = blocks[0]
-    figures["gui_peak_rss_mb"] = max(
-        (r.get("_gui", {}).get("peak_rss_mb", 0) for r in runs), default=0
-    )
-    figures["exported_images"] = [r.get("_gui", {}).get("exported_images") for r in runs]
     return figures
 
 
+def _cell(seconds: Result, cpu: float | None, block: float | None, cap: float) -> str:
+    text = _fmt(seconds, cap) + " s"
+    if cpu is not None:
+        text += f" (CPU {cpu:.2f})"
+    if block is not None:
+        text += f", block {block:.0f} ms"
+    return text
+
+
+def _growth(small: float | None, large: float | None) -> str:
+    return f"{large / small:.1f}x" if small and large else "-"
+
+
 def print_table(by_size: dict[str, dict[str, Any]], cap: float) -> None:
+    """Wall seconds (CPU seconds of the process in brackets; the longest GUI-thread block)."""
     sizes = list(by_size)
     ops: list[str] = []
     for figures in by_size.values():
@@ -263,18 +319,15 @@ def print_table(by_size: dict[str, dict[str, Any]], cap: float) -> None:
     label = {op: f["labels"].get(op, op) for f in by_size.values() for op in f["operations"]}
     headers = ["operation", *(f"{s} ({SIZES[s].photos:,} photos)" for s in sizes)]
     if len(sizes) == 2:
-        headers.append("growth")
+        headers.append("growth wall / CPU")
     rows = []
     for op in ops:
-        values = [by_size[s]["operations"].get(op) for s in sizes]
+        wall = [by_size[s]["operations"].get(op) for s in sizes]
+        cpu = [by_size[s]["cpu_seconds"].get(op) for s in sizes]
         block = [by_size[s].get("gui_block_ms", {}).get(op) for s in sizes]
-        cells = [
-            _fmt(v, cap) + (f" s, block {b:.0f} ms" if b is not None else " s")
-            for v, b in zip(values, block, strict=True)
-        ]
+        cells = [_cell(*values, cap) for values in zip(wall, cpu, block, strict=True)]
         if len(sizes) == 2:
-            small, large = values
-            cells.append(f"{large / small:.1f}x" if small and large else "-")
+            cells.append(f"{_growth(*wall)} / {_growth(*cpu)}")
         rows.append([label[op], *cells])
     for name, key, unit in (
         ("GUI longest block (any action)", "gui_max_block_ms", "ms"),
@@ -282,9 +335,13 @@ def print_table(by_size: dict[str, dict[str, Any]], cap: float) -> None:
     ):
         cells = [f"{by_size[s][key]:.0f} {unit}" for s in sizes]
         if len(sizes) == 2:
-            small, large = (by_size[s][key] for s in sizes)
-            cells.append(f"{large / small:.1f}x" if small else "-")
+            cells.append(_growth(*(by_size[s][key] for s in sizes)))
         rows.append([name, *cells])
+    for s in sizes:
+        peaks = by_size[s].get("cli_peak_rss_mb", {})
+        if peaks:
+            worst = max(peaks, key=peaks.get)
+            print(f"{s}: largest command peak RSS {peaks[worst]:.0f} MB ({label[worst]})")
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     for row in [headers, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
@@ -328,7 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gui_max_block_ms": last["gui_max_block_ms"],
             "gui_peak_rss_mb": last["gui_peak_rss_mb"],
             "gui_block_ms": {s: by_size[s].get("gui_block_ms", {}) for s in sizes},
+            "cpu_seconds": {s: by_size[s]["cpu_seconds"] for s in sizes},
             "cli_peak_rss_mb": {s: by_size[s].get("cli_peak_rss_mb", {}) for s in sizes},
+            "exported_images": {s: by_size[s]["exported_images"] for s in sizes},
             "counts": {s: by_size[s]["counts"] for s in sizes},
             "cpu": cpu,
             "backend": backend,

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from ijs_vetting.audit_chain import GENESIS, entry_hash
@@ -406,7 +406,7 @@ def _bulk_photos(station: Station, size: Size, rng: random.Random) -> tuple[int,
             for b in range(size.photos // 100)
         ]
         session.execute(insert(ImportBatch), batch_rows)
-        first_batch = session.scalar(select(func.min(ImportBatch.id)))
+        first_batch = int(session.scalar(select(func.min(ImportBatch.id))) or 0)
         first_photo = (session.scalar(select(func.max(Photo.id))) or 0) + 1
         photo_rows, face_rows = [], []
         in_photos: dict[int, int] = {}
@@ -507,13 +507,14 @@ def _bulk_queue(station: Station, size: Size, rng: random.Random) -> None:
         )
         chosen = clear[: size.queue_items]
         ids = [pid for pid, _ in chosen]
-        shown: dict[int, list[tuple[int, bool]]] = {}
+        shown: dict[int, list[tuple[int, bool]]] = {}  # photo -> (identified child, shown)
         year_of = dict(session.execute(select(Child.id, Child.year_group)).tuples().all())
         for photo_id, child_id, decision in session.execute(
             select(PhotoFace.photo_id, PhotoFace.child_id, PhotoFace.decision).where(
                 PhotoFace.photo_id.in_(ids), PhotoFace.child_id.is_not(None)
             )
         ):
+            assert child_id is not None
             shown.setdefault(photo_id, []).append((child_id, decision.value == "show"))
         consents = current_consents(session)
         channel = settings_of(session).vetting_channel
@@ -592,17 +593,17 @@ def _bulk_queue(station: Station, size: Size, rng: random.Random) -> None:
         if link_rows:
             session.execute(insert(QueueItemChild), link_rows)
         _advance_sequence(session, "queue_items")
-        for status in (PhotoStatus.POSTED, PhotoStatus.QUEUED):
-            chosen_ids = [p for p, s in status_of.items() if s is status]
+        for photo_status in (PhotoStatus.POSTED, PhotoStatus.QUEUED):
+            chosen_ids = [p for p, s in status_of.items() if s is photo_status]
             for chunk in range(0, len(chosen_ids), 900):
                 session.execute(
-                    Photo.__table__.update()
+                    update(Photo)
                     .where(Photo.id.in_(chosen_ids[chunk : chunk + 900]))
-                    .values(status=status)
+                    .values(status=photo_status)
                 )
         # Some photos an SLT rejected outright.
         session.execute(
-            Photo.__table__.update()
+            update(Photo)
             .where(Photo.status == PhotoStatus.REVIEW, Photo.id % 7 == 0)
             .values(
                 status=PhotoStatus.REJECTED,
@@ -658,8 +659,13 @@ def _counts(station: Station) -> dict[str, int]:
         "templates": FaceTemplate,
         "consent_records": ConsentRecord,
     }
+    waiting = select(func.count(QueueItem.id)).where(
+        QueueItem.status.in_([QueueStatus.QUEUED, QueueStatus.EXPORTED])
+    )
     with station.read() as session:
-        return {
-            name: int(session.scalar(select(func.count()).select_from(m)) or 0)
-            for name, m in tables.items()
+        counts = {
+            name: int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for name, model in tables.items()
         }
+        counts["waiting_items"] = int(session.scalar(waiting) or 0)
+        return counts
