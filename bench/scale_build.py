@@ -75,6 +75,7 @@ class Size:
 
 
 SIZES = {
+    "tiny": Size("tiny", 200, 600, 50, 2_000),  # a quick check that the bench runs, not a figure
     "small": Size("small", 2_000, 600, 500, 20_000),
     "large": Size("large", 20_000, 600, 5_000, 200_000),
 }

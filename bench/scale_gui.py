@@ -50,7 +50,8 @@ def main() -> None:
     from ijs_vetting.gui.app import make_app
     from ijs_vetting.gui.demo_offer import offer_demo
     from ijs_vetting.gui.login import IdleLock, LoginDialog
-    from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+    from ijs_vetting.gui.main_window import ACTIVE_QUEUE, SECTIONS, MainWindow
+    from ijs_vetting.services import queue
     from ijs_vetting.services.station import open_station
     from ijs_vetting.services.station_settings import current
 
@@ -98,10 +99,14 @@ def main() -> None:
             wait(5)
         return time.perf_counter() - started
 
-    def close_message_boxes() -> None:
+    def close_message_boxes() -> list[str]:
+        """Close the information boxes an action left open; their texts, for the record."""
+        texts = []
         for widget in QApplication.allWidgets():
             if isinstance(widget, QMessageBox) and widget.isVisible():
+                texts.append(widget.text())
                 widget.done(0)
+        return texts
 
     # start: like run_gui, up to the login window, then the main window after logging in
     station = open_station(None)
@@ -124,7 +129,8 @@ def main() -> None:
     assert login.actor is not None, login.error.text()
     window = MainWindow(station, login.actor)
     window.show()
-    IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
+    # The idle lock is made as at start, but never fires: no input arrives offscreen.
+    IdleLock(window, station, login.actor, current(station).idle_lock_minutes).timer.stop()
     offer_demo(window)
     settle(window, lambda: True, started)
     record(
@@ -176,8 +182,16 @@ def main() -> None:
         action()
         seconds = settle(window, done, started)
         cpu = time.process_time() - cpu
-        record(op=name, seconds=seconds, cpu_seconds=cpu, block_ms=beat.worst * 1000)
-        close_message_boxes()
+        messages = close_message_boxes()
+        waiting = len(queue.list_queue(station, statuses=ACTIVE_QUEUE))
+        record(
+            op=name,
+            seconds=seconds,
+            cpu_seconds=cpu,
+            block_ms=beat.worst * 1000,
+            messages=messages,
+            waiting_items=waiting,
+        )
     cleared = len(list(export_dir.rglob("*.jpg")))
     peak = high_water_mb()
     record(op="done", peak_rss_mb=peak, exported_images=cleared)
