@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set up everything first.
-.PHONY: run test setup setup-gui lint bench screenshots installer
+.PHONY: run test setup setup-gui lint bench bench-scale screenshots installer
 
 run: setup-gui
 	.venv/bin/ijs-vetting
@@ -30,6 +30,11 @@ screenshots: setup-gui
 # Speed and memory of the whole import against plain face_recognition (prints a table).
 bench: setup
 	.venv/bin/python -m bench.run_faces
+
+# Every screen and command at 2,000 and 20,000 photos (issue 15; builds both stations once, cached
+# in .cache/bench-scale/). Under scripts/with-postgres.sh it runs on PostgreSQL.
+bench-scale: setup-gui
+	.venv/bin/python -m bench.scale
 
 # The frozen app in dist/ijs-vetting/ (PyInstaller, for the platform it runs on): installer/README.md.
 installer:
