@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 import cv2
 import numpy as np
@@ -77,6 +78,19 @@ _STRIP_OVERLAP = 256
 # _CONFIRM_MIN_MARGIN px), so the network sees the face with its surroundings as in a full pass.
 _CONFIRM_MARGIN = 1.0
 _CONFIRM_MIN_MARGIN = 32.0
+# The fixed price of one network run (three onnxruntime sessions and their tiles), in pixels of
+# picture that cost as much: a 64x64 crop costs as much as 16,000 px of a large picture.
+_RUN_OVERHEAD_PIXELS = 12_000
+
+
+class Confirmation(Enum):
+    """How doubtful first-pass candidates are confirmed at the fine scale. `BOUNDED` is the
+    engine's; the others are what it chooses between, kept for tests and bench/ideas.py."""
+
+    EACH = "one network run on each candidate's own crop (before)"
+    GROUPED = "one run per group of nearby crops"
+    FINE_PASS = "one whole fine pass"
+    BOUNDED = "grouped crops, or the whole fine pass when that costs less"
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,7 @@ def detect_faces(
     threshold: float = DEFAULT_THRESHOLD,
     *,
     cascade: bool = True,
+    confirm: Confirmation = Confirmation.BOUNDED,
 ) -> list[Detection]:
     """Faces in upright-original coordinates, best score first.
 
@@ -126,15 +141,18 @@ def detect_faces(
     to_original = image.full_width / first.shape[1]
     first_threshold = min(threshold, CANDIDATE_THRESHOLD) if confirming else threshold
     candidates: list[tuple[bool, Detection]] = []
+    doubtful: list[Detection] = []
     for found, whole in _whole_picture(detector, first, first_threshold):
         placed = found.scaled(to_original)
         # Only the faces the fine pass is the authority on (up to its band's width there) are
         # worth a second look; what is larger is judged here and by the coarse pass.
         confirmable = found.box.width * plan.fine / plan.first <= _FINE_MAX_WIDTH
         if confirming and found.score < max(SURE_SCORE, threshold) and confirmable:
-            candidates += _confirmed(detector, fine, image.full_width, placed, threshold)
+            doubtful.append(placed)
         elif found.score >= threshold:
             candidates.append((whole and found.box.width <= _FINE_MAX_WIDTH, placed))
+    if doubtful:
+        candidates += _confirmed(detector, fine, image.full_width, doubtful, threshold, confirm)
     if plan.coarse < plan.first:
         coarse = _resized(first, plan.coarse / plan.first)
         to_original = image.full_width / coarse.shape[1]
@@ -162,24 +180,116 @@ def _confirmed(
     detector: CenterFace,
     fine: NDArray[np.uint8],
     full_width: int,
-    candidate: Detection,
+    doubtful: list[Detection],
     threshold: float,
+    confirm: Confirmation,
 ) -> list[tuple[bool, Detection]]:
-    """Detections of the fine-scale picture around `candidate` (original coordinates) that are
-    the same face, each with whether it is in the band a whole-picture pass is trusted for: the
-    verdict the whole fine pass would give on this spot."""
+    """Detections of the fine-scale picture around each doubtful first-pass candidate (original
+    coordinates) that are the same face, each with whether it is in the band a whole-picture pass
+    is trusted for: the verdict the whole fine pass would give on those spots.
+
+    Each candidate needs the fine picture around it (its confirmation area). `EACH` runs the
+    network once per area. `BOUNDED` runs it once per group of areas that lie close enough for
+    one run over the group's bounding box to cost less than a run each (a crowd's heads share
+    their rows), and runs the whole fine pass instead when even those runs would cost more: a
+    crowd photo then costs one fine pass, never hundreds of runs.
+    """
     to_fine = fine.shape[1] / full_width
-    box = candidate.box.scaled(to_fine)
+    height, width = fine.shape[:2]
+    areas = [_confirmation_area(c.box.scaled(to_fine), width, height) for c in doubtful]
+    groups = [(area, [i]) for i, area in enumerate(areas)]
+    if confirm in (Confirmation.GROUPED, Confirmation.BOUNDED):
+        groups = _grouped(areas)
+    if confirm is Confirmation.BOUNDED:
+        whole_cost = sum(_run_cost(bottom - top, width) for top, bottom in _strips(height, width))
+        grouped_cost = sum(_run_cost(b - t, r - left) for (left, t, r, b), _ in groups)
+        confirm = Confirmation.FINE_PASS if grouped_cost >= whole_cost else Confirmation.GROUPED
+    if confirm is Confirmation.FINE_PASS:
+        fine_pass = [
+            (whole and f.box.width <= _FINE_MAX_WIDTH, f.scaled(1 / to_fine))
+            for f, whole in _whole_picture(detector, fine, threshold)
+        ]
+        return [(t, f) for t, f in fine_pass if any(_same_face(f, c) for c in doubtful)]
+    kept: list[tuple[bool, Detection]] = []
+    for (left, top, right, bottom), members in groups:
+        for found in detector.detect(fine[top:bottom, left:right], threshold):
+            placed = found.scaled(1.0, float(left), float(top)).scaled(1 / to_fine)
+            if any(_same_face(placed, doubtful[i]) for i in members):
+                kept.append((found.box.width <= _FINE_MAX_WIDTH, placed))
+    return kept
+
+
+_Area = tuple[int, int, int, int]  # left, top, right, bottom in whole pixels
+
+
+def _confirmation_area(box: Box, width: int, height: int) -> _Area:
+    """The fine-scale pixels a candidate is confirmed on: the box with a face's width of margin
+    on each side (at least _CONFIRM_MIN_MARGIN), so the network sees the face with its
+    surroundings as in a full pass."""
     grow_x = max(box.width * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
     grow_y = max(box.height * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
     area = Box(box.left - grow_x, box.top - grow_y, box.right + grow_x, box.bottom + grow_y)
-    left, top, right, bottom = area.clipped(fine.shape[1], fine.shape[0]).as_ints()
-    kept: list[tuple[bool, Detection]] = []
-    for found in detector.detect(fine[top:bottom, left:right], threshold):
-        placed = found.scaled(1.0, float(left), float(top)).scaled(1 / to_fine)
-        if _same_face(placed, candidate):
-            kept.append((found.box.width <= _FINE_MAX_WIDTH, placed))
-    return kept
+    return area.clipped(width, height).as_ints()
+
+
+def _run_cost(height: int, width: int) -> int:
+    """What one network run over a (height x width) picture costs, in pixel-equivalents: the
+    picture padded to the network's alignment plus a fixed price per run (bench/ideas.py)."""
+    return -(-height // 32) * 32 * (-(-width // 32) * 32) + _RUN_OVERHEAD_PIXELS
+
+
+def _grouped(areas: list[_Area]) -> list[tuple[_Area, list[int]]]:
+    """Confirmation areas gathered into runs: an area joins the group whose bounding box grows
+    least in cost by taking it, if that costs less than a run of its own and the group stays
+    within one strip's pixel budget; then groups join each other on the same rule until none
+    does. Returns each group's bounding box and the indices of its areas."""
+    groups: list[tuple[_Area, list[int]]] = []
+    for i in sorted(range(len(areas)), key=lambda i: (areas[i][1], areas[i][0])):
+        best = _cheapest_join(areas[i], [area for area, _ in groups])
+        if best is None:
+            groups.append((areas[i], [i]))
+        else:
+            joined, members = groups[best]
+            groups[best] = (_union(joined, areas[i]), [*members, i])
+    merging = True
+    while merging:
+        merging = False
+        for g in range(len(groups)):
+            others = [area for area, _ in groups[g + 1 :]]
+            best = _cheapest_join(groups[g][0], others)
+            if best is not None:
+                area, members = groups.pop(g + 1 + best)
+                groups[g] = (_union(groups[g][0], area), groups[g][1] + members)
+                merging = True
+                break
+    return groups
+
+
+def _cheapest_join(area: _Area, groups: list[_Area]) -> int | None:
+    """Index of the group that `area` joins most cheaply, or None if a run of its own is
+    cheaper than joining any (or every join would exceed one strip's pixel budget)."""
+    if not groups:
+        return None
+    boxes = np.array(groups, dtype=np.int64)
+    left = np.minimum(boxes[:, 0], area[0])
+    top = np.minimum(boxes[:, 1], area[1])
+    right = np.maximum(boxes[:, 2], area[2])
+    bottom = np.maximum(boxes[:, 3], area[3])
+    joined = _aligned(bottom - top) * _aligned(right - left)
+    apart = _aligned(boxes[:, 3] - boxes[:, 1]) * _aligned(boxes[:, 2] - boxes[:, 0])
+    apart += _run_cost(area[3] - area[1], area[2] - area[0])
+    saving = np.where(joined <= _STRIP_PIXELS, apart - joined, -1)
+    best = int(np.argmax(saving))
+    return best if saving[best] > 0 else None
+
+
+def _aligned(sizes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Sizes padded to the network's alignment, as `_run_cost` counts them."""
+    return -(-sizes // 32) * 32
+
+
+def _union(a: _Area, b: _Area) -> _Area:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _strips(height: int, width: int) -> list[tuple[int, int]]:

@@ -6,11 +6,12 @@ from collections import defaultdict
 
 import pytest
 
-from ijs_vetting.faces.detect import FIRST_SIDE, detect_faces, plan_passes
+from ijs_vetting.faces.centerface import Detection
+from ijs_vetting.faces.detect import FIRST_SIDE, Confirmation, detect_faces, plan_passes
 from ijs_vetting.faces.engine import analyse_photo, detector
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.imaging.box import Box
-from ijs_vetting.imaging.decode import decode_image
+from ijs_vetting.imaging.decode import DecodedImage, decode_image
 from tests import scenes
 from tests.faces.conftest import Photos
 
@@ -87,6 +88,42 @@ def test_the_cascade_finds_every_face_the_whole_fine_pass_finds(photos: Photos) 
     assert plan_passes(*scenes.CLASS_SIZE).first < plan_passes(*scenes.CLASS_SIZE).fine
     lost = [f.box for f in whole if not any(c.box.iou(f.box) >= SAME_FACE_IOU for c in cascade)]
     assert lost == []
+
+
+def _same_verdicts(a: list[Detection], b: list[Detection]) -> bool:
+    """Both lists hold the same faces: each face of one has exactly one partner in the other."""
+    return (
+        len(a) == len(b)
+        and all(sum(x.box.iou(y.box) >= 0.5 for y in b) == 1 for x in a)
+        and all(sum(x.box.iou(y.box) >= 0.5 for x in a) == 1 for y in b)
+    )
+
+
+def test_confirming_a_crowd_in_shared_runs_gives_the_verdicts_of_a_run_per_candidate() -> None:
+    """A crowd leaves dozens of doubtful first-pass candidates. Confirming them in shared runs
+    (the engine's way) must decide exactly as confirming each on its own crop, for a fraction
+    of the runs and never more pixels than a whole fine pass; the whole fine pass itself finds
+    every face the crops do."""
+    rows = tuple((float(width), 14) for width in (40, 42, 44, 46, 48, 50, 55, 60, 70, 80))
+    crowd = scenes.class_photo(rows=rows, seed=12, tilt=15.0)
+    height, width = crowd.pixels.shape[:2]
+    image = DecodedImage(crowd.pixels, width, height)
+    engine = detector()
+    found: dict[Confirmation, list[Detection]] = {}
+    cost: dict[Confirmation, tuple[int, int]] = {}
+    for confirm in Confirmation:
+        runs, pixels = engine.runs, engine.pixels
+        found[confirm] = detect_faces(image, engine, confirm=confirm)
+        cost[confirm] = (engine.runs - runs, engine.pixels - pixels)
+    each = found[Confirmation.EACH]
+    assert all(any(f.box.iou(t) >= SAME_FACE_IOU for f in each) for t in crowd.boxes)
+    assert _same_verdicts(found[Confirmation.BOUNDED], each)
+    assert _same_verdicts(found[Confirmation.GROUPED], each)
+    fine_pass = found[Confirmation.FINE_PASS]
+    assert all(any(f.box.iou(e.box) >= 0.5 for f in fine_pass) for e in each)
+    print("runs and pixels:", {c.name: cost[c] for c in Confirmation})
+    assert cost[Confirmation.BOUNDED][0] * 2 <= cost[Confirmation.EACH][0]
+    assert cost[Confirmation.BOUNDED][1] <= cost[Confirmation.FINE_PASS][1]
 
 
 @pytest.mark.parametrize(
