@@ -29,12 +29,13 @@ A face of 40 px in any photo is at least 15 px in the first pass and 20 px in th
 whatever the photo's size. Photos of up to 1536 px are small enough to take one pass at full
 resolution with the normal threshold. Pictures too big for one pass within the memory budget
 (onnxruntime keeps the buffers of the largest input it has seen: 90 MB for 1536x1152, 285 MB for
-the 3072x2304 first pass of a 48 MP photo) are cut into horizontal strips of at most ~1.8 MP
+the 3072x2304 first pass of a 48 MP photo) are cut into a grid of blocks of at most ~1.8 MP
 overlapping by 256 px; a 48 MP photo then peaks at 480 MB per worker instead of 760 MB.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -55,6 +56,9 @@ FINE_MIN_SCALE = 0.5
 FIRST_SIDE = 1536
 FIRST_MIN_SCALE = FIRST_SIDE / 4032
 COARSE_SIDE = 400
+# The same passes by pixels: what they hold for a 12 MP 4:3 photo.
+_FINE_PIXELS = FINE_SIDE * FINE_SIDE * 3 // 4
+_FIRST_PIXELS = FIRST_SIDE * FIRST_SIDE * 3 // 4
 # Recall first: 40 px faces in the class photo score 0.6 and more at the fine scale; background
 # scores stay below 0.2. A spurious box is only blurred.
 DEFAULT_THRESHOLD = 0.3
@@ -70,10 +74,10 @@ _FINE_MAX_WIDTH = 220.0
 _COARSE_MIN_WIDTH = 40.0
 _SAME_FACE_IOU = 0.3
 _SAME_FACE_CONTAINED = 0.6
-# Strips: the overlap exceeds the tallest face a whole-picture pass is trusted for, so any such
-# face is whole in some strip; a detection cut by a strip's inner edge is only a fallback.
-_STRIP_PIXELS = 2016 * 896
-_STRIP_OVERLAP = 256
+# Blocks: the overlap exceeds the largest face a whole-picture pass is trusted for, so any such
+# face is whole in some block; a detection cut by a block's inner edge is only a fallback.
+_BLOCK_PIXELS = 2016 * 896
+_BLOCK_OVERLAP = 256
 # Confirmation crops: the candidate plus this fraction of its size on every side (at least
 # _CONFIRM_MIN_MARGIN px), so the network sees the face with its surroundings as in a full pass.
 _CONFIRM_MARGIN = 1.0
@@ -107,10 +111,19 @@ class PassPlan:
 
 
 def plan_passes(width: int, height: int) -> PassPlan:
-    """Choose the pass scales for an upright original of this size."""
+    """Choose the pass scales for an upright original of this size.
+
+    The fine and first passes are sized by pixels, not by the long side: each gets the pixels
+    it has in a 12 MP 4:3 photo (never a smaller scale than recall needs), so a square or
+    panoramic photo costs per megapixel what a 12 MP one does (by the long side, a 3024x3024
+    photo's first pass had 2.4 MP, 1.8x the 12 MP photo's cost per megapixel). A photo whose
+    fine picture is no longer than the first pass takes that one pass alone."""
     long_side = max(width, height)
-    fine = min(1.0, max(FINE_SIDE / long_side, FINE_MIN_SCALE))
-    first = min(fine, max(FIRST_SIDE / long_side, FIRST_MIN_SCALE))
+    pixels = max(width * height, 1)
+    fine = min(1.0, max(math.sqrt(_FINE_PIXELS / pixels), FINE_MIN_SCALE))
+    first = min(fine, max(math.sqrt(_FIRST_PIXELS / pixels), FIRST_MIN_SCALE))
+    if long_side * fine <= FIRST_SIDE:
+        first = fine
     return PassPlan(fine=fine, first=first, coarse=min(1.0, COARSE_SIDE / long_side))
 
 
@@ -166,14 +179,19 @@ def detect_faces(
 def _whole_picture(
     detector: CenterFace, pixels: NDArray[np.uint8], threshold: float
 ) -> Iterator[tuple[Detection, bool]]:
-    """Detections over the whole picture (in its coordinates), strip by strip, each with whether
-    it lies whole inside its strip (one cut by a strip's inner edge is only a fallback)."""
-    for top, bottom in _strips(*pixels.shape[:2]):
-        for found in detector.detect(pixels[top:bottom], threshold):
-            cut = (top > 0 and found.box.top <= 1) or (
-                bottom < pixels.shape[0] and found.box.bottom >= bottom - top - 1
+    """Detections over the whole picture (in its coordinates), block by block, each with whether
+    it lies whole inside its block (one cut by a block's inner edge is only a fallback)."""
+    height, width = pixels.shape[:2]
+    for top, bottom, left, right in _blocks(height, width):
+        for found in detector.detect(pixels[top:bottom, left:right], threshold):
+            box = found.box
+            cut = (
+                (top > 0 and box.top <= 1)
+                or (bottom < height and box.bottom >= bottom - top - 1)
+                or (left > 0 and box.left <= 1)
+                or (right < width and box.right >= right - left - 1)
             )
-            yield found.scaled(1.0, 0.0, float(top)), not cut
+            yield found.scaled(1.0, float(left), float(top)), not cut
 
 
 def _confirmed(
@@ -201,7 +219,7 @@ def _confirmed(
     if confirm in (Confirmation.GROUPED, Confirmation.BOUNDED):
         groups = _grouped(areas)
     if confirm is Confirmation.BOUNDED:
-        whole_cost = sum(_run_cost(bottom - top, width) for top, bottom in _strips(height, width))
+        whole_cost = sum(_run_cost(b - t, r - left) for t, b, left, r in _blocks(height, width))
         grouped_cost = sum(_run_cost(b - t, r - left) for (left, t, r, b), _ in groups)
         confirm = Confirmation.FINE_PASS if grouped_cost >= whole_cost else Confirmation.GROUPED
     if confirm is Confirmation.FINE_PASS:
@@ -241,7 +259,7 @@ def _run_cost(height: int, width: int) -> int:
 def _grouped(areas: list[_Area]) -> list[tuple[_Area, list[int]]]:
     """Confirmation areas gathered into runs: an area joins the group whose bounding box grows
     least in cost by taking it, if that costs less than a run of its own and the group stays
-    within one strip's pixel budget; then groups join each other on the same rule until none
+    within one block's pixel budget; then groups join each other on the same rule until none
     does. Returns each group's bounding box and the indices of its areas."""
     groups: list[tuple[_Area, list[int]]] = []
     for i in sorted(range(len(areas)), key=lambda i: (areas[i][1], areas[i][0])):
@@ -267,7 +285,7 @@ def _grouped(areas: list[_Area]) -> list[tuple[_Area, list[int]]]:
 
 def _cheapest_join(area: _Area, groups: list[_Area]) -> int | None:
     """Index of the group that `area` joins most cheaply, or None if a run of its own is
-    cheaper than joining any (or every join would exceed one strip's pixel budget)."""
+    cheaper than joining any (or every join would exceed one block's pixel budget)."""
     if not groups:
         return None
     boxes = np.array(groups, dtype=np.int64)
@@ -278,7 +296,7 @@ def _cheapest_join(area: _Area, groups: list[_Area]) -> int | None:
     joined = _aligned(bottom - top) * _aligned(right - left)
     apart = _aligned(boxes[:, 3] - boxes[:, 1]) * _aligned(boxes[:, 2] - boxes[:, 0])
     apart += _run_cost(area[3] - area[1], area[2] - area[0])
-    saving = np.where(joined <= _STRIP_PIXELS, apart - joined, -1)
+    saving = np.where(joined <= _BLOCK_PIXELS, apart - joined, -1)
     best = int(np.argmax(saving))
     return best if saving[best] > 0 else None
 
@@ -292,17 +310,39 @@ def _union(a: _Area, b: _Area) -> _Area:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def _strips(height: int, width: int) -> list[tuple[int, int]]:
-    """Row ranges covering the picture, each within the pixel budget, overlapping enough."""
-    rows = max(_STRIP_PIXELS // max(width, 1), 2 * _STRIP_OVERLAP)
-    if height <= rows:
-        return [(0, height)]
-    count = -(-(height - _STRIP_OVERLAP) // (rows - _STRIP_OVERLAP))
-    strip = -(-(height + (count - 1) * _STRIP_OVERLAP) // count)
+def _blocks(height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) of the blocks covering the picture: the grid whose blocks fit
+    the pixel budget, overlap by _BLOCK_OVERLAP in both directions and cost least in all.
+
+    A grid, not full-width strips: on a 48 MP photo's 3072 px wide first pass, strips within the
+    budget are 549 rows high and their overlaps add 67% to the pass; 2x3 blocks add 30%."""
+    best: tuple[int, int, int] | None = None  # cost, rows, cols
+    for rows in range(1, height // _BLOCK_OVERLAP + 2):
+        block_h = -(-(height + (rows - 1) * _BLOCK_OVERLAP) // rows)
+        for cols in range(1, width // _BLOCK_OVERLAP + 2):
+            block_w = -(-(width + (cols - 1) * _BLOCK_OVERLAP) // cols)
+            too_thin = (rows > 1 and block_h < 2 * _BLOCK_OVERLAP) or (
+                cols > 1 and block_w < 2 * _BLOCK_OVERLAP
+            )
+            if too_thin or block_h * block_w > _BLOCK_PIXELS:
+                continue
+            cost = rows * cols * _run_cost(block_h, block_w)
+            if best is None or cost < best[0]:
+                best = (cost, rows, cols)
+    _cost, rows, cols = best if best is not None else (0, 1, 1)
     return [
-        (start, start + strip)
-        for start in (round(i * (height - strip) / (count - 1)) for i in range(count))
+        (top, top + block_h, left, left + block_w)
+        for top, block_h in _spans(height, rows)
+        for left, block_w in _spans(width, cols)
     ]
+
+
+def _spans(length: int, count: int) -> list[tuple[int, int]]:
+    """(start, size) of `count` equal spans covering `length`, overlapping by _BLOCK_OVERLAP."""
+    if count == 1:
+        return [(0, length)]
+    size = -(-(length + (count - 1) * _BLOCK_OVERLAP) // count)
+    return [(round(i * (length - size) / (count - 1)), size) for i in range(count)]
 
 
 def _resized(

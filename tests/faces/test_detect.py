@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
+from ijs_vetting.faces import detect
 from ijs_vetting.faces.centerface import Detection
 from ijs_vetting.faces.detect import FIRST_SIDE, Confirmation, detect_faces, plan_passes
 from ijs_vetting.faces.engine import analyse_photo, detector
@@ -127,7 +129,43 @@ def test_confirming_a_crowd_in_shared_runs_gives_the_verdicts_of_a_run_per_candi
 
 
 @pytest.mark.parametrize(
-    "size", [(4032, 3024), (3024, 4032), (8064, 6048), (2016, 1512), (800, 600)]
+    "size", [(1152, 1536), (2304, 3072), (2304, 1536), (3024, 2016), (900, 9000)]
+)
+def test_whole_picture_blocks_keep_every_trusted_face_whole_in_one_block(
+    size: tuple[int, int],
+) -> None:
+    height, width = size
+    blocks = detect._blocks(height, width)
+    covered = np.zeros(size, dtype=bool)
+    for top, bottom, left, right in blocks:
+        assert (bottom - top) * (right - left) <= detect._BLOCK_PIXELS
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+    side = detect._BLOCK_OVERLAP
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        y, x = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+        assert any(t <= y and y + side <= b and lf <= x and x + side <= r for t, b, lf, r in blocks)
+
+
+def test_photos_of_any_shape_pay_the_same_pixels_per_megapixel() -> None:
+    """Planned by pixels: a square 9 MP photo's passes hold what a 12 MP 4:3 one's do."""
+    landscape, square = plan_passes(4032, 3024), plan_passes(3024, 3024)
+    assert 3024 * 3024 * square.first**2 == pytest.approx(4032 * 3024 * landscape.first**2, 0.01)
+    assert 3024 * 3024 * square.fine**2 == pytest.approx(4032 * 3024 * landscape.fine**2, 0.01)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        (4032, 3024),
+        (3024, 4032),
+        (3024, 3024),
+        (4032, 6048),
+        (8064, 6048),
+        (2016, 1512),
+        (800, 600),
+    ],
 )
 def test_a_40_px_face_stays_big_enough_in_every_pass(size: tuple[int, int]) -> None:
     plan = plan_passes(*size)
