@@ -92,6 +92,27 @@ def test_the_cascade_finds_every_face_the_whole_fine_pass_finds(photos: Photos) 
     assert lost == []
 
 
+def test_grouped_confirmation_areas_cost_no_more_than_a_run_each_and_hold_their_areas() -> None:
+    rng = np.random.default_rng(3)
+    areas = []
+    for _ in range(300):  # a crowd's heads in rows, and stray impostors
+        x = int(rng.integers(0, 1900))
+        y = int(rng.choice([300, 420, 560, int(rng.integers(0, 1400))]))
+        side = int(rng.integers(40, 120))
+        areas.append((x, y, min(x + side, 2016), min(y + side, 1512)))
+    groups = detect._grouped(areas)
+    assert sorted(i for _, members in groups for i in members) == list(range(len(areas)))
+    for (left, top, right, bottom), members in groups:
+        assert (bottom - top) * (right - left) <= detect._BLOCK_PIXELS
+        for i in members:
+            a = areas[i]
+            assert left <= a[0] and top <= a[1] and a[2] <= right and a[3] <= bottom
+    grouped = sum(detect._run_cost(b - t, r - lf) for (lf, t, r, b), _ in groups)
+    each = sum(detect._run_cost(b - t, r - lf) for lf, t, r, b in areas)
+    assert len(groups) < len(areas) // 4
+    assert grouped <= each
+
+
 def _same_verdicts(a: list[Detection], b: list[Detection]) -> bool:
     """Both lists hold the same faces: each face of one has exactly one partner in the other."""
     return (
