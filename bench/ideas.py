@@ -37,11 +37,13 @@ def main() -> None:
     folder, truth = photo_set(24, 4)
     _decode(folder, truth)
     _detection(folder, truth)
+    _confirmation()
     _first_pass(folder, truth)
     _close_ups()
     _runtime()
     _encoding()
     _start_up()
+    _cores()
 
 
 def _cpu(work: Callable[[], object], repeat: int = 3) -> float:
@@ -144,6 +146,57 @@ def _detection(folder: Path, truth: Truth) -> None:
         seconds = (time.process_time() - started) / len(photos)
         rows.append((label, f"{seconds:.3f}", str(missed), str(extra)))
     _table("detection", rows)
+
+
+def _confirmation() -> None:
+    """What confirming the first pass's doubtful candidates costs each way (issue 12): a run per
+    candidate (before), shared runs over groups of nearby crops, one whole fine pass, and the
+    engine's choice between the last two; on the real crowds (bench/crowds.py, if the photos
+    are there) and a synthetic crowd of 140 small faces. Faces: how many of the run-per-candidate
+    verdicts each way keeps, and how many it adds."""
+    from bench.crowds import MissingPhotos, real_set
+    from ijs_vetting.faces.centerface import CenterFace
+    from ijs_vetting.faces.detect import Confirmation, detect_faces
+    from ijs_vetting.faces.networks import prepared
+    from tests import scenes
+
+    detector = CenterFace(prepared().detector)
+    rows_of_faces = tuple((float(w), 14) for w in (40, 42, 44, 46, 48, 50, 55, 60, 70, 80))
+    crowd = scenes.class_photo(rows=rows_of_faces, seed=12, tilt=15.0).pixels
+    photos = {"synthetic crowd": [DecodedImage(crowd, crowd.shape[1], crowd.shape[0])]}
+    try:
+        folder, truth = real_set()
+        photos["real crowds"] = [decode_image(folder / name) for name in truth]
+    except MissingPhotos as exc:
+        print(f"(real set skipped: {exc})")
+    rows = [("confirmation", "photos", "runs/photo", "network MP/photo", "CPU s/photo", "faces")]
+    for label, images in photos.items():
+        before = [detect_faces(image, detector, confirm=Confirmation.EACH) for image in images]
+        for confirm in Confirmation:
+            runs, pixels = detector.runs, detector.pixels
+            started = time.process_time()
+            found = [detect_faces(image, detector, confirm=confirm) for image in images]
+            seconds = (time.process_time() - started) / len(images)
+            kept = sum(
+                sum(any(f.box.iou(b.box) >= 0.5 for f in now) for b in was)
+                for now, was in zip(found, before, strict=True)
+            )
+            added = sum(
+                sum(not any(f.box.iou(b.box) >= 0.5 for b in was) for f in now)
+                for now, was in zip(found, before, strict=True)
+            )
+            rows.append(
+                (
+                    f"{label}: {confirm.name}"
+                    + (" (kept)" if confirm is Confirmation.BOUNDED else ""),
+                    str(len(images)),
+                    f"{(detector.runs - runs) / len(images):.0f}",
+                    f"{(detector.pixels - pixels) / 1e6 / len(images):.1f}",
+                    f"{seconds:.2f}",
+                    f"{kept}/{sum(map(len, before))} kept, {added} added",
+                )
+            )
+    _table("confirming doubtful candidates", rows)
 
 
 def _first_pass(folder: Path, truth: Truth) -> None:
@@ -482,6 +535,43 @@ def _start_up() -> None:
         rows.append((label, f"{float(cpu):.2f}", f"{float(rss):.0f}"))
     handed.unlink()
     _table("start-up", rows)
+
+
+def _cores() -> None:
+    """How the two CPUs share work: the same detector work in one process, then in two at once
+    (one per CPU). Where the two CPUs are hyperthreads of one core, each process's CPU time per
+    run rises well above the single process's and a second worker adds little; on two real
+    cores it stays level. Run it on a quiet machine: a neighbour's load shows up the same way."""
+    code = (
+        "import os, sys, time; import numpy as np; "
+        "os.sched_setaffinity(0, {int(sys.argv[1])}); "
+        "from ijs_vetting.faces.centerface import CenterFace; "
+        "from ijs_vetting.faces.networks import prepared; "
+        "d = CenterFace(prepared().detector); "
+        "px = np.random.default_rng(0).integers(0, 256, (1152, 1536, 3), dtype=np.uint8); "
+        "d.maps(px); t = time.process_time(); [d.maps(px) for _ in range(5)]; "
+        "print((time.process_time() - t) / 5)"
+    )
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+
+    def together(which: list[int]) -> list[float]:
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(cpu)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+            )
+            for cpu in which
+        ]
+        return [float(p.communicate()[0].split()[-1]) for p in started]
+
+    alone = together(cpus[:1])[0]
+    pair = together(cpus)
+    rows = [("CenterFace 1536x1152 pass", "CPU s/run", "vs alone")]
+    rows.append(("one process on one CPU", f"{alone:.3f}", "1.00"))
+    for cpu, seconds in zip(cpus, pair, strict=True):
+        rows.append(
+            (f"two at once, the one on CPU {cpu}", f"{seconds:.3f}", f"{seconds / alone:.2f}")
+        )
+    _table("how the CPUs share work (choose the worker count)", rows)
 
 
 if __name__ == "__main__":

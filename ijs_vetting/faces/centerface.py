@@ -51,7 +51,10 @@ class _Tiling:
             raise ValueError("tile sizes and halo must be multiples of the stride")
 
 
-# Tile sizes measured best on this machine's 2 MB L2 per core (bench/ideas.py).
+# Tile sizes measured best on a machine with 2 MB of L2 per core (bench/ideas.py). On the AMD
+# EPYC with 512 KB per core (AVX2, issue 12) they are as good as any: 192x256/48x96,
+# 128x256/96x96 and 96x256/48x96 took the same 0.667 s a 1536x1152 pass, 96x256/96x96 6% and
+# 64x256/64x96 10% more (best of 6 interleaved runs each, on a busy machine).
 _FIRST = _Tiling(rows=192, cols=256, halo=12, stride=4)
 _SECOND = _Tiling(rows=96, cols=96, halo=6, stride=2)
 
@@ -89,6 +92,10 @@ class CenterFace:
         (self._quarter,) = (value.name for value in self._first.get_outputs())
         (self._eighth,) = (value.name for value in self._second.get_outputs())
         self._maps = [value.name for value in self._rest.get_outputs()]
+        # Network runs and the (padded) pixels they covered, for the benchmark: the work a photo
+        # cost, whatever else the machine was doing.
+        self.runs = 0
+        self.pixels = 0
 
     def detect(self, pixels: NDArray[np.uint8], threshold: float) -> list[Detection]:
         """Faces in an RGB picture, in its own pixel coordinates, after non-maximum suppression."""
@@ -103,6 +110,8 @@ class CenterFace:
         picture (ValueError for an empty one), zero-padded to the network's alignment."""
         height, width = pixels.shape[:2]
         padded_h, padded_w = -(-height // _ALIGN) * _ALIGN, -(-width // _ALIGN) * _ALIGN
+        self.runs += 1
+        self.pixels += padded_h * padded_w
         quarter = _by_tiles(
             padded_h,
             padded_w,

@@ -29,14 +29,16 @@ A face of 40 px in any photo is at least 15 px in the first pass and 20 px in th
 whatever the photo's size. Photos of up to 1536 px are small enough to take one pass at full
 resolution with the normal threshold. Pictures too big for one pass within the memory budget
 (onnxruntime keeps the buffers of the largest input it has seen: 90 MB for 1536x1152, 285 MB for
-the 3072x2304 first pass of a 48 MP photo) are cut into horizontal strips of at most ~1.8 MP
+the 3072x2304 first pass of a 48 MP photo) are cut into a grid of blocks of at most ~1.8 MP
 overlapping by 256 px; a 48 MP photo then peaks at 480 MB per worker instead of 760 MB.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 import cv2
 import numpy as np
@@ -54,6 +56,9 @@ FINE_MIN_SCALE = 0.5
 FIRST_SIDE = 1536
 FIRST_MIN_SCALE = FIRST_SIDE / 4032
 COARSE_SIDE = 400
+# The same passes by pixels: what they hold for a 12 MP 4:3 photo.
+_FINE_PIXELS = FINE_SIDE * FINE_SIDE * 3 // 4
+_FIRST_PIXELS = FIRST_SIDE * FIRST_SIDE * 3 // 4
 # Recall first: 40 px faces in the class photo score 0.6 and more at the fine scale; background
 # scores stay below 0.2. A spurious box is only blurred.
 DEFAULT_THRESHOLD = 0.3
@@ -69,14 +74,27 @@ _FINE_MAX_WIDTH = 220.0
 _COARSE_MIN_WIDTH = 40.0
 _SAME_FACE_IOU = 0.3
 _SAME_FACE_CONTAINED = 0.6
-# Strips: the overlap exceeds the tallest face a whole-picture pass is trusted for, so any such
-# face is whole in some strip; a detection cut by a strip's inner edge is only a fallback.
-_STRIP_PIXELS = 2016 * 896
-_STRIP_OVERLAP = 256
+# Blocks: the overlap exceeds the largest face a whole-picture pass is trusted for, so any such
+# face is whole in some block; a detection cut by a block's inner edge is only a fallback.
+_BLOCK_PIXELS = 2016 * 896
+_BLOCK_OVERLAP = 256
 # Confirmation crops: the candidate plus this fraction of its size on every side (at least
 # _CONFIRM_MIN_MARGIN px), so the network sees the face with its surroundings as in a full pass.
 _CONFIRM_MARGIN = 1.0
 _CONFIRM_MIN_MARGIN = 32.0
+# The fixed price of one network run (three onnxruntime sessions and their tiles), in pixels of
+# picture that cost as much: a 64x64 crop costs as much as 16,000 px of a large picture.
+_RUN_OVERHEAD_PIXELS = 12_000
+
+
+class Confirmation(Enum):
+    """How doubtful first-pass candidates are confirmed at the fine scale. `BOUNDED` is the
+    engine's; the others are what it chooses between, kept for tests and bench/ideas.py."""
+
+    EACH = "one network run on each candidate's own crop (before)"
+    GROUPED = "one run per group of nearby crops"
+    FINE_PASS = "one whole fine pass"
+    BOUNDED = "grouped crops, or the whole fine pass when that costs less"
 
 
 @dataclass(frozen=True)
@@ -93,10 +111,19 @@ class PassPlan:
 
 
 def plan_passes(width: int, height: int) -> PassPlan:
-    """Choose the pass scales for an upright original of this size."""
+    """Choose the pass scales for an upright original of this size.
+
+    The fine and first passes are sized by pixels, not by the long side: each gets the pixels
+    it has in a 12 MP 4:3 photo (never a smaller scale than recall needs), so a square or
+    panoramic photo costs per megapixel what a 12 MP one does (by the long side, a 3024x3024
+    photo's first pass had 2.4 MP, 1.8x the 12 MP photo's cost per megapixel). A photo whose
+    fine picture is no longer than the first pass takes that one pass alone."""
     long_side = max(width, height)
-    fine = min(1.0, max(FINE_SIDE / long_side, FINE_MIN_SCALE))
-    first = min(fine, max(FIRST_SIDE / long_side, FIRST_MIN_SCALE))
+    pixels = max(width * height, 1)
+    fine = min(1.0, max(math.sqrt(_FINE_PIXELS / pixels), FINE_MIN_SCALE))
+    first = min(fine, max(math.sqrt(_FIRST_PIXELS / pixels), FIRST_MIN_SCALE))
+    if long_side * fine <= FIRST_SIDE:
+        first = fine
     return PassPlan(fine=fine, first=first, coarse=min(1.0, COARSE_SIDE / long_side))
 
 
@@ -106,6 +133,7 @@ def detect_faces(
     threshold: float = DEFAULT_THRESHOLD,
     *,
     cascade: bool = True,
+    confirm: Confirmation = Confirmation.BOUNDED,
 ) -> list[Detection]:
     """Faces in upright-original coordinates, best score first.
 
@@ -126,15 +154,18 @@ def detect_faces(
     to_original = image.full_width / first.shape[1]
     first_threshold = min(threshold, CANDIDATE_THRESHOLD) if confirming else threshold
     candidates: list[tuple[bool, Detection]] = []
+    doubtful: list[Detection] = []
     for found, whole in _whole_picture(detector, first, first_threshold):
         placed = found.scaled(to_original)
         # Only the faces the fine pass is the authority on (up to its band's width there) are
         # worth a second look; what is larger is judged here and by the coarse pass.
         confirmable = found.box.width * plan.fine / plan.first <= _FINE_MAX_WIDTH
         if confirming and found.score < max(SURE_SCORE, threshold) and confirmable:
-            candidates += _confirmed(detector, fine, image.full_width, placed, threshold)
+            doubtful.append(placed)
         elif found.score >= threshold:
             candidates.append((whole and found.box.width <= _FINE_MAX_WIDTH, placed))
+    if doubtful:
+        candidates += _confirmed(detector, fine, image.full_width, doubtful, threshold, confirm)
     if plan.coarse < plan.first:
         coarse = _resized(first, plan.coarse / plan.first)
         to_original = image.full_width / coarse.shape[1]
@@ -148,51 +179,170 @@ def detect_faces(
 def _whole_picture(
     detector: CenterFace, pixels: NDArray[np.uint8], threshold: float
 ) -> Iterator[tuple[Detection, bool]]:
-    """Detections over the whole picture (in its coordinates), strip by strip, each with whether
-    it lies whole inside its strip (one cut by a strip's inner edge is only a fallback)."""
-    for top, bottom in _strips(*pixels.shape[:2]):
-        for found in detector.detect(pixels[top:bottom], threshold):
-            cut = (top > 0 and found.box.top <= 1) or (
-                bottom < pixels.shape[0] and found.box.bottom >= bottom - top - 1
+    """Detections over the whole picture (in its coordinates), block by block, each with whether
+    it lies whole inside its block (one cut by a block's inner edge is only a fallback)."""
+    height, width = pixels.shape[:2]
+    for top, bottom, left, right in _blocks(height, width):
+        for found in detector.detect(pixels[top:bottom, left:right], threshold):
+            box = found.box
+            cut = (
+                (top > 0 and box.top <= 1)
+                or (bottom < height and box.bottom >= bottom - top - 1)
+                or (left > 0 and box.left <= 1)
+                or (right < width and box.right >= right - left - 1)
             )
-            yield found.scaled(1.0, 0.0, float(top)), not cut
+            yield found.scaled(1.0, float(left), float(top)), not cut
 
 
 def _confirmed(
     detector: CenterFace,
     fine: NDArray[np.uint8],
     full_width: int,
-    candidate: Detection,
+    doubtful: list[Detection],
     threshold: float,
+    confirm: Confirmation,
 ) -> list[tuple[bool, Detection]]:
-    """Detections of the fine-scale picture around `candidate` (original coordinates) that are
-    the same face, each with whether it is in the band a whole-picture pass is trusted for: the
-    verdict the whole fine pass would give on this spot."""
+    """Detections of the fine-scale picture around each doubtful first-pass candidate (original
+    coordinates) that are the same face, each with whether it is in the band a whole-picture pass
+    is trusted for: the verdict the whole fine pass would give on those spots.
+
+    Each candidate needs the fine picture around it (its confirmation area). `EACH` runs the
+    network once per area. `BOUNDED` runs it once per group of areas that lie close enough for
+    one run over the group's bounding box to cost less than a run each (a crowd's heads share
+    their rows), and runs the whole fine pass instead when even those runs would cost more: a
+    crowd photo then costs one fine pass, never hundreds of runs.
+    """
     to_fine = fine.shape[1] / full_width
-    box = candidate.box.scaled(to_fine)
-    grow_x = max(box.width * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
-    grow_y = max(box.height * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
-    area = Box(box.left - grow_x, box.top - grow_y, box.right + grow_x, box.bottom + grow_y)
-    left, top, right, bottom = area.clipped(fine.shape[1], fine.shape[0]).as_ints()
+    height, width = fine.shape[:2]
+    areas = [_confirmation_area(c.box.scaled(to_fine), width, height) for c in doubtful]
+    groups = [(area, [i]) for i, area in enumerate(areas)]
+    if confirm in (Confirmation.GROUPED, Confirmation.BOUNDED):
+        groups = _grouped(areas)
+    if confirm is Confirmation.BOUNDED:
+        whole_cost = sum(_run_cost(b - t, r - left) for t, b, left, r in _blocks(height, width))
+        grouped_cost = sum(_run_cost(b - t, r - left) for (left, t, r, b), _ in groups)
+        confirm = Confirmation.FINE_PASS if grouped_cost >= whole_cost else Confirmation.GROUPED
+    if confirm is Confirmation.FINE_PASS:
+        fine_pass = [
+            (whole and f.box.width <= _FINE_MAX_WIDTH, f.scaled(1 / to_fine))
+            for f, whole in _whole_picture(detector, fine, threshold)
+        ]
+        return [(t, f) for t, f in fine_pass if any(_same_face(f, c) for c in doubtful)]
     kept: list[tuple[bool, Detection]] = []
-    for found in detector.detect(fine[top:bottom, left:right], threshold):
-        placed = found.scaled(1.0, float(left), float(top)).scaled(1 / to_fine)
-        if _same_face(placed, candidate):
-            kept.append((found.box.width <= _FINE_MAX_WIDTH, placed))
+    for (left, top, right, bottom), members in groups:
+        for found in detector.detect(fine[top:bottom, left:right], threshold):
+            placed = found.scaled(1.0, float(left), float(top)).scaled(1 / to_fine)
+            if any(_same_face(placed, doubtful[i]) for i in members):
+                kept.append((found.box.width <= _FINE_MAX_WIDTH, placed))
     return kept
 
 
-def _strips(height: int, width: int) -> list[tuple[int, int]]:
-    """Row ranges covering the picture, each within the pixel budget, overlapping enough."""
-    rows = max(_STRIP_PIXELS // max(width, 1), 2 * _STRIP_OVERLAP)
-    if height <= rows:
-        return [(0, height)]
-    count = -(-(height - _STRIP_OVERLAP) // (rows - _STRIP_OVERLAP))
-    strip = -(-(height + (count - 1) * _STRIP_OVERLAP) // count)
+_Area = tuple[int, int, int, int]  # left, top, right, bottom in whole pixels
+
+
+def _confirmation_area(box: Box, width: int, height: int) -> _Area:
+    """The fine-scale pixels a candidate is confirmed on: the box with a face's width of margin
+    on each side (at least _CONFIRM_MIN_MARGIN), so the network sees the face with its
+    surroundings as in a full pass."""
+    grow_x = max(box.width * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
+    grow_y = max(box.height * _CONFIRM_MARGIN, _CONFIRM_MIN_MARGIN)
+    area = Box(box.left - grow_x, box.top - grow_y, box.right + grow_x, box.bottom + grow_y)
+    return area.clipped(width, height).as_ints()
+
+
+def _run_cost(height: int, width: int) -> int:
+    """What one network run over a (height x width) picture costs, in pixel-equivalents: the
+    picture padded to the network's alignment plus a fixed price per run (bench/ideas.py)."""
+    return -(-height // 32) * 32 * (-(-width // 32) * 32) + _RUN_OVERHEAD_PIXELS
+
+
+def _grouped(areas: list[_Area]) -> list[tuple[_Area, list[int]]]:
+    """Confirmation areas gathered into runs: an area joins the group whose bounding box grows
+    least in cost by taking it, if that costs less than a run of its own and the group stays
+    within one block's pixel budget; then groups join each other on the same rule until none
+    does. Returns each group's bounding box and the indices of its areas."""
+    groups: list[tuple[_Area, list[int]]] = []
+    for i in sorted(range(len(areas)), key=lambda i: (areas[i][1], areas[i][0])):
+        best = _cheapest_join(areas[i], [area for area, _ in groups])
+        if best is None:
+            groups.append((areas[i], [i]))
+        else:
+            joined, members = groups[best]
+            groups[best] = (_union(joined, areas[i]), [*members, i])
+    merging = True
+    while merging:
+        merging = False
+        for g in range(len(groups)):
+            others = [area for area, _ in groups[g + 1 :]]
+            best = _cheapest_join(groups[g][0], others)
+            if best is not None:
+                area, members = groups.pop(g + 1 + best)
+                groups[g] = (_union(groups[g][0], area), groups[g][1] + members)
+                merging = True
+                break
+    return groups
+
+
+def _cheapest_join(area: _Area, groups: list[_Area]) -> int | None:
+    """Index of the group that `area` joins most cheaply, or None if a run of its own is
+    cheaper than joining any (or every join would exceed one block's pixel budget)."""
+    if not groups:
+        return None
+    boxes = np.array(groups, dtype=np.int64)
+    left = np.minimum(boxes[:, 0], area[0])
+    top = np.minimum(boxes[:, 1], area[1])
+    right = np.maximum(boxes[:, 2], area[2])
+    bottom = np.maximum(boxes[:, 3], area[3])
+    joined = _aligned(bottom - top) * _aligned(right - left)
+    apart = _aligned(boxes[:, 3] - boxes[:, 1]) * _aligned(boxes[:, 2] - boxes[:, 0])
+    apart += _run_cost(area[3] - area[1], area[2] - area[0])
+    saving = np.where(joined <= _BLOCK_PIXELS, apart - joined, -1)
+    best = int(np.argmax(saving))
+    return best if saving[best] > 0 else None
+
+
+def _aligned(sizes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Sizes padded to the network's alignment, as `_run_cost` counts them."""
+    return -(-sizes // 32) * 32
+
+
+def _union(a: _Area, b: _Area) -> _Area:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _blocks(height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) of the blocks covering the picture: the grid whose blocks fit
+    the pixel budget, overlap by _BLOCK_OVERLAP in both directions and cost least in all.
+
+    A grid, not full-width strips: on a 48 MP photo's 3072 px wide first pass, strips within the
+    budget are 549 rows high and their overlaps add 67% to the pass; 2x3 blocks add 30%."""
+    best: tuple[int, int, int] | None = None  # cost, rows, cols
+    for rows in range(1, height // _BLOCK_OVERLAP + 2):
+        block_h = -(-(height + (rows - 1) * _BLOCK_OVERLAP) // rows)
+        for cols in range(1, width // _BLOCK_OVERLAP + 2):
+            block_w = -(-(width + (cols - 1) * _BLOCK_OVERLAP) // cols)
+            too_thin = (rows > 1 and block_h < 2 * _BLOCK_OVERLAP) or (
+                cols > 1 and block_w < 2 * _BLOCK_OVERLAP
+            )
+            if too_thin or block_h * block_w > _BLOCK_PIXELS:
+                continue
+            cost = rows * cols * _run_cost(block_h, block_w)
+            if best is None or cost < best[0]:
+                best = (cost, rows, cols)
+    _cost, rows, cols = best if best is not None else (0, 1, 1)
     return [
-        (start, start + strip)
-        for start in (round(i * (height - strip) / (count - 1)) for i in range(count))
+        (top, top + block_h, left, left + block_w)
+        for top, block_h in _spans(height, rows)
+        for left, block_w in _spans(width, cols)
     ]
+
+
+def _spans(length: int, count: int) -> list[tuple[int, int]]:
+    """(start, size) of `count` equal spans covering `length`, overlapping by _BLOCK_OVERLAP."""
+    if count == 1:
+        return [(0, length)]
+    size = -(-(length + (count - 1) * _BLOCK_OVERLAP) // count)
+    return [(round(i * (length - size) / (count - 1)), size) for i in range(count)]
 
 
 def _resized(
