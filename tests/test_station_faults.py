@@ -117,7 +117,7 @@ def test_a_missing_key_is_never_replaced(quick_cli: Any, school: Path, tmp_path:
     key.unlink()
     code, _out, err = quick_cli(school, "consent", "set", "B2", "twitter", "yes")
     _one_plain_line(code, err, "missing", str(key), "no new key was made")
-    assert not key.exists() and list((tmp_path / "keys").iterdir()) == []
+    assert not key.exists() and list((tmp_path / "keys").glob("*.key")) == []
     key.write_bytes(saved)
     assert _consents(quick_cli, school) == {"A1": True, "B2": False}  # nothing changed meanwhile
 
@@ -140,7 +140,7 @@ def test_another_key_folder_is_refused_and_gets_no_key(
     elsewhere = tmp_path / "other-keys"
     code, _out, err = quick_cli(school, "children", "list", key_dir=elsewhere)
     _one_plain_line(code, err, str(elsewhere), "IJS_VETTING_KEY_DIR")
-    assert not elsewhere.exists() or list(elsewhere.iterdir()) == []
+    assert not elsewhere.exists() or list(elsewhere.glob("*.key")) == []
     # another station's key under this station's name: refused by its fingerprint
     elsewhere.mkdir(exist_ok=True)
     stranger = elsewhere / _key_file(tmp_path).name

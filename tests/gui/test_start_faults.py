@@ -32,7 +32,7 @@ def test_a_missing_key_is_one_dialog(
     ((title, text),) = dialogs
     assert title == "The station cannot start"
     assert str(key) in text and "no new key was made" in text
-    assert list((tmp_path / "keys").iterdir()) == []
+    assert list((tmp_path / "keys").glob("*.key")) == []
 
 
 def test_a_corrupted_database_is_one_dialog(
