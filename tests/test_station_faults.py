@@ -128,7 +128,7 @@ def test_a_renamed_key_is_asked_for_by_name(quick_cli: Any, school: Path, tmp_pa
     key.rename(renamed)
     code, _out, err = quick_cli(school, "children", "list")
     _one_plain_line(code, err, str(key))
-    assert sorted(p.name for p in key.parent.iterdir()) == ["backup.key"]
+    assert sorted(p.name for p in key.parent.glob("*.key")) == ["backup.key"]
     renamed.rename(key)
     assert quick_cli(school, "consent", "set", "B2", "twitter", "yes")[0] == 0
     assert _consents(quick_cli, school)["B2"] is True

