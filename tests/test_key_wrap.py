@@ -42,7 +42,9 @@ def test_a_relabelled_or_changed_file_is_refused() -> None:
         unwrap_key(json.dumps(flipped).encode(), PASSPHRASE)
 
 
-@pytest.mark.parametrize("data", [b"", b"\xff\xfe", b"{}", b'{"format": "ijs-vetting wrapped key"}'])
+@pytest.mark.parametrize(
+    "data", [b"", b"\xff\xfe", b"{}", b'{"format": "ijs-vetting wrapped key"}']
+)
 def test_what_is_not_a_key_file_is_named_so(data: bytes) -> None:
     with pytest.raises(KeyFileRefused):
         unwrap_key(data, PASSPHRASE)
