@@ -11,8 +11,9 @@ from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table, one_line
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.progress import Progress
-from ijs_vetting.services import photos, templates, vetting
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.intake import photos, vetting
+from ijs_vetting.services.register import templates
 
 _WORKERS_HELP = "face-analysis processes (default: one per core, as memory allows)"
 

@@ -30,8 +30,9 @@ from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import to_qimage
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, consent, forms, queue, templates
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.register import children, consent, forms, templates
 
 BIOMETRIC_LABELS = {
     "yes": "Parent consents (signed letter)",

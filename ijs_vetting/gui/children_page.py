@@ -29,10 +29,10 @@ from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, letters, sheets, templates
-from ijs_vetting.services.consent_review import due_for_review
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.templates import EnrolReport
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children, letters, sheets, templates
+from ijs_vetting.services.register.consent_review import due_for_review
+from ijs_vetting.services.register.templates import EnrolReport
 
 
 class ChildrenPage(QWidget):

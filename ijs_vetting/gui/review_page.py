@@ -49,11 +49,13 @@ from ijs_vetting.gui.photo_model import (
     badge,
 )
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, clearing, photos, review
-from ijs_vetting.services.caption_check import CaptionReport
-from ijs_vetting.services.caption_preview import preview_for_photos
-from ijs_vetting.services.photos import FaceInfo, PhotoInfo
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
+from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.posting.caption_check import CaptionReport
+from ijs_vetting.services.posting.caption_preview import preview_for_photos
+from ijs_vetting.services.register import children
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
