@@ -149,7 +149,7 @@ def cmd_init(station: Station, args: argparse.Namespace) -> int:
         )
     payload = {
         "home": str(station.paths.home),
-        "database": station.engine.url.render_as_string(),
+        "database": station.database_label,
         "admin": args.admin,
         "admin_created": created,
         "key_fingerprint": key.fingerprint,

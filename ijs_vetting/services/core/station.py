@@ -98,7 +98,11 @@ class Write:
 
 
 class Station:
-    """A station's data home and database, opened and upgraded to the newest schema."""
+    """A station's data home and database, opened and upgraded to the newest schema.
+
+    `engine`, `sessions` and `vault` are for the services alone: the fronts (GUI, CLI, demo) ask
+    services for what they show, so every read that matters goes through one checked road
+    (tests/test_fronts.py holds this)."""
 
     def __init__(
         self, paths: StationPaths, engine: Engine, sealer: Sealer, anchor: Path | None = None
@@ -113,6 +117,11 @@ class Station:
         self.anchor = anchor
         event.listen(self.sessions, "after_commit", self._anchor_tip)
         event.listen(self.sessions, "after_rollback", _forget_tip)
+
+    @property
+    def database_label(self) -> str:
+        """The database's URL for people to read (the password hidden): what `init` prints."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     def _anchor_tip(self, session: Session) -> None:
         """After a commit that audited, move the anchor to the chain's new tip. The commit
