@@ -32,7 +32,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from ijs_vetting.db.models import Child, Device, ImportBatch, Photo
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, Role
+from ijs_vetting.domain import (
+    FaceDecision,
+    FaceOrigin,
+    FaceOverride,
+    FaceReason,
+    InvalidInput,
+    NotFound,
+    PhotoStatus,
+    Role,
+)
 from ijs_vetting.faces.pool import FacePool
 from ijs_vetting.imaging.decode import ImageDecodeError, upright_size
 from ijs_vetting.imaging.exif import read_capture_info
@@ -333,10 +342,10 @@ class FaceInfo:
     bottom: int
     child_id: str | None  # the identified child's MIS id
     distance: float | None
-    decision: str
-    reason: str
-    origin: str  # "detected", "drawn" or "verification" (found by the check before posting)
-    override: str | None  # a reviewer's "blur" or "not_a_face"
+    decision: FaceDecision
+    reason: FaceReason
+    origin: FaceOrigin  # VERIFICATION: found by the check of the rendering before posting
+    override: FaceOverride | None  # a reviewer's
     by_reviewer: bool  # identified by a reviewer rather than by matching
     too_small: bool
 
@@ -447,10 +456,10 @@ def _info(photo: Photo, mis: dict[int, str], original_stored: bool) -> PhotoInfo
                 bottom=f.bottom,
                 child_id=mis.get(f.child_id) if f.child_id is not None else None,
                 distance=round(f.distance, 4) if f.distance is not None else None,
-                decision=f.decision.value,
-                reason=f.reason.value,
-                origin=f.origin.value,
-                override=f.override.value if f.override else None,
+                decision=f.decision,
+                reason=f.reason,
+                origin=f.origin,
+                override=f.override,
                 by_reviewer=f.manual_child_id is not None,
                 too_small=f.too_small,
             )

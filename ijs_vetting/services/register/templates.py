@@ -9,6 +9,7 @@ identifies them by hand.
 
 from __future__ import annotations
 
+import enum
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -40,11 +41,19 @@ ACTION = "faces.enrol"
 REFERENCE = b"reference"  # sealed reference photos in the vault
 
 
+class ReferenceStatus(enum.StrEnum):
+    """What became of one reference photo offered for a child."""
+
+    ENROLLED = "enrolled"  # a template was made and stored (sealed)
+    REFUSED = "refused"  # the photo cannot serve (no face, several, too small, blurred, ...)
+    NOT_ENROLLED = "not_enrolled"  # no biometric consent: nothing was processed
+
+
 @dataclass(frozen=True)
 class ReferenceOutcome:
     child_id: str
     file: str
-    status: str  # "enrolled", "refused", "not_enrolled"
+    status: ReferenceStatus
     reason: str | None  # machine-readable: no_face, several_faces, too_small, blurred, ...
     message: str
 
@@ -66,14 +75,19 @@ class EnrolReport:
     revetted: int = 0  # of those, vetted again before enrolment returned
     withdrawn: list[int] = field(default_factory=list)  # queue items sent back to review
 
-    def count(self, status: str) -> int:
+    def count(self, status: ReferenceStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    def counts_in_words(self) -> str:
+        return (
+            f"{self.count(ReferenceStatus.ENROLLED)} enrolled, "
+            f"{self.count(ReferenceStatus.REFUSED)} refused, "
+            f"{self.count(ReferenceStatus.NOT_ENROLLED)} without biometric consent"
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "enrolled": self.count("enrolled"),
-            "refused": self.count("refused"),
-            "not_enrolled": self.count("not_enrolled"),
+            **{status.value: self.count(status) for status in ReferenceStatus},
             "replaced": self.replaced,
             "photos_to_revet": self.photos_to_revet,
             "revetted": self.revetted,
@@ -125,7 +139,7 @@ def enrol_references(
                 ReferenceOutcome(
                     child_id,
                     path.name,
-                    "refused",
+                    ReferenceStatus.REFUSED,
                     "unknown_child",
                     f"No child has the id '{child_id}'.",
                 )
@@ -170,7 +184,9 @@ def _checked(
         if not check.accepted:
             reason = check.refusal.value if check.refusal else "unreadable"
             report.outcomes.append(
-                ReferenceOutcome(child_id, path.name, "refused", reason, check.message)
+                ReferenceOutcome(
+                    child_id, path.name, ReferenceStatus.REFUSED, reason, check.message
+                )
             )
         else:
             accepted.append((child_id, path, check))
@@ -228,7 +244,7 @@ def _store_templates(
                     )
                 )
             report.outcomes.append(
-                ReferenceOutcome(child_id, path.name, "enrolled", None, "enrolled")
+                ReferenceOutcome(child_id, path.name, ReferenceStatus.ENROLLED, None, "enrolled")
             )
         if accepted or report.replaced:
             report.photos_to_revet = mark_for_revetting(w.session)
@@ -237,18 +253,22 @@ def _store_templates(
             report.withdrawn = withdraw_photo_items(w.session, "new reference photos were enrolled")
         report.outcomes.sort(key=lambda o: (o.child_id, o.file))
         w.audit(
-            f"reference photos from {folder.name}: {report.count('enrolled')} enrolled, "
-            f"{report.count('refused')} refused, {report.count('not_enrolled')} without "
-            "biometric consent",
+            f"reference photos from {folder.name}: {report.counts_in_words()}",
             target_type="faces",
             target_id=folder.name,
             details={k: v for k, v in report.as_json().items() if k != "references"}
-            | {"children": sorted({o.child_id for o in report.outcomes if o.status == "enrolled"})},
+            | {
+                "children": sorted(
+                    {o.child_id for o in report.outcomes if o.status == ReferenceStatus.ENROLLED}
+                )
+            },
         )
 
 
 def _not_enrolled(child_id: str, path: Path, message: str) -> ReferenceOutcome:
-    return ReferenceOutcome(child_id, path.name, "not_enrolled", "no_biometric_consent", message)
+    return ReferenceOutcome(
+        child_id, path.name, ReferenceStatus.NOT_ENROLLED, "no_biometric_consent", message
+    )
 
 
 def _delete_templates(session: Session, child_ids: list[int]) -> int:
