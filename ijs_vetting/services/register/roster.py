@@ -235,7 +235,10 @@ def _plan(
     mark_leavers: bool,
     apply_as: str | None,
 ) -> RosterReport:
-    """Compare the file with the register; when `apply_as` names a user, also make the changes."""
+    """Compare the file with the register; when `apply_as` names a user, also make the changes.
+
+    One pass per row decides and (when applying) does the same thing, so a dry run reports
+    exactly what the import would change."""
     report = RosterReport(
         dry_run=dry_run,
         file=str(path),
@@ -244,49 +247,76 @@ def _plan(
         ignored_columns=parsed.ignored_columns,
     )
     existing = {c.mis_id: c for c in session.scalars(select(Child))}
-    ids = [c.id for c in existing.values()]
-    consents = current_consents(session, ids)
-    biometric = biometric_states(session, ids)
-    channel_ids = {c.code: c.id for c in session.scalars(select(Channel))}
-
+    planner = _Planner(session, report, existing, apply_as)
     for row in parsed.rows:
-        child = existing.get(row.mis_id)
         name = f"{row.preferred_name or row.first_name} {row.last_name}"
+        child = planner.child(row, name)
+        planner.consents(row, name, child)
+        planner.biometric(row, name, child)
+    if mark_leavers:
+        planner.leavers({row.mis_id for row in parsed.rows})
+    report.consent_changes.sort(key=lambda c: (c.mis_id, c.channel))
+    if apply_as:
+        session.flush()
+        _after_changes(session, report, existing)
+    return report
+
+
+class _Planner:
+    """The register as it was before the file, and the report (and changes) made row by row."""
+
+    def __init__(
+        self,
+        session: Session,
+        report: RosterReport,
+        existing: dict[str, Child],
+        apply_as: str | None,
+    ) -> None:
+        ids = [c.id for c in existing.values()]
+        self.session, self.report, self.existing, self.apply_as = (
+            session,
+            report,
+            existing,
+            apply_as,
+        )
+        self.current = current_consents(session, ids)
+        self.biometric_states = biometric_states(session, ids)
+        self.channel_ids = {c.code: c.id for c in session.scalars(select(Channel))}
+
+    def child(self, row: RosterRow, name: str) -> Child | None:
+        """The row's child, added or updated (None: a new child in a dry run)."""
+        child = self.existing.get(row.mis_id)
         if child is None:
-            report.added.append(
-                ChildDiff(
-                    row.mis_id,
-                    name,
-                    {
-                        f: (None, getattr(row, f))
-                        for f in _FIELDS
-                        if getattr(row, f) not in (None, "")
-                    },
-                )
-            )
-            if apply_as:
-                child = _new_child(row)
-                session.add(child)
-                session.flush()
-        else:
-            changes = {
-                f: (getattr(child, f), getattr(row, f))
-                for f in _FIELDS
-                if getattr(child, f) != getattr(row, f)
+            added = {
+                f: (None, getattr(row, f)) for f in _FIELDS if getattr(row, f) not in (None, "")
             }
-            if changes:
-                report.updated.append(ChildDiff(row.mis_id, name, changes))
-            if not child.on_roll:
-                report.returned.append(ChildDiff(row.mis_id, name, {"on_roll": (False, True)}))
-            if apply_as:
-                for f, (_old, new) in changes.items():
-                    setattr(child, f, new)
-                child.on_roll, child.date_left = True, None
-            if not changes and child.on_roll:
-                report.unchanged += 1
-        child_pk = child.id if child is not None else None
+            self.report.added.append(ChildDiff(row.mis_id, name, added))
+            if self.apply_as:
+                child = _new_child(row)
+                self.session.add(child)
+                self.session.flush()
+            return child
+        changes = {
+            f: (getattr(child, f), getattr(row, f))
+            for f in _FIELDS
+            if getattr(child, f) != getattr(row, f)
+        }
+        if changes:
+            self.report.updated.append(ChildDiff(row.mis_id, name, changes))
+        if not child.on_roll:
+            self.report.returned.append(ChildDiff(row.mis_id, name, {"on_roll": (False, True)}))
+        if self.apply_as:
+            for f, (_old, new) in changes.items():
+                setattr(child, f, new)
+            child.on_roll, child.date_left = True, None
+        if not changes and child.on_roll:
+            self.report.unchanged += 1
+        return child
+
+    def consents(self, row: RosterRow, name: str, child: Child | None) -> None:
+        pk = child.id if child is not None else None
         for code, granted in row.consents.items():
-            before = consents.get((child_pk, code)) if child_pk is not None else None
+            before = self.current.get((pk, code)) if pk is not None else None
             fresh = _fresher(before, row.consent_date)
             if before is not None and before.granted == granted and not (granted and fresh):
                 continue
@@ -299,66 +329,64 @@ def _plan(
                 # A "no" recorded by hand (a parent's letter) is newer evidence than an MIS
                 # export that still says yes: the roster never overturns it. Nor does an export
                 # that says yes with no newer date renew consent that lapsed at its review.
-                report.kept_withdrawals.append(
+                self.report.kept_withdrawals.append(
                     ConsentDiff(row.mis_id, name, code, before.granted, granted)
                 )
                 continue
             if before is not None and before.granted == granted:
-                report.renewed.append(
+                self.report.renewed.append(
                     ConsentDiff(row.mis_id, name, code, True, True, row.consent_date)
                 )
             else:
-                report.consent_changes.append(
-                    ConsentDiff(row.mis_id, name, code, before.granted if before else None, granted)
+                was = before.granted if before else None
+                self.report.consent_changes.append(
+                    ConsentDiff(row.mis_id, name, code, was, granted)
                 )
-            if apply_as and child is not None:
-                session.add(
+            if self.apply_as and child is not None:
+                self.session.add(
                     ConsentRecord(
                         child_id=child.id,
-                        channel_id=channel_ids[code],
+                        channel_id=self.channel_ids[code],
                         granted=granted,
                         given_on=row.consent_date,
-                        recorded_by=apply_as,
+                        recorded_by=self.apply_as,
                         source="roster",
                     )
                 )
-        if row.biometric is not None:
-            state = biometric.get(child_pk, NO_BIOMETRIC_CONSENT) if child_pk else None
-            before_bio = state.parent_consent if state and child_pk in biometric else None
-            if before_bio != row.biometric and not (before_bio is None and not row.biometric):
-                report.consent_changes.append(
-                    ConsentDiff(row.mis_id, name, "biometric", before_bio, row.biometric)
-                )
-                if apply_as and child is not None:
-                    event = (
-                        BiometricEvent.PARENT_CONSENT
-                        if row.biometric
-                        else BiometricEvent.PARENT_WITHDRAWAL
-                    )
-                    session.add(
-                        BiometricRecord(
-                            child_id=child.id,
-                            event=event,
-                            given_on=row.consent_date,
-                            recorded_by=apply_as,
-                            source="roster",
-                        )
-                    )
 
-    if mark_leavers:
-        in_file = {row.mis_id for row in parsed.rows}
-        for mis_id, child in existing.items():
+    def biometric(self, row: RosterRow, name: str, child: Child | None) -> None:
+        if row.biometric is None:
+            return
+        pk = child.id if child is not None else None
+        state = self.biometric_states.get(pk, NO_BIOMETRIC_CONSENT) if pk else None
+        before = state.parent_consent if state and pk in self.biometric_states else None
+        if before == row.biometric or (before is None and not row.biometric):
+            return
+        self.report.consent_changes.append(
+            ConsentDiff(row.mis_id, name, "biometric", before, row.biometric)
+        )
+        if self.apply_as and child is not None:
+            event = (
+                BiometricEvent.PARENT_CONSENT if row.biometric else BiometricEvent.PARENT_WITHDRAWAL
+            )
+            self.session.add(
+                BiometricRecord(
+                    child_id=child.id,
+                    event=event,
+                    given_on=row.consent_date,
+                    recorded_by=self.apply_as,
+                    source="roster",
+                )
+            )
+
+    def leavers(self, in_file: set[str]) -> None:
+        for mis_id, child in self.existing.items():
             if child.on_roll and mis_id not in in_file:
-                report.left.append(
+                self.report.left.append(
                     ChildDiff(mis_id, child.display_name, {"on_roll": (True, False)})
                 )
-                if apply_as:
+                if self.apply_as:
                     child.on_roll, child.date_left = False, date.today()
-    report.consent_changes.sort(key=lambda c: (c.mis_id, c.channel))
-    if apply_as:
-        session.flush()
-        _after_changes(session, report, existing)
-    return report
 
 
 def _after_changes(session: Session, report: RosterReport, existing: dict[str, Child]) -> None:
