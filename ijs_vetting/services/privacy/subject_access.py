@@ -123,6 +123,29 @@ class _Names:
         return candidate
 
 
+class _Archive:
+    """The zip being written: JSON members, and vault files copied in (or named as missing)."""
+
+    def __init__(self, station: Station, archive: zipfile.ZipFile) -> None:
+        self.station, self.zip = station, archive
+        self.names = _Names()
+        self.missing: list[str] = []
+
+    def put_json(self, name: str, payload: Any) -> None:
+        text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
+        self.zip.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
+
+    def put_blob(self, folder: str, name: str, sha: str, purpose: bytes | None) -> str | None:
+        vault = self.station.vault
+        if not vault.contains(sha):
+            self.missing.append(f"{folder}/{name}")
+            return None
+        data = vault.read_bytes(sha) if purpose is None else vault.read_sealed(sha, purpose)
+        member = self.names(folder, name)
+        self.zip.writestr(member, data, compress_type=zipfile.ZIP_STORED)
+        return member
+
+
 def _write_export(
     station: Station,
     actor: Actor,
@@ -130,103 +153,19 @@ def _write_export(
     archive: zipfile.ZipFile,
     out: Path,
 ) -> ExportResult:
-    names = _Names()
-    missing: list[str] = []
-
-    def put_json(name: str, payload: Any) -> None:
-        text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
-        archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
-
-    def put_blob(folder: str, name: str, sha: str, purpose: bytes | None) -> str | None:
-        if not station.vault.contains(sha):
-            missing.append(f"{folder}/{name}")
-            return None
-        vault = station.vault
-        data = vault.read_bytes(sha) if purpose is None else vault.read_sealed(sha, purpose)
-        member = names(folder, name)
-        archive.writestr(member, data, compress_type=zipfile.ZIP_STORED)
-        return member
-
+    """Every section of the child's record, then the manifest that lists the archive's files."""
+    put = _Archive(station, archive)
     with station.read() as session:
         child = find_child(session, summary.mis_id)
-        forms = {form.id: form for form in forms_of(session, child.id)}
         form_files = {
-            form.id: put_blob("forms", form.filename, form.sha256, FORM) for form in forms.values()
+            form.id: put.put_blob("forms", form.filename, form.sha256, FORM)
+            for form in forms_of(session, child.id)
         }
-        consent_rows = list(
-            session.scalars(
-                select(ConsentRecord)
-                .where(ConsentRecord.child_id == child.id)
-                .order_by(ConsentRecord.id)
-            )
-        )
-        put_json(
-            "consent_history.json",
-            [
-                {
-                    "channel": r.channel.code,
-                    "granted": r.granted,
-                    "given_on": _iso(r.given_on),
-                    "recorded_at": _iso(r.recorded_at),
-                    "recorded_by": r.recorded_by,
-                    "source": r.source,
-                    "form": form_files.get(r.form_id) if r.form_id else None,
-                }
-                for r in consent_rows
-            ],
-        )
-        put_json(
-            "biometric_ledger.json",
-            [
-                {
-                    "event": r.event.value,
-                    "given_on": _iso(r.given_on),
-                    "recorded_at": _iso(r.recorded_at),
-                    "recorded_by": r.recorded_by,
-                    "source": r.source,
-                    "form": form_files.get(r.form_id) if r.form_id else None,
-                }
-                for r in session.scalars(
-                    select(BiometricRecord)
-                    .where(BiometricRecord.child_id == child.id)
-                    .order_by(BiometricRecord.id)
-                )
-            ],
-        )
-        put_json(
-            "safeguarding.json",
-            [
-                {
-                    "never_publish": r.active,
-                    "reason": r.reason,
-                    "recorded_at": _iso(r.recorded_at),
-                    "recorded_by": r.recorded_by,
-                }
-                for r in session.scalars(
-                    select(SafeguardingRecord)
-                    .where(SafeguardingRecord.child_id == child.id)
-                    .order_by(SafeguardingRecord.id)
-                )
-            ],
-        )
-        templates = list(
-            session.scalars(
-                select(FaceTemplate)
-                .where(FaceTemplate.child_id == child.id)
-                .order_by(FaceTemplate.id)
-            )
-        )
-        template_rows = [
-            {
-                "created_at": _iso(t.created_at),
-                "created_by": t.created_by,
-                "reference_photo": put_blob(
-                    "reference_photos", t.reference_name, t.reference_sha256, REFERENCE
-                ),
-            }
-            for t in templates
-        ]
-        put_json(
+        put.put_json("consent_history.json", _consent_history(session, child.id, form_files))
+        put.put_json("biometric_ledger.json", _biometric_ledger(session, child.id, form_files))
+        put.put_json("safeguarding.json", _safeguarding(session, child.id))
+        template_rows = _templates(session, child.id, put)
+        put.put_json(
             "face_templates.json",
             {
                 "note": "A template is 128 numbers measured from a reference photo; it is stored "
@@ -234,35 +173,16 @@ def _write_export(
                 "templates": template_rows,
             },
         )
-        photos, originals = _export_photos(session, child.id, put_blob)
-        posts, posted_images = _export_posts(session, child.id, put_blob)
-        put_json("photos.json", {"photos": photos, "posts": posts})
-        entries = list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.target_id == child.mis_id)
-                .order_by(AuditEntry.id)
-            )
-        )
-        put_json(
-            "audit.json",
-            [
-                {
-                    "id": e.id,
-                    "at": _iso(e.at),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "summary": e.summary,
-                    "details": shown_details(e),
-                }
-                for e in entries
-            ],
-        )
+        photos, originals = _export_photos(session, child.id, put.put_blob)
+        posts, posted_images = _export_posts(session, child.id, put.put_blob)
+        put.put_json("photos.json", {"photos": photos, "posts": posts})
+        entries = _audit(session, child.mis_id)
+        put.put_json("audit.json", entries)
         record = summary.as_json() | {
             "created_at": _iso(child.created_at),
             "updated_at": _iso(child.updated_at),
         }
-        put_json("child.json", record)
+        put.put_json("child.json", record)
         result = ExportResult(
             child_id=child.mis_id,
             file=out,
@@ -271,19 +191,111 @@ def _write_export(
             photo_originals=originals,
             posted_images=posted_images,
             audit_entries=len(entries),
-            not_stored=missing,
+            not_stored=put.missing,
         )
-        put_json(
+        put.put_json(
             "manifest.json",
             {
                 "child_id": child.mis_id,
                 "exported_at": _iso(utcnow()),
                 "exported_by": actor.username,
                 "files": sorted(archive.namelist()),
-                "not_stored": missing,
+                "not_stored": put.missing,
             },
         )
     return result
+
+
+def _consent_history(
+    session: Session, child_pk: int, form_files: dict[int, str | None]
+) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(ConsentRecord).where(ConsentRecord.child_id == child_pk).order_by(ConsentRecord.id)
+    )
+    return [
+        {
+            "channel": r.channel.code,
+            "granted": r.granted,
+            "given_on": _iso(r.given_on),
+            "recorded_at": _iso(r.recorded_at),
+            "recorded_by": r.recorded_by,
+            "source": r.source,
+            "form": form_files.get(r.form_id) if r.form_id else None,
+        }
+        for r in rows
+    ]
+
+
+def _biometric_ledger(
+    session: Session, child_pk: int, form_files: dict[int, str | None]
+) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(BiometricRecord)
+        .where(BiometricRecord.child_id == child_pk)
+        .order_by(BiometricRecord.id)
+    )
+    return [
+        {
+            "event": r.event.value,
+            "given_on": _iso(r.given_on),
+            "recorded_at": _iso(r.recorded_at),
+            "recorded_by": r.recorded_by,
+            "source": r.source,
+            "form": form_files.get(r.form_id) if r.form_id else None,
+        }
+        for r in rows
+    ]
+
+
+def _safeguarding(session: Session, child_pk: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(SafeguardingRecord)
+        .where(SafeguardingRecord.child_id == child_pk)
+        .order_by(SafeguardingRecord.id)
+    )
+    return [
+        {
+            "never_publish": r.active,
+            "reason": r.reason,
+            "recorded_at": _iso(r.recorded_at),
+            "recorded_by": r.recorded_by,
+        }
+        for r in rows
+    ]
+
+
+def _templates(session: Session, child_pk: int, put: _Archive) -> list[dict[str, Any]]:
+    """When each template was made and by whom, with its reference photo (not the template)."""
+    rows = session.scalars(
+        select(FaceTemplate).where(FaceTemplate.child_id == child_pk).order_by(FaceTemplate.id)
+    )
+    return [
+        {
+            "created_at": _iso(t.created_at),
+            "created_by": t.created_by,
+            "reference_photo": put.put_blob(
+                "reference_photos", t.reference_name, t.reference_sha256, REFERENCE
+            ),
+        }
+        for t in rows
+    ]
+
+
+def _audit(session: Session, mis_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.target_id == mis_id).order_by(AuditEntry.id)
+    )
+    return [
+        {
+            "id": e.id,
+            "at": _iso(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "summary": e.summary,
+            "details": shown_details(e),
+        }
+        for e in rows
+    ]
 
 
 def _export_photos(session: Session, child_pk: int, put_blob: Any) -> tuple[list[Any], int]:
