@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from ijs_vetting.cli import photos, privacy, queue, register, rules
+from ijs_vetting.cli import dispatch, photos, privacy, queue, register, rules
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
@@ -63,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(str(exc))
         return 1
     try:
-        code: int = args.handler(station, args)
-        return code
+        return dispatch.run(station, args)
     except ServiceError as exc:
         log.info("refused %s: %s", args.command, exc)
         fail(str(exc))
