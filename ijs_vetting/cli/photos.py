@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ijs_vetting import demo
 from ijs_vetting.cli import session
-from ijs_vetting.cli.output import emit_json, emit_table, one_line
+from ijs_vetting.cli.output import emit_json, emit_table, one_line, terminal_progress
 from ijs_vetting.domain import PhotoStatus
-from ijs_vetting.progress import Progress
 from ijs_vetting.services import photos, templates, vetting
 from ijs_vetting.services.station import Station
 
@@ -57,18 +55,6 @@ def add_commands(
     q.set_defaults(handler=cmd_photos_vet)
 
 
-def _progress(enabled: bool) -> Progress:
-    """A progress line on stderr when a person is watching; silent for scripts and pipes."""
-    if not enabled or not sys.stderr.isatty():
-        return Progress()
-
-    def show(done: int, total: int, message: str) -> None:
-        sys.stderr.write(f"\r{message[:50]:<50} {done}/{total}")
-        sys.stderr.flush()
-
-    return Progress(show)
-
-
 def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
     report = templates.enrol_references(
@@ -76,7 +62,7 @@ def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
         actor,
         args.folder,
         replace=args.replace,
-        progress=_progress(not args.json),
+        progress=terminal_progress(not args.json),
         workers=args.workers,
     )
     if args.json:
@@ -105,7 +91,7 @@ def cmd_import(station: Station, args: argparse.Namespace) -> int:
         actor,
         args.folder,
         device=args.device,
-        progress=_progress(not args.json),
+        progress=terminal_progress(not args.json),
         workers=args.workers,
     )
     if args.json:
@@ -157,7 +143,7 @@ def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
 def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
     vet = vetting.retry_failed if args.retry_failed else vetting.revet_pending
-    report = vet(station, actor, progress=_progress(not args.json), workers=args.workers)
+    report = vet(station, actor, progress=terminal_progress(not args.json), workers=args.workers)
     if args.json:
         emit_json(
             {
@@ -189,7 +175,7 @@ def add_demo_command(
 def cmd_demo(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
     report = demo.load_demo(
-        station, actor, station.paths.home / "demo", progress=_progress(not args.json)
+        station, actor, station.paths.home / "demo", progress=terminal_progress(not args.json)
     )
     if args.json:
         emit_json(report.as_json())
