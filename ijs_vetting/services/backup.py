@@ -51,7 +51,7 @@ from ijs_vetting.vault import VaultFileAltered, VaultFileMissing
 ACTION = "backup.create"
 KEY_EXPORT_ACTION = "key.export"
 SUFFIX = ".ijsbackup"
-_SCHEDULED = re.compile(r"^ijs-vetting-\d{8}T\d{6}Z" + re.escape(SUFFIX) + "$")
+_SCHEDULED = re.compile(r"^ijs-vetting-\d{8}T\d{12}Z" + re.escape(SUFFIX) + "$")
 
 
 @dataclass
@@ -247,7 +247,7 @@ def backup_to_folder(
         raise InvalidInput("--keep must be at least 1 (the archive just made).")
     folder = folder.expanduser().resolve()
     made = utcnow()
-    out = folder / f"ijs-vetting-{made:%Y%m%dT%H%M%S}Z{SUFFIX}"
+    out = folder / f"ijs-vetting-{made:%Y%m%dT%H%M%S%f}Z{SUFFIX}"  # sorts by time
     station.require(actor, ACTION, Role.ADMIN)  # before the folder is made
     folder.mkdir(parents=True, exist_ok=True)
     report = make_backup(station, actor, out, passphrase, progress)
