@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -271,3 +272,17 @@ def test_the_reminder_follows_backup_remind_days(cli: Cli, tmp_path: Path) -> No
         assert backup.backup_reminder(station, utcnow() + timedelta(days=6)) is None
     finally:
         station.close()
+
+
+def test_a_register_edited_outside_the_station_is_not_restored(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup copies the register as it is; the restore checks its audit chain first."""
+    with sqlite3.connect(cli.home / "station.db") as db:
+        db.execute("UPDATE audit_entries SET summary = 'nothing happened' WHERE id = 2")
+    cli.json("backup", str(tmp_path / "school.ijsbackup"))
+    target = _fresh_target(monkeypatch, tmp_path, "pc")
+    code, _, err = cli("restore", str(tmp_path / "school.ijsbackup"), home=target)
+    assert code == 1 and err.count("\n") == 1
+    assert "audit chain does not verify (this entry was edited)" in err
+    _untouched(target, tmp_path, "pc")
