@@ -114,8 +114,10 @@ def restore_backup(
     url: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    by: str | None = None,
 ) -> RestoreReport:
-    """Check `archive` completely, then make it the station at `home` / `url`."""
+    """Check `archive` completely, then make it the station at `home` / `url`; `by` names who
+    restored it in the restored audit log (default: the operating-system user)."""
     progress = progress or Progress()
     paths = resolve_home(home)
     target_url = url or database_url(paths)
@@ -145,12 +147,13 @@ def restore_backup(
                 report.target_backend = target.dialect.name
                 report.target = target.url.render_as_string(hide_password=True)
                 report.replaced = bool(held)
-                _switch(reader, report, paths, target, staged, key, progress)
+                progress.check()  # the last moment Cancel can stop it: switching must finish
+                _switch(reader, report, paths, target, staged, key, progress.uncancellable())
         finally:
             target.dispose()
     finally:
         reader.close()
-    _record(home, url, report)
+    _record(home, url, report, by or f"restore ({acting_username()})")
     return report
 
 
@@ -345,7 +348,7 @@ def _replace_anchor(station_id: str, target: Engine, moment: str) -> str | None:
     return str(aside) if aside else None
 
 
-def _record(home: str | None, url: str | None, report: RestoreReport) -> None:
+def _record(home: str | None, url: str | None, report: RestoreReport, by: str) -> None:
     """Open the restored station as any start would (key, anchor and schema checked) and
     record the restore in its audit log."""
     station = open_station(home, url)
@@ -353,7 +356,7 @@ def _record(home: str | None, url: str | None, report: RestoreReport) -> None:
         with station.transaction() as session:
             append_entry(
                 session,
-                actor=f"restore ({acting_username()})",
+                actor=by,
                 action=ACTION,
                 target_type="backup",
                 target_id=report.archive.name,
