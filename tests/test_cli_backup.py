@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine, inspect
 
 from ijs_vetting.cli import main
 from ijs_vetting.db.types import utcnow
@@ -286,3 +287,31 @@ def test_a_register_edited_outside_the_station_is_not_restored(
     assert code == 1 and err.count("\n") == 1
     assert "audit chain does not verify (this entry was edited)" in err
     _untouched(target, tmp_path, "pc")
+
+
+@pytest.mark.postgres
+def test_refusals_leave_an_empty_postgresql_database_empty(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    good = tmp_path / "good.ijsbackup"
+    cli.json("backup", str(good))
+    _flipped(good, tmp_path / "bad.ijsbackup", "database/station.db")
+    monkeypatch.setenv("IJS_VETTING_DB", postgres_url)
+    target = _fresh_target(monkeypatch, tmp_path, "server")
+    code, _, err = cli("restore", str(tmp_path / "bad.ijsbackup"), home=target)
+    assert code == 1 and "damaged" in err
+    monkeypatch.setenv("IJS_VETTING_BACKUP_PASSPHRASE", "not the passphrase at all")
+    code, _, err = cli("restore", str(good), home=target)
+    assert code == 1 and "passphrase is wrong" in err
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []
+    finally:
+        engine.dispose()
+    _untouched(target, tmp_path, "server")
+
+    monkeypatch.setenv("IJS_VETTING_BACKUP_PASSPHRASE", PASSPHRASE)
+    restored = cli.json("restore", str(good), home=target)
+    assert restored["target_backend"] == "postgresql" and restored["tables"]["children"] == 3
+    assert cli.json("audit", "verify", home=target)["ok"] is True
