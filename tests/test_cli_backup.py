@@ -21,6 +21,7 @@ from ijs_vetting.cli import main
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import PermissionDenied, QueueStatus, Role
 from ijs_vetting.key_wrap import unwrap_key
+from ijs_vetting.progress import Cancelled, Progress
 from ijs_vetting.services import backup, forms
 from ijs_vetting.services.station import Actor, open_station, station_key_info
 from tests.privacy_world import ROSTER, Face, add_item, add_photo, add_template
@@ -315,3 +316,16 @@ def test_refusals_leave_an_empty_postgresql_database_empty(
     restored = cli.json("restore", str(good), home=target)
     assert restored["target_backend"] == "postgresql" and restored["tables"]["children"] == 3
     assert cli.json("audit", "verify", home=target)["ok"] is True
+
+
+def test_a_cancelled_backup_leaves_no_file_and_no_record(cli: Cli, tmp_path: Path) -> None:
+    station = open_station(str(cli.home))
+    try:
+        progress = Progress()
+        progress.cancel()
+        with pytest.raises(Cancelled):
+            backup.make_backup(station, ADMIN, tmp_path / "x.ijsbackup", PASSPHRASE, progress)
+        assert list(tmp_path.glob("*x.ijsbackup*")) == []  # not even the temporary file
+        assert backup.last_backup(station) is None
+    finally:
+        station.close()
