@@ -66,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ServiceError as exc:
             fail(str(exc))
             return 1
+        except (OSError, DBAPIError) as exc:
+            message = storage_fault(exc, resolve_home(args.home).home)
+            if message is None:
+                raise
+            log.warning("%s stopped: %s", args.command, exc)
+            fail(message)
+            return 1
     try:
         station = open_station(args.home)
     except ServiceError as exc:

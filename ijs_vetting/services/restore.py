@@ -29,6 +29,7 @@ from typing import Any
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import Anchor, anchor_path, write_anchor
@@ -182,18 +183,23 @@ def _register_on(engine: Engine) -> str:
         database = engine.url.database
         if not database or not Path(database).is_file():
             return ""
-    with engine.connect() as conn:
-        if "audit_entries" not in inspect(conn).get_table_names():
-            return ""
-        counts = {
-            name: int(conn.scalar(select(func.count()).select_from(model)) or 0)
-            for name, model in (
-                ("children", Child),
-                ("photos", Photo),
-                ("users", User),
-                ("audit entries", AuditEntry),
-            )
-        }
+    try:
+        with engine.connect() as conn:
+            if "audit_entries" not in inspect(conn).get_table_names():
+                return ""
+            counts = {
+                name: int(conn.scalar(select(func.count()).select_from(model)) or 0)
+                for name, model in (
+                    ("children", Child),
+                    ("photos", Photo),
+                    ("users", User),
+                    ("audit entries", AuditEntry),
+                )
+            }
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        why = " ".join(str(exc.orig).split())  # the driver's message may span lines
+        raise ServiceError(f"Cannot reach the target database {where}: {why}; {NOTHING}.") from exc
     return ", ".join(f"{n} {name}" for name, n in counts.items() if n)
 
 
