@@ -136,11 +136,13 @@ def restore_backup(
                     f"empty station, or add --force to replace it; {NOTHING}."
                 )
             present = read_key(station_id)
-            if present is not None and present != key and not force:
+            in_file = (key_dir() / f"{station_id}.key").is_file()
+            if present is not None and present != key and not (force and in_file):
+                where = key_dir() if in_file else "The system keyring"
                 raise ServiceError(
-                    f"{key_dir()} already holds a different key for this register's id "
-                    f"{station_id}; point {KEY_DIR_ENV} elsewhere or add --force; "
-                    f"{NOTHING}."
+                    f"{where} already holds a different key for this register's id "
+                    f"{station_id}; point {KEY_DIR_ENV} elsewhere"
+                    f"{' or add --force' if in_file else ' or remove that entry'}; {NOTHING}."
                 )
             with tempfile.TemporaryDirectory(prefix="ijs-restore-") as scratch:
                 staged = Path(scratch) / "station.db"
@@ -288,7 +290,7 @@ def _switch(
         try:
             with source.connect() as rows, target.begin() as conn:
                 empty_schema(conn)
-                copy_rows(rows, conn, lambda table, n: progress.check())
+                copy_rows(rows, conn)
         finally:
             source.dispose()
     progress.step()
@@ -299,13 +301,8 @@ def _install_key(station_id: str, key: bytes, moment: str) -> bool:
     present = read_key(station_id)
     if present == key:
         return False
-    if present is not None:  # --force: a different key under this id is kept aside
+    if present is not None:  # --force: a different key file under this id is kept aside
         path = key_dir() / f"{station_id}.key"
-        if not path.is_file():
-            raise ServiceError(
-                f"The system keyring holds a different key for {station_id}; remove it first; "
-                "the vault files were restored, the database was not."
-            )
         path.rename(path.with_name(f"{path.name}.before-restore-{moment}"))
     install_key(station_id, key)
     return True
