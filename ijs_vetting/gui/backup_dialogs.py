@@ -102,7 +102,6 @@ class BackupDialog(QDialog):
         self.start_button.setEnabled(False)
         self.outcome.setText("Restoring…" if self.restoring else "Backing up…")
         if self.restoring:
-            self.station.engine.dispose()  # no open connection to the file being replaced
             work = self._restore_work(path, secret)
         else:
             work = self._backup_work(path, secret)
@@ -121,15 +120,8 @@ class BackupDialog(QDialog):
         return work
 
     def _restore_work(self, path: Path, secret: str) -> Callable[[Progress], object]:
-        home = str(self.station.paths.home)
-        url = self.station.engine.url.render_as_string(hide_password=False)
-        by = f"{self.actor.username} (restore)"
-
         def work(progress: Progress) -> object:
-            self.station.require(self.actor, restore.ACTION, Role.ADMIN)
-            return restore.restore_backup(
-                path, secret, home=home, url=url, force=True, progress=progress, by=by
-            )
+            return restore.restore_over(self.station, self.actor, path, secret, progress)
 
         return work
 

@@ -45,7 +45,7 @@ from ijs_vetting.db.engine import (
 from ijs_vetting.db.models import AuditEntry, Child, Photo, Setting, User
 from ijs_vetting.db.table_copy import copy_rows, count_rows, empty_schema
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import ServiceError
+from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.key_wrap import KeyFileRefused, unwrap_key
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.audit import check_chain
@@ -56,7 +56,13 @@ from ijs_vetting.services.backup_archive import (
     ArchiveReader,
     vault_name,
 )
-from ijs_vetting.services.station import KEY_FINGERPRINT, STATION_ID, Station, open_station
+from ijs_vetting.services.station import (
+    KEY_FINGERPRINT,
+    STATION_ID,
+    Actor,
+    Station,
+    open_station,
+)
 from ijs_vetting.vault import Vault
 
 ACTION = "backup.restore"
@@ -158,6 +164,30 @@ def restore_backup(
         reader.close()
     _record(home, url, report, by or f"restore ({acting_username()})")
     return report
+
+
+def restore_over(
+    station: Station,
+    actor: Actor,
+    archive: Path,
+    passphrase: str,
+    progress: Progress | None = None,
+) -> RestoreReport:
+    """Restore `archive` over the open `station` (admins; the app's Admin > Restore…). Its
+    database connections are closed first, so no connection of the running app holds the file
+    being replaced; a refused restore leaves the station working (they reopen on demand)."""
+    station.require(actor, ACTION, Role.ADMIN)
+    url = station.engine.url.render_as_string(hide_password=False)
+    station.engine.dispose()
+    return restore_backup(
+        archive,
+        passphrase,
+        home=str(station.paths.home),
+        url=url,
+        force=True,
+        progress=progress,
+        by=f"{actor.username} (restore)",
+    )
 
 
 def _open_key(reader: ArchiveReader, passphrase: str) -> tuple[bytes, str]:
