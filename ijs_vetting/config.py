@@ -66,7 +66,8 @@ def database_url(paths: StationPaths) -> str:
 
 
 def acting_username() -> str:
-    """Who is at the keyboard until login exists: `IJS_VETTING_USER` or the OS login name."""
+    """The name a command logs in as: `IJS_VETTING_USER`, else the OS login name (the password
+    still has to match: this only says whose account to try)."""
     name = os.environ.get(USER_ENV)
     if name:
         return name

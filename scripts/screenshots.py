@@ -19,8 +19,9 @@ from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.backup_dialogs import BackupDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
-from ijs_vetting.services import clearing, photos
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import clearing
 
 
 def main() -> int:
@@ -52,8 +53,9 @@ def main() -> int:
             review = window.review_page
             review.status_filter.setCurrentIndex(review.status_filter.count() - 1)
             review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 2))
-        QTimer.singleShot(1500, lambda: (window.grab().save(str(folder / f"{section}.png")),
-                                         next_shot()))
+        QTimer.singleShot(
+            1500, lambda: (window.grab().save(str(folder / f"{section}.png")), next_shot())
+        )
 
     QTimer.singleShot(500, next_shot)
     app.exec()

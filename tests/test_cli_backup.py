@@ -22,8 +22,9 @@ from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import PermissionDenied, QueueStatus, Role
 from ijs_vetting.key_wrap import unwrap_key
 from ijs_vetting.progress import Cancelled, Progress
-from ijs_vetting.services import backup, forms
-from ijs_vetting.services.station import Actor, open_station, station_key_info
+from ijs_vetting.services.core.station import Actor, open_station, station_key_info
+from ijs_vetting.services.privacy import backup
+from ijs_vetting.services.register import forms
 from tests.privacy_world import ROSTER, Face, add_item, add_photo, add_template
 
 PASSPHRASE = "four words for the office"

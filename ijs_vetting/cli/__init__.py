@@ -22,7 +22,7 @@ from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.logs import setup_logging
-from ijs_vetting.services.station import open_station
+from ijs_vetting.services.core.station import open_station
 
 log = logging.getLogger(__name__)
 

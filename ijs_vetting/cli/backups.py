@@ -16,9 +16,9 @@ from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, terminal_progress
 from ijs_vetting.domain import InvalidInput, ServiceError
 from ijs_vetting.key_wrap import PASSPHRASE_ENV, check_passphrase
-from ijs_vetting.services import backup, restore
-from ijs_vetting.services.station import Station
-from ijs_vetting.services.station_settings import current
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.services.privacy import backup, restore
 
 
 def add_commands(

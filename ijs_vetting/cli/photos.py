@@ -8,9 +8,10 @@ from pathlib import Path
 from ijs_vetting import demo
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table, one_line, terminal_progress
-from ijs_vetting.domain import PhotoStatus
-from ijs_vetting.services import photos, templates, vetting
-from ijs_vetting.services.station import Station
+from ijs_vetting.domain import FaceDecision, PhotoStatus
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.intake import photos, vetting
+from ijs_vetting.services.register import templates
 
 _WORKERS_HELP = "face-analysis processes (default: one per core, as memory allows)"
 
@@ -68,10 +69,7 @@ def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report.as_json())
         return 0
-    print(
-        f"\n{report.count('enrolled')} enrolled, {report.count('refused')} refused, "
-        f"{report.count('not_enrolled')} not enrolled (no biometric consent)."
-    )
+    print(f"\n{report.counts_in_words()}.")
     emit_table(
         ["child", "file", "result", "why"],
         [
@@ -131,7 +129,7 @@ def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
                 p.status.value,
                 f"{p.taken_at:%Y-%m-%d %H:%M}" if p.taken_at else None,
                 len(p.faces),
-                sum(1 for f in p.faces if f.decision == "show"),
+                sum(1 for f in p.faces if f.decision == FaceDecision.SHOW),
                 p.note,
             ]
             for p in rows

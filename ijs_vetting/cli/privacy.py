@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
-from ijs_vetting.services import consent_lapse, retention, subject_access, subject_rights
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.privacy import retention, subject_access, subject_rights
+from ijs_vetting.services.register import consent_lapse
 
 
 def add_commands(

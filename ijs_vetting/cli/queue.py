@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table, fail
-from ijs_vetting.services import clearing, queue, queue_export
-from ijs_vetting.services.queue import QueueItemInfo
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.posting.queue import QueueItemInfo
 
 ALLOW_NAMES = (
     "SLT/admin: confirm a caption that names children (a surname, a full name, a MIS id, or a "

@@ -11,8 +11,11 @@ from ijs_vetting.cli import rules, session
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
-from ijs_vetting.services import audit, children, configure, consent, devices, roster, users
-from ijs_vetting.services.station import Station, station_key_info
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Station, station_key_info
+from ijs_vetting.services.intake import devices
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import children, configure, consent, roster
 
 
 def add_commands(
@@ -146,7 +149,7 @@ def cmd_init(station: Station, args: argparse.Namespace) -> int:
         )
     payload = {
         "home": str(station.paths.home),
-        "database": station.engine.url.render_as_string(),
+        "database": station.database_label,
         "admin": args.admin,
         "admin_created": created,
         "key_fingerprint": key.fingerprint,

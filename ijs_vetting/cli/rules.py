@@ -10,9 +10,9 @@ from pathlib import Path
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.domain import InvalidInput, year_label
-from ijs_vetting.services import consent_lapse, letters, sheets
-from ijs_vetting.services.consent_review import due_for_review
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.register import consent_lapse, letters, sheets
+from ijs_vetting.services.register.consent_review import due_for_review
 
 
 def add_consent_commands(

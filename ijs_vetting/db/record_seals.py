@@ -11,10 +11,10 @@ is checked before anything relies on it (`checked`): a broken seal stops the dec
 
 Removing a child's *newest* records leaves a shorter history whose seals still hold; `audit
 verify` finds that through the audit chain, whose entries name each record added (see
-`ijs_vetting.services.audit`).
+`ijs_vetting.services.privacy.audit`).
 
 Rows written before seals existed are sealed once at the next start
-(`ijs_vetting.services.station.seal_legacy_data`); after that an unsealed row is tampering too.
+(`ijs_vetting.services.core.station.seal_legacy_data`); after that an unsealed row is tampering too.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services.consent_lapse import apply_lapses
-from ijs_vetting.services.retention import RetentionReport, run_retention
-from ijs_vetting.services.station import open_station
-from ijs_vetting.services.station_settings import current
+from ijs_vetting.services.core.station import open_station
+from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.services.privacy.retention import RetentionReport, run_retention
+from ijs_vetting.services.register.consent_lapse import apply_lapses
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.progress import Progress
-from ijs_vetting.services import backup, restore
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.station_settings import current
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.services.privacy import backup, restore
 
 BACKUP_HINT = (
     "One archive holds the register, the photos and forms it names, the audit trail's anchor "

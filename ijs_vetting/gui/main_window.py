@@ -29,8 +29,9 @@ from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
 from ijs_vetting.gui.uiload import child, load_form
-from ijs_vetting.services import photos, queue
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import queue
 
 SECTIONS = ("import", "review", "queue", "children", "audit")
 ACTIVE_QUEUE = (QueueStatus.QUEUED, QueueStatus.EXPORTED)

@@ -14,8 +14,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from ijs_vetting.domain import year_label
-from ijs_vetting.services.audit import AuditRow
-from ijs_vetting.services.children import ChildSummary
+from ijs_vetting.services.privacy.audit import AuditRow
+from ijs_vetting.services.register.children import ChildSummary
 
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")

@@ -12,8 +12,10 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.backup_dialogs import BackupDialog, remind_backup
-from ijs_vetting.services import backup, children, consent, roster, users
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.privacy import backup
+from ijs_vetting.services.register import children, consent, roster
 
 pytestmark = pytest.mark.gui
 

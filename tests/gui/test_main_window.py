@@ -21,8 +21,9 @@ from ijs_vetting.gui.app import make_app, start_retention
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.logs import setup_logging
-from ijs_vetting.services import audit, roster
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import roster
 
 pytestmark = pytest.mark.gui
 

@@ -13,8 +13,9 @@ from ijs_vetting.audit_anchor import read_anchor, write_anchor
 from ijs_vetting.audit_chain import GENESIS, entry_hash
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.domain import Role
-from ijs_vetting.services import audit, users
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.privacy import audit
 
 PASSWORD = "correct horse battery"
 

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, update
 
 from ijs_vetting.db.models import AuditEntry
-from ijs_vetting.services import audit, queue, subject_rights, users
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.privacy import audit, subject_rights
 from tests.privacy_world import Face, add_item, add_photo, add_template, school
 
 

@@ -28,21 +28,13 @@ from sqlalchemy.engine import make_url
 from ijs_vetting.db.models import FaceTemplate
 from ijs_vetting.domain import Role
 from ijs_vetting.imaging.decode import decode_image
-from ijs_vetting.services import (
-    audit,
-    backup,
-    children,
-    clearing,
-    consent,
-    forms,
-    photos,
-    queue,
-    restore,
-    roster,
-)
-from ijs_vetting.services import templates as enrolment
-from ijs_vetting.services.station import Actor, Station, open_station
-from ijs_vetting.services.vetting import load_templates, open_encoding
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake.vetting import load_templates, open_encoding
+from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.privacy import audit, backup, restore
+from ijs_vetting.services.register import children, consent, forms, roster
+from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
 
 pytestmark = pytest.mark.slow
