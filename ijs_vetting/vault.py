@@ -97,6 +97,16 @@ class Vault:
             self._write(key, self.sealer.seal(data, purpose))
         return key
 
+    def put_stored(self, key: str, data: bytes) -> bool:
+        """Put a file back exactly as it was stored (plain or sealed) under its vault name,
+        unless that file is already there with these bytes: a restore from a backup, whose
+        archive checked every file's hash. True if it was written."""
+        path = self.path_for(key)
+        if path.is_file() and path.read_bytes() == data:
+            return False
+        self._write(key, data)
+        return True
+
     def check(self, sha256: str, what: str = "the file") -> Path:
         """The path of an intact plain file, for readers that open it by path (the worker
         processes, rendering); `what` names it in the refusal."""

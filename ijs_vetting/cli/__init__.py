@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from ijs_vetting.cli import dispatch, photos, privacy, queue, register, rules
+from ijs_vetting.cli import backups, dispatch, photos, privacy, queue, register, rules
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     privacy.add_commands(sub, common)
     rules.add_commands(sub, common, register.year_group)
     photos.add_demo_command(sub, common)
+    backups.add_commands(sub, common)
     return parser
 
 
@@ -57,6 +58,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ijs_vetting.gui.app import run_gui  # Qt loads only for the GUI
 
         return run_gui(args.home)
+    if args.offline is not None:
+        try:
+            return dispatch.run_offline(args)
+        except ServiceError as exc:
+            fail(str(exc))
+            return 1
+        except (OSError, DBAPIError) as exc:
+            message = storage_fault(exc, resolve_home(args.home).home)
+            if message is None:
+                raise
+            log.warning("%s stopped: %s", args.command, exc)
+            fail(message)
+            return 1
     try:
         station = open_station(args.home)
     except ServiceError as exc:

@@ -58,15 +58,26 @@ class Anonymous:
 
 Handler = Callable[[Context], Outcome]
 AnonymousHandler = Callable[[Anonymous], Outcome]
+OfflineHandler = Callable[[argparse.Namespace], Outcome]
 
 
 def handles(parser: argparse.ArgumentParser, handler: Handler) -> None:
     """`parser`'s command runs `handler` after logging the user in."""
-    parser.set_defaults(handler=handler, anonymous=None)
+    parser.set_defaults(handler=handler, anonymous=None, offline=None)
 
 
 def handles_anonymously(parser: argparse.ArgumentParser, handler: AnonymousHandler) -> None:
-    parser.set_defaults(handler=None, anonymous=handler)
+    parser.set_defaults(handler=None, anonymous=handler, offline=None)
+
+
+def handles_offline(parser: argparse.ArgumentParser, handler: OfflineHandler) -> None:
+    """A command that must not open the station (`restore`: opening an empty station would
+    make it a key and an id of its own)."""
+    parser.set_defaults(handler=None, anonymous=None, offline=handler)
+
+
+def run_offline(args: argparse.Namespace) -> int:
+    return _emit(args, args.offline(args))
 
 
 def run(station: Station, args: argparse.Namespace) -> int:
@@ -76,6 +87,10 @@ def run(station: Station, args: argparse.Namespace) -> int:
         outcome: Outcome = args.anonymous(Anonymous(station, args))
     else:
         outcome = args.handler(Context(station, args, session.actor(station)))
+    return _emit(args, outcome)
+
+
+def _emit(args: argparse.Namespace, outcome: Outcome) -> int:
     if args.json:
         emit_json(outcome.payload)
     else:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ijs_vetting import demo
 from ijs_vetting.cli.dispatch import Context, Outcome, handles
-from ijs_vetting.cli.output import emit_table, one_line
+from ijs_vetting.cli.output import emit_table, one_line, terminal_progress
 from ijs_vetting.domain import FaceDecision, PhotoStatus
-from ijs_vetting.progress import Progress
 from ijs_vetting.services.intake import photos, vetting
 from ijs_vetting.services.register import templates
 
@@ -57,18 +55,6 @@ def add_commands(
     handles(q, cmd_photos_vet)
 
 
-def _progress(enabled: bool) -> Progress:
-    """A progress line on stderr when a person is watching; silent for scripts and pipes."""
-    if not enabled or not sys.stderr.isatty():
-        return Progress()
-
-    def show(done: int, total: int, message: str) -> None:
-        sys.stderr.write(f"\r{message[:50]:<50} {done}/{total}")
-        sys.stderr.flush()
-
-    return Progress(show)
-
-
 def cmd_faces_enrol(ctx: Context) -> Outcome:
     args = ctx.args
     report = templates.enrol_references(
@@ -76,7 +62,7 @@ def cmd_faces_enrol(ctx: Context) -> Outcome:
         ctx.actor,
         args.folder,
         replace=args.replace,
-        progress=_progress(not args.json),
+        progress=terminal_progress(not args.json),
         workers=args.workers,
     )
 
@@ -102,7 +88,7 @@ def cmd_import(ctx: Context) -> Outcome:
         ctx.actor,
         args.folder,
         device=args.device,
-        progress=_progress(not args.json),
+        progress=terminal_progress(not args.json),
         workers=args.workers,
     )
     return Outcome(report.as_json(), lambda: _show_import(report, args.folder))
@@ -154,7 +140,9 @@ def cmd_photos_list(ctx: Context) -> Outcome:
 def cmd_photos_vet(ctx: Context) -> Outcome:
     args = ctx.args
     vet = vetting.retry_failed if args.retry_failed else vetting.revet_pending
-    report = vet(ctx.station, ctx.actor, progress=_progress(not args.json), workers=args.workers)
+    report = vet(
+        ctx.station, ctx.actor, progress=terminal_progress(not args.json), workers=args.workers
+    )
 
     def show() -> None:
         tried = f" ({report.retried} of them failed before)" if args.retry_failed else ""
@@ -185,7 +173,10 @@ def add_demo_command(
 def cmd_demo(ctx: Context) -> Outcome:
     station = ctx.station
     report = demo.load_demo(
-        station, ctx.actor, station.paths.home / "demo", progress=_progress(not ctx.args.json)
+        station,
+        ctx.actor,
+        station.paths.home / "demo",
+        progress=terminal_progress(not ctx.args.json),
     )
 
     def show() -> None:

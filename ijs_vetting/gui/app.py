@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ijs_vetting.assets import resource
 from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.gui.backup_dialogs import remind_backup
 from ijs_vetting.gui.demo_offer import offer_demo
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
@@ -98,6 +99,7 @@ def run_gui(home: str | None) -> int:
     apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:
         start_retention(window)
+        remind_backup(window, station, login.actor)
     try:
         return app.exec()
     finally:

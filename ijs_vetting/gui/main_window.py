@@ -21,6 +21,7 @@ from ijs_vetting.assets import resource
 from ijs_vetting.domain import QueueStatus, Role
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.audit_page import AuditPage
+from ijs_vetting.gui.backup_dialogs import BackupDialog
 from ijs_vetting.gui.children_page import ChildrenPage
 from ijs_vetting.gui.errors import inform
 from ijs_vetting.gui.import_page import ImportPage
@@ -134,6 +135,9 @@ class MainWindow(QMainWindow):
             admin_menu = self.menuBar().addMenu("&Admin")
             self._action(admin_menu, "&Users…", QKeySequence(), self.show_users)
             self._action(admin_menu, "&Settings…", QKeySequence(), self.show_settings)
+            admin_menu.addSeparator()
+            self._action(admin_menu, "&Backup…", QKeySequence(), partial(self.show_backup, False))
+            self._action(admin_menu, "&Restore…", QKeySequence(), partial(self.show_backup, True))
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
             help_menu,
@@ -163,6 +167,9 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.station, self.actor, self)
         dialog.changed.connect(self.refresh)
         dialog.open()
+
+    def show_backup(self, restoring: bool) -> None:
+        BackupDialog(self.station, self.actor, restoring, self).open()
 
     def show_log(self) -> None:
         LogDialog(self.station.paths, self).open()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
+from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, read_anchor
 from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
 from ijs_vetting.db.audit_log import chain_rows, shown_details
 from ijs_vetting.db.models import AuditEntry, BiometricRecord, ConsentRecord, SafeguardingRecord
@@ -105,12 +105,18 @@ def verify_chain(station: Station, actor: Actor) -> ChainReport:
         if anchor is None:
             return ChainReport(0, None, f"the audit anchor {station.anchor} is missing")
     with station.read() as session:
-        rows = chain_rows(session)
-        report = verify(rows, anchor)
-        if not report.ok:
-            return report
-        problem = first_broken(session, all_records(session)) or _missing_record(session, rows)
-        return ChainReport(report.entries, None, problem) if problem else report
+        return check_chain(session, anchor)
+
+
+def check_chain(session: Session, anchor: Anchor | None) -> ChainReport:
+    """The checks of `verify_chain` on one session's database (a restore runs them on the
+    staged copy before it switches over); the session must carry the record key."""
+    rows = chain_rows(session)
+    report = verify(rows, anchor)
+    if not report.ok:
+        return report
+    problem = first_broken(session, all_records(session)) or _missing_record(session, rows)
+    return ChainReport(report.entries, None, problem) if problem else report
 
 
 def _missing_record(session: Session, rows: list[ChainRow]) -> str | None:
