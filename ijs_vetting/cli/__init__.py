@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from ijs_vetting.cli import photos, privacy, queue, register, rules
+from ijs_vetting.cli import photos, privacy, queue, register, rules, stations
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="data folder (default: $IJS_VETTING_HOME or the user data folder)",
     )
+    parser.add_argument(
+        "--vault",
+        metavar="DIR",
+        help="vault folder, e.g. a share several stations use (default: $IJS_VETTING_VAULT, "
+        "the station's setting, or vault/ in the data folder)",
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     privacy.add_commands(sub, common)
     rules.add_commands(sub, common, register.year_group)
     photos.add_demo_command(sub, common)
+    stations.add_commands(sub, common)
     return parser
 
 
@@ -56,14 +63,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from ijs_vetting.gui.app import run_gui  # Qt loads only for the GUI
 
-        return run_gui(args.home)
+        return run_gui(args.home, args.vault)
+    if not getattr(args, "opens_station", True):  # `station join`: sets the station up first
+        try:
+            code: int = args.handler(args)
+        except ServiceError as exc:
+            fail(str(exc))
+            return 1
+        return code
     try:
-        station = open_station(args.home)
+        station = open_station(args.home, vault=args.vault)
     except ServiceError as exc:
         fail(str(exc))
         return 1
     try:
-        code: int = args.handler(station, args)
+        code = args.handler(station, args)
         return code
     except ServiceError as exc:
         log.info("refused %s: %s", args.command, exc)

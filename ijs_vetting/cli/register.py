@@ -20,6 +20,7 @@ def add_commands(
 ) -> None:
     p = sub.add_parser("init", parents=[common], help="create or upgrade the database")
     p.add_argument("--admin", metavar="NAME", help="create the first admin")
+    p.add_argument("--name", help="this station's name in the audit log (default: the PC's)")
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("roster", help="import the school roster from the MIS")
@@ -139,6 +140,7 @@ def year_group(text: str) -> int:
 
 def cmd_init(station: Station, args: argparse.Namespace) -> int:
     created = None
+    station.keep_setup(args.name)
     key = station_key_info(station)
     if args.admin:
         _info, created = users.ensure_admin(
@@ -150,11 +152,14 @@ def cmd_init(station: Station, args: argparse.Namespace) -> int:
         "admin": args.admin,
         "admin_created": created,
         "key_fingerprint": key.fingerprint,
+        "station": station.name,
+        "vault": str(station.paths.vault),
     }
     if args.json:
         emit_json(payload)
     else:
-        print(f"Station ready in {payload['home']} ({payload['database']}).")
+        print(f"Station {station.name} ready in {payload['home']} ({payload['database']}).")
+        print(f"Its vault is {payload['vault']}.")
         print(f"Its key is {key.fingerprint}, in {key.location}: back it up separately.")
         if args.admin:
             print(f"Admin {args.admin} {'created' if created else 'already exists'}.")
@@ -449,11 +454,12 @@ def cmd_audit(station: Station, args: argparse.Namespace) -> int:
         emit_json({"entries": [r.as_json() for r in rows]})
     else:
         emit_table(
-            ["when", "who", "action", "record", "what"],
+            ["when", "who", "station", "action", "record", "what"],
             [
                 [
                     f"{r.at:%Y-%m-%d %H:%M:%S}",
                     r.actor,
+                    r.station,
                     r.action,
                     f"{r.target_type}:{r.target_id}" if r.target_id else None,
                     r.summary,

@@ -79,12 +79,12 @@ def apply_lapses_on_start(window: MainWindow) -> None:
         window.refresh()
 
 
-def run_gui(home: str | None) -> int:
+def run_gui(home: str | None, vault: str | None = None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
     sys.excepthook = _report_uncaught
     try:
-        station = open_station(home)
+        station = open_station(home, vault=vault)
     except ServiceError as exc:
         QMessageBox.critical(None, "The station cannot start", str(exc))
         return 1

@@ -137,6 +137,7 @@ def clear_photos(
     choice of style and for tests; whatever it is, the rendering must pass verification.
     """
     station.require(actor, "queue.clear", *QUEUE_ROLES)
+    station.require_vault()
     config = current(station)
     text = check_caption(caption, limit=config.caption_limit)
     if allow_names:  # SLT's confirmation that the caption may name children (caption_check)

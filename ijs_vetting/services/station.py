@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ijs_vetting.audit_anchor import anchor_path, read_anchor, write_anchor
-from ijs_vetting.config import StationPaths, database_url, resolve_home
+from ijs_vetting.config import (
+    StationPaths,
+    database_url,
+    resolve_home,
+    station_name,
+    write_station_file,
+)
 from ijs_vetting.crypto import (
     KEY_DIR_ENV,
     KeyDamaged,
@@ -35,9 +41,22 @@ from ijs_vetting.crypto import (
     key_location,
     read_key,
 )
-from ijs_vetting.db.audit_log import TIP, append_entry, chain_tip
+from ijs_vetting.db.audit_log import (
+    STATION_NAME,
+    TIP,
+    append_entry,
+    chain_tip,
+    lock_for_writing,
+)
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
-from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
+from ijs_vetting.db.models import (
+    AuditEntry,
+    FaceTemplate,
+    Form,
+    Photo,
+    RegisterChanges,
+    Setting,
+)
 from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
@@ -48,6 +67,7 @@ STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
+VAULT = "station.vault"  # set once the register's vault folder is claimed (its marker written)
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +121,22 @@ class Station:
     """A station's data home and database, opened and upgraded to the newest schema."""
 
     def __init__(
-        self, paths: StationPaths, engine: Engine, sealer: Sealer, anchor: Path | None = None
+        self,
+        paths: StationPaths,
+        engine: Engine,
+        sealer: Sealer,
+        anchor: Path | None = None,
+        name: str | None = None,
     ) -> None:
         self.paths = paths
         self.engine = engine
+        # The name this station signs its audit entries with (the PC's, unless one was set).
+        self.name = name or station_name(paths.home)
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.sealer = sealer
         self.vault = Vault(paths.vault, sealer)
         install(self.sessions, sealer.subkey(KEY_PURPOSE))
+        self._sign_as(self.name)
         # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
         self.anchor = anchor
         event.listen(self.sessions, "after_commit", self._anchor_tip)
@@ -144,7 +172,14 @@ class Station:
         try:
             with self.sessions.begin() as session:
                 session.connection(execution_options=IMMEDIATE)
+                lock_for_writing(session)
                 yield session
+                # Last, so the counter's row is held only for the commit itself.
+                session.execute(
+                    update(RegisterChanges)
+                    .where(RegisterChanges.id == 1)
+                    .values(counter=RegisterChanges.counter + 1)
+                )
         except OperationalError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise ServiceError(DATABASE_BUSY) from exc
@@ -183,6 +218,28 @@ class Station:
                 details={"refused": True, "needs": [r.value for r in allowed]},
             )
 
+    def _sign_as(self, name: str) -> None:
+        self.name = name
+        self.sessions.configure(info={**self.sessions.kw["info"], STATION_NAME: name})
+
+    def keep_setup(self, name: str | None) -> None:
+        """Keep this PC's name (when given) and its vault folder (when it is not the home's) in
+        its own settings, so the next start needs no flags: `init --name`, `--vault`."""
+        vault = str(self.paths.vault) if self.paths.vault_override is not None else None
+        write_station_file(self.paths.home, name=name.strip() if name else None, vault=vault)
+        if name and name.strip():
+            self._sign_as(name.strip())
+
+    def require_vault(self) -> None:
+        """Refuse (`VaultUnavailable`, one line) when this station's vault folder is missing or
+        another register's: vetting, clearing and exporting need it, keeping the register not."""
+        self.vault.require()
+
+    @property
+    def vault_fault(self) -> str | None:
+        """Why the vault cannot be used now, or None."""
+        return self.vault.fault
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -191,14 +248,21 @@ def _forget_tip(session: Session) -> None:
     session.info.pop(TIP, None)
 
 
-def open_station(home: str | None = None, url: str | None = None) -> Station:
+def open_station(
+    home: str | None = None, url: str | None = None, vault: str | None = None
+) -> Station:
     """Open (creating if needed) the station at `home`, upgrading its database to the newest schema.
+
+    `vault` is a vault folder outside the home (else `IJS_VETTING_VAULT`, the station's setting,
+    or the home's own). The register's first station claims its vault; every other station
+    checks its marker and, when it is missing or another register's, opens with the vault
+    refused (`Station.require_vault`) rather than not at all.
 
     A database that cannot be reached or upgraded, a key that is missing, damaged or not this
     station's, and a storage fault (a full disk, a read-only or damaged file) raise `ServiceError`
     with one sentence the office can act on; the details go to the log. Nothing is changed then.
     """
-    paths = resolve_home(home)
+    paths = resolve_home(home, vault)
     try:
         paths.ensure()
     except OSError as exc:
@@ -211,6 +275,7 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         with session_factory(engine)() as session:
             station_id = _station_id(session)  # recorded by `station_key`
         station = Station(paths, engine, Sealer(key), anchor_path(key_dir(), station_id))
+        _attach_vault(station, station_id)
         seal_legacy_data(station)
         seal_legacy_records(station)
         _first_anchor(station)
@@ -234,6 +299,33 @@ def _upgrade(engine: Engine, paths: StationPaths) -> None:
         raise ServiceError(
             f"Cannot open the database ({engine.url.render_as_string()}): {exc.orig}"
         ) from exc
+
+
+def _attach_vault(station: Station, register: str) -> None:
+    """Check the vault's marker against the register, claiming the folder when the register has
+    no vault yet (a new register, or one from before vaults were marked). Claimed once: the
+    setting's row decides it even for two stations starting together."""
+    with station.read() as session:
+        claimed = session.get(Setting, VAULT) is not None
+    if not claimed:
+        try:
+            with station.transaction() as session:
+                if session.get(Setting, VAULT) is None:
+                    session.add(
+                        Setting(
+                            key=VAULT,
+                            value={"register": register, "first_path": str(station.paths.vault)},
+                            updated_by="system",
+                        )
+                    )
+                    station.vault.attach(register, claim=True)
+                    log.info("vault %s claimed for register %s", station.paths.vault, register)
+                    return
+        except IntegrityError:
+            pass  # another station claimed its vault at the same moment: check ours against it
+    station.vault.attach(register, claim=False)
+    if station.vault.fault is not None:
+        log.warning("vault refused: %s", station.vault.fault)
 
 
 def _first_anchor(station: Station) -> None:
