@@ -134,6 +134,7 @@ class Station:
         self.name = name or station_name(paths.home)
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.sealer = sealer
+        self.own_writes = 0  # write transactions this station committed (see services.changes)
         self.vault = Vault(paths.vault, sealer)
         install(self.sessions, sealer.subkey(KEY_PURPOSE))
         self._sign_as(self.name)
@@ -180,6 +181,7 @@ class Station:
                     .where(RegisterChanges.id == 1)
                     .values(counter=RegisterChanges.counter + 1)
                 )
+            self.own_writes += 1
         except OperationalError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise ServiceError(DATABASE_BUSY) from exc

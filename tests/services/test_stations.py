@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ijs_vetting.config import write_station_file
 from ijs_vetting.db.models import AuditEntry, Photo
 from ijs_vetting.domain import PhotoStatus
-from ijs_vetting.services import audit, devices, photos
+from ijs_vetting.services import audit, changes, devices, photos
 from ijs_vetting.services.station import Actor, Station, open_station
 from ijs_vetting.services.vetting import vet_pending
 from ijs_vetting.vault import MARKER, VaultUnavailable, read_marker, write_marker
@@ -150,5 +150,20 @@ def test_every_audit_entry_names_its_station_and_the_chain_still_verifies(
             entry.station = "OFFICE-PC"
         report = audit.verify_chain(station, admin)
         assert not report.ok and report.reason == "this entry was edited"
+    finally:
+        second.close()
+
+
+def test_the_change_counter_tells_another_stations_writes_from_its_own(
+    station: Station, admin: Actor, db_url: str, tmp_path: Path
+) -> None:
+    second = open_station(str(tmp_path / "second-home"), url=db_url)
+    try:
+        start = changes.change_mark(station)
+        devices.add_device(station, admin, "Office iPad", "Apple", "iPad")
+        mine = changes.change_mark(station)
+        assert mine.counter > start.counter and not changes.changed_elsewhere(start, mine)
+        devices.add_device(second, admin, "Deputy iPad", "Apple", "iPad Air")
+        assert changes.changed_elsewhere(mine, changes.change_mark(station))
     finally:
         second.close()
