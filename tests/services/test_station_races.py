@@ -209,7 +209,7 @@ def test_settings_changed_on_one_station_while_another_vets(
     for n in range(4):
         scenes.write_jpeg(
             more / f"grace-{n}.jpg",
-            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=1.0).pixels,
+            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=0.8).pixels,
         )
     imported, setting = race(
         station,
