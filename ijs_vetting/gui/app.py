@@ -94,6 +94,8 @@ def run_gui(home: str | None, vault: str | None = None) -> int:
         return 0
     window = MainWindow(station, login.actor)
     window.show()
+    if station.vault_fault is not None:  # the register can still be kept; photos wait
+        QMessageBox.warning(window, "The vault cannot be used", station.vault_fault)
     IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
     apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:
