@@ -180,3 +180,16 @@ def test_join_needs_the_shared_database(tmp_path: Path, capsys: Any) -> None:
     )
     assert code == 1 and "IJS_VETTING_DB" in err
     assert not (tmp_path / "head" / "station.json").exists()
+
+
+def test_a_station_looking_at_the_wrong_vault_refuses_to_vet_in_one_line(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IJS_VETTING_DB", f"sqlite:///{tmp_path / 'register.db'}")
+    assert main(["--home", str(tmp_path / "office"), "init", "--admin", "office-admin"]) == 0
+    capsys.readouterr()
+    code, _out, err = _join(capsys, tmp_path / "laptop", "photos", "vet", "--workers", "1")
+    assert code == 1 and err.count("\n") == 1
+    assert "cannot vet, clear or export" in err and str(tmp_path / "laptop" / "vault") in err
+    code, out, err = _join(capsys, tmp_path / "laptop", "station", "show", "--json")
+    assert code == 0 and "not this register's vault" in json.loads(out)["vault_problem"]
