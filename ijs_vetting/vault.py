@@ -119,8 +119,8 @@ class Vault:
         if found == self.register:
             return None
         fix = (
-            "point this station at the register's vault (--vault, IJS_VETTING_VAULT or "
-            "`ijs-vetting station join --vault`); no photo was changed"
+            "point this station at the register's vault (--vault DIR, IJS_VETTING_VAULT or the "
+            "station's setting, see `ijs-vetting station show`); no photo was changed"
         )
         if not self.root.is_dir():
             return f"The vault folder {self.root} cannot be found (is the share connected?): {fix}."
@@ -237,8 +237,9 @@ class Vault:
 
     def _write(self, sha: str, data: bytes) -> None:
         """Write under a temporary name, fsync, rename into place, fsync the folder. Another
-        station writing the same name at the same moment writes the same bytes (the name is
-        their hash), so whichever rename lands last leaves the same file."""
+        station writing the same name at the same moment writes the same content (the name is
+        its hash; a sealed blob's bytes differ but open to the same), so whichever rename lands
+        last leaves a good file."""
         self.require()  # never start writing into another register's vault
         target = self.path_for(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -258,6 +259,7 @@ class Vault:
                 # between; it is as good as this one.
                 if not target.is_file():
                     raise
+                os.chmod(tmp, 0o644)  # Windows deletes no read-only file
                 Path(tmp).unlink(missing_ok=True)
             _sync_folder(target.parent)
         except BaseException:

@@ -126,17 +126,16 @@ class Station:
         engine: Engine,
         sealer: Sealer,
         anchor: Path | None = None,
-        name: str | None = None,
     ) -> None:
         self.paths = paths
         self.engine = engine
-        # The name this station signs its audit entries with (the PC's, unless one was set).
-        self.name = name or station_name(paths.home)
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.sealer = sealer
         self.own_writes = 0  # write transactions this station committed (see services.changes)
         self.vault = Vault(paths.vault, sealer)
         install(self.sessions, sealer.subkey(KEY_PURPOSE))
+        # The name this station signs its audit entries with (the PC's, unless one was set).
+        self.name = station_name(paths.home)
         self._sign_as(self.name)
         # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
         self.anchor = anchor
@@ -175,7 +174,8 @@ class Station:
                 session.connection(execution_options=IMMEDIATE)
                 lock_for_writing(session)
                 yield session
-                # Last, so the counter's row is held only for the commit itself.
+                # Every write transaction counts, so other stations' GUIs notice it
+                # (services.changes).
                 session.execute(
                     update(RegisterChanges)
                     .where(RegisterChanges.id == 1)

@@ -74,7 +74,7 @@ def test_stations_sharing_a_vault_folder_read_each_others_files(
 ) -> None:
     shared = tmp_path / "share" / "ijs-vault"
     first = open_station(str(tmp_path / "office"), url=db_url, vault=str(shared))
-    # The second PC keeps the vault as its own setting (what `station join --vault` writes).
+    # The second PC keeps the vault as its own setting (what `--vault DIR station join` writes).
     write_station_file(tmp_path / "head", vault=str(shared), name="HEAD-PC")
     second = open_station(str(tmp_path / "head"), url=db_url)
     try:
