@@ -4,6 +4,7 @@ shows. Nothing is reloaded while nobody else changes anything."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ijs_vetting.domain import ServiceError
@@ -32,15 +33,21 @@ class ChangeWatch(QObject):
     def poll(self) -> None:
         if self._job is not None and self._job.running:
             return  # a slow database: one look at a time
+        # Not parented to the watch: a look still under way when the window closes finishes
+        # on its own, and its answer is dropped (`_looked`).
         self._job = start_job(
             lambda _progress: change_mark(self.station),
             on_done=self._looked,
             on_error=self._failed,
-            parent=self,
         )
+
+    def stop(self) -> None:
+        self.timer.stop()
 
     def _looked(self, mark: object) -> None:
         assert isinstance(mark, ChangeMark)
+        if not shiboken6.isValid(self) or not self.timer.isActive():
+            return  # the window closed meanwhile
         before, self._seen = self._seen, mark
         if before is not None and changed_elsewhere(before, mark):
             self.changed.emit()

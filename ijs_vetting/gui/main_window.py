@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.watch.stop()
         self.review_page.thumbs.wait()
         self.review_page.pictures.wait()
         super().closeEvent(event)
