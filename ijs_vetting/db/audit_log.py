@@ -19,6 +19,9 @@ from ijs_vetting.db.types import utcnow
 # (`lock_for_writing`), so two stations never chain onto the same previous entry, nor decide a
 # write on what the other is changing. SQLite serialises writers itself.
 _CHAIN_LOCK = 7_241_915
+# How long a write waits for another station's to finish (SQLite's busy timeout is 15 s; an
+# export or a retention run on another PC may hold the turn longer).
+WRITE_WAIT_SECONDS = 120
 # Where `append_entry` leaves the chain's new tip for the station to anchor after the commit.
 TIP = "audit_tip"
 # The session info key naming the station whose sessions write (`Station` sets it).
@@ -87,8 +90,12 @@ def lock_for_writing(session: Session) -> None:
     """PostgreSQL: hold the register's write lock until this transaction ends, so writes from
     several stations take turns as SQLite's BEGIN IMMEDIATE makes them (what a write reads
     before it decides cannot change under it). Taken again in one transaction, it is a no-op
-    in effect (the lock is re-entrant). SQLite serialises writers itself."""
+    in effect (the lock is re-entrant). SQLite serialises writers itself.
+
+    A station that waits longer than `WRITE_WAIT_SECONDS` gives up with a lock timeout (the
+    station says the database is busy) instead of hanging behind one that stopped answering."""
     if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = '{WRITE_WAIT_SECONDS}s'"))
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
 
 

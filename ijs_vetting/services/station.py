@@ -183,7 +183,7 @@ class Station:
                 )
             self.own_writes += 1
         except OperationalError as exc:
-            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            if any(word in str(exc).lower() for word in ("locked", "busy", "lock timeout")):
                 raise ServiceError(DATABASE_BUSY) from exc
             _raise_plain(exc, self.paths.home)
             raise

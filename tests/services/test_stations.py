@@ -11,11 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ijs_vetting.config import write_station_file
-from ijs_vetting.db.models import AuditEntry, Photo
-from ijs_vetting.domain import PhotoStatus
+from ijs_vetting.db import audit_log
+from ijs_vetting.db.models import AuditEntry, Device, Photo
+from ijs_vetting.domain import PhotoStatus, ServiceError
 from ijs_vetting.services import audit, changes, devices, photos
 from ijs_vetting.services.station import Actor, Station, open_station
 from ijs_vetting.services.vetting import vet_pending
@@ -166,4 +167,25 @@ def test_the_change_counter_tells_another_stations_writes_from_its_own(
         devices.add_device(second, admin, "Deputy iPad", "Apple", "iPad Air")
         assert changes.changed_elsewhere(mine, changes.change_mark(station))
     finally:
+        second.close()
+
+
+@pytest.mark.postgres
+def test_a_write_waiting_too_long_for_another_stations_turn_says_the_database_is_busy(
+    postgres_url: str, tmp_path: Path, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL writers take turns: while another station's write holds the turn, this one
+    waits, and after the wait limit gives up with the plain busy message, changing nothing."""
+    first = open_station(str(tmp_path / "office"), url=postgres_url)
+    second = open_station(str(tmp_path / "deputy"), url=postgres_url)
+    monkeypatch.setattr(audit_log, "WRITE_WAIT_SECONDS", 1)
+    try:
+        with first.transaction() as held:  # the other station's write, still open
+            devices_before = held.scalar(select(func.count(Device.id)))
+            with pytest.raises(ServiceError, match="The database is busy"):
+                devices.add_device(second, admin, "Deputy iPad", "Apple", "iPad Air")
+        with second.read() as s:
+            assert s.scalar(select(func.count(Device.id))) == devices_before == 0
+    finally:
+        first.close()
         second.close()
