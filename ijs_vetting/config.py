@@ -26,6 +26,7 @@ DB_ENV = "IJS_VETTING_DB"
 USER_ENV = "IJS_VETTING_USER"
 VAULT_ENV = "IJS_VETTING_VAULT"
 STATION_FILE = "station.json"  # this PC's own settings: its name and its vault folder
+STATION_KEYS = ("name", "vault")
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,9 @@ def read_station_file(home: Path) -> dict[str, str]:
         data = json.loads((home / STATION_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return (
-        {k: str(v) for k, v in data.items() if k in ("name", "vault") and v}
-        if isinstance(data, dict)
-        else {}
-    )
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in STATION_KEYS and v}
 
 
 def write_station_file(home: Path, **values: str | None) -> None:
@@ -110,7 +109,8 @@ def write_station_file(home: Path, **values: str | None) -> None:
 
 def station_name(home: Path) -> str:
     """The name this station signs its audit entries with: its setting, else the PC's name."""
-    return read_station_file(home).get("name") or socket.gethostname() or "station"
+    name = read_station_file(home).get("name") or socket.gethostname() or "station"
+    return name[:64]  # as audit entries keep it
 
 
 def database_url(paths: StationPaths) -> str:

@@ -193,3 +193,13 @@ def test_a_station_looking_at_the_wrong_vault_refuses_to_vet_in_one_line(
     assert "cannot vet, clear or export" in err and str(tmp_path / "laptop" / "vault") in err
     code, out, err = _join(capsys, tmp_path / "laptop", "station", "show", "--json")
     assert code == 0 and "not this register's vault" in json.loads(out)["vault_problem"]
+
+
+def test_init_keeps_the_stations_name_and_refuses_one_too_long(tmp_path: Path, capsys: Any) -> None:
+    home = tmp_path / "office"
+    code, _out, err = _join(capsys, home, "init", "--name", "X" * 65)
+    assert code == 1 and "1 to 64 characters" in err
+    code, out, err = _join(capsys, home, "init", "--name", "OFFICE", "--json")
+    assert code == 0 and json.loads(out)["station"] == "OFFICE"
+    code, out, err = _join(capsys, home, "station", "show", "--json")
+    assert json.loads(out)["name"] == "OFFICE"

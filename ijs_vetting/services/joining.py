@@ -30,6 +30,7 @@ from ijs_vetting.services.station import (
     VAULT,
     Actor,
     Station,
+    checked_station_name,
     open_station,
     station_key_info,
 )
@@ -80,8 +81,7 @@ def join_station(
     """Check the database, key file and vault, then set this PC up as a station of the register
     and return it open. `ServiceError` in one line, with nothing written, when any check fails."""
     require_shared_database(url)
-    if not name.strip():
-        raise ServiceError(f"Give the station a name (--name), e.g. HEAD-OFFICE; {NOTHING}.")
+    name = checked_station_name(name)
     paths = resolve_home(home, vault)
     engine = create_db_engine(url)
     try:
@@ -113,7 +113,7 @@ def join_station(
     paths.home.mkdir(parents=True, exist_ok=True)
     write_station_file(
         paths.home,
-        name=name.strip(),
+        name=name,
         vault=str(paths.vault) if paths.vault_override is not None else None,
     )
     return open_station(str(paths.home), url=url, vault=vault)

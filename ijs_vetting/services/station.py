@@ -58,7 +58,7 @@ from ijs_vetting.db.models import (
     Setting,
 )
 from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
-from ijs_vetting.domain import PermissionDenied, Role, ServiceError
+from ijs_vetting.domain import InvalidInput, PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.services.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
@@ -67,6 +67,7 @@ STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
+STATION_NAME_CHARS = 64  # audit_entries.station
 VAULT = "station.vault"  # set once the register's vault folder is claimed (its marker written)
 
 log = logging.getLogger(__name__)
@@ -228,9 +229,10 @@ class Station:
         """Keep this PC's name (when given) and its vault folder (when it is not the home's) in
         its own settings, so the next start needs no flags: `init --name`, `--vault`."""
         vault = str(self.paths.vault) if self.paths.vault_override is not None else None
-        write_station_file(self.paths.home, name=name.strip() if name else None, vault=vault)
-        if name and name.strip():
-            self._sign_as(name.strip())
+        checked = checked_station_name(name) if name is not None else None
+        write_station_file(self.paths.home, name=checked, vault=vault)
+        if checked:
+            self._sign_as(checked)
 
     def require_vault(self) -> None:
         """Refuse (`VaultUnavailable`, one line) when this station's vault folder is missing or
@@ -244,6 +246,16 @@ class Station:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def checked_station_name(name: str) -> str:
+    """A station's name as audit entries keep it: 1 to 64 characters."""
+    name = name.strip()
+    if not 1 <= len(name) <= STATION_NAME_CHARS:
+        raise InvalidInput(
+            f"A station's name has 1 to {STATION_NAME_CHARS} characters, e.g. HEAD-OFFICE."
+        )
+    return name
 
 
 def _forget_tip(session: Session) -> None:
