@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from ijs_vetting.config import write_station_file
 from ijs_vetting.gui.app import make_app, start_retention
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
@@ -87,8 +88,11 @@ def test_keyboard_navigation_to_the_audit_log(qtbot: QtBot, window: MainWindow) 
     _go(qtbot, window, "audit")
     assert window.pages.currentWidget() is window.audit_page
     table = window.findChild(QTableView, "auditTable")
-    actions = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
+    model = table.model()
+    assert model.headerData(2, Qt.Orientation.Horizontal) == "Station"
+    actions = [model.index(r, 3).data() for r in range(model.rowCount())]
     assert "roster.import" in actions
+    assert {model.index(r, 2).data() for r in range(model.rowCount())} == {window.station.name}
     qtbot.keyClicks(window.findChild(QLineEdit, "auditSearch"), "no-such-thing")
     assert table.model().rowCount() == 0
 
@@ -137,6 +141,7 @@ def test_another_stations_change_shows_in_the_section_in_view(
         window.watch.poll()
         qtbot.waitUntil(lambda: not window.watch._job.running, timeout=10_000)
     assert table.model().rowCount() == shown  # its own write: no reload
+    write_station_file(tmp_path / "deputy", name="DEPUTY")
     other = open_station(str(tmp_path / "deputy"), url=str(window.station.engine.url))
     try:
         devices.add_device(other, admin, "Deputy iPad", "Apple", "iPad Air")
@@ -145,3 +150,5 @@ def test_another_stations_change_shows_in_the_section_in_view(
     with qtbot.waitSignal(window.watch.changed, timeout=10_000):
         window.watch.poll()
     assert table.model().rowCount() == shown + 2
+    newest = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
+    assert "DEPUTY" in newest  # the entry signed by the other station
