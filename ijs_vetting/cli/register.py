@@ -25,6 +25,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def add_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("init", parents=[common], help="create or upgrade the database")
     p.add_argument("--admin", metavar="NAME", help="create the first admin")
+    p.add_argument("--name", help="this station's name in the audit log (default: the PC's)")
     handles_anonymously(p, cmd_init)
     _add_register_commands(sub, common)
     _add_consent_commands(sub, common)
@@ -154,6 +155,7 @@ def year_group(text: str) -> int:
 def cmd_init(ctx: Anonymous) -> Outcome:
     station, admin = ctx.station, ctx.args.admin
     created = None
+    station.keep_setup(ctx.args.name)
     key = station_key_info(station)
     if admin:
         _info, created = users.ensure_admin(
@@ -165,10 +167,13 @@ def cmd_init(ctx: Anonymous) -> Outcome:
         "admin": admin,
         "admin_created": created,
         "key_fingerprint": key.fingerprint,
+        "station": station.name,
+        "vault": str(station.paths.vault),
     }
 
     def show() -> None:
-        print(f"Station ready in {payload['home']} ({payload['database']}).")
+        print(f"Station {station.name} ready in {payload['home']} ({payload['database']}).")
+        print(f"Its vault is {payload['vault']}.")
         print(f"Its key is {key.fingerprint}, in {key.location}: back it up separately.")
         if admin:
             print(f"Admin {admin} {'created' if created else 'already exists'}.")
@@ -423,11 +428,12 @@ def cmd_audit(ctx: Context) -> Outcome:
     return Outcome(
         {"entries": [r.as_json() for r in rows]},
         lambda: emit_table(
-            ["when", "who", "action", "record", "what"],
+            ["when", "who", "station", "action", "record", "what"],
             [
                 [
                     f"{r.at:%Y-%m-%d %H:%M:%S}",
                     r.actor,
+                    r.station,
                     r.action,
                     f"{r.target_type}:{r.target_id}" if r.target_id else None,
                     r.summary,

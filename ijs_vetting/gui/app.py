@@ -80,12 +80,12 @@ def apply_lapses_on_start(window: MainWindow) -> None:
         window.refresh()
 
 
-def run_gui(home: str | None) -> int:
+def run_gui(home: str | None, vault: str | None = None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
     sys.excepthook = _report_uncaught
     try:
-        station = open_station(home)
+        station = open_station(home, vault=vault)
     except ServiceError as exc:
         QMessageBox.critical(None, "The station cannot start", str(exc))
         return 1
@@ -95,6 +95,8 @@ def run_gui(home: str | None) -> int:
         return 0
     window = MainWindow(station, login.actor)
     window.show()
+    if station.vault_fault is not None:  # the register can still be kept; photos wait
+        QMessageBox.warning(window, "The vault cannot be used", station.vault_fault)
     IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
     apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:

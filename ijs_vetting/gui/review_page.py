@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import YEAR_GROUPS, FaceOverride, ServiceError, year_label
+from ijs_vetting.domain import (
+    YEAR_GROUPS,
+    ChangedElsewhere,
+    FaceOverride,
+    ServiceError,
+    year_label,
+)
 from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
@@ -313,6 +319,8 @@ class ReviewPage(QWidget):
             call()
         except ServiceError as exc:
             show_error(self, exc, doing)
+            if isinstance(exc, ChangedElsewhere):
+                self.refresh()  # show the photo as the other station left it
             return False
         updated = photos.get_photo(self.station, photo.id)
         self.model.update_photo(updated)

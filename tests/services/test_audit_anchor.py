@@ -89,6 +89,7 @@ def test_a_rewritten_chain_fails_verify(busy: Station, attacker: Engine) -> None
                 "target_id": row.target_id,
                 "summary": row.summary.replace("mr.lee", "nobody"),
                 "details": row.details,
+                "station": row.station,
             }
             new_hash = entry_hash(previous, **fields)
             conn.execute(

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ijs_vetting.db.models import AuditEntry, Base
+from ijs_vetting.db.models import AuditEntry, Base, RegisterChanges
 from ijs_vetting.domain import BiometricEvent, PermissionDenied, Role, ServiceError
-from ijs_vetting.services.core import users
+from ijs_vetting.services.core import joining, users
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, photos, review, vetting
 from ijs_vetting.services.posting import clearing, queue, queue_export
@@ -194,6 +194,10 @@ def retention_dry_run(w: World, a: Actor) -> Any:
     return retention.run_retention(w.station, a, dry_run=True)
 
 
+def station_join(w: World, a: Actor) -> Any:
+    return joining.record_join(w.station, a, joining.station_report(w.station))
+
+
 def settings_set(w: World, a: Actor) -> Any:
     return configure.set_setting(w.station, a, "posting.caption_limit", "100")
 
@@ -253,6 +257,7 @@ CASES = [
     _case("queue.export", {ADMIN, SLT}, queue_export_),
     _case("audit.verify", {ADMIN, SLT}, audit_verify),
     _case("settings.set", {ADMIN}, settings_set),
+    _case("station.join", {ADMIN}, station_join),
     _case("retention.run", {ADMIN}, retention_run),
     _case("retention.run", {ADMIN}, retention_dry_run),
     _case("child.export", {ADMIN}, child_export),
@@ -274,11 +279,12 @@ def world(station: Station, admin: Actor, tmp_path: Path) -> World:
 
 
 def _snapshot(world: World) -> dict[str, Any]:
-    """Every row of every table but the audit log, every vault file and every file written."""
+    """Every row of every table but the audit log (and the change counter, which counts the
+    refusal's audit write too), every vault file and every file written."""
     state: dict[str, Any] = {}
     with world.station.read() as s:
         for table in Base.metadata.sorted_tables:
-            if table.name != AuditEntry.__tablename__:
+            if table.name not in (AuditEntry.__tablename__, RegisterChanges.__tablename__):
                 state[table.name] = sorted(map(repr, s.execute(select(table)).all()))
     root = world.station.paths.home
     state["files"] = sorted(str(p) for p in (*root.rglob("*"), *world.folder.rglob("*")))

@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ijs_vetting.audit_anchor import anchor_path, read_anchor, write_anchor
-from ijs_vetting.config import StationPaths, database_url, resolve_home
+from ijs_vetting.config import (
+    StationPaths,
+    database_url,
+    resolve_home,
+    station_name,
+    write_station_file,
+)
 from ijs_vetting.crypto import (
     KEY_DIR_ENV,
     KeyDamaged,
@@ -35,11 +41,24 @@ from ijs_vetting.crypto import (
     key_location,
     read_key,
 )
-from ijs_vetting.db.audit_log import TIP, append_entry, chain_tip
+from ijs_vetting.db.audit_log import (
+    STATION_NAME,
+    TIP,
+    append_entry,
+    chain_tip,
+    lock_for_writing,
+)
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
-from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
+from ijs_vetting.db.models import (
+    AuditEntry,
+    FaceTemplate,
+    Form,
+    Photo,
+    RegisterChanges,
+    Setting,
+)
 from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
-from ijs_vetting.domain import PermissionDenied, Role, ServiceError
+from ijs_vetting.domain import InvalidInput, PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.services.core.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
@@ -48,6 +67,8 @@ STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
+STATION_NAME_CHARS = 64  # audit_entries.station
+VAULT = "station.vault"  # set once the register's vault folder is claimed (its marker written)
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +126,22 @@ class Station:
     (tests/test_fronts.py holds this)."""
 
     def __init__(
-        self, paths: StationPaths, engine: Engine, sealer: Sealer, anchor: Path | None = None
+        self,
+        paths: StationPaths,
+        engine: Engine,
+        sealer: Sealer,
+        anchor: Path | None = None,
     ) -> None:
         self.paths = paths
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.sealer = sealer
+        self.own_writes = 0  # write transactions this station committed (see services.changes)
         self.vault = Vault(paths.vault, sealer)
         install(self.sessions, sealer.subkey(KEY_PURPOSE))
+        # The name this station signs its audit entries with (the PC's, unless one was set).
+        self.name = station_name(paths.home)
+        self._sign_as(self.name)
         # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
         self.anchor = anchor
         event.listen(self.sessions, "after_commit", self._anchor_tip)
@@ -153,9 +182,18 @@ class Station:
         try:
             with self.sessions.begin() as session:
                 session.connection(execution_options=IMMEDIATE)
+                lock_for_writing(session)
                 yield session
+                # Every write transaction counts, so other stations' GUIs notice it
+                # (services.changes).
+                session.execute(
+                    update(RegisterChanges)
+                    .where(RegisterChanges.id == 1)
+                    .values(counter=RegisterChanges.counter + 1)
+                )
+            self.own_writes += 1
         except OperationalError as exc:
-            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            if any(word in str(exc).lower() for word in ("locked", "busy", "lock timeout")):
                 raise ServiceError(DATABASE_BUSY) from exc
             _raise_plain(exc, self.paths.home)
             raise
@@ -192,22 +230,62 @@ class Station:
                 details={"refused": True, "needs": [r.value for r in allowed]},
             )
 
+    def _sign_as(self, name: str) -> None:
+        self.name = name
+        self.sessions.configure(info={**self.sessions.kw["info"], STATION_NAME: name})
+
+    def keep_setup(self, name: str | None) -> None:
+        """Keep this PC's name (when given) and its vault folder (when it is not the home's) in
+        its own settings, so the next start needs no flags: `init --name`, `--vault`."""
+        vault = str(self.paths.vault) if self.paths.vault_override is not None else None
+        checked = checked_station_name(name) if name is not None else None
+        write_station_file(self.paths.home, name=checked, vault=vault)
+        if checked:
+            self._sign_as(checked)
+
+    def require_vault(self) -> None:
+        """Refuse (`VaultUnavailable`, one line) when this station's vault folder is missing or
+        another register's: vetting, clearing and exporting need it, keeping the register not."""
+        self.vault.require()
+
+    @property
+    def vault_fault(self) -> str | None:
+        """Why the vault cannot be used now, or None."""
+        return self.vault.fault
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def checked_station_name(name: str) -> str:
+    """A station's name as audit entries keep it: 1 to 64 characters."""
+    name = name.strip()
+    if not 1 <= len(name) <= STATION_NAME_CHARS:
+        raise InvalidInput(
+            f"A station's name has 1 to {STATION_NAME_CHARS} characters, e.g. HEAD-OFFICE."
+        )
+    return name
 
 
 def _forget_tip(session: Session) -> None:
     session.info.pop(TIP, None)
 
 
-def open_station(home: str | None = None, url: str | None = None) -> Station:
+def open_station(
+    home: str | None = None, url: str | None = None, vault: str | None = None
+) -> Station:
     """Open (creating if needed) the station at `home`, upgrading its database to the newest schema.
+
+    `vault` is a vault folder outside the home (else `IJS_VETTING_VAULT`, the station's setting,
+    or the home's own). The register's first station claims its vault; every other station
+    checks its marker and, when it is missing or another register's, opens with the vault
+    refused (`Station.require_vault`) rather than not at all.
 
     A database that cannot be reached or upgraded, a key that is missing, damaged or not this
     station's, and a storage fault (a full disk, a read-only or damaged file) raise `ServiceError`
     with one sentence the office can act on; the details go to the log. Nothing is changed then.
     """
-    paths = resolve_home(home)
+    paths = resolve_home(home, vault)
     try:
         paths.ensure()
     except OSError as exc:
@@ -220,6 +298,7 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         with session_factory(engine)() as session:
             station_id = _station_id(session)  # recorded by `station_key`
         station = Station(paths, engine, Sealer(key), anchor_path(key_dir(), station_id))
+        _attach_vault(station, station_id)
         seal_legacy_data(station)
         seal_legacy_records(station)
         _first_anchor(station)
@@ -243,6 +322,33 @@ def _upgrade(engine: Engine, paths: StationPaths) -> None:
         raise ServiceError(
             f"Cannot open the database ({engine.url.render_as_string()}): {exc.orig}"
         ) from exc
+
+
+def _attach_vault(station: Station, register: str) -> None:
+    """Check the vault's marker against the register, claiming the folder when the register has
+    no vault yet (a new register, or one from before vaults were marked). Claimed once: the
+    setting's row decides it even for two stations starting together."""
+    with station.read() as session:
+        claimed = session.get(Setting, VAULT) is not None
+    if not claimed:
+        try:
+            with station.transaction() as session:
+                if session.get(Setting, VAULT) is None:
+                    session.add(
+                        Setting(
+                            key=VAULT,
+                            value={"register": register, "first_path": str(station.paths.vault)},
+                            updated_by="system",
+                        )
+                    )
+                    station.vault.attach(register, claim=True)
+                    log.info("vault %s claimed for register %s", station.paths.vault, register)
+                    return
+        except IntegrityError:
+            pass  # another station claimed its vault at the same moment: check ours against it
+    station.vault.attach(register, claim=False)
+    if station.vault.fault is not None:
+        log.warning("vault refused: %s", station.vault.fault)
 
 
 def _first_anchor(station: Station) -> None:

@@ -201,6 +201,7 @@ def import_folder(
 ) -> ImportReport:
     """Import and vet the photos in `folder` (staff, SLT and admins)."""
     station.require(actor, "photos.import", *IMPORT_ROLES)
+    station.require_vault()
     progress = progress or Progress()
     if not folder.is_dir():
         raise InvalidInput(f"The folder '{folder}' does not exist.")

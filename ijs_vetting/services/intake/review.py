@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import Photo, PhotoFace
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
+    ChangedElsewhere,
     FaceDecision,
     FaceOrigin,
     FaceOverride,
@@ -42,17 +43,16 @@ def _photo(session: Session, photo_id: int) -> Photo:
     if photo is None:
         raise NotFound(f"There is no photo {photo_id}.")
     if photo.status not in UNDECIDED:
-        raise InvalidInput(
-            f"Photo {photo_id} is {photo.status.value.replace('_', ' ')} and can no longer be "
-            "changed."
-        )
+        # Cleared, rejected or posted since the reviewer's screen showed it (here or on another
+        # station): nothing is changed, and the front re-reads it.
+        raise ChangedElsewhere(f"Photo {photo_id}", photo.status.value.replace("_", " "))
     return photo
 
 
 def _face(session: Session, face_id: int) -> PhotoFace:
     face = session.get(PhotoFace, face_id)
-    if face is None:
-        raise NotFound(f"There is no face {face_id}.")
+    if face is None:  # the photo was vetted again meanwhile: its faces are new rows
+        raise ChangedElsewhere(f"The photo of face {face_id}")
     _photo(session, face.photo_id)
     return face
 

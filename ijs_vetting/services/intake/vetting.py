@@ -266,6 +266,7 @@ def vet_pending(
     `pool` is a (possibly already started) pool to use, left open; without one, a pool of
     `workers` processes (None: as many as the PC holds) is started and closed here, and
     `workers` is not used when a pool is given."""
+    station.require_vault()  # a vault that is gone is not every photo's failure
     if pool is None:
         with FacePool(workers) as own:
             return vet_pending(station, progress=progress, pool=own)
@@ -284,7 +285,7 @@ def vet_pending(
     intact, broken = _originals(station, pending)
     for result in chain(broken, pool.analyse(intact, progress=progress, min_identify_width=width)):
         with station.transaction() as session:
-            photo = session.get(Photo, result.key)
+            photo = session.get(Photo, result.key, populate_existing=True)
             if photo is None or photo.status is not PhotoStatus.PENDING:
                 continue  # deleted or already handled by another station meanwhile
             now = template_version(session)
@@ -358,6 +359,7 @@ def retry_failed(
     office tries again after the cause is fixed (an update, more memory). A damaged file simply
     fails again, with its reason.
     """
+    station.require_vault()
     with station.write(actor, "photos.retry", Role.ADMIN, Role.SLT, Role.STAFF) as w:
         failed = [
             photo

@@ -28,6 +28,7 @@ from ijs_vetting.db.models import Account, Child, Photo, PhotoFace, QueueItem, Q
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
+    ChangedElsewhere,
     FaceDecision,
     FaceOverride,
     InvalidInput,
@@ -142,6 +143,7 @@ def clear_photos(
     choice of style and for tests; whatever it is, the rendering must pass verification.
     """
     station.require(actor, "queue.clear", *QUEUE_ROLES)
+    station.require_vault()
     config = current(station)
     text = check_caption(caption, limit=config.caption_limit)
     if allow_names:  # SLT's confirmation that the caption may name children (caption_check)
@@ -313,19 +315,14 @@ def _commit(
     with station.write(actor, "queue.clear", *QUEUE_ROLES) as w:
         photo = w.session.get(Photo, plan.photo_id, with_for_update=True)
         if photo is None or photo.status not in CLEARABLE:
-            raise _Refused(f"photo {plan.photo_id} changed while it was being cleared; try again")
+            raise _changed(plan.photo_id, photo)
         if not verification.passed:
             if _decisions(photo) != plan.decisions:
-                raise _Refused(
-                    f"photo {plan.photo_id} changed while it was being cleared; try again"
-                )
+                raise _changed(plan.photo_id, photo)
             return to_review(w, photo, checked, plan.account)
         decide(w.session, photo)
         if photo.status not in CLEARABLE or _decisions(photo) != plan.decisions:
-            raise _Refused(
-                f"photo {plan.photo_id} changed while it was being cleared "
-                f"(now {photo.status.value.replace('_', ' ')}); try again"
-            )
+            raise _changed(plan.photo_id, photo)
         sha = station.vault.put_bytes(rendering.data)
         item = _queue_item(w.session, actor, plan, sha, caption, len(rendering.regions))
         photo.status, photo.status_note = PhotoStatus.QUEUED, None
@@ -367,6 +364,13 @@ def _commit(
             image_sha256=sha,
             shown=tuple(sorted(relied)),
         )
+
+
+def _changed(photo_id: int, photo: Photo | None) -> ChangedElsewhere:
+    """The photo changed between the clearing's plan and its commit (another SLT cleared it,
+    a consent or a review decision changed it): nothing is queued."""
+    now = photo.status.value.replace("_", " ") if photo is not None else "deleted"
+    return ChangedElsewhere(f"photo {photo_id}", now)
 
 
 def _queue_item(

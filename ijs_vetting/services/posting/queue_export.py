@@ -96,6 +96,7 @@ def export_queue(station: Station, actor: Actor, outdir: Path) -> ExportReport:
     """Write the waiting items to `outdir` and mark them exported (SLT and admins)."""
     outdir = outdir.expanduser().resolve()
     station.require(actor, ACTION, *QUEUE_ROLES)
+    station.require_vault()
     try:
         register_folder(station, outdir)
         _record_intent(station, outdir)

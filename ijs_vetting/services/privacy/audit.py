@@ -37,6 +37,7 @@ class AuditRow:
     target_id: str | None
     summary: str
     details: dict[str, Any]
+    station: str | None = None  # the station it was done on (None: before stations were named)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class AuditRow:
             "target_id": self.target_id,
             "summary": self.summary,
             "details": self.details,
+            "station": self.station,
         }
 
 
@@ -86,6 +88,7 @@ def list_audit(
                 e.target_id,
                 e.summary,
                 {} if brief else shown_details(e),
+                e.station,
             )
             for e in session.scalars(query)
         ]

@@ -288,8 +288,8 @@ def _sweep_unreferenced(station: Station, *, apply: bool) -> tuple[int, list[str
 
     The age guard matters: an import writes the file just before committing its row."""
     root = station.vault.root
-    if not root.is_dir():
-        return 0, []
+    if station.vault_fault is not None or not root.is_dir():
+        return 0, []  # never sweep a folder that is not this register's vault
     limit = time.time() - ORPHAN_MIN_AGE_SECONDS
     candidates: dict[str, list[os.DirEntry[str]]] = {}
     for folder in os.scandir(root):

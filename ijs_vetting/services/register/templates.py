@@ -125,6 +125,7 @@ def enrol_references(
     caller can leave them waiting.
     """
     station.require(actor, ACTION, Role.ADMIN)
+    station.require_vault()
     if not folder.is_dir():
         raise InvalidInput(f"The folder '{folder}' does not exist.")
     report = EnrolReport()
