@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ijs_vetting.domain import FaceOverride, Role, ServiceError
+from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos, review
 from ijs_vetting.services.posting import clearing, queue_export
 from ijs_vetting.services.register import configure, consent
-from ijs_vetting.services.core.station import Actor, Station, open_station
 
 ADMIN = Actor("office-admin", Role.ADMIN)
 SLT = Actor("head-teacher", Role.SLT)

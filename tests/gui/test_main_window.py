@@ -22,10 +22,10 @@ from ijs_vetting.gui.app import make_app, start_retention
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.logs import setup_logging
+from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import devices
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import roster
-from ijs_vetting.services.core.station import Actor, Station, open_station
 
 pytestmark = pytest.mark.gui
 

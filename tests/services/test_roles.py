@@ -26,7 +26,7 @@ from ijs_vetting.services.core import joining, users
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, photos, review, vetting
 from ijs_vetting.services.posting import clearing, queue, queue_export
-from ijs_vetting.services.privacy import audit, retention, subject_access, subject_rights
+from ijs_vetting.services.privacy import audit, backup, retention, subject_access, subject_rights
 from ijs_vetting.services.register import (
     configure,
     consent,
@@ -39,6 +39,7 @@ from ijs_vetting.services.register import (
 from tests.privacy_world import Face, add_item, add_photo, school
 
 ADMIN, SLT, STAFF = Role.ADMIN, Role.SLT, Role.STAFF
+PASSPHRASE = "a passphrase long enough"
 EVERYONE = frozenset(Role)
 MISSING = 99_999  # an id that does not exist: allowed roles stop at NotFound, cheaply
 
@@ -198,6 +199,14 @@ def station_join(w: World, a: Actor) -> Any:
     return joining.record_join(w.station, a, joining.station_report(w.station))
 
 
+def backup_create(w: World, a: Actor) -> Any:
+    return backup.make_backup(w.station, a, w.folder / f"{a.username}.ijsbackup", PASSPHRASE)
+
+
+def key_export(w: World, a: Actor) -> Any:
+    return backup.export_key(w.station, a, w.folder / f"{a.username}.key", PASSPHRASE)
+
+
 def settings_set(w: World, a: Actor) -> Any:
     return configure.set_setting(w.station, a, "posting.caption_limit", "100")
 
@@ -258,6 +267,8 @@ CASES = [
     _case("audit.verify", {ADMIN, SLT}, audit_verify),
     _case("settings.set", {ADMIN}, settings_set),
     _case("station.join", {ADMIN}, station_join),
+    _case("backup.create", {ADMIN}, backup_create),
+    _case("key.export", {ADMIN}, key_export),
     _case("retention.run", {ADMIN}, retention_run),
     _case("retention.run", {ADMIN}, retention_dry_run),
     _case("child.export", {ADMIN}, child_export),

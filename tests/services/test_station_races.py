@@ -26,11 +26,11 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import Photo, PhotoFace, QueueItem
 from ijs_vetting.domain import CHANGED_ELSEWHERE, QUEUE_WAITING, FaceDecision, PhotoStatus
+from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake.vetting import decide
 from ijs_vetting.services.register import roster
 from ijs_vetting.services.register import templates as enrolment
-from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.intake.vetting import decide
 from tests import scenes
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

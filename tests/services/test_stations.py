@@ -18,10 +18,10 @@ from ijs_vetting.db import audit_log
 from ijs_vetting.db.models import AuditEntry, Device, Photo
 from ijs_vetting.domain import PhotoStatus, ServiceError
 from ijs_vetting.services.core import changes
-from ijs_vetting.services.intake import devices, photos
-from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import devices, photos
 from ijs_vetting.services.intake.vetting import vet_pending
+from ijs_vetting.services.privacy import audit
 from ijs_vetting.vault import MARKER, VaultUnavailable, read_marker, write_marker
 from tests import privacy_world
 

@@ -20,12 +20,12 @@ from ijs_vetting.db.models import AuditEntry, Setting
 from ijs_vetting.domain import FaceOverride, PhotoStatus, QueueStatus
 from ijs_vetting.key_wrap import wrap_key
 from ijs_vetting.services.core import joining
+from ijs_vetting.services.core.station import STATION_ID, Actor, open_station
 from ijs_vetting.services.intake import photos, review
 from ijs_vetting.services.posting import clearing, queue, queue_export
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import roster
 from ijs_vetting.services.register import templates as enrolment
-from ijs_vetting.services.core.station import STATION_ID, Actor, open_station
 from tests import scenes
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
