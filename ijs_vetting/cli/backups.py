@@ -116,6 +116,7 @@ def cmd_restore(args: argparse.Namespace) -> Outcome:
         args.archive,
         secret,
         home=args.home,
+        vault=args.vault,
         force=args.force,
         progress=terminal_progress(not args.json),
     )

@@ -162,7 +162,9 @@ def _restored(
     env.setenv("IJS_VETTING_KEY_DIR", str(home.parent / f"{home.name}-keys"))
     report = restore.restore_backup(archive, PASSPHRASE, home=str(home), url=url)
     assert report.vault_files == 8  # 3 originals, 2 renderings, 2 reference photos, 1 form
-    return open_station(str(home), url=url)
+    station = open_station(str(home), url=url)
+    assert station.vault_fault is None  # the restored folder is marked as the register's vault
+    return station
 
 
 def test_restore_drill_on_sqlite(

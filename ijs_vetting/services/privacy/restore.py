@@ -63,7 +63,7 @@ from ijs_vetting.services.privacy.backup_archive import (
     ArchiveReader,
     vault_name,
 )
-from ijs_vetting.vault import Vault
+from ijs_vetting.vault import Vault, read_marker, write_marker
 
 ACTION = "backup.restore"
 NOTHING = "nothing was restored"
@@ -119,14 +119,16 @@ def restore_backup(
     *,
     home: str | None = None,
     url: str | None = None,
+    vault: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
     by: str | None = None,
 ) -> RestoreReport:
-    """Check `archive` completely, then make it the station at `home` / `url`; `by` names who
-    restored it in the restored audit log (default: the operating-system user)."""
+    """Check `archive` completely, then make it the station at `home` / `url` with its vault in
+    `vault` (else the usual: `IJS_VETTING_VAULT`, the station's setting, the home's own); `by`
+    names who restored it in the restored audit log (default: the operating-system user)."""
     progress = progress or Progress()
-    paths = resolve_home(home)
+    paths = resolve_home(home, vault)
     target_url = url or database_url(paths)
     reader = ArchiveReader(archive.expanduser().resolve())
     try:
@@ -140,6 +142,12 @@ def restore_backup(
                 raise ServiceError(
                     f"The target station already holds a register ({held}); restore onto an "
                     f"empty station, or add --force to replace it; {NOTHING}."
+                )
+            owner = read_marker(paths.vault)
+            if owner is not None and owner != station_id:
+                raise ServiceError(
+                    f"The vault folder {paths.vault} belongs to another register ({owner}); "
+                    f"restore into an empty folder; {NOTHING}."
                 )
             present = read_key(station_id)
             in_file = (key_dir() / f"{station_id}.key").is_file()
@@ -184,6 +192,7 @@ def restore_over(
         passphrase,
         home=str(station.paths.home),
         url=url,
+        vault=str(station.paths.vault),
         force=True,
         progress=progress,
         by=f"{actor.username} (restore)",
@@ -312,6 +321,7 @@ def _switch(
     for name in keys:
         report.vault_written += vault.put_stored(name, reader.read(vault_name(name)))
         progress.step()
+    write_marker(paths.vault, report.station_id)  # the register's vault, as on the old PC
     report.key_installed = _install_key(report.station_id, key, moment)
     if target.dialect.name == "sqlite":
         report.previous_database = _replace_sqlite(target, staged, paths, moment)
