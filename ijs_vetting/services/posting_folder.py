@@ -18,6 +18,7 @@ Files that are not ours (a note the school keeps there) are never touched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -64,7 +65,12 @@ def item_files(item: QueueItem) -> list[str]:
 def write_atomically(path: Path, data: bytes) -> None:
     """Write via a temporary file that is flushed to disk and renamed, so the posting tool never
     reads half a file and a crash leaves either the old file, the new one or a temporary file
-    (which `reconcile` removes)."""
+    (which `reconcile` removes).
+
+    The file is then read back: the folder must hold exactly the bytes that were checked (a
+    verified rendering), whatever the disk, the share or another program did to them on the
+    way. A file that reads back different is removed and the write fails (`OSError`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
     try:
@@ -77,6 +83,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    if hashlib.sha256(path.read_bytes()).digest() != hashlib.sha256(data).digest():
+        path.unlink(missing_ok=True)
+        # No errno: not a fault of the station's own disk (`faults.storage_fault`), but of this one.
+        raise OSError(f"{path} did not read back as it was written (the file was removed)")
 
 
 def _fsync_dir(folder: Path) -> None:
