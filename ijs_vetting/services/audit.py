@@ -16,6 +16,7 @@ from ijs_vetting.db.models import AuditEntry, BiometricRecord, ConsentRecord, Sa
 from ijs_vetting.db.record_seals import all_records, first_broken
 from ijs_vetting.domain import Role
 from ijs_vetting.services import retention
+from ijs_vetting.services.anchoring import missing_anchor
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.subject_rights import ERASE_ACTION
 
@@ -103,7 +104,8 @@ def verify_chain(station: Station, actor: Actor) -> ChainReport:
         except AnchorUnreadable as exc:
             return ChainReport(0, None, str(exc))
         if anchor is None:
-            return ChainReport(0, None, f"the audit anchor {station.anchor} is missing")
+            with station.read() as session:
+                return ChainReport(0, None, missing_anchor(session, station.anchor))
     with station.read() as session:
         rows = chain_rows(session)
         report = verify(rows, anchor)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ijs_vetting.audit_anchor import anchor_path, read_anchor, write_anchor
+from ijs_vetting.audit_anchor import anchor_path, write_anchor
 from ijs_vetting.config import StationPaths, database_url, resolve_home
 from ijs_vetting.crypto import (
     KEY_DIR_ENV,
@@ -35,12 +35,13 @@ from ijs_vetting.crypto import (
     key_location,
     read_key,
 )
-from ijs_vetting.db.audit_log import TIP, append_entry, chain_tip
+from ijs_vetting.db.audit_log import TIP, append_entry
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
 from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
+from ijs_vetting.services.anchoring import anchor_this_pc
 from ijs_vetting.services.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
 
@@ -213,7 +214,7 @@ def open_station(home: str | None = None, url: str | None = None) -> Station:
         station = Station(paths, engine, Sealer(key), anchor_path(key_dir(), station_id))
         seal_legacy_data(station)
         seal_legacy_records(station)
-        _first_anchor(station)
+        anchor_this_pc(station)  # once per PC; a deleted anchor is reported, not remade
     except BaseException as exc:
         engine.dispose()
         _raise_plain(exc, paths.home)
@@ -234,16 +235,6 @@ def _upgrade(engine: Engine, paths: StationPaths) -> None:
         raise ServiceError(
             f"Cannot open the database ({engine.url.render_as_string()}): {exc.orig}"
         ) from exc
-
-
-def _first_anchor(station: Station) -> None:
-    """Anchor the chain as found when this station has no anchor yet (a new station, or one
-    from before anchoring, or a new PC joining a shared database); from then on it moves with
-    every commit."""
-    assert station.anchor is not None
-    if read_anchor(station.anchor) is None:
-        with station.read() as session:
-            write_anchor(station.anchor, chain_tip(session))
 
 
 def _settle_posting_folders(station: Station) -> None:

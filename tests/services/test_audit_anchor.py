@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, delete, select, update
@@ -14,6 +15,7 @@ from ijs_vetting.audit_chain import GENESIS, entry_hash
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.domain import Role
 from ijs_vetting.services import audit, users
+from ijs_vetting.services.anchoring import ANCHOR_ACTION, this_pc
 from ijs_vetting.services.station import Actor, Station, open_station
 
 PASSWORD = "correct horse battery"
@@ -141,16 +143,79 @@ def test_a_missing_or_damaged_anchor_fails_verify(busy: Station) -> None:
     assert audit.verify_chain(busy, admin).ok
 
 
-def test_a_station_without_an_anchor_anchors_the_chain_it_finds(
-    busy: Station, db_url: str, tmp_path: object
+def _entries(station: Station) -> int:
+    with station.read() as s:
+        return len(list(s.scalars(select(AuditEntry.id))))
+
+
+def test_a_deleted_anchor_is_reported_not_made_again(
+    busy: Station, attacker: Engine, db_url: str
 ) -> None:
-    """An upgraded station (or a new PC joining a shared database) anchors what is there."""
+    """Deleting the newest entries and the anchor, then starting the station, must not anchor
+    the shorter chain as if it were whole: this PC made its anchor once (an audit entry says
+    so), so the missing file is reported, and put back it catches the removal."""
     assert busy.anchor is not None
-    expected = read_anchor(busy.anchor)
+    saved = busy.anchor.read_bytes()
+    with attacker.begin() as conn:
+        ids = list(conn.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
+        conn.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids[-2:])))
     busy.anchor.unlink()
     again = open_station(str(busy.paths.home), url=db_url)
     try:
-        assert again.anchor == busy.anchor and read_anchor(busy.anchor) == expected
-        assert json.loads(busy.anchor.read_text())["entries"] == expected.entries  # type: ignore[union-attr]
+        assert not again.anchor.exists()  # type: ignore[union-attr]
+        report = audit.verify_chain(again, _admin(again))
+        assert not report.ok and report.reason is not None
+        assert "missing" in report.reason and "deleted or moved" in report.reason
+        again.anchor.write_bytes(saved)  # type: ignore[union-attr]
+        report = audit.verify_chain(again, _admin(again))
+        assert not report.ok and "newest entries were removed" in (report.reason or "")
     finally:
         again.close()
+
+
+def test_an_emptied_log_is_not_anchored_at_the_next_start(
+    busy: Station, attacker: Engine, db_url: str
+) -> None:
+    """Every entry and the anchor deleted: the register still has users, whom only audited
+    changes add, so the empty log is not taken for a new station's."""
+    assert busy.anchor is not None
+    with attacker.begin() as conn:
+        conn.execute(delete(AuditEntry))
+    busy.anchor.unlink()
+    again = open_station(str(busy.paths.home), url=db_url)
+    try:
+        assert not again.anchor.exists()  # type: ignore[union-attr]
+        report = audit.verify_chain(again, _admin(again))
+        assert not report.ok and "the audit log is empty" in (report.reason or "")
+    finally:
+        again.close()
+
+
+def test_a_new_pc_or_a_station_from_before_anchoring_anchors_once_with_an_entry(
+    busy: Station, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PC that never anchored this register (a new PC joining a shared database, with a copy
+    of the key; or a station upgraded from before anchoring) anchors what it finds, and the
+    chain records that it did."""
+    assert busy.anchor is not None
+    other_keys = tmp_path / "other-pc-keys"
+    other_keys.mkdir()
+    for key in busy.anchor.parent.glob("*.key"):
+        shutil.copy(key, other_keys / key.name)
+    before = _entries(busy)
+    monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(other_keys))
+    joined = open_station(str(tmp_path / "other-pc-home"), url=db_url)
+    try:
+        assert joined.anchor is not None and joined.anchor.parent == other_keys
+        anchor = read_anchor(joined.anchor)
+        assert anchor is not None and anchor.entries == before + 1 == _entries(joined)
+        newest = audit.list_audit(joined, limit=1)[0]
+        assert newest.action == ANCHOR_ACTION and newest.target_id == this_pc(joined.anchor)
+        assert audit.verify_chain(joined, _admin(joined)).ok
+    finally:
+        joined.close()
+    reopened = open_station(str(tmp_path / "other-pc-home"), url=db_url)
+    try:
+        assert _entries(reopened) == before + 1  # anchored once, not at every start
+    finally:
+        reopened.close()

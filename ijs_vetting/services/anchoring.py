@@ -1,0 +1,107 @@
+"""Making a PC's audit anchor: once, with an audit entry, and never again behind anyone's back.
+
+The anchor file (`ijs_vetting.audit_anchor`) is what makes a shortened or rewritten chain fail
+`audit verify`. Re-making it whenever it is missing would undo that: delete the newest entries
+and the file, start the station, and the shorter chain is anchored as if nothing happened.
+
+So a PC anchors the chain only once, and says so in the chain: the entry `audit.anchor` names
+the PC (its host name and the anchor's path, digested into the target id). At every start, a
+missing anchor is made only when the chain holds no such entry for this PC: a new station, a
+station from before anchoring, or a new PC joining a shared database. If the entry is there,
+the anchor was deleted or moved: it is left missing, the start logs a warning, and `audit
+verify` fails saying so, until the file is put back. An empty chain beside a register that
+has users is never anchored either: every user was added by an audited change, so someone
+emptied the log.
+
+Removing the anchor entry itself means rewriting the chain from it onwards, which is exactly
+what the anchors of the other PCs (and the tips in export manifests) are there to catch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
+from ijs_vetting.db.audit_log import append_entry
+from ijs_vetting.db.models import AuditEntry, User
+
+if TYPE_CHECKING:
+    from ijs_vetting.services.station import Station
+
+log = logging.getLogger(__name__)
+
+ANCHOR_ACTION = "audit.anchor"
+
+
+def this_pc(anchor: Path) -> str:
+    """The target id of this PC's anchor entry: its host name and the anchor's path, digested
+    (two PCs of one school may well use the same path)."""
+    return hashlib.sha256(f"{platform.node()}\0{anchor}".encode()).hexdigest()[:32]
+
+
+def anchored_here(session: Session, anchor: Path) -> AuditEntry | None:
+    """The entry that recorded this PC's anchor being made, if the chain holds one."""
+    return session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == ANCHOR_ACTION, AuditEntry.target_id == this_pc(anchor))
+        .order_by(AuditEntry.id)
+        .limit(1)
+    ).first()
+
+
+def missing_anchor(session: Session, anchor: Path) -> str:
+    """Why the anchor is missing, in words for the office (for `audit verify`)."""
+    made = anchored_here(session, anchor)
+    if made is None and _emptied(session):
+        return (
+            f"the audit anchor {anchor} is missing, and the audit log is empty though the "
+            "register has users: entries were removed outside the station"
+        )
+    if made is None:
+        return f"the audit anchor {anchor} is missing: start the station again to make it"
+    return (
+        f"the audit anchor {anchor} is missing: this PC made it on {made.at:%d %b %Y} (audit "
+        f"entry {made.id}), so it was deleted or moved since, and removed or rewritten entries "
+        "cannot be ruled out. Put the file back from the key backup (it sits beside the key); "
+        "it is never made again by itself"
+    )
+
+
+def anchor_this_pc(station: Station) -> None:
+    """At start: make this PC's anchor if it never had one (see the module docstring); a
+    missing anchor this PC did make is reported, not replaced."""
+    if station.anchor is None:
+        return
+    try:
+        if read_anchor(station.anchor) is not None:
+            return
+    except AnchorUnreadable:
+        return  # damaged: `audit verify` says so; the next commit replaces it with the tip
+    with station.transaction() as session:
+        if anchored_here(session, station.anchor) is not None or _emptied(session):
+            log.warning("audit verify will fail: %s", missing_anchor(session, station.anchor))
+            return
+        host = platform.node()
+        append_entry(
+            session,
+            actor="system",
+            action=ANCHOR_ACTION,
+            target_type="station",
+            target_id=this_pc(station.anchor),
+            summary=f"audit chain anchored on {host or 'this PC'}",
+            details={"host": host, "anchor": str(station.anchor)},
+        )
+    # The commit wrote the anchor (`Station._anchor_tip`), this entry included.
+
+
+def _emptied(session: Session) -> bool:
+    """An empty audit log beside users, whom only audited changes add."""
+    entries = session.scalar(select(func.count(AuditEntry.id))) or 0
+    return entries == 0 and session.scalar(select(User.id).limit(1)) is not None
