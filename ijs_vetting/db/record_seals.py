@@ -58,7 +58,11 @@ def _moment(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _fields(record: SealedRecord) -> list[Any]:
+def _fields(record: SealedRecord, *, review: bool = True) -> list[Any]:
+    """What a seal covers: every field that decides whether a child may be shown. A consent's
+    review date (when it lapses) is covered when it has one; without one the fields are what
+    seals covered before review dates existed, so those seals still hold. `review=False` gives
+    those older fields for any record (`reseal_review_dates`)."""
     common = [
         _KINDS[type(record)],
         record.id,
@@ -74,6 +78,8 @@ def _fields(record: SealedRecord) -> list[Any]:
             record.form_id,
             record.source,
         ]
+        if review and record.review_on is not None:
+            specific.append(_moment(record.review_on))
     elif isinstance(record, BiometricRecord):
         specific = [
             record.event.value,
@@ -87,10 +93,10 @@ def _fields(record: SealedRecord) -> list[Any]:
     return common + specific
 
 
-def seal_of(key: bytes, record: SealedRecord, previous: str | None) -> str:
+def seal_of(key: bytes, record: SealedRecord, previous: str | None, *, review: bool = True) -> str:
     """The seal a record must carry, given the seal of its child's previous record (or None)."""
     canonical = json.dumps(
-        [_VERSION, previous or "", *_fields(record)],
+        [_VERSION, previous or "", *_fields(record, review=review)],
         separators=(",", ":"),
         ensure_ascii=False,
     )
@@ -145,6 +151,27 @@ def seal_unsealed(session: Session) -> int:
             sealed += 1
         previous[link] = record.seal
     return sealed
+
+
+def reseal_review_dates(session: Session) -> int | None:
+    """Once, at start: seal the review dates of consent records sealed before seals covered
+    them. Every consent history must first hold under the older seals (a date changed since
+    must not be blessed); then each record is sealed again, in order, with its date covered.
+    How many records had a date, or None (nothing changed) when a seal does not hold."""
+    key = _key(session)
+    records = list(session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)))
+    old: dict[int, str | None] = {}
+    for record in records:
+        if record.seal is None or not hmac.compare_digest(
+            record.seal, seal_of(key, record, old.get(record.child_id), review=False)
+        ):
+            return None
+        old[record.child_id] = record.seal
+    new: dict[int, str | None] = {}
+    for record in records:
+        record.seal = seal_of(key, record, new.get(record.child_id))
+        new[record.child_id] = record.seal
+    return sum(record.review_on is not None for record in records)
 
 
 def checked(session: Session, records: Sequence[R]) -> Sequence[R]:

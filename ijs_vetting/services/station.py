@@ -38,7 +38,12 @@ from ijs_vetting.crypto import (
 from ijs_vetting.db.audit_log import TIP, append_entry
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
-from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
+from ijs_vetting.db.record_seals import (
+    KEY_PURPOSE,
+    install,
+    reseal_review_dates,
+    seal_unsealed,
+)
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.services.anchoring import anchor_this_pc
@@ -48,6 +53,7 @@ from ijs_vetting.vault import Vault
 STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
+REVIEW_DATES_SEALED = "station.review_dates_sealed"  # seals cover consent review dates
 KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
 
 log = logging.getLogger(__name__)
@@ -409,12 +415,18 @@ def seal_legacy_data(station: Station) -> None:
 
 def seal_legacy_records(station: Station) -> None:
     """Seal the consent, biometric and safeguarding records stored before seals existed, once:
-    afterwards every record is sealed as it is added, and an unsealed one is tampering."""
+    afterwards every record is sealed as it is added, and an unsealed one is tampering. Then,
+    once, cover the review dates of records sealed before seals covered them."""
     with station.transaction() as session:
-        if session.get(Setting, RECORDS_SEALED) is not None:
-            return
-        sealed = seal_unsealed(session)
-        session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, RECORDS_SEALED) is None:
+            sealed = seal_unsealed(session)
+            session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, REVIEW_DATES_SEALED) is None:
+            dated = reseal_review_dates(session)
+            if dated is not None:  # else a record was changed: its broken seal stays as found
+                session.add(
+                    Setting(key=REVIEW_DATES_SEALED, value={"dated": dated}, updated_by="system")
+                )
 
 
 def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:
