@@ -31,7 +31,9 @@ def _top_level_modules() -> set[str]:
 def test_every_module_is_in_a_layer() -> None:
     (layers,) = [c for c in _contracts() if c["type"] == "layers"]
     placed = {
-        name.strip() for layer in layers["layers"] for name in str(layer).split("|")  # type: ignore[attr-defined]
+        name.strip()
+        for layer in layers["layers"]
+        for name in str(layer).split("|")  # type: ignore[attr-defined]
     }
     assert _top_level_modules() - placed == set()
 

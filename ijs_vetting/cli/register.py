@@ -116,6 +116,13 @@ def add_commands(
         choices=["verify"],
         help="verify: check the hash chain and report the first broken link",
     )
+    p.add_argument(
+        "--anchor",
+        type=Path,
+        metavar="FILE",
+        help="verify: also check the chain against the audit anchor in FILE (a posting "
+        "folder's or a child export's manifest.json, or a copy of the anchor file)",
+    )
     p.add_argument("--actor")
     p.add_argument("--action", help="action or its prefix, e.g. consent")
     p.add_argument("--target", help="a record id, e.g. a child's id")
@@ -418,7 +425,7 @@ def cmd_settings_set(station: Station, args: argparse.Namespace) -> int:
 def cmd_audit(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
     if args.check == "verify":
-        report = audit.verify_chain(station, actor)
+        report = audit.verify_chain(station, actor, args.anchor)
         if args.json:
             emit_json(
                 {

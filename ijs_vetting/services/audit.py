@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
+from ijs_vetting.audit_anchor import AnchorUnreadable, anchor_in_file, read_anchor
 from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
 from ijs_vetting.db.audit_log import chain_rows, shown_details
 from ijs_vetting.db.models import AuditEntry, BiometricRecord, ConsentRecord, SafeguardingRecord
 from ijs_vetting.db.record_seals import all_records, first_broken
-from ijs_vetting.domain import Role
+from ijs_vetting.domain import InvalidInput, Role
 from ijs_vetting.services import retention
 from ijs_vetting.services.anchoring import missing_anchor
 from ijs_vetting.services.station import Actor, Station
@@ -92,11 +93,18 @@ def list_audit(
         ]
 
 
-def verify_chain(station: Station, actor: Actor) -> ChainReport:
+def verify_chain(station: Station, actor: Actor, anchor_file: Path | None = None) -> ChainReport:
     """Walk the hash chain (SLT and admins): the first edited or missing entry, if any, and
-    whether the chain still holds what its anchor beside the station key recorded; then the
-    consent register's seals, and that every record an entry added is still there."""
+    whether the chain still holds what its anchor beside the station key recorded (and the
+    anchor in `anchor_file`: an export's manifest, kept where the database does not reach);
+    then the consent register's seals, and that every record an entry added is still there."""
     station.require(actor, "audit.verify", Role.ADMIN, Role.SLT)
+    against = None
+    if anchor_file is not None:
+        try:
+            against = anchor_in_file(anchor_file)
+        except AnchorUnreadable as exc:
+            raise InvalidInput(f"{exc}.") from exc
     anchor = None
     if station.anchor is not None:
         try:
@@ -109,6 +117,8 @@ def verify_chain(station: Station, actor: Actor) -> ChainReport:
     with station.read() as session:
         rows = chain_rows(session)
         report = verify(rows, anchor)
+        if report.ok and against is not None:
+            report = verify(rows, against, f"in {anchor_file}")
         if not report.ok:
             return report
         problem = first_broken(session, all_records(session)) or _missing_record(session, rows)

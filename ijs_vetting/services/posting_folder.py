@@ -103,8 +103,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_manifest(outdir: Path, entries: list[dict[str, Any]]) -> None:
-    text = json.dumps({"items": entries}, indent=2, ensure_ascii=False) + "\n"
+def write_manifest(
+    outdir: Path, entries: list[dict[str, Any]], anchor: dict[str, Any] | None = None
+) -> None:
+    """The manifest: the items, and the audit chain's tip when they were exported
+    (`audit_anchor`, which `audit verify --anchor` checks the chain against later)."""
+    body: dict[str, Any] = {"items": entries}
+    if anchor is not None:
+        body["audit_anchor"] = anchor
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
     write_atomically(outdir / MANIFEST, text.encode("utf-8"))
 
 
@@ -176,14 +183,15 @@ def _drop_from_manifest(
     if not manifest.is_file():
         return []
     try:
-        entries = json.loads(manifest.read_text(encoding="utf-8")).get("items", [])
+        raw = json.loads(manifest.read_text(encoding="utf-8"))
+        entries, anchor = raw.get("items", []), raw.get("audit_anchor")
         ids = [entry["id"] for entry in entries]
     except (ValueError, AttributeError, KeyError, TypeError):
         write_manifest(root, [])
         return []
     gone = [i for i in ids if (keep is not None and i not in keep) or i in drop]
     if gone:
-        write_manifest(root, [e for e in entries if e["id"] not in gone])
+        write_manifest(root, [e for e in entries if e["id"] not in gone], anchor)
     return gone
 
 

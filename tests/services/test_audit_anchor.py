@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,10 @@ from sqlalchemy import Engine, create_engine, delete, select, update
 
 from ijs_vetting.audit_anchor import read_anchor, write_anchor
 from ijs_vetting.audit_chain import GENESIS, entry_hash
+from ijs_vetting.db.audit_log import chain_tip
 from ijs_vetting.db.models import AuditEntry
-from ijs_vetting.domain import Role
-from ijs_vetting.services import audit, users
+from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.services import audit, queue_export, users
 from ijs_vetting.services.anchoring import ANCHOR_ACTION, this_pc
 from ijs_vetting.services.station import Actor, Station, open_station
 
@@ -76,8 +78,8 @@ def test_deleting_every_entry_fails_verify(busy: Station, attacker: Engine) -> N
     assert report.reason is not None and "removed" in report.reason
 
 
-def test_a_rewritten_chain_fails_verify(busy: Station, attacker: Engine) -> None:
-    """Every entry rewritten and re-hashed from the start: each link holds, the anchor does not."""
+def _rewrite_chain(attacker: Engine) -> None:
+    """Every entry rewritten (mr.lee made nobody) and re-hashed from the start."""
     with attacker.begin() as conn:
         rows = list(conn.execute(select(AuditEntry).order_by(AuditEntry.id)))
         previous = GENESIS
@@ -98,9 +100,44 @@ def test_a_rewritten_chain_fails_verify(busy: Station, attacker: Engine) -> None
                 .values(summary=fields["summary"], prev_hash=previous, entry_hash=new_hash)
             )
             previous = new_hash
+
+
+def test_a_rewritten_chain_fails_verify(busy: Station, attacker: Engine) -> None:
+    """Every entry rewritten and re-hashed from the start: each link holds, the anchor does not."""
+    _rewrite_chain(attacker)
+    with busy.read() as s:
+        newest = s.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()))
     report = audit.verify_chain(busy, _admin(busy))
-    assert not report.ok and report.broken_at == rows[-1].id
+    assert not report.ok and report.broken_at == newest
     assert report.reason is not None and "rewritten" in report.reason
+
+
+def test_an_export_manifest_carries_the_tip_to_verify_against(
+    busy: Station, attacker: Engine, tmp_path: Path
+) -> None:
+    """The posting folder's manifest holds the chain's tip as the export began. Someone who
+    rewrites the chain and the anchor beside the key fools the station's own check; the copy in
+    the posting folder (which the database and the key folder do not reach) still catches it."""
+    admin = _admin(busy)
+    outdir = tmp_path / "out"
+    report = queue_export.export_queue(busy, admin, outdir)
+    manifest = outdir / "manifest.json"
+    carried = json.loads(manifest.read_text(encoding="utf-8"))["audit_anchor"]
+    assert report.anchor is not None and carried == report.anchor.as_json()
+    assert carried["entries"] == _entries(busy) - 1  # the tip before the export's own entry
+    assert audit.verify_chain(busy, admin, manifest).ok
+
+    _rewrite_chain(attacker)
+    with busy.read() as s:
+        tip = chain_tip(s)
+    assert busy.anchor is not None
+    busy.anchor.write_text(json.dumps(tip.as_json()), encoding="utf-8")  # the anchor forged too
+    assert audit.verify_chain(busy, admin).ok  # fooled
+    against = audit.verify_chain(busy, admin, manifest)
+    assert not against.ok and against.reason is not None
+    assert f"anchored in {manifest}" in against.reason and "rewritten" in against.reason
+    with pytest.raises(InvalidInput, match="holds no audit anchor"):
+        audit.verify_chain(busy, admin, tmp_path / "nothing.json")
 
 
 def test_an_anchor_one_transaction_behind_is_accepted(busy: Station) -> None:
