@@ -13,6 +13,11 @@ Removing a child's *newest* records leaves a shorter history whose seals still h
 verify` finds that through the audit chain, whose entries name each record added (see
 `ijs_vetting.services.audit`).
 
+A child's own row decides too (a leaver is never shown): it carries a seal over its id, MIS id,
+on-roll flag, leaving date and year group, renewed whenever the station changes the row, and
+checked before the child's standing is used (`checked_children`). It is not chained: it seals
+the row as it stands.
+
 Rows written before seals existed are sealed once at the next start
 (`ijs_vetting.services.station.seal_legacy_data`); after that an unsealed row is tampering too.
 """
@@ -28,6 +33,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from ijs_vetting.db.models import BiometricRecord, Child, ConsentRecord, SafeguardingRecord
 from ijs_vetting.domain import ServiceError
@@ -37,6 +43,7 @@ SEALED_MODELS: tuple[type[SealedRecord], ...] = (ConsentRecord, BiometricRecord,
 KEY_PURPOSE = b"ijs-vetting record seals v1"
 _KEY = "record_seal_key"  # session.info: the HMAC key
 _PENDING = "records_to_seal"  # session.info: records added in this transaction
+_CHILDREN = "children_to_seal"  # session.info: children added or changed in this transaction
 _VERSION = "s1"
 _KINDS = {
     ConsentRecord: "consent",
@@ -115,10 +122,32 @@ def _collect(session: Session, _context: Any, _instances: Any) -> None:
     added = [obj for obj in session.new if isinstance(obj, SEALED_MODELS)]
     if added:
         session.info.setdefault(_PENDING, []).extend(added)
+    children = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, Child)]
+    if children:
+        session.info.setdefault(_CHILDREN, []).extend(children)
 
 
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_CHILDREN, None)
+
+
+def child_seal(key: bytes, child: Child) -> str:
+    """The seal a child's row must carry."""
+    canonical = json.dumps(
+        [
+            _VERSION,
+            "child",
+            child.id,
+            child.mis_id,
+            bool(child.on_roll),
+            _moment(child.date_left),
+            child.year_group,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _seal_pending(session: Session) -> None:
@@ -136,7 +165,14 @@ def _seal_pending(session: Session) -> None:
             .limit(1)
         )
         record.seal = seal_of(key, record, previous)
+    for child in dict.fromkeys(session.info.pop(_CHILDREN, [])):
+        try:
+            if child not in session.deleted and child.id is not None:
+                child.seal = child_seal(key, child)
+        except ObjectDeletedError:
+            continue  # erased in this transaction (a bulk delete)
     session.flush()
+    session.info.pop(_CHILDREN, None)  # sealing them changed them again: nothing more to seal
 
 
 def seal_unsealed(session: Session) -> int:
@@ -172,6 +208,39 @@ def reseal_review_dates(session: Session) -> int | None:
         record.seal = seal_of(key, record, new.get(record.child_id))
         new[record.child_id] = record.seal
     return sum(record.review_on is not None for record in records)
+
+
+def seal_unsealed_children(session: Session) -> int:
+    """Seal every child row that has no seal yet (once, for rows from before seals); how many."""
+    key = _key(session)
+    unsealed = list(session.scalars(select(Child).where(Child.seal.is_(None))))
+    for child in unsealed:
+        child.seal = child_seal(key, child)
+    return len(unsealed)
+
+
+def checked_children(session: Session, children: Iterable[Child]) -> None:
+    """Raise `RecordTampered` at the first child whose row does not match its seal."""
+    problem = first_broken_child(session, children)
+    if problem is not None:
+        raise RecordTampered(problem)
+
+
+def first_broken_child(session: Session, children: Iterable[Child]) -> str | None:
+    """Why the first child row that does not match its seal is wrong, or None. Rows this
+    transaction added or changed are its own (they are sealed as it commits)."""
+    key = _key(session)
+    own = {id(child) for child in session.info.get(_CHILDREN, ())}
+    for child in children:
+        if id(child) in own or child in session.new or child in session.dirty:
+            continue
+        if child.seal is None or not hmac.compare_digest(child.seal, child_seal(key, child)):
+            return (
+                f"The record of {child.mis_id} (on roll, left, year) does not match its seal: "
+                "the register was changed outside the station. Nothing was decided on it; "
+                "restore the database from a backup and run 'ijs-vetting audit verify'."
+            )
+    return None
 
 
 def checked(session: Session, records: Sequence[R]) -> Sequence[R]:

@@ -13,8 +13,14 @@ from sqlalchemy.orm import Session
 from ijs_vetting.audit_anchor import AnchorUnreadable, anchor_in_file, read_anchor
 from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
 from ijs_vetting.db.audit_log import chain_rows, shown_details
-from ijs_vetting.db.models import AuditEntry, BiometricRecord, ConsentRecord, SafeguardingRecord
-from ijs_vetting.db.record_seals import all_records, first_broken
+from ijs_vetting.db.models import (
+    AuditEntry,
+    BiometricRecord,
+    Child,
+    ConsentRecord,
+    SafeguardingRecord,
+)
+from ijs_vetting.db.record_seals import all_records, first_broken, first_broken_child
 from ijs_vetting.domain import InvalidInput, Role
 from ijs_vetting.services import retention
 from ijs_vetting.services.anchoring import missing_anchor
@@ -121,7 +127,11 @@ def verify_chain(station: Station, actor: Actor, anchor_file: Path | None = None
             report = verify(rows, against, f"in {anchor_file}")
         if not report.ok:
             return report
-        problem = first_broken(session, all_records(session)) or _missing_record(session, rows)
+        problem = (
+            first_broken(session, all_records(session))
+            or first_broken_child(session, session.scalars(select(Child).order_by(Child.id)))
+            or _missing_record(session, rows)
+        )
         return ChainReport(report.entries, None, problem) if problem else report
 
 

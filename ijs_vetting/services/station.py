@@ -43,6 +43,7 @@ from ijs_vetting.db.record_seals import (
     install,
     reseal_review_dates,
     seal_unsealed,
+    seal_unsealed_children,
 )
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
@@ -54,6 +55,7 @@ STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 REVIEW_DATES_SEALED = "station.review_dates_sealed"  # seals cover consent review dates
+CHILDREN_SEALED = "station.children_sealed"  # children's rows from before their seals
 KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
 
 log = logging.getLogger(__name__)
@@ -414,13 +416,17 @@ def seal_legacy_data(station: Station) -> None:
 
 
 def seal_legacy_records(station: Station) -> None:
-    """Seal the consent, biometric and safeguarding records stored before seals existed, once:
-    afterwards every record is sealed as it is added, and an unsealed one is tampering. Then,
-    once, cover the review dates of records sealed before seals covered them."""
+    """Seal the consent, biometric and safeguarding records and the children's rows stored
+    before seals existed, once: afterwards each is sealed as it is written, and an unsealed one
+    is tampering. Then, once, cover the review dates of records sealed before seals covered
+    them."""
     with station.transaction() as session:
         if session.get(Setting, RECORDS_SEALED) is None:
             sealed = seal_unsealed(session)
             session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, CHILDREN_SEALED) is None:
+            sealed = seal_unsealed_children(session)
+            session.add(Setting(key=CHILDREN_SEALED, value={"sealed": sealed}, updated_by="system"))
         if session.get(Setting, REVIEW_DATES_SEALED) is None:
             dated = reseal_review_dates(session)
             if dated is not None:  # else a record was changed: its broken seal stays as found

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, select, update
 from ijs_vetting.db.models import (
     BiometricRecord,
     Channel,
+    Child,
     ConsentRecord,
     Photo,
     SafeguardingRecord,
@@ -21,8 +22,9 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.record_seals import KEY_PURPOSE, RecordTampered, seal_of
 from ijs_vetting.domain import BiometricEvent, PhotoStatus
-from ijs_vetting.services import audit, children, consent
+from ijs_vetting.services import audit, children, consent, roster
 from ijs_vetting.services.station import (
+    CHILDREN_SEALED,
     RECORDS_SEALED,
     REVIEW_DATES_SEALED,
     Actor,
@@ -234,3 +236,41 @@ def test_review_dates_sealed_before_seals_covered_them_are_covered_once_at_start
         )
     with pytest.raises(RecordTampered):
         children.list_children(world)
+
+
+def test_a_leaver_put_back_on_roll_is_caught(
+    world: Station, admin: Actor, attacker: Engine, tmp_path: Path
+) -> None:
+    """Being on roll decides whether a child may be shown: a leaver (who keeps their consent
+    records) put back on roll in the database is caught before it counts."""
+    (tmp_path / "leavers.csv").write_text(
+        "UPN,Forename,Surname,Year,Twitter,Website\nB456,Noah,Jones,5,Y,Y\nC789,Zoe,Brown,6,N,N\n",
+        encoding="utf-8",
+    )
+    roster.import_roster(world, admin, tmp_path / "leavers.csv", mark_leavers=True)
+    photo = add_photo(world, [Face("A123")])
+    with world.read() as s:
+        assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR  # left: masked
+    assert audit.verify_chain(world, admin).ok
+    with attacker.begin() as conn:
+        conn.execute(update(Child).where(Child.mis_id == "A123").values(on_roll=True))
+    with pytest.raises(RecordTampered, match="record of A123"):
+        _redecide_photo(world, photo)
+    report = audit.verify_chain(world, admin)
+    assert not report.ok and "record of A123" in (report.reason or "")
+
+
+def test_children_from_before_seals_are_sealed_once_at_start(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    with attacker.begin() as conn:  # as a database from before this release
+        conn.execute(update(Child).values(seal=None))
+        conn.execute(delete(Setting).where(Setting.key == CHILDREN_SEALED))
+    seal_legacy_records(world)
+    assert audit.verify_chain(world, admin).ok
+    add_photo(world, [Face("A123")])
+    with attacker.begin() as conn:  # afterwards an unsealed row is tampering
+        conn.execute(update(Child).where(Child.mis_id == "A123").values(seal=None))
+    seal_legacy_records(world)
+    with pytest.raises(RecordTampered):
+        add_photo(world, [Face("A123")])
