@@ -11,7 +11,16 @@ from ijs_vetting.cli import rules, session
 from ijs_vetting.cli.output import emit_json, emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
-from ijs_vetting.services import audit, children, configure, consent, devices, roster, users
+from ijs_vetting.services import (
+    anchoring,
+    audit,
+    children,
+    configure,
+    consent,
+    devices,
+    roster,
+    users,
+)
 from ijs_vetting.services.station import Station, station_key_info
 
 
@@ -113,8 +122,9 @@ def add_commands(
     p.add_argument(
         "check",
         nargs="?",
-        choices=["verify"],
-        help="verify: check the hash chain and report the first broken link",
+        choices=["verify", "anchor"],
+        help="verify: check the hash chain and report the first broken link; anchor: make "
+        "this PC's audit anchor again after it was lost (admins)",
     )
     p.add_argument(
         "--anchor",
@@ -424,6 +434,15 @@ def cmd_settings_set(station: Station, args: argparse.Namespace) -> int:
 
 def cmd_audit(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
+    if args.check == "anchor":
+        tip = anchoring.remake_anchor(station, actor)
+        if args.json:
+            emit_json(tip.as_json())
+        else:
+            print(
+                f"The audit log is anchored again at entry {tip.entry_id} ({tip.entries} entries)."
+            )
+        return 0
     if args.check == "verify":
         report = audit.verify_chain(station, actor, args.anchor)
         if args.json:

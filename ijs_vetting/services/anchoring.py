@@ -15,6 +15,9 @@ emptied the log.
 
 Removing the anchor entry itself means rewriting the chain from it onwards, which is exactly
 what the anchors of the other PCs (and the tips in export manifests) are there to catch.
+
+An anchor lost for good (no key backup held it) is made again only by an admin, on purpose
+(`remake_anchor`, `audit anchor`): audited, and only over a chain whose own links still hold.
 """
 
 from __future__ import annotations
@@ -28,16 +31,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
-from ijs_vetting.db.audit_log import append_entry
+from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, read_anchor
+from ijs_vetting.audit_chain import verify
+from ijs_vetting.db.audit_log import append_entry, chain_rows, chain_tip
 from ijs_vetting.db.models import AuditEntry, User
+from ijs_vetting.domain import InvalidInput, Role
 
 if TYPE_CHECKING:
-    from ijs_vetting.services.station import Station
+    from ijs_vetting.services.station import Actor, Station
 
 log = logging.getLogger(__name__)
 
 ANCHOR_ACTION = "audit.anchor"
+REMAKE_ACTION = "audit.anchor_remade"
 
 
 def this_pc(anchor: Path) -> str:
@@ -105,3 +111,36 @@ def _emptied(session: Session) -> bool:
     """An empty audit log beside users, whom only audited changes add."""
     entries = session.scalar(select(func.count(AuditEntry.id))) or 0
     return entries == 0 and session.scalar(select(User.id).limit(1)) is not None
+
+
+def remake_anchor(station: Station, actor: Actor) -> Anchor:
+    """Make this PC's anchor again after it was lost with no backup (admins, audited): the
+    chain from now on is anchored again. Refused while the anchor is there, and over a chain
+    whose own links are broken (restore the database first: anchoring it would bless it)."""
+    station.require(actor, REMAKE_ACTION, Role.ADMIN)
+    if station.anchor is None:
+        raise InvalidInput("This station keeps no audit anchor.")
+    try:
+        if read_anchor(station.anchor) is not None:
+            raise InvalidInput(f"The audit anchor {station.anchor} is there: nothing to remake.")
+    except AnchorUnreadable:
+        pass  # damaged: remade like a missing one
+    with station.write(actor, REMAKE_ACTION, Role.ADMIN) as w:
+        report = verify(chain_rows(w.session))
+        if not report.ok:
+            raise InvalidInput(
+                f"The audit log is broken at entry {report.broken_at} ({report.reason}): restore "
+                "the database from a backup before anchoring it again."
+            )
+        before = chain_tip(w.session)
+        w.audit(
+            f"audit anchor made again on {platform.node() or 'this PC'} by {actor.username}",
+            target_type="station",
+            target_id=this_pc(station.anchor),
+            details={"anchor": str(station.anchor), "entries_before": before.entries},
+        )
+    # The commit wrote the new anchor (`Station._anchor_tip`).
+    tip = read_anchor(station.anchor)
+    if tip is None:
+        raise InvalidInput(f"The audit anchor {station.anchor} could not be written.")
+    return tip

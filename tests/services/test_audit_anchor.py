@@ -15,8 +15,8 @@ from ijs_vetting.audit_anchor import read_anchor, write_anchor
 from ijs_vetting.audit_chain import GENESIS, entry_hash
 from ijs_vetting.db.audit_log import chain_tip
 from ijs_vetting.db.models import AuditEntry
-from ijs_vetting.domain import InvalidInput, Role
-from ijs_vetting.services import audit, queue_export, users
+from ijs_vetting.domain import InvalidInput, PermissionDenied, Role
+from ijs_vetting.services import anchoring, audit, queue_export, users
 from ijs_vetting.services.anchoring import ANCHOR_ACTION, this_pc
 from ijs_vetting.services.station import Actor, Station, open_station
 
@@ -208,6 +208,31 @@ def test_a_deleted_anchor_is_reported_not_made_again(
         assert not report.ok and "newest entries were removed" in (report.reason or "")
     finally:
         again.close()
+
+
+def test_an_admin_remakes_a_lost_anchor_on_purpose(busy: Station, attacker: Engine) -> None:
+    """An anchor lost with no backup is made again only by an admin, audited, and never over
+    a chain whose own links are broken."""
+    assert busy.anchor is not None
+    admin = _admin(busy)
+    with pytest.raises(InvalidInput, match="is there"):
+        anchoring.remake_anchor(busy, admin)
+    with pytest.raises(PermissionDenied):
+        anchoring.remake_anchor(busy, Actor("mr.lee", Role.STAFF))
+    busy.anchor.unlink()
+    with attacker.begin() as conn:  # an entry in the middle edited
+        middle = sorted(conn.scalars(select(AuditEntry.id)))[2]
+        conn.execute(update(AuditEntry).where(AuditEntry.id == middle).values(summary="edited"))
+    with pytest.raises(InvalidInput, match=f"broken at entry {middle}"):
+        anchoring.remake_anchor(busy, admin)
+    assert not busy.anchor.exists()
+    with attacker.begin() as conn:
+        conn.execute(delete(AuditEntry).where(AuditEntry.id >= middle))
+    tip = anchoring.remake_anchor(busy, admin)
+    assert read_anchor(busy.anchor) == tip and tip.entries == _entries(busy)
+    newest = audit.list_audit(busy, limit=1)[0]
+    assert (newest.action, newest.actor) == (anchoring.REMAKE_ACTION, "office-admin")
+    assert audit.verify_chain(busy, admin).ok
 
 
 def test_an_emptied_log_is_not_anchored_at_the_next_start(
