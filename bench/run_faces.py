@@ -271,10 +271,10 @@ def _engine(files: list[Path], workers: int) -> dict[str, list[FoundFace]]:
 def _import(folder: Path, workers: int) -> dict[str, object]:
     """A fresh station with two enrolled children, then one timed `import_folder`."""
     from ijs_vetting.domain import Role
-    from ijs_vetting.services.photos import import_folder, list_photos
-    from ijs_vetting.services.roster import import_roster
-    from ijs_vetting.services.station import Actor, open_station
-    from ijs_vetting.services.templates import enrol_references
+    from ijs_vetting.services.core.station import Actor, open_station
+    from ijs_vetting.services.intake.photos import import_folder, list_photos
+    from ijs_vetting.services.register.roster import import_roster
+    from ijs_vetting.services.register.templates import enrol_references
     from tests import scenes
 
     with tempfile.TemporaryDirectory(prefix="ijs-bench-") as tmp:
@@ -338,10 +338,10 @@ def _clear_and_check(
 
     from ijs_vetting.domain import FaceDecision
     from ijs_vetting.imaging.box import Box
-    from ijs_vetting.services.clearing import CLEARABLE, account_handles, clear_photos
-    from ijs_vetting.services.photos import list_photos
-    from ijs_vetting.services.queue_export import export_queue
-    from ijs_vetting.services.station import Actor, Station
+    from ijs_vetting.services.core.station import Actor, Station
+    from ijs_vetting.services.intake.photos import list_photos
+    from ijs_vetting.services.posting.clearing import CLEARABLE, account_handles, clear_photos
+    from ijs_vetting.services.posting.queue_export import export_queue
 
     assert isinstance(station, Station) and isinstance(actor, Actor)
     photos = {photo.id: photo for photo in list_photos(station)}
@@ -391,7 +391,7 @@ def _candidates(station: object) -> dict[tuple[int, int, int, int, int], tuple[s
     from sqlalchemy import select
 
     from ijs_vetting.db.models import Child, PhotoFace
-    from ijs_vetting.services.station import Station
+    from ijs_vetting.services.core.station import Station
 
     assert isinstance(station, Station)
     query = select(

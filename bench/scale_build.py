@@ -49,10 +49,12 @@ from ijs_vetting.db.models import (
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.domain import FaceOrigin, PhotoStatus, QueueStatus, Role
 from ijs_vetting.policy import FaceEvidence, decide_photo
-from ijs_vetting.services import consent, devices, photos, roster, templates, users
-from ijs_vetting.services.station import Actor, Station, open_station
-from ijs_vetting.services.station_settings import settings_of
-from ijs_vetting.services.vetting import seal_encoding, standings
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.core.station_settings import settings_of
+from ijs_vetting.services.intake import devices, photos
+from ijs_vetting.services.intake.vetting import seal_encoding, standings
+from ijs_vetting.services.register import consent, roster, templates
 from tests import scenes
 
 BUILD_VERSION = "2"

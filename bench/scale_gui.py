@@ -51,9 +51,9 @@ def main() -> None:
     from ijs_vetting.gui.demo_offer import offer_demo
     from ijs_vetting.gui.login import IdleLock, LoginDialog
     from ijs_vetting.gui.main_window import ACTIVE_QUEUE, SECTIONS, MainWindow
-    from ijs_vetting.services import queue
-    from ijs_vetting.services.station import open_station
-    from ijs_vetting.services.station_settings import current
+    from ijs_vetting.services.core.station import open_station
+    from ijs_vetting.services.core.station_settings import current
+    from ijs_vetting.services.posting import queue
 
     app = make_app()
 

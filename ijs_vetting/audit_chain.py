@@ -33,24 +33,30 @@ def entry_hash(
     target_id: str | None,
     summary: str,
     details: dict[str, Any],
+    station: str | None = None,
 ) -> str:
     """The v1 hash of an entry: SHA-256 over canonical JSON of its fields and the previous hash.
 
-    The time is hashed as naive UTC with microseconds, exactly as both databases store it.
+    The time is hashed as naive UTC with microseconds, exactly as both databases store it. The
+    station's name, when the entry has one, is hashed as a last field: entries from before
+    stations were named (None) hash exactly as they always did.
     """
     moment = (at.astimezone(UTC) if at.tzinfo else at).replace(tzinfo=None)
+    fields: list[Any] = [
+        VERSION,
+        prev_hash,
+        moment.isoformat(timespec="microseconds"),
+        actor,
+        action,
+        target_type,
+        target_id,
+        summary,
+        details,
+    ]
+    if station is not None:
+        fields.append({"station": station})
     canonical = json.dumps(
-        [
-            VERSION,
-            prev_hash,
-            moment.isoformat(timespec="microseconds"),
-            actor,
-            action,
-            target_type,
-            target_id,
-            summary,
-            details,
-        ],
+        fields,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -72,6 +78,7 @@ class ChainRow:
     prev_hash: str
     entry_hash: str
     private: dict[str, Any] | None = None  # redactable text, outside the hash (see below)
+    station: str | None = None  # the station the entry was written on (hashed when set)
 
 
 def private_digest(private: dict[str, Any]) -> str:
@@ -127,6 +134,7 @@ def verify(
             target_id=row.target_id,
             summary=row.summary,
             details=row.details,
+            station=row.station,
         )
         if expected != row.entry_hash:
             return ChainReport(count, row.id, "this entry was edited")

@@ -3,12 +3,17 @@
 Precedence, so a school IT technician can point several stations at one server: `--home DIR`,
 then `IJS_VETTING_HOME`, then the platformdirs user data folder. The database URL is
 `IJS_VETTING_DB` when set (a PostgreSQL URL for several stations), else SQLite inside the home.
+The vault is `--vault DIR`, then `IJS_VETTING_VAULT`, then the station's own setting (its
+`station.json`, written by `station join` or `init --vault`), else `vault/` in the home: several
+stations share one vault folder on a network share.
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,9 @@ APP_AUTHOR = "IJS"
 HOME_ENV = "IJS_VETTING_HOME"
 DB_ENV = "IJS_VETTING_DB"
 USER_ENV = "IJS_VETTING_USER"
+VAULT_ENV = "IJS_VETTING_VAULT"
+STATION_FILE = "station.json"  # this PC's own settings: its name and its vault folder
+STATION_KEYS = ("name", "vault")
 
 
 @dataclass(frozen=True)
@@ -26,11 +34,16 @@ class StationPaths:
     """The folders of one station's data home."""
 
     home: Path
+    vault_override: Path | None = None  # a vault outside the home (a shared folder)
 
     @property
     def vault(self) -> Path:
         """Content-addressed, read-only store of originals and scanned forms."""
-        return self.home / "vault"
+        return self.vault_override or self.home / "vault"
+
+    @property
+    def station_file(self) -> Path:
+        return self.home / STATION_FILE
 
     @property
     def logs(self) -> Path:
@@ -46,18 +59,58 @@ class StationPaths:
         return self.home / "station.db"
 
     def ensure(self) -> None:
-        for folder in (self.home, self.vault, self.logs, self.backups):
+        """Make the home's folders. A vault elsewhere is not made here: an unmounted share must
+        read as missing, not as a new empty vault (the station makes it only for a register that
+        has no vault yet)."""
+        folders = [self.home, self.logs, self.backups]
+        if self.vault_override is None:
+            folders.append(self.vault)
+        for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
 
 
-def resolve_home(cli_home: str | os.PathLike[str] | None = None) -> StationPaths:
-    """Pick the data home from the command line, the environment or the platform default."""
+def resolve_home(
+    cli_home: str | os.PathLike[str] | None = None,
+    cli_vault: str | os.PathLike[str] | None = None,
+) -> StationPaths:
+    """Pick the data home from the command line, the environment or the platform default, and
+    the vault from the command line, the environment, the station's setting or the home."""
     if cli_home:
-        return StationPaths(Path(cli_home).expanduser().resolve())
-    env = os.environ.get(HOME_ENV)
-    if env:
-        return StationPaths(Path(env).expanduser().resolve())
-    return StationPaths(Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)))
+        home = Path(cli_home).expanduser().resolve()
+    elif os.environ.get(HOME_ENV):
+        home = Path(os.environ[HOME_ENV]).expanduser().resolve()
+    else:
+        home = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    vault = cli_vault or os.environ.get(VAULT_ENV) or read_station_file(home).get("vault")
+    return StationPaths(home, Path(vault).expanduser() if vault else None)
+
+
+def read_station_file(home: Path) -> dict[str, str]:
+    """This PC's own settings (name, vault); empty when there are none or they cannot be read
+    (the defaults then apply, and the station says which vault it looked at)."""
+    try:
+        data = json.loads((home / STATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in STATION_KEYS and v}
+
+
+def write_station_file(home: Path, **values: str | None) -> None:
+    """Change this PC's own settings (the others kept), written whole under a temporary name."""
+    current: dict[str, str] = read_station_file(home)
+    current.update({k: v for k, v in values.items() if v})
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = home / (STATION_FILE + ".tmp")
+    tmp.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, home / STATION_FILE)
+
+
+def station_name(home: Path) -> str:
+    """The name this station signs its audit entries with: its setting, else the PC's name."""
+    name = read_station_file(home).get("name") or socket.gethostname() or "station"
+    return name[:64]  # as audit entries keep it
 
 
 def database_url(paths: StationPaths) -> str:
@@ -66,7 +119,8 @@ def database_url(paths: StationPaths) -> str:
 
 
 def acting_username() -> str:
-    """Who is at the keyboard until login exists: `IJS_VETTING_USER` or the OS login name."""
+    """The name a command logs in as: `IJS_VETTING_USER`, else the OS login name (the password
+    still has to match: this only says whose account to try)."""
     name = os.environ.get(USER_ENV)
     if name:
         return name

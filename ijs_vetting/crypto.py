@@ -135,6 +135,15 @@ def _checked(encoded: bytes | str, where: str) -> bytes:
 def create_key(key_id: str) -> bytes:
     """Make and store a new key for `key_id` (a new station only); refuses to overwrite."""
     key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+    install_key(key_id, key)
+    return key
+
+
+def install_key(key_id: str, key: bytes) -> None:
+    """Store `key` as the key of `key_id` (a new key, or one a backup brought back); refuses
+    to overwrite a key file, so a station's key is never silently replaced."""
+    if len(key) != KEY_BYTES:
+        raise ValueError("a station key has 256 bits")
     if not _to_keyring(key_id, key):
         path = key_dir() / f"{key_id}.key"
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -147,8 +156,7 @@ def create_key(key_id: str) -> bytes:
         except BaseException:
             path.unlink(missing_ok=True)  # half a key is worse than none
             raise
-        log.info("station key %s created in %s", key_id, path)
-    return key
+        log.info("station key %s stored in %s", key_id, path)
 
 
 def discard_key(key_id: str, key: bytes) -> None:

@@ -19,8 +19,9 @@ from PIL import Image
 from ijs_vetting.domain import InvalidInput
 from ijs_vetting.progress import Progress
 from ijs_vetting.samples import sample_picture
-from ijs_vetting.services import children, devices, photos, roster, templates
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import devices, photos
+from ijs_vetting.services.register import children, roster, templates
 
 ROSTER = """UPN,Legal Forename,Preferred Forename,Legal Surname,Year,Reg,Twitter,Website,Biometric
 D100001,Grace,,Hopper,Year 5,5H,Y,Y,Y

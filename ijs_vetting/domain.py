@@ -171,6 +171,19 @@ class InvalidInput(ServiceError):
     """A value given by the user cannot be used."""
 
 
+CHANGED_ELSEWHERE = "changed on another station, reloaded"
+
+
+class ChangedElsewhere(ServiceError):
+    """What the user acted on was changed meanwhile (by another station, or another window):
+    nothing was done, and the front shows the record as it now is."""
+
+    def __init__(self, what: str, now: str | None = None) -> None:
+        super().__init__(
+            f"{what} {CHANGED_ELSEWHERE}{f' (now {now})' if now else ''}: nothing was done."
+        )
+
+
 class PhotoStatus(enum.StrEnum):
     """Where a photo is on its way from an iPad to a posting queue."""
 

@@ -50,6 +50,11 @@ class Progress:
         """Ask the loop to stop at its next step (safe from any thread)."""
         self._cancel.set()
 
+    def uncancellable(self) -> Progress:
+        """A Progress reporting to the same place that Cancel no longer stops: for a step that
+        must finish once begun (a restore switching over)."""
+        return Progress(self._callback)
+
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()

@@ -194,65 +194,81 @@ def parse_roster(data: bytes, channels: Mapping[str, set[str]]) -> ParsedRoster:
         ignored_columns=ignored,
         encoding=encoding,
     )
+    cols = _Columns(headers, fields, channel_cols)
     seen: dict[str, int] = {}
     for row in reader:
-        line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        line = reader.line_num
         problems: list[str] = []
-        mis_id = _cell(row, fields["mis_id"])
-        if not mis_id:
-            problems.append("missing pupil id")
-        elif mis_id in seen:
-            problems.append(f"pupil id {mis_id} appears again (first on line {seen[mis_id]})")
-        else:
-            seen[mis_id] = line
-        first, last = _cell(row, fields["first_name"]), _cell(row, fields["last_name"])
-        if not first or not last:
-            problems.append("missing first name or surname")
-        year_text = _cell(row, fields["year_group"])
-        year = parse_year_group(year_text)
-        if year is None:
-            problems.append(f"unknown year group '{year_text}'")
-        consents: dict[str, bool] = {}
-        for index, code in channel_cols.items():
-            value = parse_yes_no(_cell(row, index))
-            if value is None:
-                problems.append(
-                    f"unreadable {headers[index]!r} value '{_cell(row, index)}' (use Y or N)"
-                )
-            else:
-                consents[code] = value
-        biometric: bool | None = None
-        if "biometric" in fields:
-            biometric = parse_yes_no(_cell(row, fields["biometric"]))
-            if biometric is None:
-                problems.append(
-                    f"unreadable biometric value '{_cell(row, fields['biometric'])}' (use Y or N)"
-                )
-        consent_date: date | None = None
-        date_text = _cell(row, fields.get("consent_date"))
-        if date_text:
-            try:
-                consent_date = _parse_date(date_text)
-            except ValueError:
-                problems.append(f"unreadable consent date '{date_text}' (use DD/MM/YYYY)")
+        parsed_row = _row(row, line, cols, seen, problems)
         if problems:
             parsed.problems.extend((line, p) for p in problems)
-            continue
-        assert year is not None
-        parsed.rows.append(
-            RosterRow(
-                line=line,
-                mis_id=mis_id,
-                first_name=first,
-                last_name=last,
-                preferred_name=_cell(row, fields.get("preferred_name")) or None,
-                year_group=year,
-                class_name=_cell(row, fields.get("class_name")),
-                consents=consents,
-                biometric=biometric,
-                consent_date=consent_date,
-            )
-        )
+        elif parsed_row is not None:
+            parsed.rows.append(parsed_row)
     return parsed
+
+
+@dataclass(frozen=True)
+class _Columns:
+    headers: list[str]
+    fields: dict[str, int]
+    channels: dict[int, str]
+
+
+def _row(
+    row: list[str], line: int, cols: _Columns, seen: dict[str, int], problems: list[str]
+) -> RosterRow | None:
+    """One line of the file as a row, or None with every problem it has added to `problems`."""
+    fields = cols.fields
+    mis_id = _cell(row, fields["mis_id"])
+    if not mis_id:
+        problems.append("missing pupil id")
+    elif mis_id in seen:
+        problems.append(f"pupil id {mis_id} appears again (first on line {seen[mis_id]})")
+    else:
+        seen[mis_id] = line
+    first, last = _cell(row, fields["first_name"]), _cell(row, fields["last_name"])
+    if not first or not last:
+        problems.append("missing first name or surname")
+    year_text = _cell(row, fields["year_group"])
+    year = parse_year_group(year_text)
+    if year is None:
+        problems.append(f"unknown year group '{year_text}'")
+    consents: dict[str, bool] = {}
+    for index, code in cols.channels.items():
+        value = parse_yes_no(_cell(row, index))
+        if value is None:
+            problems.append(
+                f"unreadable {cols.headers[index]!r} value '{_cell(row, index)}' (use Y or N)"
+            )
+        else:
+            consents[code] = value
+    biometric: bool | None = None
+    if "biometric" in fields:
+        biometric = parse_yes_no(_cell(row, fields["biometric"]))
+        if biometric is None:
+            problems.append(
+                f"unreadable biometric value '{_cell(row, fields['biometric'])}' (use Y or N)"
+            )
+    consent_date: date | None = None
+    date_text = _cell(row, fields.get("consent_date"))
+    if date_text:
+        try:
+            consent_date = _parse_date(date_text)
+        except ValueError:
+            problems.append(f"unreadable consent date '{date_text}' (use DD/MM/YYYY)")
+    if problems or year is None:
+        return None
+    return RosterRow(
+        line=line,
+        mis_id=mis_id,
+        first_name=first,
+        last_name=last,
+        preferred_name=_cell(row, fields.get("preferred_name")) or None,
+        year_group=year,
+        class_name=_cell(row, fields.get("class_name")),
+        consents=consents,
+        biometric=biometric,
+        consent_date=consent_date,
+    )

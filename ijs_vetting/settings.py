@@ -32,6 +32,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "consent.review_years": (1, 20),
     "consent.grace_days": (0, 365),
     "consent.notice_days": (0, 365),
+    "backup.remind_days": (1, 365),
+    "backup.keep": (1, 1000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "consent.review_rule": tuple(rule.value for rule in ReviewRule),

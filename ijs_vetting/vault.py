@@ -13,7 +13,9 @@ import does, for a duplicate) puts it back.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +24,7 @@ from ijs_vetting.crypto import SealBroken, Sealer
 from ijs_vetting.domain import ServiceError
 
 CHUNK = 1 << 20
+MARKER = ".ijs-vetting-vault"  # at the vault's root: {"register": the register's id}
 RESTORE_HINT = "importing the same file again restores it"  # for a photo's original
 
 
@@ -41,6 +44,45 @@ class VaultFileAltered(ServiceError):
     """A vault file no longer holds what was stored under its name."""
 
 
+class VaultUnavailable(ServiceError):
+    """The station's vault folder is missing or is another register's: no photo can be vetted,
+    cleared or exported here until it is put right (the photos themselves are not at fault)."""
+
+
+def read_marker(root: Path) -> str | None:
+    """The register id a vault folder's marker names; None when there is no readable marker."""
+    try:
+        data = json.loads((root / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    register = data.get("register") if isinstance(data, dict) else None
+    return str(register) if register else None
+
+
+def write_marker(root: Path, register: str) -> None:
+    """Claim a vault folder for a register (made if need be), atomically."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f"{MARKER}.{os.getpid()}.tmp"
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump({"register": register}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, root / MARKER)
+    _sync_folder(root)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; Windows has no directory handles to sync)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def sealed_key(data: bytes, purpose: bytes) -> str:
     """The vault name of a sealed blob: bound to its purpose, distinct from any plain file."""
     return hashlib.sha256(b"ijs-sealed\0" + purpose + b"\0" + data).hexdigest()
@@ -56,6 +98,43 @@ class Vault:
     def __init__(self, root: Path, sealer: Sealer | None = None) -> None:
         self.root = root
         self.sealer = sealer
+        self.register: str | None = None  # the register whose marker this vault must hold
+
+    def attach(self, register: str, *, claim: bool) -> None:
+        """Check that this folder is `register`'s vault, claiming it (writing the marker) when
+        `claim` (the register has no vault yet). A folder that is missing, unmarked or another
+        register's has a `fault`: the station still opens (the register can be kept), but
+        every use of the vault is refused with that one line."""
+        self.register = register
+        if claim and read_marker(self.root) is None:
+            write_marker(self.root, register)
+
+    @property
+    def fault(self) -> str | None:
+        """Why this vault cannot be used, looked at now (a share that has come back is usable
+        again at once); None when it can."""
+        if self.register is None:
+            return None
+        found = read_marker(self.root)
+        if found == self.register:
+            return None
+        fix = (
+            "point this station at the register's vault (--vault DIR, IJS_VETTING_VAULT or the "
+            "station's setting, see `ijs-vetting station show`); no photo was changed"
+        )
+        if not self.root.is_dir():
+            return f"The vault folder {self.root} cannot be found (is the share connected?): {fix}."
+        if found is None:
+            return (
+                f"The folder {self.root} is not this register's vault (it has no {MARKER}): {fix}."
+            )
+        return f"The folder {self.root} is the vault of another register ({found}): {fix}."
+
+    def require(self) -> None:
+        """Refuse, in one line, when the vault cannot be used."""
+        fault = self.fault
+        if fault is not None:
+            raise VaultUnavailable(f"This station cannot vet, clear or export photos now. {fault}")
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:]
@@ -97,6 +176,16 @@ class Vault:
             self._write(key, self.sealer.seal(data, purpose))
         return key
 
+    def put_stored(self, key: str, data: bytes) -> bool:
+        """Put a file back exactly as it was stored (plain or sealed) under its vault name,
+        unless that file is already there with these bytes: a restore from a backup, whose
+        archive checked every file's hash. True if it was written."""
+        path = self.path_for(key)
+        if path.is_file() and path.read_bytes() == data:
+            return False
+        self._write(key, data)
+        return True
+
     def check(self, sha256: str, what: str = "the file") -> Path:
         """The path of an intact plain file, for readers that open it by path (the worker
         processes, rendering); `what` names it in the refusal."""
@@ -134,6 +223,7 @@ class Vault:
             raise self._missing(key, what) from exc
 
     def _missing(self, key: str, what: str) -> VaultFileMissing:
+        self.require()  # the whole vault gone is not this file's fault
         return VaultFileMissing(
             f"{what} is missing from the vault (there is no {self.path_for(key)}): it was "
             "deleted or moved outside the station"
@@ -156,6 +246,11 @@ class Vault:
         return True
 
     def _write(self, sha: str, data: bytes) -> None:
+        """Write under a temporary name, fsync, rename into place, fsync the folder. Another
+        station writing the same name at the same moment writes the same content (the name is
+        its hash; a sealed blob's bytes differ but open to the same), so whichever rename lands
+        last leaves a good file."""
+        self.require()  # never start writing into another register's vault
         target = self.path_for(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_file():
@@ -167,7 +262,16 @@ class Vault:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o444)
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except PermissionError:
+                # Windows: another station's copy of the same content landed (read-only) in
+                # between; it is as good as this one.
+                if not target.is_file():
+                    raise
+                os.chmod(tmp, 0o644)  # Windows deletes no read-only file
+                Path(tmp).unlink(missing_ok=True)
+            _sync_folder(target.parent)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

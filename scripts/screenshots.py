@@ -17,9 +17,11 @@ from PySide6.QtWidgets import QApplication
 from ijs_vetting import demo
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.backup_dialogs import BackupDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
-from ijs_vetting.services import clearing, photos
-from ijs_vetting.services.station import Actor, open_station
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import clearing
 
 
 def main() -> int:
@@ -42,6 +44,7 @@ def main() -> int:
     def next_shot() -> None:
         if not shots:
             window.review_page.thumbs.wait()
+            _dialogs(station, actor, window, folder)
             app.quit()
             return
         section = shots.pop(0)
@@ -50,13 +53,24 @@ def main() -> int:
             review = window.review_page
             review.status_filter.setCurrentIndex(review.status_filter.count() - 1)
             review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 2))
-        QTimer.singleShot(1500, lambda: (window.grab().save(str(folder / f"{section}.png")),
-                                         next_shot()))
+        QTimer.singleShot(
+            1500, lambda: (window.grab().save(str(folder / f"{section}.png")), next_shot())
+        )
 
     QTimer.singleShot(500, next_shot)
     app.exec()
     print(f"screenshots in {folder}")
     return 0
+
+
+def _dialogs(station: Station, actor: Actor, window: MainWindow, folder: Path) -> None:
+    """The Admin menu's Backup… and Restore… dialogs, as they open."""
+    for name, restoring in (("backup", False), ("restore", True)):
+        dialog = BackupDialog(station, actor, restoring, window)
+        dialog.show()
+        QApplication.processEvents()
+        dialog.grab().save(str(folder / f"{name}.png"))
+        dialog.close()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ijs_vetting.domain import Role
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core.station import Actor, Station, open_station
 
 POSTGRES_ENV = "IJS_TEST_POSTGRES_URL"
 TEST_PASSWORD = "correct horse battery"

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ijs_vetting.domain import Role
-from ijs_vetting.services.queue import withdraw_item
-from ijs_vetting.services.queue_export import export_queue
-from ijs_vetting.services.station import Actor, open_station
+from ijs_vetting.services.core.station import Actor, open_station
+from ijs_vetting.services.posting.queue import withdraw_item
+from ijs_vetting.services.posting.queue_export import export_queue
 
 SLT = Actor("head-teacher", Role.SLT)
 

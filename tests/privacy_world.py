@@ -27,11 +27,11 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.domain import FaceDecision, FaceReason, PhotoStatus, QueueStatus
-from ijs_vetting.services import roster
-from ijs_vetting.services.accounts import find_account
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.templates import REFERENCE
-from ijs_vetting.services.vetting import decide, seal_encoding
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake.vetting import decide, seal_encoding
+from ijs_vetting.services.posting.accounts import find_account
+from ijs_vetting.services.register import roster
+from ijs_vetting.services.register.templates import REFERENCE
 
 ROSTER = (
     "UPN,Forename,Surname,Year,Twitter,Biometric\n"

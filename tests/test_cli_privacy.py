@@ -13,7 +13,7 @@ import pytest
 from ijs_vetting.cli import main
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import QueueStatus
-from ijs_vetting.services.station import open_station
+from ijs_vetting.services.core.station import open_station
 from tests.privacy_world import JPEG_SCAN, ROSTER, Face, add_item, add_photo, add_template
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ijs_vetting.services.station import open_station
+from ijs_vetting.services.core.station import open_station
 from tests.privacy_world import Face, add_photo
 from tests.test_cli_privacy import Cli, cli
 

@@ -6,6 +6,7 @@ layers could import anything. This test makes adding one without placing it fail
 
 from __future__ import annotations
 
+import importlib
 import pkgutil
 import tomllib
 from pathlib import Path
@@ -29,7 +30,7 @@ def _top_level_modules() -> set[str]:
 
 
 def test_every_module_is_in_a_layer() -> None:
-    (layers,) = [c for c in _contracts() if c["type"] == "layers"]
+    (layers,) = [c for c in _contracts() if c["type"] == "layers" and not c.get("containers")]
     placed = {
         name.strip()
         for layer in layers["layers"]
@@ -42,3 +43,14 @@ def test_every_core_module_is_kept_free_of_qt() -> None:
     (forbidden,) = [c for c in _contracts() if c["type"] == "forbidden"]
     core = _top_level_modules() - {"ijs_vetting.gui"}
     assert core - set(forbidden["source_modules"]) == set()  # type: ignore[arg-type]
+
+
+def test_services_are_cut_into_named_packages_only() -> None:
+    """No flat module beside the five packages: the services contract (exhaustive) places every
+    package, and a module dropped at the top of services/ would sit in no layer."""
+    services = importlib.import_module("ijs_vetting.services")
+    flat = {info.name for info in pkgutil.iter_modules(services.__path__) if not info.ispkg}
+    (contract,) = [c for c in _contracts() if c.get("containers") == ["ijs_vetting.services"]]
+    packages = {info.name for info in pkgutil.iter_modules(services.__path__) if info.ispkg}
+    assert flat == set()
+    assert packages == set(contract["layers"])  # type: ignore[arg-type]

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from ijs_vetting.cli import photos, privacy, queue, register, rules
+from ijs_vetting.cli import backups, dispatch, photos, privacy, queue, register, rules, stations
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.logs import setup_logging
-from ijs_vetting.services.station import open_station
+from ijs_vetting.services.core.station import open_station
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="data folder (default: $IJS_VETTING_HOME or the user data folder)",
     )
+    parser.add_argument(
+        "--vault",
+        metavar="DIR",
+        help="vault folder, e.g. a share several stations use (default: $IJS_VETTING_VAULT, "
+        "the station's setting, or vault/ in the data folder)",
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     privacy.add_commands(sub, common)
     rules.add_commands(sub, common, register.year_group)
     photos.add_demo_command(sub, common)
+    backups.add_commands(sub, common)
+    stations.add_commands(sub, common)
     return parser
 
 
@@ -56,15 +64,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from ijs_vetting.gui.app import run_gui  # Qt loads only for the GUI
 
-        return run_gui(args.home)
+        return run_gui(args.home, args.vault)
+    if args.offline is not None:  # `restore`, `station join`: the station is not opened first
+        try:
+            return dispatch.run_offline(args)
+        except ServiceError as exc:
+            fail(str(exc))
+            return 1
+        except (OSError, DBAPIError) as exc:
+            message = storage_fault(exc, resolve_home(args.home).home)
+            if message is None:
+                raise
+            log.warning("%s stopped: %s", args.command, exc)
+            fail(message)
+            return 1
     try:
-        station = open_station(args.home)
+        station = open_station(args.home, vault=args.vault)
     except ServiceError as exc:
         fail(str(exc))
         return 1
     try:
-        code: int = args.handler(station, args)
-        return code
+        return dispatch.run(station, args)
     except ServiceError as exc:
         log.info("refused %s: %s", args.command, exc)
         fail(str(exc))

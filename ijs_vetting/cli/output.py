@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ijs_vetting.progress import Progress
+
 
 def emit_json(payload: Any) -> None:
     json.dump(payload, sys.stdout, indent=2, ensure_ascii=False, default=str)
@@ -41,3 +43,15 @@ def one_line(text: str) -> str:
 
 def fail(message: str) -> None:
     print(f"ijs-vetting: {message}", file=sys.stderr)
+
+
+def terminal_progress(enabled: bool) -> Progress:
+    """A progress line on stderr when a person is watching; silent for scripts and pipes."""
+    if not enabled or not sys.stderr.isatty():
+        return Progress()
+
+    def show(done: int, total: int, message: str) -> None:
+        sys.stderr.write(f"\r{message[:50]:<50} {done}/{total}")
+        sys.stderr.flush()
+
+    return Progress(show)

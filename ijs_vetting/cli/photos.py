@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ijs_vetting import demo
-from ijs_vetting.cli import session
-from ijs_vetting.cli.output import emit_json, emit_table, one_line
-from ijs_vetting.domain import PhotoStatus
-from ijs_vetting.progress import Progress
-from ijs_vetting.services import photos, templates, vetting
-from ijs_vetting.services.station import Station
+from ijs_vetting.cli.dispatch import Context, Outcome, handles
+from ijs_vetting.cli.output import emit_table, one_line, terminal_progress
+from ijs_vetting.domain import FaceDecision, PhotoStatus
+from ijs_vetting.services.intake import photos, vetting
+from ijs_vetting.services.register import templates
 
 _WORKERS_HELP = "face-analysis processes (default: one per core, as memory allows)"
 
@@ -34,19 +32,19 @@ def add_commands(
         help="replace a child's existing templates with the new ones",
     )
     q.add_argument("--workers", type=int, help=_WORKERS_HELP)
-    q.set_defaults(handler=cmd_faces_enrol)
+    handles(q, cmd_faces_enrol)
 
     p = sub.add_parser("import", parents=[common], help="import and vet photos from a folder")
     p.add_argument("folder", type=Path)
     p.add_argument("--device", help="the registered device the photos come from")
     p.add_argument("--workers", type=int, help=_WORKERS_HELP)
-    p.set_defaults(handler=cmd_import)
+    handles(p, cmd_import)
 
     p = sub.add_parser("photos", help="imported photos and their decisions")
     ps = p.add_subparsers(dest="photos_command", required=True)
     q = ps.add_parser("list", parents=[common], help="list photos with faces and decisions")
     q.add_argument("--status", choices=[s.value for s in PhotoStatus])
-    q.set_defaults(handler=cmd_photos_list)
+    handles(q, cmd_photos_list)
     q = ps.add_parser("vet", parents=[common], help="vet photos waiting for it (after a crash)")
     q.add_argument("--workers", type=int, help=_WORKERS_HELP)
     q.add_argument(
@@ -54,67 +52,53 @@ def add_commands(
         action="store_true",
         help="also try the failed photos again (after an update; a damaged file fails again)",
     )
-    q.set_defaults(handler=cmd_photos_vet)
+    handles(q, cmd_photos_vet)
 
 
-def _progress(enabled: bool) -> Progress:
-    """A progress line on stderr when a person is watching; silent for scripts and pipes."""
-    if not enabled or not sys.stderr.isatty():
-        return Progress()
-
-    def show(done: int, total: int, message: str) -> None:
-        sys.stderr.write(f"\r{message[:50]:<50} {done}/{total}")
-        sys.stderr.flush()
-
-    return Progress(show)
-
-
-def cmd_faces_enrol(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_faces_enrol(ctx: Context) -> Outcome:
+    args = ctx.args
     report = templates.enrol_references(
-        station,
-        actor,
+        ctx.station,
+        ctx.actor,
         args.folder,
         replace=args.replace,
-        progress=_progress(not args.json),
+        progress=terminal_progress(not args.json),
         workers=args.workers,
     )
-    if args.json:
-        emit_json(report.as_json())
-        return 0
-    print(
-        f"\n{report.count('enrolled')} enrolled, {report.count('refused')} refused, "
-        f"{report.count('not_enrolled')} not enrolled (no biometric consent)."
-    )
-    emit_table(
-        ["child", "file", "result", "why"],
-        [
-            [o.child_id, o.file, o.status, o.message if o.status != "enrolled" else ""]
-            for o in report.outcomes
-        ],
-    )
-    if report.revetted:
-        print(f"Re-vetted {report.revetted} photos against the new templates.")
-    return 0
+
+    def show() -> None:
+        print(f"\n{report.counts_in_words()}.")
+        emit_table(
+            ["child", "file", "result", "why"],
+            [
+                [o.child_id, o.file, o.status, o.message if o.status != "enrolled" else ""]
+                for o in report.outcomes
+            ],
+        )
+        if report.revetted:
+            print(f"Re-vetted {report.revetted} photos against the new templates.")
+
+    return Outcome(report.as_json(), show)
 
 
-def cmd_import(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_import(ctx: Context) -> Outcome:
+    args = ctx.args
     report = photos.import_folder(
-        station,
-        actor,
+        ctx.station,
+        ctx.actor,
         args.folder,
         device=args.device,
-        progress=_progress(not args.json),
+        progress=terminal_progress(not args.json),
         workers=args.workers,
     )
-    if args.json:
-        emit_json(report.as_json())
-        return 0
+    return Outcome(report.as_json(), lambda: _show_import(report, args.folder))
+
+
+def _show_import(report: photos.ImportReport, folder: Path) -> None:
     skipped = sum(report.skipped.values())
     restored = f" of which {report.restored} restored to the vault" if report.restored else ""
     print(
-        f"\nImported {report.imported} new photos from {args.folder} "
+        f"\nImported {report.imported} new photos from {folder} "
         f"({report.duplicates} already imported{restored}, {skipped} other files skipped, "
         f"{len(report.failed)} failed)."
     )
@@ -125,54 +109,54 @@ def cmd_import(station: Station, args: argparse.Namespace) -> int:
         )
     for name, reason in report.failed:
         print(f"  failed: {one_line(name)}: {one_line(reason)}")
-    for folder, reason in report.skipped_folders:
-        print(f"  folder skipped: {one_line(folder)}: {one_line(reason)}")
-    return 0
+    for skipped_folder, reason in report.skipped_folders:
+        print(f"  folder skipped: {one_line(skipped_folder)}: {one_line(reason)}")
 
 
-def cmd_photos_list(station: Station, args: argparse.Namespace) -> int:
-    session.actor(station)
-    rows = photos.list_photos(station, status=PhotoStatus(args.status) if args.status else None)
-    if args.json:
-        emit_json([p.as_json() for p in rows])
-        return 0
-    emit_table(
-        ["id", "file", "status", "taken", "faces", "shown", "note"],
-        [
+def cmd_photos_list(ctx: Context) -> Outcome:
+    status = PhotoStatus(ctx.args.status) if ctx.args.status else None
+    rows = photos.list_photos(ctx.station, status=status)
+
+    def show() -> None:
+        emit_table(
+            ["id", "file", "status", "taken", "faces", "shown", "note"],
             [
-                p.id,
-                p.file,
-                p.status.value,
-                f"{p.taken_at:%Y-%m-%d %H:%M}" if p.taken_at else None,
-                len(p.faces),
-                sum(1 for f in p.faces if f.decision == "show"),
-                p.note,
-            ]
-            for p in rows
-        ],
-    )
-    return 0
-
-
-def cmd_photos_vet(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    vet = vetting.retry_failed if args.retry_failed else vetting.revet_pending
-    report = vet(station, actor, progress=_progress(not args.json), workers=args.workers)
-    if args.json:
-        emit_json(
-            {
-                "vetted": report.vetted,
-                "retried": report.retried,
-                "statuses": report.statuses,
-                "failed": [{"file": f, "reason": r} for f, r in report.failed],
-            }
+                [
+                    p.id,
+                    p.file,
+                    p.status.value,
+                    f"{p.taken_at:%Y-%m-%d %H:%M}" if p.taken_at else None,
+                    len(p.faces),
+                    sum(1 for f in p.faces if f.decision == FaceDecision.SHOW),
+                    p.note,
+                ]
+                for p in rows
+            ],
         )
-    else:
+
+    return Outcome([p.as_json() for p in rows], show)
+
+
+def cmd_photos_vet(ctx: Context) -> Outcome:
+    args = ctx.args
+    vet = vetting.retry_failed if args.retry_failed else vetting.revet_pending
+    report = vet(
+        ctx.station, ctx.actor, progress=terminal_progress(not args.json), workers=args.workers
+    )
+
+    def show() -> None:
         tried = f" ({report.retried} of them failed before)" if args.retry_failed else ""
         print(f"\nVetted {report.vetted} photos{tried}.")
         for file, reason in report.failed:
             print(f"  failed: {one_line(file)}: {one_line(reason)}")
-    return 0
+
+    payload = {
+        "vetted": report.vetted,
+        "retried": report.retried,
+        "statuses": report.statuses,
+        "failed": [{"file": f, "reason": r} for f, r in report.failed],
+    }
+    return Outcome(payload, show)
 
 
 def add_demo_command(
@@ -183,19 +167,22 @@ def add_demo_command(
         parents=[common],
         help="fill an empty station with a demo school (real sample faces)",
     )
-    p.set_defaults(handler=cmd_demo)
+    handles(p, cmd_demo)
 
 
-def cmd_demo(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_demo(ctx: Context) -> Outcome:
+    station = ctx.station
     report = demo.load_demo(
-        station, actor, station.paths.home / "demo", progress=_progress(not args.json)
+        station,
+        ctx.actor,
+        station.paths.home / "demo",
+        progress=terminal_progress(not ctx.args.json),
     )
-    if args.json:
-        emit_json(report.as_json())
-    else:
+
+    def show() -> None:
         print(
             f"\nDemo school loaded: {report.imported} photos vetted "
             f"({', '.join(f'{n} {s}' for s, n in sorted(report.statuses.items()))})."
         )
-    return 0
+
+    return Outcome(report.as_json(), show)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ijs_vetting.cli import session
-from ijs_vetting.cli.output import emit_json, emit_table
-from ijs_vetting.services import consent_lapse, retention, subject_access, subject_rights
-from ijs_vetting.services.station import Station
+from ijs_vetting.cli.dispatch import Context, Outcome, handles
+from ijs_vetting.cli.output import emit_table
+from ijs_vetting.services.privacy import retention, subject_access, subject_rights
+from ijs_vetting.services.register import consent_lapse
 
 
 def add_commands(
@@ -18,29 +18,31 @@ def add_commands(
     rs = p.add_subparsers(dest="retention_command", required=True)
     q = rs.add_parser("run", parents=[common], help="apply the retention periods and report")
     q.add_argument("--dry-run", action="store_true", help="report what would go, delete nothing")
-    q.set_defaults(handler=cmd_retention_run)
+    handles(q, cmd_retention_run)
 
     p = sub.add_parser("child", help="one child's data: subject access export, erasure (admin)")
     cs = p.add_subparsers(dest="child_command", required=True)
     q = cs.add_parser("export", parents=[common], help="write everything held about a child")
     q.add_argument("child_id", metavar="CHILD_ID")
     q.add_argument("out", metavar="OUT.zip", type=Path)
-    q.set_defaults(handler=cmd_child_export)
+    handles(q, cmd_child_export)
     q = cs.add_parser(
         "erase", parents=[common], help="erase a child's record and biometric data for good"
     )
     q.add_argument("child_id", metavar="CHILD_ID")
-    q.set_defaults(handler=cmd_child_erase)
+    handles(q, cmd_child_erase)
 
 
-def cmd_retention_run(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    report = retention.run_retention(station, actor, dry_run=args.dry_run)
-    lapses = consent_lapse.apply_lapses(station, actor, dry_run=args.dry_run)
-    if args.json:
-        emit_json(report.as_json() | {"consent_lapse": lapses.as_json()})
-        return 0
-    print(f"Consent lapsed after its review: {len(lapses.lapsed)} record(s).")
+def cmd_retention_run(ctx: Context) -> Outcome:
+    dry_run = ctx.args.dry_run
+    report = retention.run_retention(ctx.station, ctx.actor, dry_run=dry_run)
+    lapses = consent_lapse.apply_lapses(ctx.station, ctx.actor, dry_run=dry_run)
+    payload = report.as_json() | {"consent_lapse": lapses.as_json()}
+    return Outcome(payload, lambda: _show_retention(report, len(lapses.lapsed)))
+
+
+def _show_retention(report: retention.RetentionReport, lapsed: int) -> None:
+    print(f"Consent lapsed after its review: {lapsed} record(s).")
     verb = "Would delete" if report.dry_run else "Deleted"
     cut = report.cutoffs
     emit_table(
@@ -75,15 +77,14 @@ def cmd_retention_run(station: Station, args: argparse.Namespace) -> int:
         print(f"Posted items to take down: {_ids(report.takedowns)} (see 'queue takedowns').")
     for error in report.file_errors:
         print(f"Could not delete a vault file: {error}")
-    return 0
 
 
-def cmd_child_export(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    result = subject_access.export_child(station, actor, args.child_id, args.out)
-    if args.json:
-        emit_json(result.as_json())
-        return 0
+def cmd_child_export(ctx: Context) -> Outcome:
+    result = subject_access.export_child(ctx.station, ctx.actor, ctx.args.child_id, ctx.args.out)
+    return Outcome(result.as_json(), lambda: _show_export(result))
+
+
+def _show_export(result: subject_access.ExportResult) -> None:
     print(
         f"Exported {result.child_id} to {result.file}: {result.forms} forms, "
         f"{result.reference_photos} reference photos, {result.photo_originals} photo originals, "
@@ -91,15 +92,14 @@ def cmd_child_export(station: Station, args: argparse.Namespace) -> int:
     )
     if result.not_stored:
         print(f"No longer stored (retention): {', '.join(result.not_stored)}")
-    return 0
 
 
-def cmd_child_erase(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    result = subject_rights.erase_child(station, actor, args.child_id)
-    if args.json:
-        emit_json(result.as_json())
-        return 0
+def cmd_child_erase(ctx: Context) -> Outcome:
+    result = subject_rights.erase_child(ctx.station, ctx.actor, ctx.args.child_id)
+    return Outcome(result.as_json(), lambda: _show_erasure(result))
+
+
+def _show_erasure(result: subject_rights.ErasureResult) -> None:
     e = result.erasure
     print(
         f"Erased {e.child_id}: {e.templates} templates, {e.consent_records} consent, "
@@ -116,7 +116,6 @@ def cmd_child_erase(station: Station, args: argparse.Namespace) -> int:
         )
     for error in result.file_errors:
         print(f"Could not delete a vault file: {error}")
-    return 0
 
 
 def _ids(values: list[int] | list[str]) -> str | None:

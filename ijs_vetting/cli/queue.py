@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ijs_vetting.cli import session
-from ijs_vetting.cli.output import emit_json, emit_table, fail
-from ijs_vetting.services import clearing, queue, queue_export
-from ijs_vetting.services.queue import QueueItemInfo
-from ijs_vetting.services.station import Station
+from ijs_vetting.cli.dispatch import Context, Outcome, handles
+from ijs_vetting.cli.output import emit_table
+from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.posting.queue import QueueItemInfo
 
 ALLOW_NAMES = (
     "SLT/admin: confirm a caption that names children (a surname, a full name, a MIS id, or a "
@@ -36,61 +35,60 @@ def add_commands(
     p.add_argument("--caption", metavar="TEXT", help="the post's text")
     p.add_argument("--workers", type=int, help="face-analysis processes for the verification")
     p.add_argument("--allow-names", action="store_true", help=ALLOW_NAMES)
-    p.set_defaults(handler=cmd_clear)
+    handles(p, cmd_clear)
 
     p = sub.add_parser("reject", parents=[common], help="reject photos for good (SLT)")
     p.add_argument("photo_ids", metavar="PHOTO_ID", type=int, nargs="+")
     p.add_argument("--reason", required=True, metavar="TEXT")
-    p.set_defaults(handler=cmd_reject)
+    handles(p, cmd_reject)
 
     p = sub.add_parser("queue", help="the posting queue of the year-group accounts")
     qs = p.add_subparsers(dest="queue_command", required=True)
     q = qs.add_parser("list", parents=[common], help="list queue items")
-    q.set_defaults(handler=cmd_queue_list)
+    handles(q, cmd_queue_list)
     q = qs.add_parser("add-text", parents=[common], help="queue a text-only post")
     q.add_argument("--account", required=True, metavar="HANDLE")
     q.add_argument("--caption", required=True, metavar="TEXT")
     q.add_argument("--allow-names", action="store_true", help=ALLOW_NAMES)
-    q.set_defaults(handler=cmd_queue_add_text)
+    handles(q, cmd_queue_add_text)
     q = qs.add_parser("caption", parents=[common], help="change a queued item's caption")
     q.add_argument("item_id", metavar="ITEM_ID", type=int)
     q.add_argument("caption", metavar="TEXT")
     q.add_argument("--allow-names", action="store_true", help=ALLOW_NAMES)
-    q.set_defaults(handler=cmd_queue_caption)
+    handles(q, cmd_queue_caption)
     q = qs.add_parser(
         "export", parents=[common], help="write waiting items and manifest.json to a folder"
     )
     q.add_argument("outdir", metavar="OUTDIR", type=Path)
-    q.set_defaults(handler=cmd_queue_export)
+    handles(q, cmd_queue_export)
     q = qs.add_parser("posted", parents=[common], help="record that an item was posted")
     q.add_argument("item_id", metavar="ITEM_ID", type=int)
     q.add_argument("--url", help="the post's address")
-    q.set_defaults(handler=cmd_queue_posted)
+    handles(q, cmd_queue_posted)
     q = qs.add_parser("withdraw", parents=[common], help="stop an item before it is posted")
     q.add_argument("item_id", metavar="ITEM_ID", type=int)
     q.add_argument("--reason", required=True, metavar="TEXT")
-    q.set_defaults(handler=cmd_queue_withdraw)
+    handles(q, cmd_queue_withdraw)
     q = qs.add_parser("takedowns", parents=[common], help="posted items that must come down")
-    q.set_defaults(handler=cmd_queue_takedowns)
+    handles(q, cmd_queue_takedowns)
     q = qs.add_parser("taken-down", parents=[common], help="record that a post was removed")
     q.add_argument("item_id", metavar="ITEM_ID", type=int)
-    q.set_defaults(handler=cmd_queue_taken_down)
+    handles(q, cmd_queue_taken_down)
 
 
-def cmd_clear(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_clear(ctx: Context) -> Outcome:
+    args = ctx.args
     result = clearing.clear_photos(
-        station,
-        actor,
+        ctx.station,
+        ctx.actor,
         args.photo_ids,
         account=args.account,
         caption=args.caption,
         workers=args.workers,
         allow_names=args.allow_names,
     )
-    if args.json:
-        emit_json(result.as_json())
-    else:
+
+    def show() -> None:
         for done in result.cleared:
             masked = f"{done.blurred_faces} face{'s' if done.blurred_faces != 1 else ''} masked"
             print(
@@ -98,21 +96,21 @@ def cmd_clear(station: Station, args: argparse.Namespace) -> int:
                 f"as queue item {done.item_id} ({masked})."
             )
         print(f"{len(result.cleared)} cleared, {len(result.refused)} refused.")
-    for photo_id, reason in result.refused:
-        fail(f"photo {photo_id} refused: {reason}")
-    return 1 if result.refused else 0
+
+    return Outcome(result.as_json(), show, _refusals(result.refused))
 
 
-def cmd_reject(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    result = clearing.reject_photos(station, actor, args.photo_ids, args.reason)
-    if args.json:
-        emit_json(result.as_json())
-    else:
-        print(f"{len(result.rejected)} rejected, {len(result.refused)} refused.")
-    for photo_id, reason in result.refused:
-        fail(f"photo {photo_id} refused: {reason}")
-    return 1 if result.refused else 0
+def cmd_reject(ctx: Context) -> Outcome:
+    result = clearing.reject_photos(ctx.station, ctx.actor, ctx.args.photo_ids, ctx.args.reason)
+    return Outcome(
+        result.as_json(),
+        lambda: print(f"{len(result.rejected)} rejected, {len(result.refused)} refused."),
+        _refusals(result.refused),
+    )
+
+
+def _refusals(refused: list[tuple[int, str]]) -> list[str]:
+    return [f"photo {photo_id} refused: {reason}" for photo_id, reason in refused]
 
 
 def _table(items: list[QueueItemInfo]) -> None:
@@ -133,88 +131,76 @@ def _table(items: list[QueueItemInfo]) -> None:
     )
 
 
-def _item(args: argparse.Namespace, item: QueueItemInfo, message: str) -> int:
-    if args.json:
-        emit_json(item.as_json())
-    else:
-        print(message)
-    return 0
+def _item(item: QueueItemInfo, message: str) -> Outcome:
+    return Outcome(item.as_json(), lambda: print(message))
 
 
-def cmd_queue_list(station: Station, args: argparse.Namespace) -> int:
-    session.actor(station)
-    items = queue.list_queue(station)
-    if args.json:
-        emit_json({"items": [i.as_json() for i in items]})
-    else:
-        _table(items)
-    return 0
+def cmd_queue_list(ctx: Context) -> Outcome:
+    items = queue.list_queue(ctx.station)
+    return Outcome({"items": [i.as_json() for i in items]}, lambda: _table(items))
 
 
-def cmd_queue_add_text(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    item = queue.add_text(station, actor, args.account, args.caption, allow_names=args.allow_names)
-    return _item(args, item, f"Queued text post {item.id} for {item.account}.")
-
-
-def cmd_queue_caption(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    item = queue.edit_caption(
-        station, actor, args.item_id, args.caption, allow_names=args.allow_names
+def cmd_queue_add_text(ctx: Context) -> Outcome:
+    args = ctx.args
+    item = queue.add_text(
+        ctx.station, ctx.actor, args.account, args.caption, allow_names=args.allow_names
     )
-    return _item(args, item, f"Caption of queue item {item.id} changed.")
+    return _item(item, f"Queued text post {item.id} for {item.account}.")
 
 
-def cmd_queue_export(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    report = queue_export.export_queue(station, actor, args.outdir)
-    if args.json:
-        emit_json(report.as_json())
-    else:
+def cmd_queue_caption(ctx: Context) -> Outcome:
+    args = ctx.args
+    item = queue.edit_caption(
+        ctx.station, ctx.actor, args.item_id, args.caption, allow_names=args.allow_names
+    )
+    return _item(item, f"Caption of queue item {item.id} changed.")
+
+
+def cmd_queue_export(ctx: Context) -> Outcome:
+    report = queue_export.export_queue(ctx.station, ctx.actor, ctx.args.outdir)
+
+    def show() -> None:
         print(f"Exported {len(report.items)} items to {report.outdir} (manifest.json).")
         for stale in report.removed:
             print(f"  removed {stale}: not waiting to be posted (withdrawn, posted, a crash)")
         for entry in report.removed_entries:
             print(f"  removed queue item {entry} from the old manifest")
-    return 0
+
+    return Outcome(report.as_json(), show)
 
 
-def cmd_queue_posted(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    item = queue.mark_posted(station, actor, args.item_id, args.url)
-    return _item(args, item, f"Queue item {item.id} recorded as posted to {item.account}.")
+def cmd_queue_posted(ctx: Context) -> Outcome:
+    item = queue.mark_posted(ctx.station, ctx.actor, ctx.args.item_id, ctx.args.url)
+    return _item(item, f"Queue item {item.id} recorded as posted to {item.account}.")
 
 
-def cmd_queue_withdraw(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    item = queue.withdraw_item(station, actor, args.item_id, args.reason)
-    return _item(args, item, f"Queue item {item.id} withdrawn.")
+def cmd_queue_withdraw(ctx: Context) -> Outcome:
+    item = queue.withdraw_item(ctx.station, ctx.actor, ctx.args.item_id, ctx.args.reason)
+    return _item(item, f"Queue item {item.id} withdrawn.")
 
 
-def cmd_queue_takedowns(station: Station, args: argparse.Namespace) -> int:
-    session.actor(station)
-    items = queue.list_takedowns(station)
-    if args.json:
-        emit_json({"takedowns": [i.as_json() for i in items]})
-        return 0
-    emit_table(
-        ["id", "account", "photo", "posted", "url", "why"],
-        [
+def cmd_queue_takedowns(ctx: Context) -> Outcome:
+    items = queue.list_takedowns(ctx.station)
+
+    def show() -> None:
+        emit_table(
+            ["id", "account", "photo", "posted", "url", "why"],
             [
-                i.id,
-                i.account,
-                i.photo_id,
-                f"{i.posted_at:%Y-%m-%d}" if i.posted_at else None,
-                i.post_url,
-                i.takedown_reason,
-            ]
-            for i in items
-        ],
-    )
-    return 0
+                [
+                    i.id,
+                    i.account,
+                    i.photo_id,
+                    f"{i.posted_at:%Y-%m-%d}" if i.posted_at else None,
+                    i.post_url,
+                    i.takedown_reason,
+                ]
+                for i in items
+            ],
+        )
+
+    return Outcome({"takedowns": [i.as_json() for i in items]}, show)
 
 
-def cmd_queue_taken_down(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    item = queue.mark_taken_down(station, actor, args.item_id)
-    return _item(args, item, f"Queue item {item.id} recorded as taken down.")
+def cmd_queue_taken_down(ctx: Context) -> Outcome:
+    item = queue.mark_taken_down(ctx.station, ctx.actor, ctx.args.item_id)
+    return _item(item, f"Queue item {item.id} recorded as taken down.")

@@ -6,31 +6,33 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from pathlib import Path
+from typing import TypeAlias
 
 from ijs_vetting.cli import rules, session
-from ijs_vetting.cli.output import emit_json, emit_table
+from ijs_vetting.cli.dispatch import Anonymous, Context, Outcome, handles, handles_anonymously
+from ijs_vetting.cli.output import emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
-from ijs_vetting.services import (
-    anchoring,
-    audit,
-    children,
-    configure,
-    consent,
-    devices,
-    roster,
-    users,
-)
-from ijs_vetting.services.station import Station, station_key_info
+from ijs_vetting.services.core import anchoring, users
+from ijs_vetting.services.core.station import station_key_info
+from ijs_vetting.services.intake import devices
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import children, configure, consent, roster
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def add_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
+def add_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("init", parents=[common], help="create or upgrade the database")
     p.add_argument("--admin", metavar="NAME", help="create the first admin")
-    p.set_defaults(handler=cmd_init)
+    p.add_argument("--name", help="this station's name in the audit log (default: the PC's)")
+    handles_anonymously(p, cmd_init)
+    _add_register_commands(sub, common)
+    _add_consent_commands(sub, common)
+    _add_station_commands(sub, common)
 
+
+def _add_register_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("roster", help="import the school roster from the MIS")
     rs = p.add_subparsers(dest="roster_command", required=True)
     q = rs.add_parser("import", parents=[common], help="import a roster CSV")
@@ -41,15 +43,27 @@ def add_commands(
         action="store_true",
         help="mark children missing from the file as having left",
     )
-    q.set_defaults(handler=cmd_roster_import)
+    handles(q, cmd_roster_import)
 
     p = sub.add_parser("children", help="the register of children")
     cs = p.add_subparsers(dest="children_command", required=True)
     q = cs.add_parser("list", parents=[common], help="list children with their consents")
     q.add_argument("--year", type=year_group, help="only this year group (R or 0-6)")
     q.add_argument("--on-roll", action="store_true", help="leave out children who have left")
-    q.set_defaults(handler=cmd_children_list)
+    handles(q, cmd_children_list)
 
+    p = sub.add_parser("devices", help="registered school devices")
+    ds = p.add_subparsers(dest="devices_command", required=True)
+    q = ds.add_parser("add", parents=[common], help="register a device")
+    q.add_argument("name")
+    q.add_argument("--make", required=True, help="EXIF make, e.g. Apple")
+    q.add_argument("--model", required=True, help="EXIF model, e.g. iPad (9th generation)")
+    handles(q, cmd_devices_add)
+    q = ds.add_parser("list", parents=[common], help="list devices")
+    handles(q, cmd_devices_list)
+
+
+def _add_consent_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("consent", help="photo consent per channel")
     cs = p.add_subparsers(dest="consent_command", required=True)
     q = cs.add_parser("set", parents=[common], help="record a parent's answer for a channel")
@@ -63,7 +77,7 @@ def add_commands(
         type=_date,
         help="when this yes must be re-confirmed (else the school's rule)",
     )
-    q.set_defaults(handler=cmd_consent_set)
+    handles(q, cmd_consent_set)
     rules.add_consent_commands(cs, common)
 
     p = sub.add_parser("biometric", help="biometric consent (face templates)")
@@ -74,7 +88,7 @@ def add_commands(
     q.add_argument("--parent", help="the parent who wrote (each parent's latest word counts)")
     q.add_argument("--form", type=Path, help="the parent's signed letter")
     q.add_argument("--date", type=_date, help="the date on the letter (YYYY-MM-DD)")
-    q.set_defaults(handler=cmd_biometric_set)
+    handles(q, cmd_biometric_set)
 
     p = sub.add_parser("safeguarding", help='the "never publish" flag')
     ss = p.add_subparsers(dest="safeguarding_command", required=True)
@@ -82,41 +96,33 @@ def add_commands(
     q.add_argument("child_id")
     q.add_argument("state", choices=["on", "off"])
     q.add_argument("--reason", required=True)
-    q.set_defaults(handler=cmd_safeguarding_set)
+    handles(q, cmd_safeguarding_set)
 
-    p = sub.add_parser("devices", help="registered school devices")
-    ds = p.add_subparsers(dest="devices_command", required=True)
-    q = ds.add_parser("add", parents=[common], help="register a device")
-    q.add_argument("name")
-    q.add_argument("--make", required=True, help="EXIF make, e.g. Apple")
-    q.add_argument("--model", required=True, help="EXIF model, e.g. iPad (9th generation)")
-    q.set_defaults(handler=cmd_devices_add)
-    q = ds.add_parser("list", parents=[common], help="list devices")
-    q.set_defaults(handler=cmd_devices_list)
 
+def _add_station_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("users", help="station users and roles")
     us = p.add_subparsers(dest="users_command", required=True)
     q = us.add_parser("add", parents=[common], help="add a user")
     q.add_argument("username")
     q.add_argument("--role", required=True, choices=[r.value for r in Role])
     q.add_argument("--name", help="display name")
-    q.set_defaults(handler=cmd_users_add)
+    handles(q, cmd_users_add)
     q = us.add_parser("list", parents=[common], help="list users")
-    q.set_defaults(handler=cmd_users_list)
+    handles(q, cmd_users_list)
     q = us.add_parser(
         "passwd", parents=[common], help="set a user's password (yours, or any as admin)"
     )
     q.add_argument("username")
-    q.set_defaults(handler=cmd_users_passwd)
+    handles(q, cmd_users_passwd)
 
     p = sub.add_parser("settings", help="the station's settings")
     ss = p.add_subparsers(dest="settings_command", required=True)
     q = ss.add_parser("list", parents=[common], help="list settings with their defaults")
-    q.set_defaults(handler=cmd_settings_list)
+    handles(q, cmd_settings_list)
     q = ss.add_parser("set", parents=[common], help="change a setting (admins)")
     q.add_argument("key", help="e.g. posting.caption_limit")
     q.add_argument("value")
-    q.set_defaults(handler=cmd_settings_set)
+    handles(q, cmd_settings_set)
 
     p = sub.add_parser("audit", parents=[common], help="the audit log, newest first")
     p.add_argument(
@@ -137,7 +143,7 @@ def add_commands(
     p.add_argument("--action", help="action or its prefix, e.g. consent")
     p.add_argument("--target", help="a record id, e.g. a child's id")
     p.add_argument("--limit", type=int)
-    p.set_defaults(handler=cmd_audit)
+    handles(p, cmd_audit)
 
 
 def _date(text: str) -> date:
@@ -154,41 +160,47 @@ def year_group(text: str) -> int:
     return year
 
 
-def cmd_init(station: Station, args: argparse.Namespace) -> int:
+def cmd_init(ctx: Anonymous) -> Outcome:
+    station, admin = ctx.station, ctx.args.admin
     created = None
+    station.keep_setup(ctx.args.name)
     key = station_key_info(station)
-    if args.admin:
+    if admin:
         _info, created = users.ensure_admin(
-            station, args.admin, session.new_password("Password for the admin: ", PASSWORD_ENV)
+            station, admin, session.new_password("Password for the admin: ", PASSWORD_ENV)
         )
     payload = {
         "home": str(station.paths.home),
-        "database": station.engine.url.render_as_string(),
-        "admin": args.admin,
+        "database": station.database_label,
+        "admin": admin,
         "admin_created": created,
         "key_fingerprint": key.fingerprint,
+        "station": station.name,
+        "vault": str(station.paths.vault),
     }
-    if args.json:
-        emit_json(payload)
-    else:
-        print(f"Station ready in {payload['home']} ({payload['database']}).")
+
+    def show() -> None:
+        print(f"Station {station.name} ready in {payload['home']} ({payload['database']}).")
+        print(f"Its vault is {payload['vault']}.")
         print(f"Its key is {key.fingerprint}, in {key.location}: back it up separately.")
-        if args.admin:
-            print(f"Admin {args.admin} {'created' if created else 'already exists'}.")
-    return 0
+        if admin:
+            print(f"Admin {admin} {'created' if created else 'already exists'}.")
+
+    return Outcome(payload, show)
 
 
-def cmd_roster_import(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_roster_import(ctx: Context) -> Outcome:
+    args = ctx.args
     report = roster.import_roster(
-        station, actor, args.file, dry_run=args.dry_run, mark_leavers=args.mark_leavers
+        ctx.station, ctx.actor, args.file, dry_run=args.dry_run, mark_leavers=args.mark_leavers
     )
-    if args.json:
-        emit_json(report.as_json())
-        return 0
+    return Outcome(report.as_json(), lambda: _show_roster(report, args.file))
+
+
+def _show_roster(report: roster.RosterReport, file: Path) -> None:
     head = "Would change" if report.dry_run else "Imported"
     print(
-        f"{head} from {args.file.name} ({report.encoding}): {len(report.added)} new, "
+        f"{head} from {file.name} ({report.encoding}): {len(report.added)} new, "
         f"{len(report.updated)} updated, {len(report.returned)} back on roll, "
         f"{len(report.left)} left, {report.unchanged} unchanged."
     )
@@ -231,40 +243,39 @@ def cmd_roster_import(station: Station, args: argparse.Namespace) -> int:
         print(f"\nIgnored columns: {', '.join(report.ignored_columns)}")
     if report.dry_run:
         print("\nDry run: nothing was written.")
-    return 0
 
 
-def cmd_children_list(station: Station, args: argparse.Namespace) -> int:
-    session.actor(station)
-    rows = children.list_children(station, year=args.year, include_left=not args.on_roll)
-    if args.json:
-        emit_json({"children": [c.as_json() for c in rows]})
-        return 0
-    codes = children.channel_codes(station)
-    emit_table(
-        ["id", "name", "year", "class", *codes, "biometric", "never publish", "on roll"],
-        [
+def cmd_children_list(ctx: Context) -> Outcome:
+    args = ctx.args
+    rows = children.list_children(ctx.station, year=args.year, include_left=not args.on_roll)
+
+    def show() -> None:
+        codes = children.channel_codes(ctx.station)
+        emit_table(
+            ["id", "name", "year", "class", *codes, "biometric", "never publish", "on roll"],
             [
-                c.mis_id,
-                c.display_name,
-                year_label(c.year_group),
-                c.class_name,
-                *(c.consents[code] for code in codes),
-                c.biometric.label,
-                c.never_publish,
-                c.on_roll,
-            ]
-            for c in rows
-        ],
-    )
-    return 0
+                [
+                    c.mis_id,
+                    c.display_name,
+                    year_label(c.year_group),
+                    c.class_name,
+                    *(c.consents[code] for code in codes),
+                    c.biometric.label,
+                    c.never_publish,
+                    c.on_roll,
+                ]
+                for c in rows
+            ],
+        )
+
+    return Outcome({"children": [c.as_json() for c in rows]}, show)
 
 
-def cmd_consent_set(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_consent_set(ctx: Context) -> Outcome:
+    args = ctx.args
     change = consent.set_consent(
-        station,
-        actor,
+        ctx.station,
+        ctx.actor,
         args.child_id,
         args.channel,
         args.answer == "yes",
@@ -272,219 +283,191 @@ def cmd_consent_set(station: Station, args: argparse.Namespace) -> int:
         given_on=args.date,
         review_on=args.review_on,
     )
-    if args.json:
-        emit_json(
-            {
-                "child_id": change.child_id,
-                "channel": change.channel,
-                "granted": change.granted,
-                "previous": change.previous,
-                "record_id": change.record_id,
-            }
-        )
-    else:
-        print(
-            f"{change.channel} consent for {change.child_id}: "
-            f"{'yes' if change.granted else 'no'} (was "
-            f"{'not recorded' if change.previous is None else 'yes' if change.previous else 'no'})."
-        )
-    return 0
+    payload = {
+        "child_id": change.child_id,
+        "channel": change.channel,
+        "granted": change.granted,
+        "previous": change.previous,
+        "record_id": change.record_id,
+    }
+    was = "not recorded" if change.previous is None else "yes" if change.previous else "no"
+    line = (
+        f"{change.channel} consent for {change.child_id}: "
+        f"{'yes' if change.granted else 'no'} (was {was})."
+    )
+    return Outcome(payload, lambda: print(line))
 
 
-def cmd_biometric_set(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_biometric_set(ctx: Context) -> Outcome:
+    args = ctx.args
     change = consent.set_biometric(
-        station,
-        actor,
+        ctx.station,
+        ctx.actor,
         args.child_id,
         consent.BIOMETRIC_CHOICES[args.answer],
         form=args.form,
         given_on=args.date,
         parent=args.parent,
     )
-    if args.json:
-        emit_json(
-            {
-                "child_id": change.child_id,
-                "event": change.event.value,
-                "templates_allowed": change.templates_allowed,
-                "previous_allowed": change.previous_allowed,
-            }
-        )
-    else:
-        allowed = "allowed" if change.templates_allowed else "not allowed"
-        print(f"Biometric record for {change.child_id}: {args.answer}; face templates {allowed}.")
-    return 0
+    payload = {
+        "child_id": change.child_id,
+        "event": change.event.value,
+        "templates_allowed": change.templates_allowed,
+        "previous_allowed": change.previous_allowed,
+    }
+    allowed = "allowed" if change.templates_allowed else "not allowed"
+    line = f"Biometric record for {change.child_id}: {args.answer}; face templates {allowed}."
+    return Outcome(payload, lambda: print(line))
 
 
-def cmd_safeguarding_set(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_safeguarding_set(ctx: Context) -> Outcome:
+    args = ctx.args
     change = consent.set_safeguarding(
-        station, actor, args.child_id, args.state == "on", args.reason
+        ctx.station, ctx.actor, args.child_id, args.state == "on", args.reason
     )
-    if args.json:
-        emit_json(
-            {
-                "child_id": change.child_id,
-                "never_publish": change.active,
-                "previous": change.previous,
-            }
-        )
-    else:
-        print(f"Never-publish flag for {change.child_id}: {'on' if change.active else 'off'}.")
-    return 0
+    payload = {
+        "child_id": change.child_id,
+        "never_publish": change.active,
+        "previous": change.previous,
+    }
+    line = f"Never-publish flag for {change.child_id}: {'on' if change.active else 'off'}."
+    return Outcome(payload, lambda: print(line))
 
 
-def cmd_devices_add(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    info = devices.add_device(station, actor, args.name, args.make, args.model)
-    if args.json:
-        emit_json({"name": info.name, "make": info.make, "model": info.model})
-    else:
-        print(f"Registered {info.name} ({info.make} {info.model}).")
-    return 0
+def cmd_devices_add(ctx: Context) -> Outcome:
+    args = ctx.args
+    info = devices.add_device(ctx.station, ctx.actor, args.name, args.make, args.model)
+    return Outcome(
+        {"name": info.name, "make": info.make, "model": info.model},
+        lambda: print(f"Registered {info.name} ({info.make} {info.model})."),
+    )
 
 
-def cmd_devices_list(station: Station, args: argparse.Namespace) -> int:
-    session.actor(station)
-    rows = devices.list_devices(station)
-    if args.json:
-        emit_json(
-            {
-                "devices": [
-                    {"name": d.name, "make": d.make, "model": d.model, "active": d.active}
-                    for d in rows
-                ]
-            }
-        )
-    else:
-        emit_table(
+def cmd_devices_list(ctx: Context) -> Outcome:
+    rows = devices.list_devices(ctx.station)
+    payload = {
+        "devices": [
+            {"name": d.name, "make": d.make, "model": d.model, "active": d.active} for d in rows
+        ]
+    }
+    return Outcome(
+        payload,
+        lambda: emit_table(
             ["name", "make", "model", "active"], [[d.name, d.make, d.model, d.active] for d in rows]
-        )
-    return 0
-
-
-def cmd_users_add(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    password = session.new_password(f"Password for {args.username}: ")
-    info = users.add_user(station, actor, args.username, Role(args.role), password, args.name)
-    if args.json:
-        emit_json({"username": info.username, "role": info.role.value})
-    else:
-        print(f"Added {info.username} as {info.role.value}.")
-    return 0
-
-
-def cmd_users_passwd(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    users.set_password(
-        station, actor, args.username, session.new_password(f"New password for {args.username}: ")
+        ),
     )
-    if args.json:
-        emit_json({"username": args.username, "password_set": True})
-    else:
-        print(f"Password set for {args.username}.")
-    return 0
 
 
-def cmd_users_list(station: Station, args: argparse.Namespace) -> int:
-    rows = users.list_users(station, session.actor(station))
-    if args.json:
-        emit_json(
+def cmd_users_add(ctx: Context) -> Outcome:
+    args = ctx.args
+    password = session.new_password(f"Password for {args.username}: ")
+    info = users.add_user(
+        ctx.station, ctx.actor, args.username, Role(args.role), password, args.name
+    )
+    return Outcome(
+        {"username": info.username, "role": info.role.value},
+        lambda: print(f"Added {info.username} as {info.role.value}."),
+    )
+
+
+def cmd_users_passwd(ctx: Context) -> Outcome:
+    name = ctx.args.username
+    users.set_password(
+        ctx.station, ctx.actor, name, session.new_password(f"New password for {name}: ")
+    )
+    return Outcome(
+        {"username": name, "password_set": True}, lambda: print(f"Password set for {name}.")
+    )
+
+
+def cmd_users_list(ctx: Context) -> Outcome:
+    rows = users.list_users(ctx.station, ctx.actor)
+    payload = {
+        "users": [
             {
-                "users": [
-                    {
-                        "username": u.username,
-                        "display_name": u.display_name,
-                        "role": u.role.value,
-                        "active": u.active,
-                        "locked": u.locked,
-                    }
-                    for u in rows
-                ]
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role.value,
+                "active": u.active,
+                "locked": u.locked,
             }
-        )
-    else:
-        emit_table(
+            for u in rows
+        ]
+    }
+    return Outcome(
+        payload,
+        lambda: emit_table(
             ["username", "name", "role", "active"],
             [[u.username, u.display_name, u.role.value, u.active] for u in rows],
-        )
-    return 0
+        ),
+    )
 
 
-def cmd_settings_list(station: Station, args: argparse.Namespace) -> int:
-    session.actor(station)
-    rows = configure.list_settings(station)
-    if args.json:
-        emit_json({"settings": {k: {"value": v, "default": d} for k, (v, d) in rows.items()}})
-    else:
-        emit_table(["setting", "value", "default"], [[k, v, d] for k, (v, d) in rows.items()])
-    return 0
+def cmd_settings_list(ctx: Context) -> Outcome:
+    rows = configure.list_settings(ctx.station)
+    return Outcome(
+        {"settings": {k: {"value": v, "default": d} for k, (v, d) in rows.items()}},
+        lambda: emit_table(
+            ["setting", "value", "default"], [[k, v, d] for k, (v, d) in rows.items()]
+        ),
+    )
 
 
-def cmd_settings_set(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
-    value = configure.set_setting(station, actor, args.key, args.value)
-    if args.json:
-        emit_json({"key": args.key, "value": value})
-    else:
-        print(f"{args.key} = {value}")
-    return 0
+def cmd_settings_set(ctx: Context) -> Outcome:
+    key = ctx.args.key
+    value = configure.set_setting(ctx.station, ctx.actor, key, ctx.args.value)
+    return Outcome({"key": key, "value": value}, lambda: print(f"{key} = {value}"))
 
 
-def cmd_audit(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_audit(ctx: Context) -> Outcome:
+    args = ctx.args
     if args.check == "anchor":
-        tip = anchoring.remake_anchor(station, actor)
-        if args.json:
-            emit_json(tip.as_json())
-        else:
-            print(
-                f"The audit log is anchored again at entry {tip.entry_id} ({tip.entries} entries)."
-            )
-        return 0
+        tip = anchoring.remake_anchor(ctx.station, ctx.actor)
+        line = f"The audit log is anchored again at entry {tip.entry_id} ({tip.entries} entries)."
+        return Outcome(tip.as_json(), lambda: print(line))
     if args.check == "verify":
-        report = audit.verify_chain(station, actor, args.anchor)
-        if args.json:
-            emit_json(
-                {
-                    "ok": report.ok,
-                    "entries": report.entries,
-                    "broken_at": report.broken_at,
-                    "reason": report.reason,
-                }
-            )
-        elif report.ok:
-            print(f"The audit log is intact ({report.entries} entries).")
-        elif report.broken_at is None:
-            print(f"The audit log cannot be trusted: {report.reason}.")
-        else:
-            print(f"The audit log is broken at entry {report.broken_at}: {report.reason}.")
-        return 0 if report.ok else 1
+        return _audit_verify(ctx)
     if args.limit is not None and args.limit < 1:
         raise InvalidInput("--limit must be at least 1.")
     rows = audit.list_audit(
-        station,
+        ctx.station,
         actor=args.actor,
         action=args.action,
         target_id=args.target,
         limit=args.limit,
-        reader=actor,
+        reader=ctx.actor,
     )
-    if args.json:
-        emit_json({"entries": [r.as_json() for r in rows]})
-    else:
-        emit_table(
-            ["when", "who", "action", "record", "what"],
+    return Outcome(
+        {"entries": [r.as_json() for r in rows]},
+        lambda: emit_table(
+            ["when", "who", "station", "action", "record", "what"],
             [
                 [
                     f"{r.at:%Y-%m-%d %H:%M:%S}",
                     r.actor,
+                    r.station,
                     r.action,
                     f"{r.target_type}:{r.target_id}" if r.target_id else None,
                     r.summary,
                 ]
                 for r in rows
             ],
-        )
-    return 0
+        ),
+    )
+
+
+def _audit_verify(ctx: Context) -> Outcome:
+    report = audit.verify_chain(ctx.station, ctx.actor, ctx.args.anchor)
+    payload = {
+        "ok": report.ok,
+        "entries": report.entries,
+        "broken_at": report.broken_at,
+        "reason": report.reason,
+    }
+    if report.ok:
+        line = f"The audit log is intact ({report.entries} entries)."
+    elif report.broken_at is None:
+        line = f"The audit log cannot be trusted: {report.reason}."
+    else:
+        line = f"The audit log is broken at entry {report.broken_at}: {report.reason}."
+    return Outcome(payload, lambda: print(line), failed=not report.ok)

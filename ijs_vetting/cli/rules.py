@@ -7,12 +7,11 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from ijs_vetting.cli import session
-from ijs_vetting.cli.output import emit_json, emit_table
+from ijs_vetting.cli.dispatch import Context, Outcome, handles
+from ijs_vetting.cli.output import emit_table
 from ijs_vetting.domain import InvalidInput, year_label
-from ijs_vetting.services import consent_lapse, letters, sheets
-from ijs_vetting.services.consent_review import due_for_review
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.register import consent_lapse, letters, sheets
+from ijs_vetting.services.register.consent_review import due_for_review
 
 
 def add_consent_commands(
@@ -24,12 +23,12 @@ def add_consent_commands(
     )
     q.add_argument("--csv", type=Path, metavar="FILE", help="write the letters list (admins)")
     q.add_argument("--pdf", type=Path, metavar="FILE", help="write it as a PDF to print (admins)")
-    q.set_defaults(handler=cmd_consent_due)
+    handles(q, cmd_consent_due)
     q = cs.add_parser(
         "lapse", parents=[common], help="record consent whose review's grace period has ended"
     )
     q.add_argument("--dry-run", action="store_true", help="list them, change nothing")
-    q.set_defaults(handler=cmd_consent_lapse)
+    handles(q, cmd_consent_lapse)
 
 
 def add_commands(
@@ -51,54 +50,52 @@ def add_commands(
     )
     p.add_argument("--channel", default="twitter", help="the channel (default twitter)")
     p.add_argument("out", type=Path, metavar="OUT.pdf")
-    p.set_defaults(handler=cmd_sheet)
+    handles(p, cmd_sheet)
 
 
-def cmd_consent_due(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_consent_due(ctx: Context) -> Outcome:
+    args = ctx.args
     if args.csv or args.pdf:
-        rows = letters.write_letters(station, actor, csv_path=args.csv, pdf_path=args.pdf)
+        rows = letters.write_letters(ctx.station, ctx.actor, csv_path=args.csv, pdf_path=args.pdf)
     else:
-        rows = due_for_review(station)
-    if args.json:
-        emit_json({"due": [r.as_json() for r in rows]})
-        return 0
-    emit_table(
-        ["id", "name", "class", "channel", "state", "review on", "counts until"],
-        [
+        rows = due_for_review(ctx.station)
+
+    def show() -> None:
+        emit_table(
+            ["id", "name", "class", "channel", "state", "review on", "counts until"],
             [
-                r.mis_id,
-                r.name,
-                r.class_name or year_label(r.year_group),
-                r.channel,
-                r.status.state.value,
-                r.status.review_on,
-                r.status.grace_ends,
-            ]
-            for r in rows
-        ],
-    )
-    for path in (args.csv, args.pdf):
-        if path:
-            print(f"Wrote {path}.")
-    return 0
-
-
-def cmd_consent_lapse(station: Station, args: argparse.Namespace) -> int:
-    report = consent_lapse.apply_lapses(station, session.actor(station), dry_run=args.dry_run)
-    if args.json:
-        emit_json(report.as_json())
-    else:
-        verb = "would lapse" if args.dry_run else "lapsed"
-        print(
-            f"{len(report.lapsed)} consent record(s) {verb}; {len(report.withdrawn)} queue "
-            f"item(s) withdrawn, {len(report.takedowns)} takedown(s)."
+                [
+                    r.mis_id,
+                    r.name,
+                    r.class_name or year_label(r.year_group),
+                    r.channel,
+                    r.status.state.value,
+                    r.status.review_on,
+                    r.status.grace_ends,
+                ]
+                for r in rows
+            ],
         )
-    return 0
+        for path in (args.csv, args.pdf):
+            if path:
+                print(f"Wrote {path}.")
+
+    return Outcome({"due": [r.as_json() for r in rows]}, show)
 
 
-def cmd_sheet(station: Station, args: argparse.Namespace) -> int:
-    actor = session.actor(station)
+def cmd_consent_lapse(ctx: Context) -> Outcome:
+    dry_run = ctx.args.dry_run
+    report = consent_lapse.apply_lapses(ctx.station, ctx.actor, dry_run=dry_run)
+    verb = "would lapse" if dry_run else "lapsed"
+    line = (
+        f"{len(report.lapsed)} consent record(s) {verb}; {len(report.withdrawn)} queue "
+        f"item(s) withdrawn, {len(report.takedowns)} takedown(s)."
+    )
+    return Outcome(report.as_json(), lambda: print(line))
+
+
+def cmd_sheet(ctx: Context) -> Outcome:
+    args = ctx.args
     names = None
     if args.children is not None:
         try:
@@ -106,20 +103,17 @@ def cmd_sheet(station: Station, args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"Cannot read the list {args.children}: {exc}") from exc
     report = sheets.make_sheet(
-        station,
-        actor,
+        ctx.station,
+        ctx.actor,
         args.out,
         channel=args.channel,
         year=args.year,
         class_name=args.class_name,
         names=names,
     )
-    if args.json:
-        emit_json(report.as_json())
-    else:
-        listed = sum(len(e) for e in report.classes.values())
-        print(
-            f"Wrote {report.file}: {listed} of {report.selected} children must not appear on "
-            f"{report.channel} ({len(report.classes)} class page(s))."
-        )
-    return 0
+    listed = sum(len(e) for e in report.classes.values())
+    line = (
+        f"Wrote {report.file}: {listed} of {report.selected} children must not appear on "
+        f"{report.channel} ({len(report.classes)} class page(s))."
+    )
+    return Outcome(report.as_json(), lambda: print(line))

@@ -8,8 +8,8 @@ import os
 import sys
 
 from ijs_vetting.domain import ServiceError
-from ijs_vetting.services import users
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station
 
 PASSWORD_ENV = "IJS_VETTING_PASSWORD"
 NEW_PASSWORD_ENV = "IJS_VETTING_NEW_PASSWORD"

@@ -15,11 +15,17 @@ from ijs_vetting.audit_chain import GENESIS, PRIVATE_DIGEST, ChainRow, entry_has
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.db.types import utcnow
 
-# Any constant: PostgreSQL's transaction-level advisory lock serialises appends across stations,
-# so two stations never chain onto the same previous entry. SQLite serialises writers itself.
+# Any constant: PostgreSQL's transaction-level advisory lock serialises writes across stations
+# (`lock_for_writing`), so two stations never chain onto the same previous entry, nor decide a
+# write on what the other is changing. SQLite serialises writers itself.
 _CHAIN_LOCK = 7_241_915
+# How long a write waits for another station's to finish (SQLite's busy timeout is 15 s; an
+# export or a retention run on another PC may hold the turn longer).
+WRITE_WAIT_SECONDS = 120
 # Where `append_entry` leaves the chain's new tip for the station to anchor after the commit.
 TIP = "audit_tip"
+# The session info key naming the station whose sessions write (`Station` sets it).
+STATION_NAME = "station_name"
 # Details that may name children (captions), per action (None: every action). They are kept in
 # the entry's `private` column, outside the hash, so erasing a child can erase them
 # (`erase_private`) and the chain still verifies; the hashed details keep a salted digest.
@@ -53,8 +59,7 @@ def append_entry(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Add an entry linked to the newest one (inside the caller's transaction)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    lock_for_writing(session)
     previous = (
         session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
         or GENESIS
@@ -68,6 +73,7 @@ def append_entry(
         "target_id": target_id,
         "summary": summary,
         "details": hashed,
+        "station": session.info.get(STATION_NAME),
     }
     entry = AuditEntry(
         **fields, private=private, prev_hash=previous, entry_hash=entry_hash(previous, **fields)
@@ -78,6 +84,19 @@ def append_entry(
     count = session.scalar(select(func.count(AuditEntry.id))) or 0
     session.info[TIP] = Anchor(count, entry.id, entry.entry_hash)
     return entry
+
+
+def lock_for_writing(session: Session) -> None:
+    """PostgreSQL: hold the register's write lock until this transaction ends, so writes from
+    several stations take turns as SQLite's BEGIN IMMEDIATE makes them (what a write reads
+    before it decides cannot change under it). Taken again in one transaction, it is a no-op
+    in effect (the lock is re-entrant). SQLite serialises writers itself.
+
+    A station that waits longer than `WRITE_WAIT_SECONDS` gives up with a lock timeout (the
+    station says the database is busy) instead of hanging behind one that stopped answering."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = '{WRITE_WAIT_SECONDS}s'"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
 
 
 def chain_tip(session: Session) -> Anchor:
@@ -105,6 +124,7 @@ def chain_rows(session: Session) -> list[ChainRow]:
             e.prev_hash,
             e.entry_hash,
             dict(e.private) if e.private is not None else None,
+            e.station,
         )
         for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
     ]

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -104,6 +105,8 @@ class AuditEntry(Base):
     # Text that must go when a child's record is erased (captions naming children): kept out of
     # the hashed fields, which hold only its salted digest (see ijs_vetting.db.audit_log).
     private: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # The station (PC) the change was made on; hashed with the entry when set (audit_chain).
+    station: Mapped[str | None] = mapped_column(String(64))
 
 
 class Child(Base):
@@ -478,3 +481,13 @@ class Setting(Base):
     value: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class RegisterChanges(Base):
+    """One row counting write transactions: a station's GUI polls it to notice what another
+    station changed, without reloading anything when nothing did."""
+
+    __tablename__ = "register_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger, default=0)

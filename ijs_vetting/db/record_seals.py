@@ -11,7 +11,7 @@ is checked before anything relies on it (`checked`): a broken seal stops the dec
 
 Removing a child's *newest* records leaves a shorter history whose seals still hold; `audit
 verify` finds that through the audit chain, whose entries name each record added (see
-`ijs_vetting.services.audit`).
+`ijs_vetting.services.privacy.audit`).
 
 A child's own row decides too (a leaver is never shown): it carries a seal over its id, MIS id,
 on-roll flag, leaving date and year group, renewed whenever the station changes the row, and
@@ -19,7 +19,7 @@ checked before the child's standing is used (`checked_children`). It is not chai
 the row as it stands.
 
 Rows written before seals existed are sealed once at the next start
-(`ijs_vetting.services.station.seal_legacy_data`); after that an unsealed row is tampering too.
+(`ijs_vetting.services.core.station.seal_legacy_data`); after that an unsealed row is tampering too.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Analyse many photos in worker processes, yielding each result as soon as it is ready.
 
-Face work is CPU-bound and dlib holds the GIL, so it runs in separate processes started with
+Face work is CPU-bound, holds large buffers, and a crash in native code (onnxruntime, a decoder)
+must not take the station with it, so it runs in separate processes started with
 `spawn` (the only start method that behaves the same on Windows, macOS and Linux, and never forks
 a process that has Qt threads). Each worker loads the models once in its initializer, from the
 ONNX graphs this process prepared once (`networks`). This module imports neither dlib nor
@@ -10,7 +11,8 @@ results from `faces.results`.
 Only a few photos are in flight at a time, so cancelling stops work within about one photo per
 worker and a long import never queues thousands of futures. A photo that cannot be read, or
 whose analysis fails, comes back as `PhotoFailed`; if a worker process dies outright the pool is
-restarted and the photos it was holding are tried once more before being reported as failed.
+restarted and the photos it was holding run again one at a time: only a photo that brings a
+worker down on its own, twice, is reported failed (`FacePool.run`).
 """
 
 from __future__ import annotations

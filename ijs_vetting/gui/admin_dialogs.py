@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import configure, users
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import configure
 
 
 class UsersDialog(QDialog):

@@ -9,15 +9,16 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ijs_vetting.assets import resource
 from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.gui.backup_dialogs import remind_backup
 from ijs_vetting.gui.demo_offer import offer_demo
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services.consent_lapse import apply_lapses
-from ijs_vetting.services.retention import RetentionReport, run_retention
-from ijs_vetting.services.station import open_station
-from ijs_vetting.services.station_settings import current
+from ijs_vetting.services.core.station import open_station
+from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.services.privacy.retention import RetentionReport, run_retention
+from ijs_vetting.services.register.consent_lapse import apply_lapses
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,12 @@ def apply_lapses_on_start(window: MainWindow) -> None:
         window.refresh()
 
 
-def run_gui(home: str | None) -> int:
+def run_gui(home: str | None, vault: str | None = None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
     sys.excepthook = _report_uncaught
     try:
-        station = open_station(home)
+        station = open_station(home, vault=vault)
     except ServiceError as exc:
         QMessageBox.critical(None, "The station cannot start", str(exc))
         return 1
@@ -94,10 +95,13 @@ def run_gui(home: str | None) -> int:
         return 0
     window = MainWindow(station, login.actor)
     window.show()
+    if station.vault_fault is not None:  # the register can still be kept; photos wait
+        QMessageBox.warning(window, "The vault cannot be used", station.vault_fault)
     IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
     apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:
         start_retention(window)
+        remind_backup(window, station, login.actor)
     try:
         return app.exec()
     finally:

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableView, QWidget
 
 from ijs_vetting.gui.table_models import AuditTableModel
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import audit
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.privacy import audit
 
 
 class AuditPage(QWidget):

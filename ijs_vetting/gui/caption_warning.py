@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
-from ijs_vetting.services.caption_check import CaptionReport
+from ijs_vetting.services.posting.caption_check import CaptionReport
 
 WARNING_STYLE = "color: #a4262c; font-weight: bold;"
 

@@ -30,8 +30,10 @@ from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import to_qimage
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, consent, forms, queue, templates
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.register import children, consent, forms, templates
+from ijs_vetting.services.register.templates import ReferenceStatus
 
 BIOMETRIC_LABELS = {
     "yes": "Parent consents (signed letter)",
@@ -210,10 +212,10 @@ class ChildDialog(QDialog):
         )
 
     def _enrolled(self, report: Any) -> None:
-        refused = [o.message for o in report.outcomes if o.status != "enrolled"]
+        refused = [o.message for o in report.outcomes if o.status != ReferenceStatus.ENROLLED]
         text = (
-            f"{report.count('enrolled')} reference photo(s) added; {report.revetted} photos "
-            "re-checked against them."
+            f"{report.count(ReferenceStatus.ENROLLED)} reference photo(s) added; "
+            f"{report.revetted} photos re-checked against them."
         )
         if refused:
             text += " Not used: " + " ".join(refused)

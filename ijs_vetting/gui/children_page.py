@@ -29,10 +29,10 @@ from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, letters, sheets, templates
-from ijs_vetting.services.consent_review import due_for_review
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.templates import EnrolReport
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children, letters, sheets, templates
+from ijs_vetting.services.register.consent_review import due_for_review
+from ijs_vetting.services.register.templates import EnrolReport, ReferenceStatus
 
 
 class ChildrenPage(QWidget):
@@ -219,10 +219,10 @@ class ChildrenPage(QWidget):
         rows = "".join(
             f"<li>{escape(o.child_id)} ({escape(o.file)}): {escape(o.message)}</li>"
             for o in report.outcomes
-            if o.status != "enrolled"
+            if o.status != ReferenceStatus.ENROLLED
         )
         text = (
-            f"<p>{report.count('enrolled')} reference photos enrolled; "
+            f"<p>{report.count(ReferenceStatus.ENROLLED)} reference photos enrolled; "
             f"{report.revetted} photos re-checked against them.</p>"
         )
         if rows:

@@ -11,7 +11,8 @@ from ijs_vetting import demo
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services import children, photos
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.register import children
 
 
 def station_is_empty(window: MainWindow) -> bool:

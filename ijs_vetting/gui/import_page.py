@@ -25,10 +25,10 @@ from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.progress import Progress
-from ijs_vetting.services import devices, photos, vetting
-from ijs_vetting.services.photos import ImportReport
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import VetReport
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import devices, photos, vetting
+from ijs_vetting.services.intake.photos import ImportReport
+from ijs_vetting.services.intake.vetting import VetReport
 
 
 class ImportPage(QWidget):

@@ -63,7 +63,9 @@ def start_job(
 
     job.finished.connect(done)
     job.failed.connect(error)
-    worker = create_worker(work, job.tracker, _start_thread=False)
+    # `_ignore_errors`: the error goes to `on_error` only. Without it superqt also re-raises it
+    # in the event loop, where the app's excepthook showed a second, vaguer dialog.
+    worker = create_worker(work, job.tracker, _start_thread=False, _ignore_errors=True)
     worker.returned.connect(job.finished.emit)
     worker.errored.connect(job.failed.emit)
     job._worker = worker  # type: ignore[attr-defined]  # keep the worker alive with the job

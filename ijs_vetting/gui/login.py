@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 from ijs_vetting.config import acting_username
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import users
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station
 
 
 class LoginDialog(QDialog):

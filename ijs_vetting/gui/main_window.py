@@ -21,6 +21,8 @@ from ijs_vetting.assets import resource
 from ijs_vetting.domain import QueueStatus, Role
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.audit_page import AuditPage
+from ijs_vetting.gui.backup_dialogs import BackupDialog
+from ijs_vetting.gui.change_watch import ChangeWatch
 from ijs_vetting.gui.children_page import ChildrenPage
 from ijs_vetting.gui.errors import inform
 from ijs_vetting.gui.import_page import ImportPage
@@ -28,8 +30,9 @@ from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
 from ijs_vetting.gui.uiload import child, load_form
-from ijs_vetting.services import photos, queue
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import queue
 
 SECTIONS = ("import", "review", "queue", "children", "audit")
 ACTIVE_QUEUE = (QueueStatus.QUEUED, QueueStatus.EXPORTED)
@@ -61,7 +64,9 @@ class MainWindow(QMainWindow):
         self.station = station
         self.actor = actor
         self.settings = QSettings(str(station.paths.home / "gui.ini"), QSettings.Format.IniFormat)
-        self.setWindowTitle(f"IJS photo vetting station — {actor.username} ({actor.role.value})")
+        self.setWindowTitle(
+            f"IJS photo vetting station — {station.name} — {actor.username} ({actor.role.value})"
+        )
         self.setWindowIcon(QIcon(str(resource("icons/app.svg"))))
 
         panel = load_form("main_window.ui", self)
@@ -95,6 +100,10 @@ class MainWindow(QMainWindow):
         self.review_page.changed.connect(self.refresh)
         self.queue_page.changed.connect(self.refresh)
         self.navigation.currentRowChanged.connect(self._show_section)
+        # Another station's changes: the section in view reloads, the others when next shown.
+        self._stale: set[str] = set()
+        self.watch = ChangeWatch(station, self)
+        self.watch.changed.connect(self.changed_elsewhere)
 
         self._setup_menus()
         self.counts = QLabel()
@@ -133,6 +142,9 @@ class MainWindow(QMainWindow):
             admin_menu = self.menuBar().addMenu("&Admin")
             self._action(admin_menu, "&Users…", QKeySequence(), self.show_users)
             self._action(admin_menu, "&Settings…", QKeySequence(), self.show_settings)
+            admin_menu.addSeparator()
+            self._action(admin_menu, "&Backup…", QKeySequence(), partial(self.show_backup, False))
+            self._action(admin_menu, "&Restore…", QKeySequence(), partial(self.show_backup, True))
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
             help_menu,
@@ -163,13 +175,35 @@ class MainWindow(QMainWindow):
         dialog.changed.connect(self.refresh)
         dialog.open()
 
+    def show_backup(self, restoring: bool) -> None:
+        BackupDialog(self.station, self.actor, restoring, self).open()
+
     def show_log(self) -> None:
         LogDialog(self.station.paths, self).open()
 
     def show_shortcuts(self) -> None:
         inform(self, "Keyboard shortcuts", SHORTCUT_HELP)
 
+    def changed_elsewhere(self) -> None:
+        shown = SECTIONS[self.pages.currentIndex()]
+        self._stale = set(SECTIONS) - {shown}
+        self._refresh_section(shown)
+        self._update_counts()
+
+    def _refresh_section(self, section: str) -> None:
+        pages = (
+            self.import_page,
+            self.review_page,
+            self.queue_page,
+            self.children_page,
+            self.audit_page,
+        )
+        pages[SECTIONS.index(section)].refresh()
+
     def _show_section(self, row: int) -> None:
+        if SECTIONS[row] in self._stale:
+            self._stale.discard(SECTIONS[row])
+            self._refresh_section(SECTIONS[row])
         self.pages.setCurrentIndex(row)
         self.settings.setValue("window/section", SECTIONS[row])
         if SECTIONS[row] == "review":
@@ -182,6 +216,10 @@ class MainWindow(QMainWindow):
         self.queue_page.refresh()
         self.children_page.refresh()
         self.audit_page.refresh()
+        self._stale.clear()
+        self._update_counts()
+
+    def _update_counts(self) -> None:
         counts = photos.status_counts(self.station)
         ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
         waiting = len(queue.list_queue(self.station, statuses=ACTIVE_QUEUE))
@@ -193,6 +231,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.watch.stop()
         self.review_page.thumbs.wait()
         self.review_page.pictures.wait()
         super().closeEvent(event)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.redact import DEFAULT_MASK, head_region
-from ijs_vetting.services.photos import FaceInfo, PhotoInfo
+from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 
 SHOW, BLUR, REVIEW, IGNORED = (
     QColor("#1b9e45"),

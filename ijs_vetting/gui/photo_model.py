@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.gui.images import ImageLoader
-from ijs_vetting.services.photos import PhotoInfo
+from ijs_vetting.services.intake.photos import PhotoInfo
 
 Index = QModelIndex | QPersistentModelIndex
 PHOTO_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -37,13 +37,14 @@ from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.table_models import RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import clearing, queue
-from ijs_vetting.services.caption_check import CaptionReport, caption_length
-from ijs_vetting.services.caption_preview import preview_for_item, preview_for_text
-from ijs_vetting.services.queue import QueueItemInfo
-from ijs_vetting.services.queue_export import ExportReport, export_queue
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.station_settings import current
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.services.intake import pictures
+from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.posting.caption_check import CaptionReport, caption_length
+from ijs_vetting.services.posting.caption_preview import preview_for_item, preview_for_text
+from ijs_vetting.services.posting.queue import QueueItemInfo
+from ijs_vetting.services.posting.queue_export import ExportReport, export_queue
 
 Index = QModelIndex | QPersistentModelIndex
 STATUS_FILTERS: list[tuple[str, set[QueueStatus] | None]] = [
@@ -67,7 +68,8 @@ class QueueTableModel(RowsTableModel[QueueItemInfo]):
             return None
         item = self.row(index.row())
         if index.column() == 0 and role == Qt.ItemDataRole.DecorationRole and item.image_sha256:
-            return self._loader.get(item.id, self._station.vault.path_for(item.image_sha256))
+            path = pictures.picture_file(self._station, item.image_sha256)
+            return self._loader.get(item.id, path)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         return (

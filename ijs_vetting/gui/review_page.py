@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import YEAR_GROUPS, FaceOverride, ServiceError, year_label
+from ijs_vetting.domain import (
+    YEAR_GROUPS,
+    ChangedElsewhere,
+    FaceOverride,
+    ServiceError,
+    year_label,
+)
 from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
@@ -49,11 +55,13 @@ from ijs_vetting.gui.photo_model import (
     badge,
 )
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, clearing, photos, review
-from ijs_vetting.services.caption_check import CaptionReport
-from ijs_vetting.services.caption_preview import preview_for_photos
-from ijs_vetting.services.photos import FaceInfo, PhotoInfo
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos, pictures, review
+from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
+from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.posting.caption_check import CaptionReport
+from ijs_vetting.services.posting.caption_preview import preview_for_photos
+from ijs_vetting.services.register import children
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
@@ -180,7 +188,7 @@ class ReviewPage(QWidget):
     def _original_path(self, photo_id: int) -> Path:
         row = self.model.row_of(photo_id)
         assert row is not None
-        return self.station.vault.path_for(self.model.photo(row).sha256)
+        return pictures.picture_file(self.station, self.model.photo(row).sha256)
 
     def refresh(self) -> None:
         """Reload photos and the child list; keeps the current photo selected if it still shows."""
@@ -259,7 +267,7 @@ class ReviewPage(QWidget):
             self.note.clear()
             self.face_list.clear()
             return
-        image = self.pictures.get(photo.id, self.station.vault.path_for(photo.sha256))
+        image = self.pictures.get(photo.id, pictures.picture_file(self.station, photo.sha256))
         self.canvas.set_photo(photo, image)
         taken = f" · taken {photo.taken_at:%d/%m/%Y %H:%M}" if photo.taken_at else ""
         camera = f" · {photo.device or photo.camera}" if (photo.device or photo.camera) else ""
@@ -311,6 +319,8 @@ class ReviewPage(QWidget):
             call()
         except ServiceError as exc:
             show_error(self, exc, doing)
+            if isinstance(exc, ChangedElsewhere):
+                self.refresh()  # show the photo as the other station left it
             return False
         updated = photos.get_photo(self.station, photo.id)
         self.model.update_photo(updated)

@@ -20,9 +20,9 @@ from ijs_vetting.domain import year_label
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import roster
-from ijs_vetting.services.roster import RosterReport
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import roster
+from ijs_vetting.services.register.roster import RosterReport
 
 
 def _answer(value: bool | None) -> str:

@@ -14,8 +14,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from ijs_vetting.domain import year_label
-from ijs_vetting.services.audit import AuditRow
-from ijs_vetting.services.children import ChildSummary
+from ijs_vetting.services.privacy.audit import AuditRow
+from ijs_vetting.services.register.children import ChildSummary
 
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
@@ -184,7 +184,7 @@ class ChildrenFilter(QSortFilterProxyModel):
 class AuditTableModel(RowsTableModel[AuditRow]):
     """Audit entries, newest first."""
 
-    HEADERS = ("When", "Who", "Action", "Record", "What")
+    HEADERS = ("When", "Who", "Station", "Action", "Record", "What")
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
@@ -195,6 +195,7 @@ class AuditTableModel(RowsTableModel[AuditRow]):
         return (
             f"{local:%d/%m/%Y %H:%M}" if role == Qt.ItemDataRole.DisplayRole else entry.id,
             entry.actor,
+            entry.station or "",
             entry.action,
             record,
             entry.summary,

@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.app import make_app
-from ijs_vetting.services import users
-from ijs_vetting.services.station import Station
-from ijs_vetting.services.station_settings import current
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.core.station_settings import current
 
 pytestmark = pytest.mark.gui
 

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.queue_page import QueuePage
-from ijs_vetting.services import queue
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import queue
 from tests import privacy_world
 from tests.privacy_world import Face
 

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.child_dialog import ChildDialog
-from ijs_vetting.services import children, consent, roster, templates
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children, consent, roster, templates
 from tests import scenes
 
 pytestmark = pytest.mark.gui

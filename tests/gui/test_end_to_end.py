@@ -28,8 +28,9 @@ from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.gui.roster_dialog import RosterDialog
-from ijs_vetting.services import photos, queue
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import queue
 from tests import scenes
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]

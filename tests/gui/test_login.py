@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.login import IdleLock, LoginDialog
-from ijs_vetting.services import users
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Station
 
 pytestmark = pytest.mark.gui
 

@@ -17,12 +17,15 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from ijs_vetting.config import write_station_file
 from ijs_vetting.gui.app import make_app, start_retention
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.logs import setup_logging
-from ijs_vetting.services import audit, roster
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import devices
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import roster
 
 pytestmark = pytest.mark.gui
 
@@ -87,8 +90,11 @@ def test_keyboard_navigation_to_the_audit_log(qtbot: QtBot, window: MainWindow) 
     _go(qtbot, window, "audit")
     assert window.pages.currentWidget() is window.audit_page
     table = window.findChild(QTableView, "auditTable")
-    actions = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
+    model = table.model()
+    assert model.headerData(2, Qt.Orientation.Horizontal) == "Station"
+    actions = [model.index(r, 3).data() for r in range(model.rowCount())]
     assert "roster.import" in actions
+    assert {model.index(r, 2).data() for r in range(model.rowCount())} == {window.station.name}
     qtbot.keyClicks(window.findChild(QLineEdit, "auditSearch"), "no-such-thing")
     assert table.model().rowCount() == 0
 
@@ -118,3 +124,33 @@ def test_retention_runs_in_the_background_for_an_admin(qtbot: QtBot, window: Mai
         assert audit.list_audit(window.station, action="retention")
 
     qtbot.waitUntil(audited, timeout=30_000)
+
+
+def test_another_stations_change_shows_in_the_section_in_view(
+    qtbot: QtBot, window: MainWindow, admin: Actor, tmp_path: Path
+) -> None:
+    """The title names the station; a write on another station (another home on the same
+    database) reloads the section in view at the next look, the station's own writes do not."""
+    assert window.station.name in window.windowTitle()
+    _go(qtbot, window, "audit")
+    table = window.findChild(QTableView, "auditTable")
+    with qtbot.waitSignal(window.watch.timer.timeout, timeout=10_000):
+        pass  # the first look: where the register stands
+    qtbot.waitUntil(lambda: window.watch._seen is not None, timeout=10_000)
+    shown = table.model().rowCount()
+    with qtbot.assertNotEmitted(window.watch.changed, wait=100):
+        devices.add_device(window.station, admin, "Office iPad", "Apple", "iPad")
+        window.watch.poll()
+        qtbot.waitUntil(lambda: not window.watch._job.running, timeout=10_000)
+    assert table.model().rowCount() == shown  # its own write: no reload
+    write_station_file(tmp_path / "deputy", name="DEPUTY")
+    other = open_station(str(tmp_path / "deputy"), url=str(window.station.engine.url))
+    try:
+        devices.add_device(other, admin, "Deputy iPad", "Apple", "iPad Air")
+    finally:
+        other.close()
+    with qtbot.waitSignal(window.watch.changed, timeout=10_000):
+        window.watch.poll()
+    assert table.model().rowCount() == shown + 2
+    newest = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
+    assert "DEPUTY" in newest  # the entry signed by the other station

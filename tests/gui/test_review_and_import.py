@@ -14,8 +14,8 @@ from ijs_vetting import demo
 from ijs_vetting.domain import PhotoStatus, Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services import photos
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import photos
 from tests import scenes
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting.gui import app
-from ijs_vetting.services.station import open_station
+from ijs_vetting.services.core.station import open_station
 
 
 @pytest.fixture

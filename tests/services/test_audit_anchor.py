@@ -16,9 +16,11 @@ from ijs_vetting.audit_chain import GENESIS, entry_hash
 from ijs_vetting.db.audit_log import chain_tip
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.domain import InvalidInput, PermissionDenied, Role
-from ijs_vetting.services import anchoring, audit, queue_export, users
-from ijs_vetting.services.anchoring import ANCHOR_ACTION, this_pc
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core import anchoring, users
+from ijs_vetting.services.core.anchoring import ANCHOR_ACTION, this_pc
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.posting import queue_export
+from ijs_vetting.services.privacy import audit
 
 PASSWORD = "correct horse battery"
 
@@ -92,6 +94,7 @@ def _rewrite_chain(attacker: Engine) -> None:
                 "target_id": row.target_id,
                 "summary": row.summary.replace("mr.lee", "nobody"),
                 "details": row.details,
+                "station": row.station,
             }
             new_hash = entry_hash(previous, **fields)
             conn.execute(

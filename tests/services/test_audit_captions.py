@@ -10,8 +10,10 @@ from sqlalchemy import Engine, create_engine, select, update
 
 from ijs_vetting.db.models import AuditEntry, QueueItem
 from ijs_vetting.domain import QueueStatus
-from ijs_vetting.services import audit, queue, queue_export, subject_rights, users
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import queue, queue_export
+from ijs_vetting.services.privacy import audit, subject_rights
 from tests.privacy_world import Face, add_item, add_photo, add_template, school
 
 

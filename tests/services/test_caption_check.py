@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import AuditEntry, QueueItem
 from ijs_vetting.domain import InvalidInput, PermissionDenied
-from ijs_vetting.services import clearing, queue
-from ijs_vetting.services.caption_check import CaptionNamesChildren, caption_length
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.posting.caption_check import CaptionNamesChildren, caption_length
 from tests import privacy_world
 from tests.privacy_world import Face
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from ijs_vetting.db.models import AuditEntry, Form
 from ijs_vetting.domain import BiometricEvent, InvalidInput, NotFound, PermissionDenied
-from ijs_vetting.services import children, consent, roster
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children, consent, roster
 
 JPEG_SCAN = b"\xff\xd8\xff\xe0" + b"scanned permission form" * 10
 

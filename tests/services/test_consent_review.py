@@ -18,10 +18,12 @@ from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import FaceDecision, FaceReason, QueueStatus
 from ijs_vetting.renewal import ReviewPolicy, ReviewRule, ReviewState
-from ijs_vetting.services import children, configure, consent, photos, queue, roster
-from ijs_vetting.services.consent_lapse import apply_lapses
-from ijs_vetting.services.consent_review import due_csv, due_for_review
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.register import children, configure, consent, roster
+from ijs_vetting.services.register.consent_lapse import apply_lapses
+from ijs_vetting.services.register.consent_review import due_csv, due_for_review
 from tests import privacy_world
 from tests.privacy_world import Face
 

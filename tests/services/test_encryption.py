@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from ijs_vetting.crypto import MAGIC, SealBroken, Sealer, create_key, key_dir, read_key
 from ijs_vetting.db.models import Child, FaceTemplate, Form, Setting
 from ijs_vetting.domain import ServiceError
-from ijs_vetting.services.station import open_station
+from ijs_vetting.services.core.station import open_station
 
 
 def test_the_key_file_is_private_and_stable(tmp_path: Path) -> None:

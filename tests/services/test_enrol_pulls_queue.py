@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from ijs_vetting.domain import PhotoStatus, QueueStatus
-from ijs_vetting.services import photos, queue, templates
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.register import templates
 from tests import privacy_world, scenes
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ from ijs_vetting.cli import main
 from ijs_vetting.db.models import Photo
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.imaging.decode import MAX_PIXELS, ImageDecodeError, decode_image, upright_size
-from ijs_vetting.services import photos
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
 
 
 def _import(station: Station, actor: Actor, folder: Path) -> photos.ImportReport:

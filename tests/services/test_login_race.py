@@ -15,8 +15,8 @@ from sqlalchemy import select
 from ijs_vetting.db.models import AuditEntry, User
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import Role
-from ijs_vetting.services import users
-from ijs_vetting.services.station import Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Station
 
 PASSWORD = "correct horse battery"
 PROCESSES = 6
@@ -26,8 +26,8 @@ _GUESSER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from ijs_vetting.services import users
-    from ijs_vetting.services.station import open_station
+    from ijs_vetting.services.core import users
+    from ijs_vetting.services.core.station import open_station
 
     home, url, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     station = open_station(home, url=url)

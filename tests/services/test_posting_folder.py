@@ -26,8 +26,8 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import QueueItem
 from ijs_vetting.domain import QUEUE_WAITING, QueueStatus, ServiceError
-from ijs_vetting.services import queue, queue_export
-from ijs_vetting.services.station import Actor, Station, open_station
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.posting import queue, queue_export
 from tests import privacy_world
 from tests.privacy_world import Face
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ijs_vetting.services import children, roster
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children, roster
 from tests.query_count import count_statements
 
 HEADER = "UPN,Legal Forename,Preferred Forename,Legal Surname,Year,Reg,Twitter,Website,Biometric\n"

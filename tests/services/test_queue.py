@@ -24,10 +24,12 @@ from ijs_vetting.domain import PermissionDenied, PhotoStatus, QueueStatus
 from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.export import metadata_problems
 from ijs_vetting.imaging.redact import Mask, MaskStyle, head_region, in_mask
-from ijs_vetting.services import clearing, consent, photos, queue, queue_export, review, roster
-from ijs_vetting.services import templates as enrolment
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import load_templates
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake.vetting import load_templates
+from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.register import consent, roster
+from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
 
 pytestmark = pytest.mark.slow

@@ -28,11 +28,13 @@ from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.imaging.mask_check import solid_masks
 from ijs_vetting.imaging.redact import DEFAULT_MASK, head_region, in_mask
-from ijs_vetting.services import clearing, photos, queue, review, roster
-from ijs_vetting.services import templates as enrolment
-from ijs_vetting.services.station import Actor, Station, open_station
-from ijs_vetting.services.verify import NOT_A_FACE_FOUND, SHOWN_MISMATCH
-from ijs_vetting.services.vetting import decide
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.posting.verify import NOT_A_FACE_FOUND, SHOWN_MISMATCH
+from ijs_vetting.services.register import roster
+from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
 
 pytestmark = pytest.mark.slow
@@ -236,8 +238,8 @@ def test_a_shown_face_must_still_match_the_child_it_shows(
 _CLEAR_IN_A_PROCESS = """
 import sys
 from ijs_vetting.domain import Role
-from ijs_vetting.services import clearing
-from ijs_vetting.services.station import Actor, open_station
+from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.core.station import Actor, open_station
 station = open_station(sys.argv[1], url=sys.argv[2])
 clearing.clear_photos(station, Actor("head-teacher", Role.SLT), [int(sys.argv[3])], workers=1)
 """

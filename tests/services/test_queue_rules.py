@@ -23,9 +23,11 @@ from ijs_vetting.domain import (
     QueueStatus,
     ServiceError,
 )
-from ijs_vetting.services import clearing, consent, photos, queue, queue_export, roster
-from ijs_vetting.services.accounts import find_account, route_account
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.posting.accounts import find_account, route_account
+from ijs_vetting.services.register import consent, roster
 from tests import privacy_world
 from tests.privacy_world import Face
 

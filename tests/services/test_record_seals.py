@@ -22,8 +22,7 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.record_seals import KEY_PURPOSE, RecordTampered, seal_of
 from ijs_vetting.domain import BiometricEvent, PhotoStatus
-from ijs_vetting.services import audit, children, consent, roster
-from ijs_vetting.services.station import (
+from ijs_vetting.services.core.station import (
     CHILDREN_SEALED,
     RECORDS_SEALED,
     REVIEW_DATES_SEALED,
@@ -31,7 +30,9 @@ from ijs_vetting.services.station import (
     Station,
     seal_legacy_records,
 )
-from ijs_vetting.services.vetting import decide
+from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import children, consent, roster
 from tests.privacy_world import Face, add_photo, add_template, child_pk, school
 
 
@@ -145,7 +146,7 @@ def test_removing_the_newest_record_fails_verify(
 
 
 def test_erased_children_do_not_count_as_missing_records(world: Station, admin: Actor) -> None:
-    from ijs_vetting.services import subject_rights
+    from ijs_vetting.services.privacy import subject_rights
 
     consent.set_consent(world, admin, "A123", "twitter", False)
     subject_rights.erase_child(world, admin, "A123")

@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 
 from ijs_vetting.db.models import AuditEntry, Child, FaceTemplate, Photo, PhotoFace, QueueItem
 from ijs_vetting.domain import InvalidInput, PhotoStatus, QueueStatus
-from ijs_vetting.services import audit, clearing, consent, photos, queue, retention, review
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.privacy import audit, retention
+from ijs_vetting.services.register import consent
 from ijs_vetting.settings import DEFAULTS, Retention
 from tests.privacy_world import Face, add_item, add_photo, add_template, mark_left, school
 

@@ -20,9 +20,10 @@ from ijs_vetting.domain import (
     PermissionDenied,
     PhotoStatus,
 )
-from ijs_vetting.services import devices, photos, review, roster
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import decide
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import devices, photos, review
+from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.register import roster
 
 ROSTER = (
     "UPN,Forename,Surname,Year,Twitter,Biometric\n"

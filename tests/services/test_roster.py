@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from ijs_vetting.db.models import AuditEntry, BiometricRecord, Child, ConsentRecord
 from ijs_vetting.domain import InvalidInput, PermissionDenied
-from ijs_vetting.services import children, roster
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children, roster
 
 
 def _counts(station: Station) -> tuple[int, int, int]:
@@ -157,7 +157,7 @@ def test_import_is_audited_with_its_changes(
 def test_a_stale_roster_never_overturns_a_withdrawal_recorded_by_hand(
     station: Station, admin: Actor, roster_file: Path
 ) -> None:
-    from ijs_vetting.services import consent
+    from ijs_vetting.services.register import consent
 
     roster.import_roster(station, admin, roster_file)
     consent.set_consent(station, admin, "A123", "twitter", False)  # the parent's letter

@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import Child, Photo, PhotoFace
 from ijs_vetting.domain import FaceDecision, FaceReason, InvalidInput, PermissionDenied, PhotoStatus
-from ijs_vetting.services import audit, configure, photos, queue, roster
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.station_settings import current
-from ijs_vetting.services.vetting import decide
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import configure, roster
 
 
 def test_defaults_and_a_change(station: Station, admin: Actor) -> None:

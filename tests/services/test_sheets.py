@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import AuditEntry
 from ijs_vetting.domain import InvalidInput
-from ijs_vetting.services import configure, consent, roster, sheets
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import configure, consent, roster, sheets
 from tests import privacy_world
 
 ROSTER = (
@@ -123,7 +123,7 @@ def test_consent_to_re_confirm_is_listed_and_reference_photos_only_when_allowed(
 
 def _replace_reference(station: Station, mis_id: str, jpeg: bytes) -> None:
     from ijs_vetting.db.models import FaceTemplate
-    from ijs_vetting.services.templates import REFERENCE
+    from ijs_vetting.services.register.templates import REFERENCE
 
     sha = station.vault.put_sealed(jpeg, REFERENCE)
     with station.sessions.begin() as s:

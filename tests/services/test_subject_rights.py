@@ -33,10 +33,12 @@ from ijs_vetting.domain import (
     PhotoStatus,
     QueueStatus,
 )
-from ijs_vetting.services import audit, consent, queue, subject_access, subject_rights
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.templates import REFERENCE
-from ijs_vetting.services.vetting import UNDECIDED
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake.vetting import UNDECIDED
+from ijs_vetting.services.posting import queue
+from ijs_vetting.services.privacy import audit, subject_access, subject_rights
+from ijs_vetting.services.register import consent
+from ijs_vetting.services.register.templates import REFERENCE
 from tests.privacy_world import JPEG_SCAN, Face, add_item, add_photo, add_template, school
 
 PDF_LETTER = b"%PDF-1.4 biometric consent letter for Amelia"

@@ -10,8 +10,9 @@ from sqlalchemy import delete, select, text, update
 from ijs_vetting.db.models import AuditEntry, User
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, PermissionDenied, Role
-from ijs_vetting.services import audit, users
-from ijs_vetting.services.station import Actor, Station
+from ijs_vetting.services.core import users
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.privacy import audit
 
 PASSWORD = "correct horse battery"
 

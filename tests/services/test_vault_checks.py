@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from ijs_vetting.db.models import Form, Photo, QueueItem
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.faces.rendering_check import CheckRequest, check_rendering
-from ijs_vetting.services import clearing, consent, photos, roster
-from ijs_vetting.services import templates as enrolment
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import vet_pending
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake.vetting import vet_pending
+from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.register import consent, roster
+from ijs_vetting.services.register import templates as enrolment
 from ijs_vetting.vault import VaultFileAltered, VaultFileMissing
 from tests import scenes
 

@@ -14,7 +14,7 @@ from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.redact import head_region
 from ijs_vetting.imaging.render import Rendering
 from ijs_vetting.policy import Thresholds
-from ijs_vetting.services.verify import (
+from ijs_vetting.services.posting.verify import (
     FOUND_INSIDE_MASK,
     MASK_NOT_SOLID,
     NOT_A_FACE_FOUND,

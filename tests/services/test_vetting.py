@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 from ijs_vetting.db.models import Child, FaceTemplate, Photo
 from ijs_vetting.domain import BiometricEvent, PhotoStatus
 from ijs_vetting.progress import Progress
-from ijs_vetting.services import consent, devices, photos, roster, templates
-from ijs_vetting.services.station import Actor, Station
-from ijs_vetting.services.vetting import retry_failed
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import devices, photos
+from ijs_vetting.services.intake.vetting import retry_failed
+from ijs_vetting.services.register import consent, roster, templates
 from tests import scenes
 
 pytestmark = pytest.mark.slow

@@ -1,7 +1,7 @@
 """A child's row carries a seal over what decides whether they may be shown (on roll, left).
 
 Revision ID: 0008_integrity
-Revises: 0007_rules
+Revises: 0008_stations
 Create Date: 2026-12-02 14:40:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0008_integrity"
-down_revision = "0007_rules"
+down_revision = "0008_stations"
 branch_labels = None
 depends_on = None
 

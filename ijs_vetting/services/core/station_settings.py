@@ -1,0 +1,34 @@
+"""The station's settings as read inside a transaction (changing them: `services.configure`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ijs_vetting.db.models import Setting
+from ijs_vetting.services.core.station import Station
+from ijs_vetting.settings import Settings, defaults
+
+_CACHE = "ijs_settings"
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings in force, read once per session (so a whole decision uses one set)."""
+    cached = session.info.get(_CACHE)
+    if isinstance(cached, Settings):
+        return cached
+    known = defaults()
+    rows = session.scalars(select(Setting).where(Setting.key.in_(list(known))))
+    settings = Settings({row.key: row.value["value"] for row in rows})
+    session.info[_CACHE] = settings
+    return settings
+
+
+def current(station: Station) -> Settings:
+    with station.read() as session:
+        return settings_of(session)
+
+
+def forget(session: Session) -> None:
+    """Drop the session's cached settings (after changing one in it)."""
+    session.info.pop(_CACHE, None)

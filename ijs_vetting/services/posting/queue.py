@@ -1,0 +1,393 @@
+"""The posting queue: items per year-group account, from clearing to posted, and back out again.
+
+Items are made by clearing a photo (`services.clearing`) or by queueing a text-only post. They go
+`queued` -> `exported` (written to a posting folder by `services.queue_export`) -> `posted`, or
+are withdrawn before that (by SLT, a rejection, or the consent cascade in
+`services.consent_cascade`), their photos going back to review. Every change that takes an item
+out of the waiting states locks the item rows first, in id order like the export, and takes the
+item out of every posting folder it was written to (`services.posting_folder`). Only SLT and
+admins move items; staff may queue and edit text-only posts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ijs_vetting.db.models import Photo, QueueItem, QueueItemChild
+from ijs_vetting.db.types import utcnow
+from ijs_vetting.domain import (
+    QUEUE_WAITING,
+    InvalidInput,
+    NotFound,
+    PhotoStatus,
+    QueueStatus,
+    Role,
+)
+from ijs_vetting.services.core.lookup import find_child
+from ijs_vetting.services.core.posting_folder import take_out
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_settings import current, settings_of
+from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.posting.accounts import find_account
+from ijs_vetting.services.posting.caption_check import (
+    caption_length,
+    enforce,
+    screen_caption,
+    screen_item,
+)
+
+log = logging.getLogger(__name__)
+
+QUEUE_ROLES = (Role.SLT, Role.ADMIN)
+TEXT_ROLES = (Role.STAFF, Role.SLT, Role.ADMIN)  # the policy lets staff post text only
+
+
+@dataclass(frozen=True)
+class QueueItemInfo:
+    """One queue item as the fronts show it."""
+
+    id: int
+    account: str
+    status: QueueStatus
+    caption: str
+    photo_id: int | None
+    image_sha256: str | None
+    blurred_faces: int
+    shown: tuple[str, ...]  # MIS ids of the children shown unmasked
+    cleared_by: str
+    cleared_at: datetime
+    exported_at: datetime | None
+    posted_at: datetime | None
+    post_url: str | None
+    withdrawn_reason: str | None
+    takedown_reason: str | None
+    taken_down_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "status": self.status.value,
+            "caption": self.caption,
+            "photo_id": self.photo_id,
+            "image_sha256": self.image_sha256,
+            "blurred_faces": self.blurred_faces,
+            "shown": list(self.shown),
+            "cleared_by": self.cleared_by,
+            "cleared_at": self.cleared_at.isoformat(),
+            "exported_at": _iso(self.exported_at),
+            "posted_at": _iso(self.posted_at),
+            "post_url": self.post_url,
+            "withdrawn_reason": self.withdrawn_reason,
+            "takedown_reason": self.takedown_reason,
+            "taken_down_at": _iso(self.taken_down_at),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def check_caption(caption: str | None, *, limit: int, required: bool = False) -> str:
+    """The caption trimmed, or `InvalidInput` when it is over the policy's limit (or missing)."""
+    text = (caption or "").strip()
+    if (length := caption_length(text)) > limit:
+        raise InvalidInput(
+            f"The caption has {length} characters; the limit is {limit} (counted as the "
+            "platform counts: a link is 23, an emoji or a CJK character 2). Shorten it."
+        )
+    if required and not text:
+        raise InvalidInput("A text-only post needs a caption.")
+    return text
+
+
+def _item(session: Session, item_id: int) -> QueueItem:
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise NotFound(f"There is no queue item {item_id}.")
+    return item
+
+
+def lock_items(session: Session, where: Any) -> list[QueueItem]:
+    """The items matching `where`, their rows locked in id order (SELECT ... FOR UPDATE; on
+    SQLite the write transaction's lock serialises instead). The export locks the same way, so
+    a change taking items out of the queue waits for an export writing them, then removes what
+    it wrote, and never deadlocks with it."""
+    return list(
+        session.scalars(
+            _query().where(where).with_for_update().execution_options(populate_existing=True)
+        )
+    )
+
+
+def _locked(session: Session, item_id: int) -> QueueItem:
+    items = lock_items(session, QueueItem.id == item_id)
+    if not items:
+        raise NotFound(f"There is no queue item {item_id}.")
+    return items[0]
+
+
+def _info(item: QueueItem) -> QueueItemInfo:
+    return QueueItemInfo(
+        id=item.id,
+        account=item.account.handle,
+        status=item.status,
+        caption=item.caption,
+        photo_id=item.photo_id,
+        image_sha256=item.image_sha256,
+        blurred_faces=item.blurred_faces,
+        shown=tuple(sorted(link.child.mis_id for link in item.children if link.shown)),
+        cleared_by=item.cleared_by,
+        cleared_at=item.cleared_at,
+        exported_at=item.exported_at,
+        posted_at=item.posted_at,
+        post_url=item.post_url,
+        withdrawn_reason=item.withdrawn_reason,
+        takedown_reason=item.takedown_reason,
+        taken_down_at=item.taken_down_at,
+    )
+
+
+def _query() -> Any:
+    return (
+        select(QueueItem)
+        .options(
+            selectinload(QueueItem.children).selectinload(QueueItemChild.child),
+            selectinload(QueueItem.account),
+        )
+        .order_by(QueueItem.id)
+    )
+
+
+def list_queue(
+    station: Station, *, statuses: Iterable[QueueStatus] | None = None
+) -> list[QueueItemInfo]:
+    """Queue items, oldest first (all statuses unless `statuses` is given)."""
+    query = _query()
+    if statuses is not None:
+        query = query.where(QueueItem.status.in_(list(statuses)))
+    with station.read() as session:
+        return [_info(item) for item in session.scalars(query)]
+
+
+def get_item(station: Station, item_id: int) -> QueueItemInfo:
+    with station.read() as session:
+        return _info(_item(session, item_id))
+
+
+def list_takedowns(station: Station) -> list[QueueItemInfo]:
+    """Posted items showing a child who may no longer be shown, until someone takes them down."""
+    query = _query().where(
+        QueueItem.status == QueueStatus.POSTED, QueueItem.takedown_requested_at.is_not(None)
+    )
+    with station.read() as session:
+        return [_info(item) for item in session.scalars(query)]
+
+
+def add_text(
+    station: Station, actor: Actor, account: str, caption: str, *, allow_names: bool = False
+) -> QueueItemInfo:
+    """Queue a text-only post (no photo, so no face to check; its words are checked for
+    children's names): staff, SLT and admins. Only SLT and admins may `allow_names`."""
+    limit = current(station).caption_limit
+    text = check_caption(caption, limit=limit, required=True)
+    with station.read() as session:
+        names = screen_caption(
+            session, text, limit=limit, account_id=find_account(session, account).id
+        )
+    enforce(station, actor, names, allow_names)
+    with station.write(actor, "queue.add_text", *TEXT_ROLES) as w:
+        target = find_account(w.session, account)
+        item = QueueItem(
+            account=target,
+            caption=text,
+            status=QueueStatus.QUEUED,
+            blurred_faces=0,
+            cleared_by=actor.username,
+            cleared_at=utcnow(),
+        )
+        w.session.add(item)
+        w.session.flush()
+        w.audit(
+            f"text post queued for {target.handle}",
+            target_type="queue_item",
+            target_id=str(item.id),
+            details={
+                "account": target.handle,
+                "caption": text,
+                **names.audit_details(),
+            },
+        )
+        return _info(item)
+
+
+def edit_caption(
+    station: Station, actor: Actor, item_id: int, caption: str, *, allow_names: bool = False
+) -> QueueItemInfo:
+    """Change an item's caption while it is still queued (once exported, the posting tool has it).
+
+    SLT and admins edit any caption; staff only those of text-only posts, which they may queue.
+    A caption naming children is refused unless SLT or an admin `allow_names`.
+    """
+    with station.read() as session:
+        found = _item(session, item_id)
+        text_only = found.photo_id is None
+        names = screen_item(session, caption, found)
+    enforce(station, actor, names, allow_names)
+    roles = TEXT_ROLES if text_only else QUEUE_ROLES
+    with station.write(actor, "queue.caption", *roles) as w:
+        item = _locked(w.session, item_id)
+        text = check_caption(
+            caption, limit=settings_of(w.session).caption_limit, required=item.photo_id is None
+        )
+        if item.status is not QueueStatus.QUEUED:
+            raise InvalidInput(
+                f"Queue item {item_id} is {item.status.value}: its caption can no longer change."
+            )
+        before, item.caption = item.caption, text
+        w.audit(
+            f"caption of queue item {item_id} edited",
+            target_type="queue_item",
+            target_id=str(item_id),
+            details={
+                "before": before,
+                "after": text,
+                **names.audit_details(),
+            },
+        )
+        return _info(item)
+
+
+def mark_posted(
+    station: Station, actor: Actor, item_id: int, url: str | None = None
+) -> QueueItemInfo:
+    """Record that the posting tool (or a person) posted the item, with its address if known;
+    its files and manifest entry leave every posting folder."""
+    with station.write(actor, "queue.posted", *QUEUE_ROLES) as w:
+        item = _locked(w.session, item_id)
+        if item.status not in QUEUE_WAITING:
+            raise InvalidInput(
+                f"Queue item {item_id} is {item.status.value.replace('_', ' ')}, not waiting "
+                "to be posted."
+            )
+        item.status, item.posted_at, item.posted_by = QueueStatus.POSTED, utcnow(), actor.username
+        item.post_url = (url or "").strip() or None
+        if item.photo is not None:
+            item.photo.status, item.photo.status_note = PhotoStatus.POSTED, None
+        take_out(w.session, [item])  # the posting folder holds only what is still to post
+        w.audit(
+            f"queue item {item_id} posted to {item.account.handle}",
+            target_type="queue_item",
+            target_id=str(item_id),
+            details={"url": item.post_url, "photo_id": item.photo_id},
+        )
+        return _info(item)
+
+
+def withdraw_item(station: Station, actor: Actor, item_id: int, reason: str) -> QueueItemInfo:
+    """Stop an item before it is posted; its photo goes back to review."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Give a reason for withdrawing the item.")
+    with station.write(actor, "queue.withdraw", *QUEUE_ROLES) as w:
+        item = _locked(w.session, item_id)
+        if item.status not in QUEUE_WAITING:
+            raise InvalidInput(
+                f"Queue item {item_id} is {item.status.value.replace('_', ' ')}: only queued or "
+                "exported items can be withdrawn."
+            )
+        withdraw(w.session, [(item, f"withdrawn by {actor.username}: {reason}")])
+        w.audit(
+            f"queue item {item_id} withdrawn",
+            target_type="queue_item",
+            target_id=str(item_id),
+            details={"reason": reason, "photo_id": item.photo_id},
+        )
+        return _info(item)
+
+
+def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemInfo:
+    """Record that a posted item was removed from the account; its photo goes back to review."""
+    with station.write(actor, "queue.taken_down", *QUEUE_ROLES) as w:
+        item = _item(w.session, item_id)
+        if item.status is not QueueStatus.POSTED:
+            raise InvalidInput(
+                f"Queue item {item_id} is {item.status.value.replace('_', ' ')}, not posted."
+            )
+        item.status = QueueStatus.TAKEN_DOWN
+        item.taken_down_at, item.taken_down_by = utcnow(), actor.username
+        if item.photo is not None:
+            back_to_review(w.session, item.photo, f"taken down from {item.account.handle}")
+        w.audit(
+            f"queue item {item_id} taken down from {item.account.handle}",
+            target_type="queue_item",
+            target_id=str(item_id),
+            details={
+                "url": item.post_url,
+                "photo_id": item.photo_id,
+                "takedown_reason": item.takedown_reason,
+            },
+        )
+        return _info(item)
+
+
+def back_to_review(session: Session, photo: Photo, note: str) -> None:
+    """Hold the photo for a person with `note`: it stays in review, whatever re-deciding says,
+    until SLT accept it again (`review.accept_photo`).
+
+    A rejection (safeguarding, or SLT's) stands as it is: that is stronger than review.
+    """
+    photo.hold_reason = note
+    decide(session, photo)
+
+
+def withdraw(session: Session, items: Sequence[tuple[QueueItem, str]]) -> None:
+    """Withdraw these (locked) items, each for its reason: their photos go back to review and
+    their files leave every posting folder they were exported to."""
+    for item, reason in items:
+        item.status, item.withdrawn_at, item.withdrawn_reason = (
+            QueueStatus.WITHDRAWN,
+            utcnow(),
+            reason,
+        )
+        if item.photo is not None and item.photo.status is PhotoStatus.QUEUED:
+            back_to_review(session, item.photo, f"withdrawn from the queue: {reason}")
+    take_out(session, [item for item, _ in items])
+
+
+def withdraw_for_photo(session: Session, photo: Photo, reason: str) -> list[int]:
+    """Withdraw the photo's items that are not yet posted (its rejection, say); their ids."""
+    items = lock_items(
+        session, (QueueItem.photo_id == photo.id) & QueueItem.status.in_(QUEUE_WAITING)
+    )
+    withdraw(session, [(item, reason) for item in items])
+    return [item.id for item in items]
+
+
+def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
+    """Queued, exported and posted items that show or mask this child: what a withdrawal of
+    their consent would pull back or ask to take down (shown before it is recorded)."""
+    with station.read() as session:
+        child = find_child(session, mis_id)
+        linked = select(QueueItemChild.item_id).where(QueueItemChild.child_id == child.id)
+        query = _query().where(
+            QueueItem.id.in_(linked), QueueItem.status.in_([*QUEUE_WAITING, QueueStatus.POSTED])
+        )
+        return [_info(item) for item in session.scalars(query)]
+
+
+def withdraw_photo_items(session: Session, reason: str) -> list[int]:
+    """Withdraw every queued or exported photo item (their photos go back to review): after a
+    change that their verification could not have foreseen (new templates, new thresholds)."""
+    items = lock_items(
+        session, QueueItem.photo_id.is_not(None) & QueueItem.status.in_(QUEUE_WAITING)
+    )
+    withdraw(session, [(item, reason) for item in items])
+    return [item.id for item in items]

@@ -1,0 +1,171 @@
+"""Reading the audit log (writing happens in `Station.write`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, anchor_in_file, read_anchor
+from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
+from ijs_vetting.db.audit_log import chain_rows, shown_details
+from ijs_vetting.db.models import (
+    AuditEntry,
+    BiometricRecord,
+    Child,
+    ConsentRecord,
+    SafeguardingRecord,
+)
+from ijs_vetting.db.record_seals import all_records, first_broken, first_broken_child
+from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.services.core.anchoring import missing_anchor
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.privacy import retention
+from ijs_vetting.services.privacy.subject_rights import ERASE_ACTION
+
+# The actions whose entries name the record they added (`details["record_id"]`).
+RECORD_ACTIONS = {
+    "consent.set": ConsentRecord,
+    "biometric.set": BiometricRecord,
+    "safeguarding.set": SafeguardingRecord,
+}
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: str | None
+    summary: str
+    details: dict[str, Any]
+    station: str | None = None  # the station it was done on (None: before stations were named)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "summary": self.summary,
+            "details": self.details,
+            "station": self.station,
+        }
+
+
+def list_audit(
+    station: Station,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_id: str | None = None,
+    limit: int | None = None,
+    reader: Actor | None = None,
+) -> list[AuditRow]:
+    """Audit entries, newest first, optionally filtered (action matches as a prefix).
+
+    Staff readers see what happened but not the details (safeguarding reasons, captions and
+    the like are for SLT and admins).
+    """
+    brief = reader is not None and reader.role is Role.STAFF
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    if limit:
+        query = query.limit(limit)
+    with station.read() as session:
+        return [
+            AuditRow(
+                e.id,
+                e.at,
+                e.actor,
+                e.action,
+                e.target_type,
+                e.target_id,
+                e.summary,
+                {} if brief else shown_details(e),
+                e.station,
+            )
+            for e in session.scalars(query)
+        ]
+
+
+def verify_chain(station: Station, actor: Actor, anchor_file: Path | None = None) -> ChainReport:
+    """Walk the hash chain (SLT and admins): the first edited or missing entry, if any, and
+    whether the chain still holds what its anchor beside the station key recorded (and the
+    anchor in `anchor_file`: an export's manifest, kept where the database does not reach);
+    then the consent register's seals, and that every record an entry added is still there."""
+    station.require(actor, "audit.verify", Role.ADMIN, Role.SLT)
+    against = None
+    if anchor_file is not None:
+        try:
+            against = anchor_in_file(anchor_file)
+        except AnchorUnreadable as exc:
+            raise InvalidInput(f"{exc}.") from exc
+    anchor = None
+    if station.anchor is not None:
+        try:
+            anchor = read_anchor(station.anchor)
+        except AnchorUnreadable as exc:
+            return ChainReport(0, None, str(exc))
+        if anchor is None:
+            with station.read() as session:
+                return ChainReport(0, None, missing_anchor(session, station.anchor))
+    with station.read() as session:
+        return check_chain(
+            session, anchor, (against, f"in {anchor_file}") if against is not None else None
+        )
+
+
+def check_chain(
+    session: Session, anchor: Anchor | None, against: tuple[Anchor, str] | None = None
+) -> ChainReport:
+    """The checks of `verify_chain` on one session's database (a restore runs them on the
+    staged copy before it switches over); the session must carry the record key. `against`:
+    another anchor to hold the chain to, and where it was found (for the words)."""
+    rows = chain_rows(session)
+    report = verify(rows, anchor)
+    if report.ok and against is not None:
+        report = verify(rows, *against)
+    if not report.ok:
+        return report
+    problem = (
+        first_broken(session, all_records(session))
+        or first_broken_child(session, session.scalars(select(Child).order_by(Child.id)))
+        or _missing_record(session, rows)
+    )
+    return ChainReport(report.entries, None, problem) if problem else report
+
+
+def _missing_record(session: Session, rows: list[ChainRow]) -> str | None:
+    """A record an audited change added that is gone, though its child was never erased: the
+    newest records of a history can be removed without breaking any seal."""
+    erased: set[str | None] = set()
+    for row in rows:
+        if row.action == ERASE_ACTION:
+            erased.add(row.target_id)
+        elif row.action == retention.ACTION:
+            erased.update(row.details.get("leavers_erased", []))
+    for row in rows:
+        model = RECORD_ACTIONS.get(row.action)
+        record_id = row.details.get("record_id")
+        if model is None or not isinstance(record_id, int) or row.target_id in erased:
+            continue
+        if session.get(model, record_id) is None:
+            return (
+                f"the record {record_id} that audit entry {row.id} ({row.action} for "
+                f"{row.target_id}) added is missing: it was removed outside the station"
+            )
+    return None

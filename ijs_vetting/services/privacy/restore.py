@@ -1,0 +1,400 @@
+"""Restoring a backup archive onto an empty station (or, with force, over one).
+
+Everything is checked before anything on the target changes: the passphrase opens the wrapped
+key, the key's MAC over the manifest holds (the archive is the one a station with this key
+wrote), every file matches its SHA-256, the database is this key's register and upgrades to the
+newest schema, and its audit chain and record seals verify against the archived anchor. Only
+then does the restore switch over, in the order that leaves a usable station at every step:
+vault files first (content-addressed, so an extra file is harmless), then the key, then the
+database (SQLite: one rename; PostgreSQL: one transaction that makes the schema and copies every
+row), then the anchor. The target is whatever the station would open: `--home`,
+`IJS_VETTING_DB` and `IJS_VETTING_KEY_DIR`; restoring a SQLite station's archive onto an empty
+PostgreSQL database is how a school moves to several stations.
+
+No user is logged in: an empty station has none, and the archive and its passphrase are the
+authority (they are the register and its key). The restore is recorded in the restored audit
+log, by the operating-system user who ran it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ijs_vetting.audit_anchor import Anchor, anchor_path, write_anchor
+from ijs_vetting.config import StationPaths, acting_username, database_url, resolve_home
+from ijs_vetting.crypto import KEY_DIR_ENV, Sealer, install_key, key_dir, read_key
+from ijs_vetting.db.audit_log import append_entry, chain_tip
+from ijs_vetting.db.engine import (
+    alembic_config,
+    create_db_engine,
+    current_revision,
+    upgrade_to_head,
+)
+from ijs_vetting.db.models import AuditEntry, Child, Photo, Setting, User
+from ijs_vetting.db.table_copy import copy_rows, count_rows, empty_schema
+from ijs_vetting.db.types import utcnow
+from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.key_wrap import KeyFileRefused, unwrap_key
+from ijs_vetting.progress import Progress
+from ijs_vetting.services.core.station import (
+    KEY_FINGERPRINT,
+    STATION_ID,
+    Actor,
+    Station,
+    open_station,
+)
+from ijs_vetting.services.privacy.audit import check_chain
+from ijs_vetting.services.privacy.backup_archive import (
+    ANCHOR,
+    DATABASE,
+    WRAPPED_KEY,
+    ArchiveReader,
+    vault_name,
+)
+from ijs_vetting.vault import Vault
+
+ACTION = "backup.restore"
+NOTHING = "nothing was restored"
+
+
+@dataclass
+class RestoreReport:
+    archive: Path
+    made_at: str
+    station_id: str
+    key_fingerprint: str
+    source_backend: str
+    target_backend: str
+    target: str
+    schema_revision: str
+    upgraded: bool
+    tables: dict[str, int]
+    vault_files: int
+    vault_written: int = 0
+    vault_missing_at_backup: int = 0
+    audit_entries: int = 0
+    replaced: bool = False  # a register was on the target (--force)
+    previous_database: str | None = None  # where the replaced SQLite file was kept
+    previous_anchor: str | None = None  # an older anchor for this register, moved aside
+    key_installed: bool = False  # False: the target already had this very key
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "archive": str(self.archive),
+            "made_at": self.made_at,
+            "station_id": self.station_id,
+            "key_fingerprint": self.key_fingerprint,
+            "source_backend": self.source_backend,
+            "target_backend": self.target_backend,
+            "target": self.target,
+            "schema_revision": self.schema_revision,
+            "upgraded": self.upgraded,
+            "tables": self.tables,
+            "vault_files": self.vault_files,
+            "vault_written": self.vault_written,
+            "vault_missing_at_backup": self.vault_missing_at_backup,
+            "audit_entries": self.audit_entries,
+            "replaced": self.replaced,
+            "previous_database": self.previous_database,
+            "previous_anchor": self.previous_anchor,
+            "key_installed": self.key_installed,
+        }
+
+
+def restore_backup(
+    archive: Path,
+    passphrase: str,
+    *,
+    home: str | None = None,
+    url: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    by: str | None = None,
+) -> RestoreReport:
+    """Check `archive` completely, then make it the station at `home` / `url`; `by` names who
+    restored it in the restored audit log (default: the operating-system user)."""
+    progress = progress or Progress()
+    paths = resolve_home(home)
+    target_url = url or database_url(paths)
+    reader = ArchiveReader(archive.expanduser().resolve())
+    try:
+        key, station_id = _open_key(reader, passphrase)
+        sealer = Sealer(key)
+        reader.check_mac(sealer)
+        target = create_db_engine(target_url)
+        try:
+            held = _register_on(target)
+            if held and not force:
+                raise ServiceError(
+                    f"The target station already holds a register ({held}); restore onto an "
+                    f"empty station, or add --force to replace it; {NOTHING}."
+                )
+            present = read_key(station_id)
+            in_file = (key_dir() / f"{station_id}.key").is_file()
+            if present is not None and present != key and not (force and in_file):
+                where = key_dir() if in_file else "The system keyring"
+                raise ServiceError(
+                    f"{where} already holds a different key for this register's id "
+                    f"{station_id}; point {KEY_DIR_ENV} elsewhere"
+                    f"{' or add --force' if in_file else ' or remove that entry'}; {NOTHING}."
+                )
+            with tempfile.TemporaryDirectory(prefix="ijs-restore-") as scratch:
+                staged = Path(scratch) / "station.db"
+                report = _check(reader, staged, sealer, station_id, progress)
+                report.target_backend = target.dialect.name
+                report.target = target.url.render_as_string(hide_password=True)
+                report.replaced = bool(held)
+                progress.check()  # the last moment Cancel can stop it: switching must finish
+                _switch(reader, report, paths, target, staged, key, progress.uncancellable())
+        finally:
+            target.dispose()
+    finally:
+        reader.close()
+    _record(home, url, report, by or f"restore ({acting_username()})")
+    return report
+
+
+def restore_over(
+    station: Station,
+    actor: Actor,
+    archive: Path,
+    passphrase: str,
+    progress: Progress | None = None,
+) -> RestoreReport:
+    """Restore `archive` over the open `station` (admins; the app's Admin > Restore…). Its
+    database connections are closed first, so no connection of the running app holds the file
+    being replaced; a refused restore leaves the station working (they reopen on demand)."""
+    station.require(actor, ACTION, Role.ADMIN)
+    url = station.engine.url.render_as_string(hide_password=False)
+    station.engine.dispose()
+    return restore_backup(
+        archive,
+        passphrase,
+        home=str(station.paths.home),
+        url=url,
+        force=True,
+        progress=progress,
+        by=f"{actor.username} (restore)",
+    )
+
+
+def _open_key(reader: ArchiveReader, passphrase: str) -> tuple[bytes, str]:
+    try:
+        unwrapped = unwrap_key(reader.read(WRAPPED_KEY), passphrase)
+    except KeyFileRefused as exc:
+        if "passphrase is wrong" in str(exc):
+            raise ServiceError(
+                f"The passphrase is wrong for the backup {reader.path.name} (or its key was "
+                f"changed); {NOTHING}."
+            ) from exc
+        raise reader.damaged(str(exc).rstrip(".")) from exc
+    manifest = reader.manifest
+    if unwrapped.key_id != manifest.get("station_id") or unwrapped.fingerprint != manifest.get(
+        "key_fingerprint"
+    ):
+        raise reader.damaged("its key is not the one its manifest names")
+    return unwrapped.key, unwrapped.key_id
+
+
+def _register_on(engine: Engine) -> str:
+    """What register the target already holds, in words ("" for none). A SQLite file that is
+    not there is not created by looking."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or not Path(database).is_file():
+            return ""
+    try:
+        with engine.connect() as conn:
+            if "audit_entries" not in inspect(conn).get_table_names():
+                return ""
+            counts = {
+                name: int(conn.scalar(select(func.count()).select_from(model)) or 0)
+                for name, model in (
+                    ("children", Child),
+                    ("photos", Photo),
+                    ("users", User),
+                    ("audit entries", AuditEntry),
+                )
+            }
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        why = " ".join(str(exc.orig).split())  # the driver's message may span lines
+        raise ServiceError(f"Cannot reach the target database {where}: {why}; {NOTHING}.") from exc
+    return ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+
+
+def _check(
+    reader: ArchiveReader, staged: Path, sealer: Sealer, station_id: str, progress: Progress
+) -> RestoreReport:
+    """Verify everything in the archive, leaving the upgraded database at `staged`."""
+    manifest = reader.manifest
+    vault_keys = reader.vault_keys()
+    progress.start(len(vault_keys) + 1, "Checking the archive…")
+    reader.extract(DATABASE, staged)
+    for key in vault_keys:
+        reader.read(vault_name(key))
+        progress.step()
+    anchor = None
+    if ANCHOR in reader.files:
+        raw = json.loads(reader.read(ANCHOR))
+        anchor = Anchor(int(raw["entries"]), raw["entry_id"], raw["entry_hash"])
+    engine = create_db_engine(f"sqlite:///{staged}")
+    try:
+        revision = current_revision(engine)
+        known = {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        if revision not in known:
+            raise ServiceError(
+                f"The backup {reader.path.name} was made by a newer version of IJS Vetting "
+                f"(schema {revision}); update this station first; {NOTHING}."
+            )
+        upgraded = upgrade_to_head(engine)
+        staging = Station(StationPaths(staged.parent), engine, sealer)
+        with staging.read() as session:
+            ident = session.get(Setting, STATION_ID)
+            recorded = session.get(Setting, KEY_FINGERPRINT)
+            if ident is None or str(ident.value["id"]) != station_id:
+                raise reader.damaged("its database is not the register its key belongs to")
+            if recorded is None or recorded.value["fingerprint"] != manifest["key_fingerprint"]:
+                raise reader.damaged("its database records another key")
+            chain = check_chain(session, anchor)
+            if not chain.ok:
+                raise ServiceError(
+                    f"The backup's audit chain does not verify ({chain.reason}); {NOTHING}."
+                )
+            tables = count_rows(session.connection())
+    finally:
+        engine.dispose()
+    progress.step()
+    return RestoreReport(
+        archive=reader.path,
+        made_at=str(manifest.get("made_at")),
+        station_id=station_id,
+        key_fingerprint=str(manifest["key_fingerprint"]),
+        source_backend=str(manifest.get("source_backend")),
+        target_backend="",
+        target="",
+        schema_revision=str(manifest.get("schema_revision")),
+        upgraded=upgraded,
+        tables=tables,
+        vault_files=len(vault_keys),
+        vault_missing_at_backup=len(manifest.get("vault_missing", [])),
+        audit_entries=chain.entries,
+    )
+
+
+def _switch(
+    reader: ArchiveReader,
+    report: RestoreReport,
+    paths: StationPaths,
+    target: Engine,
+    staged: Path,
+    key: bytes,
+    progress: Progress,
+) -> None:
+    """Make the checked archive the target station (see the module docstring for the order)."""
+    moment = f"{utcnow():%Y%m%dT%H%M%S}"
+    paths.ensure()
+    vault = Vault(paths.vault)
+    keys = reader.vault_keys()
+    progress.start(len(keys) + 1, "Restoring the vault…")
+    for name in keys:
+        report.vault_written += vault.put_stored(name, reader.read(vault_name(name)))
+        progress.step()
+    report.key_installed = _install_key(report.station_id, key, moment)
+    if target.dialect.name == "sqlite":
+        report.previous_database = _replace_sqlite(target, staged, paths, moment)
+    else:
+        source = create_db_engine(f"sqlite:///{staged}")
+        try:
+            with source.connect() as rows, target.begin() as conn:
+                empty_schema(conn)
+                copy_rows(rows, conn)
+        finally:
+            source.dispose()
+    progress.step()
+    report.previous_anchor = _replace_anchor(report.station_id, target, moment)
+
+
+def _install_key(station_id: str, key: bytes, moment: str) -> bool:
+    present = read_key(station_id)
+    if present == key:
+        return False
+    if present is not None:  # --force: a different key file under this id is kept aside
+        path = key_dir() / f"{station_id}.key"
+        path.rename(path.with_name(f"{path.name}.before-restore-{moment}"))
+    install_key(station_id, key)
+    return True
+
+
+def _replace_sqlite(target: Engine, staged: Path, paths: StationPaths, moment: str) -> str | None:
+    """Put the staged database in place of the target file with one rename; an existing file
+    is first copied to the home's backups folder (SQLite's online backup, WAL included)."""
+    database = target.url.database
+    assert database
+    file = Path(database)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    kept = None
+    target.dispose()
+    if file.is_file():
+        paths.backups.mkdir(parents=True, exist_ok=True)
+        copy = paths.backups / f"station-before-restore-{moment}.db"
+        with closing(sqlite3.connect(file)) as src, closing(sqlite3.connect(copy)) as dst:
+            src.backup(dst)
+        kept = str(copy)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.restore-")
+    os.close(fd)
+    try:
+        with closing(sqlite3.connect(staged)) as src, closing(sqlite3.connect(tmp)) as dst:
+            src.backup(dst)
+        for stale in (Path(f"{file}-wal"), Path(f"{file}-shm")):  # the old file's journal
+            stale.unlink(missing_ok=True)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return kept
+
+
+def _replace_anchor(station_id: str, target: Engine, moment: str) -> str | None:
+    """Anchor the restored chain. An anchor this key folder kept for the register (a newer
+    chain than the backup's, or the one replaced) is moved aside, not silently overwritten."""
+    path = anchor_path(key_dir(), station_id)
+    aside = None
+    if path.exists():
+        aside = path.with_name(f"{path.name}.before-restore-{moment}")
+        path.rename(aside)
+    with Session(target) as session:
+        tip = chain_tip(session)
+    write_anchor(path, tip)
+    return str(aside) if aside else None
+
+
+def _record(home: str | None, url: str | None, report: RestoreReport, by: str) -> None:
+    """Open the restored station as any start would (key, anchor and schema checked) and
+    record the restore in its audit log."""
+    station = open_station(home, url)
+    try:
+        with station.transaction() as session:
+            append_entry(
+                session,
+                actor=by,
+                action=ACTION,
+                target_type="backup",
+                target_id=report.archive.name,
+                summary=f"restored the backup made {report.made_at} from {report.archive.name}",
+                details=report.as_json(),
+            )
+    finally:
+        station.close()

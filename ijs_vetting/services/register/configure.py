@@ -1,0 +1,62 @@
+"""Changing the station's settings (admins, audited), and applying a change at once.
+
+A new match threshold or channel changes decisions already made, so undecided photos are decided
+again from their stored matches; a new identification size needs the pixels, so they are vetted
+again from the originals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ijs_vetting.db.models import Setting
+from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_settings import forget, settings_of
+from ijs_vetting.services.intake.vetting import mark_for_revetting, redecide
+from ijs_vetting.services.posting.queue import withdraw_photo_items
+from ijs_vetting.settings import coerce, defaults
+
+_REDECIDE = {"faces.match_threshold", "faces.match_margin", "posting.channel"}
+_REVET = {"faces.min_identify_width"}
+
+
+def list_settings(station: Station) -> dict[str, tuple[Any, Any]]:
+    """Every setting: (value in force, shipped default)."""
+    shipped = defaults()
+    with station.read() as session:
+        values = settings_of(session).values
+    return {key: (values[key], shipped[key]) for key in sorted(shipped)}
+
+
+def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
+    """Change a setting for this station (admins only); returns the value stored."""
+    try:
+        value = coerce(key, raw)
+    except ValueError as exc:
+        raise InvalidInput(f"Cannot set {key}: {exc}.") from exc
+    with station.write(actor, "settings.set", Role.ADMIN) as w:
+        before = settings_of(w.session).values[key]
+        row = w.session.get(Setting, key)
+        if row is None:
+            w.session.add(Setting(key=key, value={"value": value}, updated_by=actor.username))
+        else:
+            row.value, row.updated_by = {"value": value}, actor.username
+        forget(w.session)
+        w.session.flush()
+        pulled: list[int] = []
+        if key in _REDECIDE | _REVET:
+            # Items already cleared were verified under the old values: they go back to
+            # review to be cleared again (fail closed), before undecided photos are redone.
+            pulled = withdraw_photo_items(w.session, f"the setting {key} changed")
+        if key in _REDECIDE:
+            redecide(w.session)
+        if key in _REVET:
+            mark_for_revetting(w.session)
+        w.audit(
+            f"setting {key}: {before} -> {value}",
+            target_type="setting",
+            target_id=key,
+            details={"before": before, "after": value, "withdrawn": pulled},
+        )
+        return value

@@ -1,0 +1,224 @@
+"""Work two stations do at once, as two real processes (tests/station_child.py) on one
+PostgreSQL database and one vault folder: each race has exactly one winner, the register holds
+what the winner wrote, and nothing is queued or exported that the register would not show.
+
+Races covered elsewhere: a withdrawal racing an export (test_posting_folder), failed logins
+from several stations (test_login_race), two stations making the register's key at once
+(test_encryption).
+
+Grace Hopper (GRACE1, Year 5, Twitter and biometric consent, enrolled) is the one child; her
+portrait is imported and vetted `ready`, so clearing it shows her face to @Year5IJS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ijs_vetting.db.models import Photo, PhotoFace, QueueItem
+from ijs_vetting.domain import CHANGED_ELSEWHERE, QUEUE_WAITING, FaceDecision, PhotoStatus
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.register import roster
+from ijs_vetting.services.register import templates as enrolment
+from tests import scenes
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+ROOT = Path(__file__).resolve().parents[2]
+ROSTER = "UPN,Forename,Surname,Year,Reg,Twitter,Biometric\nGRACE1,Grace,Hopper,Year 5,5H,Y,Y\n"
+ACCOUNT = "@Year5IJS"
+
+
+@pytest.fixture
+def station(postgres_url: str, tmp_path: Path) -> Iterator[Station]:
+    """The first station (PostgreSQL only: the races are between a school's PCs)."""
+    opened = open_station(str(tmp_path / "office"), url=postgres_url)
+    yield opened
+    opened.close()
+
+
+def _grace_school(station: Station, admin: Actor, tmp_path: Path) -> int:
+    """Roster, Grace's template and her portrait imported: the photo's id (vetted ready)."""
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    roster.import_roster(station, admin, tmp_path / "roster.csv")
+    refs = tmp_path / "references"
+    refs.mkdir()
+    scenes.write_jpeg(refs / "GRACE1.jpg", scenes.portrait(scenes.GRACE, 220).pixels)
+    enrolment.enrol_references(station, admin, refs, workers=1)
+    dcim = tmp_path / "DCIM"
+    dcim.mkdir()
+    scenes.write_jpeg(dcim / "grace.jpg", scenes.portrait(scenes.GRACE, 170, margin=1.0).pixels)
+    photos.import_folder(station, admin, dcim, workers=1)
+    (photo,) = photos.list_photos(station)
+    assert photo.status == PhotoStatus.READY.value, photo.note
+    return photo.id
+
+
+def race(station: Station, tmp_path: Path, *actions: list[str]) -> list[dict[str, Any]]:
+    """Run each action in its own station process, all let go at once; their results."""
+    url = station.engine.url.render_as_string(hide_password=False)
+    go = tmp_path / "go"
+    homes = [tmp_path / f"station-{n}" for n in range(len(actions))]
+    children = []
+    for home, action in zip(homes, actions, strict=True):
+        home.mkdir()
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.station_child",
+                    str(home),
+                    url,
+                    str(station.paths.vault),
+                    str(go),
+                    *action,
+                ],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
+    deadline = time.monotonic() + 600  # a busy machine is slow; only a hang fails this
+    for home, child in zip(homes, children, strict=True):
+        while not (home / "opened").exists() and child.poll() is None:
+            assert time.monotonic() < deadline, "a station did not open"
+            time.sleep(0.05)
+    go.touch()
+    results = []
+    for child in children:
+        out, err = child.communicate(timeout=600)
+        assert child.returncode == 0, err.decode()
+        results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return results
+
+
+def _items(station: Station) -> list[QueueItem]:
+    with station.read() as s:
+        return list(s.scalars(select(QueueItem)))
+
+
+def _redecided_changes(station: Station) -> list[tuple[int, str, str]]:
+    """What deciding every photo again would change: nothing, if each was decided on the
+    register as it now stands (rolled back, whatever it finds)."""
+    changes = []
+    with station.sessions() as s:
+        for photo in s.scalars(select(Photo)):
+            before = [(f.id, f.decision) for f in photo.faces], photo.status
+            decide(s, photo)
+            after = [(f.id, f.decision) for f in photo.faces], photo.status
+            if before != after:
+                changes.append((photo.id, str(before), str(after)))
+        s.rollback()
+    return changes
+
+
+def test_the_same_folder_imported_on_two_stations_at_once_stores_each_photo_once(
+    station: Station, tmp_path: Path
+) -> None:
+    dcim = tmp_path / "DCIM"
+    dcim.mkdir()
+    for n in range(6):
+        scenes.write_jpeg(dcim / f"IMG_{n:04d}.JPG", scenes.background(640, 480, seed=n))
+    first, second = race(station, tmp_path, ["import", str(dcim)], ["import", str(dcim)])
+    assert first["imported"] + second["imported"] == 6
+    assert first["imported"] + first["duplicates"] == 6 == second["imported"] + second["duplicates"]
+    assert not first["failed"] and not second["failed"]
+    with station.read() as s:
+        rows = list(s.execute(select(Photo.sha256, Photo.status)))
+    assert len(rows) == len({sha for sha, _ in rows}) == 6
+    assert {status for _, status in rows} == {PhotoStatus.READY}
+    for sha, _ in rows:
+        station.vault.check(sha)
+
+
+def test_two_slt_clearing_the_same_photo_queue_it_once(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    photo_id = _grace_school(station, admin, tmp_path)
+    clear = ["clear", str(photo_id), ACCOUNT]
+    results = race(station, tmp_path, clear, clear)
+    winners = [r for r in results if r["cleared"]]
+    losers = [r for r in results if r["refused"]]
+    assert len(winners) == 1 and len(losers) == 1, results
+    assert CHANGED_ELSEWHERE in losers[0]["refused"][0]["reason"]
+    (item,) = _items(station)
+    assert item.id == winners[0]["cleared"][0]["item_id"] and item.photo_id == photo_id
+    assert item.status in QUEUE_WAITING
+    assert photos.get_photo(station, photo_id).status == PhotoStatus.QUEUED.value
+
+
+def test_consent_withdrawn_on_one_station_while_another_clears_queues_nothing_of_her(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    photo_id = _grace_school(station, admin, tmp_path)
+    cleared, withdrawal = race(
+        station, tmp_path, ["clear", str(photo_id), ACCOUNT], ["consent", "GRACE1", "twitter", "no"]
+    )
+    assert "refused" not in withdrawal
+    if cleared["cleared"]:  # the clearing committed first: the withdrawal pulled its item back
+        assert withdrawal["withdrawn"] == [cleared["cleared"][0]["item_id"]]
+    else:  # the withdrawal committed first: the clearing saw it and queued nothing
+        assert CHANGED_ELSEWHERE in cleared["refused"][0]["reason"]
+    assert [item for item in _items(station) if item.status in QUEUE_WAITING] == []
+    with station.read() as s:
+        decisions = set(s.scalars(select(PhotoFace.decision).where(PhotoFace.photo_id == photo_id)))
+    assert decisions == {FaceDecision.BLUR}
+    assert photos.get_photo(station, photo_id).status != PhotoStatus.QUEUED.value
+    assert _redecided_changes(station) == []
+
+
+def test_a_reviewers_mask_racing_a_re_decision_keeps_the_mask(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """A stricter match threshold re-decides every undecided photo while a reviewer on the
+    other station masks Grace's face: whichever commits first, the mask stands and the photo
+    is decided on the threshold that is now set."""
+    photo_id = _grace_school(station, admin, tmp_path)
+    (face,) = photos.get_photo(station, photo_id).faces
+    masked, setting = race(
+        station,
+        tmp_path,
+        ["override", str(face.id), "blur"],
+        ["setting", "faces.match_threshold", "0.3"],
+    )
+    assert "refused" not in masked and "refused" not in setting
+    (after,) = photos.get_photo(station, photo_id).faces
+    assert (after.override, after.decision) == ("blur", "blur")
+    assert _redecided_changes(station) == []
+
+
+def test_settings_changed_on_one_station_while_another_vets(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """Every photo vetted while the threshold changed is decided on the threshold now set."""
+    _grace_school(station, admin, tmp_path)
+    more = tmp_path / "more"
+    more.mkdir()
+    for n in range(4):
+        scenes.write_jpeg(
+            more / f"grace-{n}.jpg",
+            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=0.8).pixels,
+        )
+    imported, setting = race(
+        station,
+        tmp_path,
+        ["import", str(more)],
+        ["setting", "faces.match_threshold", "0.2"],
+    )
+    assert imported["imported"] == 4 and "refused" not in setting
+    with station.read() as s:
+        assert PhotoStatus.PENDING not in set(s.scalars(select(Photo.status)))
+    assert _redecided_changes(station) == []
