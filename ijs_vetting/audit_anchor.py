@@ -31,6 +31,10 @@ class Anchor:
     entry_id: int | None
     entry_hash: str | None
 
+    def as_json(self) -> dict[str, int | str | None]:
+        """The anchor as its file holds it, and as export manifests carry it (`audit_anchor`)."""
+        return {"entries": self.entries, "entry_id": self.entry_id, "entry_hash": self.entry_hash}
+
 
 class AnchorUnreadable(Exception):
     """The anchor file exists but does not hold an anchor (damaged or replaced)."""
@@ -51,6 +55,18 @@ def read_anchor(path: Path) -> Anchor | None:
         raise AnchorUnreadable(f"the audit anchor {path} cannot be read: {exc}") from exc
 
 
+def anchor_in_file(path: Path) -> Anchor:
+    """The anchor an anchor file holds, or the `audit_anchor` an export manifest carries (a
+    posting folder's or a subject access export's `manifest.json`): a copy of the chain's tip
+    kept where the database does not reach, to check the chain against later."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = raw.get("audit_anchor", raw)
+        return Anchor(int(raw["entries"]), raw["entry_id"], raw["entry_hash"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnchorUnreadable(f"{path} holds no audit anchor: {exc}") from exc
+
+
 def write_anchor(path: Path, anchor: Anchor) -> None:
     """Replace the anchor with `anchor` unless the file already holds a longer chain."""
     try:
@@ -60,9 +76,7 @@ def write_anchor(path: Path, anchor: Anchor) -> None:
     if current is not None and current.entries >= anchor.entries:
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    body = json.dumps(
-        {"entries": anchor.entries, "entry_id": anchor.entry_id, "entry_hash": anchor.entry_hash}
-    )
+    body = json.dumps(anchor.as_json())
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".anchor-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -99,7 +99,9 @@ class ChainReport:
         return self.broken_at is None and self.reason is None
 
 
-def verify(rows: Iterable[ChainRow], anchor: Anchor | None = None) -> ChainReport:
+def verify(
+    rows: Iterable[ChainRow], anchor: Anchor | None = None, where: str = "beside the station key"
+) -> ChainReport:
     """Check rows in id order: each links to the previous hash and hashes to its stored value.
 
     With an `anchor` (see `ijs_vetting.audit_anchor`), the chain must also still hold the
@@ -118,7 +120,7 @@ def verify(rows: Iterable[ChainRow], anchor: Anchor | None = None) -> ChainRepor
             return ChainReport(
                 count,
                 row.id,
-                f"entry {count} is not the one anchored beside the station key: "
+                f"entry {count} is not the one anchored {where}: "
                 "the chain was rewritten or entries were removed",
             )
         if row.prev_hash != previous:
@@ -147,7 +149,7 @@ def verify(rows: Iterable[ChainRow], anchor: Anchor | None = None) -> ChainRepor
         return ChainReport(
             count,
             anchor.entry_id,
-            f"the chain holds {count} entries but {anchor.entries} were anchored beside the "
-            "station key: the newest entries were removed",
+            f"the chain holds {count} entries but {anchor.entries} were anchored {where}: the "
+            "newest entries were removed",
         )
     return ChainReport(count, None, None)

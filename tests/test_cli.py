@@ -127,7 +127,8 @@ def test_roster_children_consent_and_audit_round_trip(
     assert {"id", "at", "actor", "action", "target_type", "target_id", "summary", "details"} <= set(
         entries[0]
     )
-    assert all(e["actor"] == "mrs.khan" for e in entries)
+    # the one entry of nobody's: the station anchoring its audit chain when it was made
+    assert [e["action"] for e in entries if e["actor"] != "mrs.khan"] == ["audit.anchor"]
     consent_entries = run_json(capsys, home, "audit", "--action", "consent", "--target", "A123")
     assert len(consent_entries["entries"]) == 1
 
@@ -217,3 +218,19 @@ def test_installed_entry_point_runs(tmp_path: Path, roster_file: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["added"]) == 3
+
+
+def test_a_lost_audit_anchor_fails_verify_until_an_admin_remakes_it(
+    capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    run_json(capsys, home, "init", "--admin", "office-admin")  # the user the tests log in as
+    assert run(capsys, home, "audit", "verify")[0] == 0
+    (anchor,) = Path(os.environ["IJS_VETTING_KEY_DIR"]).glob("*.audit-anchor.json")
+    anchor.unlink()
+    code, out, _err = run(capsys, home, "audit", "verify")
+    assert code == 1 and "deleted or moved" in out and not anchor.exists()  # not remade
+    remade = run_json(capsys, home, "audit", "anchor")
+    assert set(remade) == {"entries", "entry_id", "entry_hash"} and anchor.exists()
+    assert run(capsys, home, "audit", "verify")[0] == 0
+    code, _out, err = run(capsys, home, "audit", "anchor")
+    assert code == 1 and "nothing to remake" in err

@@ -112,7 +112,11 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
     outdir = tmp_path / "out"
     exported = cli.json("mr.head", "queue", "export", str(outdir))
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest == {"items": exported["items"]}
+    assert manifest == {"items": exported["items"], "audit_anchor": exported["audit_anchor"]}
+    verified = cli.json("mr.head", "audit", "verify", "--anchor", str(outdir / "manifest.json"))
+    assert verified["ok"] and verified["entries"] > exported["audit_anchor"]["entries"]
+    refused = cli("mr.head", "audit", "verify", "--anchor", str(outdir / "nothing.json"))
+    assert refused[0] == 1 and "holds no audit anchor" in refused[2]
     assert [e["image"] for e in manifest["items"]] == [
         f"@Year5IJS/{group_item}.jpg",
         f"@Year6IJS/{astro_item}.jpg",

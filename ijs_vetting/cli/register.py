@@ -13,7 +13,7 @@ from ijs_vetting.cli.dispatch import Anonymous, Context, Outcome, handles, handl
 from ijs_vetting.cli.output import emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
-from ijs_vetting.services.core import users
+from ijs_vetting.services.core import anchoring, users
 from ijs_vetting.services.core.station import station_key_info
 from ijs_vetting.services.intake import devices
 from ijs_vetting.services.privacy import audit
@@ -128,8 +128,16 @@ def _add_station_commands(sub: Subparsers, common: argparse.ArgumentParser) -> N
     p.add_argument(
         "check",
         nargs="?",
-        choices=["verify"],
-        help="verify: check the hash chain and report the first broken link",
+        choices=["verify", "anchor"],
+        help="verify: check the hash chain and report the first broken link; anchor: make "
+        "this PC's audit anchor again after it was lost (admins)",
+    )
+    p.add_argument(
+        "--anchor",
+        type=Path,
+        metavar="FILE",
+        help="verify: also check the chain against the audit anchor in FILE (a posting "
+        "folder's or a child export's manifest.json, or a copy of the anchor file)",
     )
     p.add_argument("--actor")
     p.add_argument("--action", help="action or its prefix, e.g. consent")
@@ -413,6 +421,10 @@ def cmd_settings_set(ctx: Context) -> Outcome:
 
 def cmd_audit(ctx: Context) -> Outcome:
     args = ctx.args
+    if args.check == "anchor":
+        tip = anchoring.remake_anchor(ctx.station, ctx.actor)
+        line = f"The audit log is anchored again at entry {tip.entry_id} ({tip.entries} entries)."
+        return Outcome(tip.as_json(), lambda: print(line))
     if args.check == "verify":
         return _audit_verify(ctx)
     if args.limit is not None and args.limit < 1:
@@ -445,7 +457,7 @@ def cmd_audit(ctx: Context) -> Outcome:
 
 
 def _audit_verify(ctx: Context) -> Outcome:
-    report = audit.verify_chain(ctx.station, ctx.actor)
+    report = audit.verify_chain(ctx.station, ctx.actor, ctx.args.anchor)
     payload = {
         "ok": report.ok,
         "entries": report.entries,

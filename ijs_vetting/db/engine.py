@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ijs_vetting.db.types import utcnow
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_SECONDS: float = 15
+# Any constant (another than the audit chain's): PostgreSQL's lock for upgrading the schema.
+_UPGRADE_LOCK = 7_241_916
 
 
 def create_db_engine(url: str) -> Engine:
@@ -84,13 +86,19 @@ def upgrade_to_head(engine: Engine, backups: Path | None = None) -> bool:
     An existing SQLite file is copied to `backups` first (with SQLite's online backup, which is
     safe while another process has the file open), so a failed migration never costs data.
     """
-    current = current_revision(engine)
-    if current == head_revision():
-        return False
-    if current is not None and backups is not None:
-        _backup_sqlite(engine, backups, current)
+    if current_revision(engine) == head_revision():
+        return False  # most starts: no lock taken
     cfg = alembic_config()
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Two stations starting on one new database would both create the schema (and one
+            # fail half-way); the second waits here, then finds the work done.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head_revision():
+            return False
+        if current is not None and backups is not None:
+            _backup_sqlite(engine, backups, current)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     log.info("database upgraded from %s to %s", current, head_revision())

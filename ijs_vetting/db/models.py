@@ -126,6 +126,10 @@ class Child(Base):
     date_left: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # HMAC of what decides whether the child may be shown (on roll, left, year), with the
+    # station's record key (see ijs_vetting.db.record_seals): a leaver put back on roll in the
+    # database behind the station's back is found before it counts.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     consents: Mapped[list[ConsentRecord]] = relationship(
         back_populates="child", order_by="ConsentRecord.id"

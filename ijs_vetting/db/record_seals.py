@@ -13,6 +13,11 @@ Removing a child's *newest* records leaves a shorter history whose seals still h
 verify` finds that through the audit chain, whose entries name each record added (see
 `ijs_vetting.services.privacy.audit`).
 
+A child's own row decides too (a leaver is never shown): it carries a seal over its id, MIS id,
+on-roll flag, leaving date and year group, renewed whenever the station changes the row, and
+checked before the child's standing is used (`checked_children`). It is not chained: it seals
+the row as it stands.
+
 Rows written before seals existed are sealed once at the next start
 (`ijs_vetting.services.core.station.seal_legacy_data`); after that an unsealed row is tampering too.
 """
@@ -28,6 +33,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from ijs_vetting.db.models import BiometricRecord, Child, ConsentRecord, SafeguardingRecord
 from ijs_vetting.domain import ServiceError
@@ -37,6 +43,7 @@ SEALED_MODELS: tuple[type[SealedRecord], ...] = (ConsentRecord, BiometricRecord,
 KEY_PURPOSE = b"ijs-vetting record seals v1"
 _KEY = "record_seal_key"  # session.info: the HMAC key
 _PENDING = "records_to_seal"  # session.info: records added in this transaction
+_CHILDREN = "children_to_seal"  # session.info: children added or changed in this transaction
 _VERSION = "s1"
 _KINDS = {
     ConsentRecord: "consent",
@@ -58,7 +65,11 @@ def _moment(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _fields(record: SealedRecord) -> list[Any]:
+def _fields(record: SealedRecord, *, review: bool = True) -> list[Any]:
+    """What a seal covers: every field that decides whether a child may be shown. A consent's
+    review date (when it lapses) is covered when it has one; without one the fields are what
+    seals covered before review dates existed, so those seals still hold. `review=False` gives
+    those older fields for any record (`reseal_review_dates`)."""
     common = [
         _KINDS[type(record)],
         record.id,
@@ -74,6 +85,8 @@ def _fields(record: SealedRecord) -> list[Any]:
             record.form_id,
             record.source,
         ]
+        if review and record.review_on is not None:
+            specific.append(_moment(record.review_on))
     elif isinstance(record, BiometricRecord):
         specific = [
             record.event.value,
@@ -87,10 +100,10 @@ def _fields(record: SealedRecord) -> list[Any]:
     return common + specific
 
 
-def seal_of(key: bytes, record: SealedRecord, previous: str | None) -> str:
+def seal_of(key: bytes, record: SealedRecord, previous: str | None, *, review: bool = True) -> str:
     """The seal a record must carry, given the seal of its child's previous record (or None)."""
     canonical = json.dumps(
-        [_VERSION, previous or "", *_fields(record)],
+        [_VERSION, previous or "", *_fields(record, review=review)],
         separators=(",", ":"),
         ensure_ascii=False,
     )
@@ -109,10 +122,32 @@ def _collect(session: Session, _context: Any, _instances: Any) -> None:
     added = [obj for obj in session.new if isinstance(obj, SEALED_MODELS)]
     if added:
         session.info.setdefault(_PENDING, []).extend(added)
+    children = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, Child)]
+    if children:
+        session.info.setdefault(_CHILDREN, []).extend(children)
 
 
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_CHILDREN, None)
+
+
+def child_seal(key: bytes, child: Child) -> str:
+    """The seal a child's row must carry."""
+    canonical = json.dumps(
+        [
+            _VERSION,
+            "child",
+            child.id,
+            child.mis_id,
+            bool(child.on_roll),
+            _moment(child.date_left),
+            child.year_group,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _seal_pending(session: Session) -> None:
@@ -130,7 +165,14 @@ def _seal_pending(session: Session) -> None:
             .limit(1)
         )
         record.seal = seal_of(key, record, previous)
+    for child in dict.fromkeys(session.info.pop(_CHILDREN, [])):
+        try:
+            if child not in session.deleted and child.id is not None:
+                child.seal = child_seal(key, child)
+        except ObjectDeletedError:
+            continue  # erased in this transaction (a bulk delete)
     session.flush()
+    session.info.pop(_CHILDREN, None)  # sealing them changed them again: nothing more to seal
 
 
 def seal_unsealed(session: Session) -> int:
@@ -145,6 +187,60 @@ def seal_unsealed(session: Session) -> int:
             sealed += 1
         previous[link] = record.seal
     return sealed
+
+
+def reseal_review_dates(session: Session) -> int | None:
+    """Once, at start: seal the review dates of consent records sealed before seals covered
+    them. Every consent history must first hold under the older seals (a date changed since
+    must not be blessed); then each record is sealed again, in order, with its date covered.
+    How many records had a date, or None (nothing changed) when a seal does not hold."""
+    key = _key(session)
+    records = list(session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)))
+    old: dict[int, str | None] = {}
+    for record in records:
+        if record.seal is None or not hmac.compare_digest(
+            record.seal, seal_of(key, record, old.get(record.child_id), review=False)
+        ):
+            return None
+        old[record.child_id] = record.seal
+    new: dict[int, str | None] = {}
+    for record in records:
+        record.seal = seal_of(key, record, new.get(record.child_id))
+        new[record.child_id] = record.seal
+    return sum(record.review_on is not None for record in records)
+
+
+def seal_unsealed_children(session: Session) -> int:
+    """Seal every child row that has no seal yet (once, for rows from before seals); how many."""
+    key = _key(session)
+    unsealed = list(session.scalars(select(Child).where(Child.seal.is_(None))))
+    for child in unsealed:
+        child.seal = child_seal(key, child)
+    return len(unsealed)
+
+
+def checked_children(session: Session, children: Iterable[Child]) -> None:
+    """Raise `RecordTampered` at the first child whose row does not match its seal."""
+    problem = first_broken_child(session, children)
+    if problem is not None:
+        raise RecordTampered(problem)
+
+
+def first_broken_child(session: Session, children: Iterable[Child]) -> str | None:
+    """Why the first child row that does not match its seal is wrong, or None. Rows this
+    transaction added or changed are its own (they are sealed as it commits)."""
+    key = _key(session)
+    own = {id(child) for child in session.info.get(_CHILDREN, ())}
+    for child in children:
+        if id(child) in own or child in session.new or child in session.dirty:
+            continue
+        if child.seal is None or not hmac.compare_digest(child.seal, child_seal(key, child)):
+            return (
+                f"The record of {child.mis_id} (on roll, left, year) does not match its seal: "
+                "the register was changed outside the station. Nothing was decided on it; "
+                "restore the database from a backup and run 'ijs-vetting audit verify'."
+            )
+    return None
 
 
 def checked(session: Session, records: Sequence[R]) -> Sequence[R]:

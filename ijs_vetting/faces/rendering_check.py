@@ -10,12 +10,16 @@ unmasked picture's score there is the original's own vetting verdict on that pla
 decision (`services.verify`) can tell a face vetting missed from an effect of the masks.
 
 The rendering comes in as bytes, not as a file: a rendering waiting for its check is never on
-disk, where a crash would leave it.
+disk, where a crash would leave it. The worker reports the SHA-256 of the bytes it checked, and
+compares the original against its vault name before using it: a verdict is always about known
+bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -46,6 +50,7 @@ class CheckRequest:
 
     rendering: bytes
     original: str  # the vault original, read only if a detection needs comparing
+    original_sha256: str  # its vault name: bytes that do not hash to it are not compared with
     opaque: tuple[Box, ...]  # head regions under opaque masks (none for the blur style)
     colour: tuple[int, int, int]  # their fill
     decided: tuple[Box, ...]  # every face of the photo vetting or a reviewer decided
@@ -56,6 +61,7 @@ class CheckRequest:
 
 @dataclass(frozen=True)
 class RenderingCheck:
+    sha256: str  # of the rendering's bytes as checked here
     analysis: PhotoAnalysis  # the engine on the rendering, boxes in its pixels
     solid: tuple[bool, ...]  # per opaque region: nothing but the fill colour inside
     # Per face of `analysis`: the best score the unmasked picture gives, at that place, to
@@ -68,7 +74,9 @@ def same_face(a: Box, b: Box) -> bool:
 
 
 def check_rendering(request: CheckRequest) -> RenderingCheck | str:
-    """Runs in a worker (`FacePool.run`); an unreadable rendering comes back as its message."""
+    """Runs in a worker (`FacePool.run`); an unreadable rendering, or an original that no longer
+    matches its vault name, comes back as its message."""
+    checked = hashlib.sha256(request.rendering).hexdigest()
     try:
         image = decode_image(request.rendering)
     except ImageDecodeError as exc:
@@ -85,14 +93,20 @@ def check_rendering(request: CheckRequest) -> RenderingCheck | str:
     before: list[float | None] = [None] * len(analysis.faces)
     if unexplained:
         try:
-            pixels, _scale = unmasked(request.original)
-        except (ImageDecodeError, OSError):
+            original = Path(request.original).read_bytes()
+        except OSError:
+            original = None
+        if original is not None and hashlib.sha256(original).hexdigest() != request.original_sha256:
+            return "its original in the vault changed while the picture was being checked"
+        try:
+            pixels = None if original is None else unmasked(original)[0]
+        except ImageDecodeError:
             pixels = None  # compared with nothing, every such detection counts as a face
         if pixels is not None:
             for i in unexplained:
                 box = analysis.faces[i].box
                 before[i] = score_at(engine.detector(), pixels, box, request.decided)
-    return RenderingCheck(analysis, solid, tuple(before))
+    return RenderingCheck(checked, analysis, solid, tuple(before))
 
 
 def score_at(

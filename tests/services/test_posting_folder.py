@@ -172,6 +172,33 @@ def test_a_re_export_failing_part_way_keeps_the_earlier_export(
     assert _manifest_ids(outdir) == [first, second, text, third] and _strays(station, outdir) == []
 
 
+def test_a_picture_that_does_not_arrive_as_verified_is_not_exported(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file is read back once it is in place: the folder holds exactly the bytes that were
+    verified. A picture changed on the way (a share, a sync program, a failing disk) is removed
+    and the export fails with nothing marked exported."""
+    station, items = school
+    outdir = tmp_path / "out"
+    real_replace = os.replace
+
+    def replace_then_spoil(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        if str(dst).startswith(str(outdir)) and str(dst).endswith(".jpg"):
+            with open(dst, "ab") as spoilt:
+                spoilt.write(b"\0 not the verified picture")
+
+    monkeypatch.setattr(os, "replace", replace_then_spoil)
+    with pytest.raises(ServiceError, match="did not read back as it was written"):
+        queue_export.export_queue(station, slt, outdir)
+    assert not any(name.endswith(".jpg") for name in _files(outdir))
+    assert [queue.get_item(station, i).status for i in items] == [QueueStatus.QUEUED] * 3
+
+    monkeypatch.setattr(os, "replace", real_replace)
+    report = queue_export.export_queue(station, slt, outdir)
+    assert [i.id for i in report.items] == items and _strays(station, outdir) == []
+
+
 def test_a_folder_that_cannot_be_changed_is_tidied_at_the_next_start(
     school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
 ) -> None:

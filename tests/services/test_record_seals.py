@@ -5,25 +5,34 @@ in the database behind the station's back stops every decision that relies on it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, select, update
 
 from ijs_vetting.db.models import (
     BiometricRecord,
     Channel,
+    Child,
     ConsentRecord,
     Photo,
     SafeguardingRecord,
     Setting,
 )
-from ijs_vetting.db.record_seals import RecordTampered
+from ijs_vetting.db.record_seals import KEY_PURPOSE, RecordTampered, seal_of
 from ijs_vetting.domain import BiometricEvent, PhotoStatus
-from ijs_vetting.services.core.station import RECORDS_SEALED, Actor, Station, seal_legacy_records
+from ijs_vetting.services.core.station import (
+    CHILDREN_SEALED,
+    RECORDS_SEALED,
+    REVIEW_DATES_SEALED,
+    Actor,
+    Station,
+    seal_legacy_records,
+)
 from ijs_vetting.services.intake.vetting import decide
 from ijs_vetting.services.privacy import audit
-from ijs_vetting.services.register import children, consent
+from ijs_vetting.services.register import children, consent, roster
 from tests.privacy_world import Face, add_photo, add_template, child_pk, school
 
 
@@ -157,3 +166,112 @@ def test_records_from_before_seals_are_sealed_once_at_start(
     seal_legacy_records(world)
     with pytest.raises(RecordTampered):
         children.list_children(world)
+
+
+def test_a_moved_review_date_is_caught(world: Station, admin: Actor, attacker: Engine) -> None:
+    """The review date decides when consent lapses: pushing it back in the database would keep
+    a lapsed "yes" counting, so the seal covers it."""
+    consent.set_consent(
+        world, admin, "A123", "twitter", True, given_on=date(2026, 9, 1), review_on=date(2027, 9, 1)
+    )
+    record = _newest_consent(world, "A123")
+    assert children.list_children(world) and audit.verify_chain(world, admin).ok
+    with attacker.begin() as conn:
+        conn.execute(
+            update(ConsentRecord)
+            .where(ConsentRecord.id == record)
+            .values(review_on=date(2031, 9, 1))
+        )
+    with pytest.raises(RecordTampered, match=f"consent record {record} of A123"):
+        children.list_children(world)
+    report = audit.verify_chain(world, admin)
+    assert not report.ok and f"consent record {record}" in (report.reason or "")
+
+
+def test_review_dates_sealed_before_seals_covered_them_are_covered_once_at_start(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    """A record with a review date sealed by the release before (its seal without the date)
+    is sealed again once at start, if its history holds under the older seals; after that a
+    moved date is caught. A history whose older seals no longer hold is never blessed."""
+    consent.set_consent(
+        world, admin, "A123", "twitter", True, given_on=date(2026, 9, 1), review_on=date(2027, 9, 1)
+    )
+    key = world.sealer.subkey(KEY_PURPOSE)
+
+    def as_sealed_before(conn: Connection) -> None:
+        previous: dict[int, str | None] = {}
+        with world.read() as s:
+            for record in s.scalars(select(ConsentRecord).order_by(ConsentRecord.id)):
+                old = seal_of(key, record, previous.get(record.child_id), review=False)
+                previous[record.child_id] = old
+                conn.execute(
+                    update(ConsentRecord).where(ConsentRecord.id == record.id).values(seal=old)
+                )
+        conn.execute(delete(Setting).where(Setting.key == REVIEW_DATES_SEALED))
+
+    with attacker.begin() as conn:
+        as_sealed_before(conn)
+        conn.execute(update(ConsentRecord).values(granted=True))  # and a "no" turned into "yes"
+    seal_legacy_records(world)
+    with pytest.raises(RecordTampered):
+        children.list_children(world)
+
+    with attacker.begin() as conn:
+        record = _newest_consent(world, "A123")
+        conn.execute(
+            update(ConsentRecord)
+            .where(ConsentRecord.id == record)
+            .values(review_on=date(2027, 9, 1))
+        )
+        as_sealed_before(conn)
+    seal_legacy_records(world)
+    assert children.list_children(world) and audit.verify_chain(world, admin).ok
+    with world.read() as s:
+        assert s.get(Setting, REVIEW_DATES_SEALED) is not None
+    with attacker.begin() as conn:
+        conn.execute(
+            update(ConsentRecord)
+            .where(ConsentRecord.id == record)
+            .values(review_on=date(2031, 9, 1))
+        )
+    with pytest.raises(RecordTampered):
+        children.list_children(world)
+
+
+def test_a_leaver_put_back_on_roll_is_caught(
+    world: Station, admin: Actor, attacker: Engine, tmp_path: Path
+) -> None:
+    """Being on roll decides whether a child may be shown: a leaver (who keeps their consent
+    records) put back on roll in the database is caught before it counts."""
+    (tmp_path / "leavers.csv").write_text(
+        "UPN,Forename,Surname,Year,Twitter,Website\nB456,Noah,Jones,5,Y,Y\nC789,Zoe,Brown,6,N,N\n",
+        encoding="utf-8",
+    )
+    roster.import_roster(world, admin, tmp_path / "leavers.csv", mark_leavers=True)
+    photo = add_photo(world, [Face("A123")])
+    with world.read() as s:
+        assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR  # left: masked
+    assert audit.verify_chain(world, admin).ok
+    with attacker.begin() as conn:
+        conn.execute(update(Child).where(Child.mis_id == "A123").values(on_roll=True))
+    with pytest.raises(RecordTampered, match="record of A123"):
+        _redecide_photo(world, photo)
+    report = audit.verify_chain(world, admin)
+    assert not report.ok and "record of A123" in (report.reason or "")
+
+
+def test_children_from_before_seals_are_sealed_once_at_start(
+    world: Station, admin: Actor, attacker: Engine
+) -> None:
+    with attacker.begin() as conn:  # as a database from before this release
+        conn.execute(update(Child).values(seal=None))
+        conn.execute(delete(Setting).where(Setting.key == CHILDREN_SEALED))
+    seal_legacy_records(world)
+    assert audit.verify_chain(world, admin).ok
+    add_photo(world, [Face("A123")])
+    with attacker.begin() as conn:  # afterwards an unsealed row is tampering
+        conn.execute(update(Child).where(Child.mis_id == "A123").values(seal=None))
+    seal_legacy_records(world)
+    with pytest.raises(RecordTampered):
+        add_photo(world, [Face("A123")])

@@ -139,6 +139,8 @@ def test_export_holds_the_record_forms_photos_and_audit(
     assert actions == ["consent.set", "biometric.set", "safeguarding.set", "safeguarding.set"]
     assert doc["manifest.json"]["child_id"] == "A123"
     assert set(doc["manifest.json"]["files"]) == names - {"manifest.json"}
+    # the chain's tip, to check the audit log against later (`audit verify --anchor`)
+    assert doc["manifest.json"]["audit_anchor"]["entries"] == len(audit.list_audit(world)) - 1
     assert (result.forms, result.reference_photos, result.photo_originals) == (2, 1, 3)
     assert (result.posted_images, result.audit_entries, result.not_stored) == (1, 4, [])
     (entry,) = audit.list_audit(world, action="child.export")

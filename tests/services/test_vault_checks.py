@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from ijs_vetting.db.models import Form, Photo, QueueItem
 from ijs_vetting.domain import PhotoStatus
+from ijs_vetting.faces.rendering_check import CheckRequest, check_rendering
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.intake.vetting import vet_pending
@@ -41,6 +42,10 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scenes.write_jpeg(
         root / "stranger.jpg", scenes.portrait(scenes.ASTRONAUT, 170, margin=1.0).pixels
     )
+    # Grace's photo with something added far from her face: it would pass every face check
+    doctored = grace.copy()
+    doctored[-40:, :60] = (0, 0, 0)
+    scenes.write_jpeg(root / "doctored.jpg", doctored)
     return root
 
 
@@ -91,6 +96,57 @@ def test_an_altered_original_is_refused_and_nothing_is_queued(
     assert (again.duplicates, again.restored) == (1, 1)
     assert original.read_bytes() == (folder / "DCIM" / "grace.jpg").read_bytes()
     assert photos.get_photo(sqlite_station, photo.id).status is PhotoStatus.READY
+
+
+def test_an_original_replaced_after_the_clear_was_planned_is_not_rendered(
+    sqlite_station: Station,
+    admin: Actor,
+    slt: Actor,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The original is checked on the bytes that are rendered, not only when the clear is
+    planned: a file swapped in between (here: a doctored copy that every face check passes)
+    is refused, and nothing is queued."""
+    photo = _ready_photo(sqlite_station, admin, folder)
+    original = sqlite_station.vault.path_for(photo.sha256)
+    real_render_and_check = clearing.render_and_check
+
+    def swap_then_render(*args: object, **kwargs: object) -> object:
+        _replace(original, (folder / "doctored.jpg").read_bytes())
+        return real_render_and_check(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(clearing, "render_and_check", swap_then_render)
+    result = clearing.clear_photos(sqlite_station, slt, [photo.id], workers=1)
+    assert result.cleared == []
+    ((refused_id, reason),) = result.refused
+    assert refused_id == photo.id and "has been changed" in reason
+    assert _queued(sqlite_station) == 0
+
+
+def test_the_check_compares_only_with_an_intact_original(
+    sqlite_station: Station, admin: Actor, folder: Path
+) -> None:
+    """The worker reads the original to judge a detection by the unmasked picture; an original
+    that no longer hashes to its vault name is not believed (the check fails, nothing passes)."""
+    photo = _ready_photo(sqlite_station, admin, folder)
+    rendering = (folder / "DCIM" / "grace.jpg").read_bytes()
+    request = CheckRequest(
+        rendering=rendering,
+        original=str(sqlite_station.vault.path_for(photo.sha256)),
+        original_sha256=photo.sha256,
+        opaque=(),
+        colour=(128, 128, 128),
+        decided=(),
+        judged=(),  # Grace's face is judged by the original, which must be read
+        min_identify_width=80.0,
+    )
+    intact = check_rendering(request)
+    assert not isinstance(intact, str) and intact.before[0] is not None
+    _replace(sqlite_station.vault.path_for(photo.sha256), (folder / "doctored.jpg").read_bytes())
+    assert check_rendering(request) == (
+        "its original in the vault changed while the picture was being checked"
+    )
 
 
 def test_a_deleted_original_is_named_missing_and_reimporting_restores_it(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from ijs_vetting.services.posting.verify import (
     FOUND_INSIDE_MASK,
     MASK_NOT_SOLID,
     NOT_A_FACE_FOUND,
+    NOT_THESE_BYTES,
     SHOWN_MISMATCH,
     SHOWN_NOT_FOUND,
     ShownFace,
@@ -48,10 +51,12 @@ def verify(
     opaque: bool = True,
     shown: tuple[ShownFace, ...] = (),
     not_faces: tuple[Box, ...] = (),
+    checked: bytes = b"a rendering",
 ) -> Verification:
     region = head_region(MASKED)
-    rendering = Rendering(b"", 1000, 600, (MASKED,), (region,))
+    rendering = Rendering(b"a rendering", 1000, 600, (MASKED,), (region,))
     check = RenderingCheck(
+        hashlib.sha256(checked).hexdigest(),
         PhotoAnalysis(1000, 600, tuple(faces)),
         (solid,) if opaque else (),
         tuple(before if before is not None else [None] * len(faces)),
@@ -66,6 +71,15 @@ def verify(
         not_faces=not_faces,
         opaque=opaque,
     )
+
+
+def test_the_verdict_is_about_the_bytes_that_were_checked() -> None:
+    """A check of other bytes than the rendering's (a rendering changed after it was handed to
+    the worker) proves nothing about what would be queued; the verdict names the bytes."""
+    ok = verify([])
+    assert ok.passed and ok.sha256 == hashlib.sha256(b"a rendering").hexdigest()
+    other = verify([], checked=b"another rendering")
+    assert not other.passed and other.problems == (NOT_THESE_BYTES,)
 
 
 def test_a_detection_in_a_solid_mask_is_the_mask() -> None:

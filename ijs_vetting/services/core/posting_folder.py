@@ -18,6 +18,7 @@ Files that are not ours (a note the school keeps there) are never touched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -64,7 +65,12 @@ def item_files(item: QueueItem) -> list[str]:
 def write_atomically(path: Path, data: bytes) -> None:
     """Write via a temporary file that is flushed to disk and renamed, so the posting tool never
     reads half a file and a crash leaves either the old file, the new one or a temporary file
-    (which `reconcile` removes)."""
+    (which `reconcile` removes).
+
+    The file is then read back: the folder must hold exactly the bytes that were checked (a
+    verified rendering), whatever the disk, the share or another program did to them on the
+    way. A file that reads back different is removed and the write fails (`OSError`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
     try:
@@ -77,6 +83,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+    if hashlib.sha256(path.read_bytes()).digest() != hashlib.sha256(data).digest():
+        path.unlink(missing_ok=True)
+        # No errno: not a fault of the station's own disk (`faults.storage_fault`), but of this one.
+        raise OSError(f"{path} did not read back as it was written (the file was removed)")
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -93,8 +103,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_manifest(outdir: Path, entries: list[dict[str, Any]]) -> None:
-    text = json.dumps({"items": entries}, indent=2, ensure_ascii=False) + "\n"
+def write_manifest(
+    outdir: Path, entries: list[dict[str, Any]], anchor: dict[str, Any] | None = None
+) -> None:
+    """The manifest: the items, and the audit chain's tip when they were exported
+    (`audit_anchor`, which `audit verify --anchor` checks the chain against later)."""
+    body: dict[str, Any] = {"items": entries}
+    if anchor is not None:
+        body["audit_anchor"] = anchor
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
     write_atomically(outdir / MANIFEST, text.encode("utf-8"))
 
 
@@ -166,14 +183,15 @@ def _drop_from_manifest(
     if not manifest.is_file():
         return []
     try:
-        entries = json.loads(manifest.read_text(encoding="utf-8")).get("items", [])
+        raw = json.loads(manifest.read_text(encoding="utf-8"))
+        entries, anchor = raw.get("items", []), raw.get("audit_anchor")
         ids = [entry["id"] for entry in entries]
     except (ValueError, AttributeError, KeyError, TypeError):
         write_manifest(root, [])
         return []
     gone = [i for i in ids if (keep is not None and i not in keep) or i in drop]
     if gone:
-        write_manifest(root, [e for e in entries if e["id"] not in gone])
+        write_manifest(root, [e for e in entries if e["id"] not in gone], anchor)
     return gone
 
 

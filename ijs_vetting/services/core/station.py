@@ -20,7 +20,7 @@ from sqlalchemy import Engine, event, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ijs_vetting.audit_anchor import anchor_path, read_anchor, write_anchor
+from ijs_vetting.audit_anchor import anchor_path, write_anchor
 from ijs_vetting.config import (
     StationPaths,
     database_url,
@@ -45,7 +45,6 @@ from ijs_vetting.db.audit_log import (
     STATION_NAME,
     TIP,
     append_entry,
-    chain_tip,
     lock_for_writing,
 )
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
@@ -57,15 +56,24 @@ from ijs_vetting.db.models import (
     RegisterChanges,
     Setting,
 )
-from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
+from ijs_vetting.db.record_seals import (
+    KEY_PURPOSE,
+    install,
+    reseal_review_dates,
+    seal_unsealed,
+    seal_unsealed_children,
+)
 from ijs_vetting.domain import InvalidInput, PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
+from ijs_vetting.services.core.anchoring import anchor_this_pc
 from ijs_vetting.services.core.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
 
 STATION_ID = "station.id"
 SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
+REVIEW_DATES_SEALED = "station.review_dates_sealed"  # seals cover consent review dates
+CHILDREN_SEALED = "station.children_sealed"  # children's rows from before their seals
 KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
 STATION_NAME_CHARS = 64  # audit_entries.station
 VAULT = "station.vault"  # set once the register's vault folder is claimed (its marker written)
@@ -301,7 +309,7 @@ def open_station(
         _attach_vault(station, station_id)
         seal_legacy_data(station)
         seal_legacy_records(station)
-        _first_anchor(station)
+        anchor_this_pc(station)  # once per PC; a deleted anchor is reported, not remade
     except BaseException as exc:
         engine.dispose()
         _raise_plain(exc, paths.home)
@@ -349,16 +357,6 @@ def _attach_vault(station: Station, register: str) -> None:
     station.vault.attach(register, claim=False)
     if station.vault.fault is not None:
         log.warning("vault refused: %s", station.vault.fault)
-
-
-def _first_anchor(station: Station) -> None:
-    """Anchor the chain as found when this station has no anchor yet (a new station, or one
-    from before anchoring, or a new PC joining a shared database); from then on it moves with
-    every commit."""
-    assert station.anchor is not None
-    if read_anchor(station.anchor) is None:
-        with station.read() as session:
-            write_anchor(station.anchor, chain_tip(session))
 
 
 def _settle_posting_folders(station: Station) -> None:
@@ -532,13 +530,23 @@ def seal_legacy_data(station: Station) -> None:
 
 
 def seal_legacy_records(station: Station) -> None:
-    """Seal the consent, biometric and safeguarding records stored before seals existed, once:
-    afterwards every record is sealed as it is added, and an unsealed one is tampering."""
+    """Seal the consent, biometric and safeguarding records and the children's rows stored
+    before seals existed, once: afterwards each is sealed as it is written, and an unsealed one
+    is tampering. Then, once, cover the review dates of records sealed before seals covered
+    them."""
     with station.transaction() as session:
-        if session.get(Setting, RECORDS_SEALED) is not None:
-            return
-        sealed = seal_unsealed(session)
-        session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, RECORDS_SEALED) is None:
+            sealed = seal_unsealed(session)
+            session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, CHILDREN_SEALED) is None:
+            sealed = seal_unsealed_children(session)
+            session.add(Setting(key=CHILDREN_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, REVIEW_DATES_SEALED) is None:
+            dated = reseal_review_dates(session)
+            if dated is not None:  # else a record was changed: its broken seal stays as found
+                session.add(
+                    Setting(key=REVIEW_DATES_SEALED, value={"dated": dated}, updated_by="system")
+                )
 
 
 def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:

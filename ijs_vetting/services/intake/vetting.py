@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ijs_vetting.crypto import SealBroken
 from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
+from ijs_vetting.db.record_seals import checked_children
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
@@ -113,7 +114,9 @@ def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]
     biometric = biometric_states(session, ids)
     flags = safeguarding_flags(session, ids)
     out: dict[int, Standing] = {}
-    for child in session.scalars(select(Child).where(Child.id.in_(ids))):
+    children = list(session.scalars(select(Child).where(Child.id.in_(ids))))
+    checked_children(session, children)  # a leaver put back on roll outside the station
+    for child in children:
         record = consents.get((child.id, channel))
         flag = flags.get(child.id)
         out[child.id] = Standing(

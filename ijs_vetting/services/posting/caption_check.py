@@ -146,6 +146,14 @@ def _find(words: list[tuple[str, int, int]], source: str, name: str) -> Iterable
             yield i, source[words[i][1] : words[i + n - 1][2]]
 
 
+def mentions(text: str, names: Iterable[str]) -> bool:
+    """Whether `text` names any of `names` (each one or more words), as whole words, case and
+    accents ignored: as screening finds them."""
+    source = unicodedata.normalize("NFC", text)
+    words = _words(text)
+    return any(next(iter(_find(words, source, name)), None) is not None for name in names)
+
+
 def screen_caption(
     session: Session,
     text: str,

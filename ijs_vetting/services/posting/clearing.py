@@ -166,6 +166,7 @@ def clear_photos(
                 result.refused.append((photo_id, str(exc)))
         templates = load_templates(station, session)
     checked, failed = render_and_check(
+        station.vault,
         {plan.photo_id: plan.subject for plan in plans},
         templates,
         mask,
@@ -270,6 +271,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         raise _Refused(f"photo {photo_id}: {who}, so choose the account (--account)")
     subject = Subject(
         original=original,
+        original_sha256=photo.sha256,
         masked=tuple(f.box for f in photo.faces if f.decision is FaceDecision.BLUR),
         shown=tuple(
             ShownFace(f.box, f.child_id, f.manual_child_id == f.child_id)

@@ -4,6 +4,11 @@ Renderings stay in memory: each is handed to a worker process as bytes (`CheckRe
 written to a temporary file, so a crash while they wait for their check leaves no plaintext
 picture behind (the vault gets a rendering only once it is verified and queued). The engine runs
 in the worker pool (this process never loads it); the decision is `verify.verify_rendering`.
+
+The original is read once, checked against its vault name, and rendered from those very bytes:
+checking the file when the clear was planned and reading it again to render would let a file
+replaced in between be rendered unchecked. The worker hashes the bytes it checked, so what is
+queued (and later exported) is exactly what passed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ijs_vetting.services.intake.vetting import decide
 from ijs_vetting.services.posting.queue import back_to_review
 from ijs_vetting.services.posting.verify import Finding, ShownFace, Verification, verify_rendering
 from ijs_vetting.settings import Settings
+from ijs_vetting.vault import RESTORE_HINT, Vault, VaultFileAltered, VaultFileMissing
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Subject:
     """What rendering and checking one photo needs; boxes in upright-original pixels."""
 
     original: Path
+    original_sha256: str  # its vault name: the bytes rendered and compared must hash to it
     masked: tuple[Box, ...]  # faces decided "blur"
     shown: tuple[ShownFace, ...]  # faces decided "show" for an identified child
     not_faces: tuple[Box, ...]  # what a reviewer said is not a face
@@ -53,6 +60,7 @@ class Checked:
 
 
 def render_and_check(
+    vault: Vault,
     subjects: Mapping[int, Subject],
     templates: TemplateSet[int],
     mask: Mask,
@@ -67,7 +75,12 @@ def render_and_check(
     failed: list[tuple[int, str]] = []
     for photo_id, subject in subjects.items():
         try:
-            renders[photo_id] = render_for_posting(subject.original, subject.masked, mask)
+            original = vault.read_bytes(subject.original_sha256, "its original")
+        except (VaultFileAltered, VaultFileMissing) as exc:
+            failed.append((photo_id, f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}"))
+            continue
+        try:
+            renders[photo_id] = render_for_posting(original, subject.masked, mask)
         except (ImageDecodeError, ExportError, OSError) as exc:
             failed.append((photo_id, f"photo {photo_id} cannot be rendered: {exc}"))
     if not renders:
@@ -112,6 +125,7 @@ def _request(
     return CheckRequest(
         rendering=rendering.data,
         original=str(subject.original),
+        original_sha256=subject.original_sha256,
         opaque=rendering.regions if opaque else (),
         colour=mask.colour,
         decided=tuple(box.scaled(rendering.scale) for box in (*subject.masked, *judged)),

@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ijs_vetting.audit_anchor import Anchor
+from ijs_vetting.db.audit_log import chain_tip
 from ijs_vetting.db.models import PostingEntry, QueueItem
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import QUEUE_WAITING, QueueStatus, ServiceError
@@ -78,10 +80,13 @@ class ExportReport:
     # crash), and the ids of manifest entries removed for the same reason.
     removed: list[str] = field(default_factory=list)
     removed_entries: list[int] = field(default_factory=list)
+    # The audit chain's tip as the export began: a copy outside the database to verify against.
+    anchor: Anchor | None = None
 
     def manifest(self) -> dict[str, Any]:
         """The contract with the posting tool: exactly these fields."""
-        return {"items": [item.as_json() for item in self.items]}
+        anchor = {"audit_anchor": self.anchor.as_json()} if self.anchor else {}
+        return {"items": [item.as_json() for item in self.items], **anchor}
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -131,7 +136,8 @@ def _write(station: Station, actor: Actor, outdir: Path) -> ExportReport:
     with station.write(actor, ACTION, *QUEUE_ROLES) as w:
         items = _waiting(w.session)
         folder = lock_folder(w.session, outdir)
-        report = ExportReport(outdir=str(outdir))
+        tip = chain_tip(w.session)
+        report = ExportReport(outdir=str(outdir), anchor=tip)
         report.removed, report.removed_entries = reconcile(w.session, folder)
         entries = {
             entry.item_id: entry
@@ -150,7 +156,7 @@ def _write(station: Station, actor: Actor, outdir: Path) -> ExportReport:
                 utcnow(),
                 actor.username,
             )
-        write_manifest(outdir, [item.as_json() for item in report.items])
+        write_manifest(outdir, [item.as_json() for item in report.items], tip.as_json())
         folder.unsettled = False
         w.audit(
             f"{len(report.items)} queue items exported to {outdir}",

@@ -17,11 +17,14 @@ The rendering is judged by what can still be recovered from it, not by how it wa
   face there) is the masks' doing, provided it is not a confident face (a real face of 40 px or
   more scores 0.6 and above at the fine scale, faces/detect.py) and matches no child. Without
   this, every mask added for a finding could cause the next one, and a crowd would never clear.
+- the check must be of these very bytes: the worker's hash of what it checked must be the
+  rendering's (`Verification.sha256` is then what may be stored, queued and exported).
 Pure: the engine's results come in as plain data, so the decision is testable on its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
@@ -57,6 +60,10 @@ SHOWN_MISMATCH = (
     "a face marked to be shown no longer looks like the child it is marked as: check who it "
     "is (the original may have been changed), then accept the photo"
 )
+NOT_THESE_BYTES = (
+    "the picture the check looked at is not the picture made for posting (a fault of the "
+    "station, not of the photo): clear it again, and tell the administrator if this happens twice"
+)
 MATCHES_OTHER = (
     "a face in the finished picture looks like a child who may not be shown: mask that face, "
     "then accept the photo"
@@ -80,6 +87,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verification:
+    sha256: str  # of the rendering's bytes: the only bytes this verdict is about
     problems: tuple[str, ...]  # for a person to resolve (the photo is held in review)
     findings: tuple[Finding, ...]  # faces to add to the photo
     masks_doing: int  # detections judged to be the effect of the masks (for the audit)
@@ -108,6 +116,9 @@ def verify_rendering(
     problems: list[str] = []
     findings: list[Finding] = []
     context = 0
+    sha = hashlib.sha256(rendering.data).hexdigest()
+    if check.sha256 != sha:
+        problems.append(NOT_THESE_BYTES)
     if opaque and not all(check.solid):
         problems.append(MASK_NOT_SOLID)
     found_shown = [False] * len(shown)
@@ -152,7 +163,7 @@ def verify_rendering(
     for seen, wanted in zip(found_shown, shown, strict=True):
         if not seen and not wanted.by_hand:
             problems.append(SHOWN_NOT_FOUND)
-    return Verification(tuple(dict.fromkeys(problems)), tuple(findings), context)
+    return Verification(sha, tuple(dict.fromkeys(problems)), tuple(findings), context)
 
 
 def _still_matches(

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, read_anchor
+from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, anchor_in_file, read_anchor
 from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
 from ijs_vetting.db.audit_log import chain_rows, shown_details
-from ijs_vetting.db.models import AuditEntry, BiometricRecord, ConsentRecord, SafeguardingRecord
-from ijs_vetting.db.record_seals import all_records, first_broken
-from ijs_vetting.domain import Role
+from ijs_vetting.db.models import (
+    AuditEntry,
+    BiometricRecord,
+    Child,
+    ConsentRecord,
+    SafeguardingRecord,
+)
+from ijs_vetting.db.record_seals import all_records, first_broken, first_broken_child
+from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.services.core.anchoring import missing_anchor
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.privacy import retention
 from ijs_vetting.services.privacy.subject_rights import ERASE_ACTION
@@ -94,11 +102,18 @@ def list_audit(
         ]
 
 
-def verify_chain(station: Station, actor: Actor) -> ChainReport:
+def verify_chain(station: Station, actor: Actor, anchor_file: Path | None = None) -> ChainReport:
     """Walk the hash chain (SLT and admins): the first edited or missing entry, if any, and
-    whether the chain still holds what its anchor beside the station key recorded; then the
-    consent register's seals, and that every record an entry added is still there."""
+    whether the chain still holds what its anchor beside the station key recorded (and the
+    anchor in `anchor_file`: an export's manifest, kept where the database does not reach);
+    then the consent register's seals, and that every record an entry added is still there."""
     station.require(actor, "audit.verify", Role.ADMIN, Role.SLT)
+    against = None
+    if anchor_file is not None:
+        try:
+            against = anchor_in_file(anchor_file)
+        except AnchorUnreadable as exc:
+            raise InvalidInput(f"{exc}.") from exc
     anchor = None
     if station.anchor is not None:
         try:
@@ -106,19 +121,31 @@ def verify_chain(station: Station, actor: Actor) -> ChainReport:
         except AnchorUnreadable as exc:
             return ChainReport(0, None, str(exc))
         if anchor is None:
-            return ChainReport(0, None, f"the audit anchor {station.anchor} is missing")
+            with station.read() as session:
+                return ChainReport(0, None, missing_anchor(session, station.anchor))
     with station.read() as session:
-        return check_chain(session, anchor)
+        return check_chain(
+            session, anchor, (against, f"in {anchor_file}") if against is not None else None
+        )
 
 
-def check_chain(session: Session, anchor: Anchor | None) -> ChainReport:
+def check_chain(
+    session: Session, anchor: Anchor | None, against: tuple[Anchor, str] | None = None
+) -> ChainReport:
     """The checks of `verify_chain` on one session's database (a restore runs them on the
-    staged copy before it switches over); the session must carry the record key."""
+    staged copy before it switches over); the session must carry the record key. `against`:
+    another anchor to hold the chain to, and where it was found (for the words)."""
     rows = chain_rows(session)
     report = verify(rows, anchor)
+    if report.ok and against is not None:
+        report = verify(rows, *against)
     if not report.ok:
         return report
-    problem = first_broken(session, all_records(session)) or _missing_record(session, rows)
+    problem = (
+        first_broken(session, all_records(session))
+        or first_broken_child(session, session.scalars(select(Child).order_by(Child.id)))
+        or _missing_record(session, rows)
+    )
     return ChainReport(report.entries, None, problem) if problem else report
 
 

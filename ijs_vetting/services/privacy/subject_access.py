@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.db.audit_log import shown_details
+from ijs_vetting.db.audit_log import chain_tip, shown_details
 from ijs_vetting.db.models import (
     AuditEntry,
     BiometricRecord,
@@ -201,6 +201,8 @@ def _write_export(
                 "exported_by": actor.username,
                 "files": sorted(archive.namelist()),
                 "not_stored": put.missing,
+                # The audit chain's tip: `audit verify --anchor` checks the chain against it.
+                "audit_anchor": chain_tip(session).as_json(),
             },
         )
     return result

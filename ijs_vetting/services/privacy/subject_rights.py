@@ -3,10 +3,13 @@
 Erasure first pulls the child from the posting queue the way a withdrawal does (so nothing with
 them in it goes out, and posted items become takedowns), then deletes their biometric data and
 personal record and leaves the photos they appear in unidentified (their faces are then masked
-like any stranger's). The audit trail stays: its rows cannot be edited without breaking the hash
-chain, and it was written to hold MIS ids only, never names. Vault files are deleted only after
-the database change commits, and only when nothing else refers to them (the vault stores each
-content once: a form scanned for two siblings is one file).
+like any stranger's). Captions go too: a queue item's caption that names the child, or goes
+with a photo showing them, is erased (an item still waiting is withdrawn, so its caption file
+leaves the posting folder; a posted one is listed for takedown), and so is the copy the audit
+log keeps. The audit trail stays: its rows cannot be edited without breaking the hash chain,
+and it was written to hold MIS ids only, never names (captions sit outside the hashed fields).
+Vault files are deleted only after the database change commits, and only when nothing else
+refers to them (the vault stores each content once: a form scanned for two siblings is one file).
 """
 
 from __future__ import annotations
@@ -34,17 +37,20 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.state import safeguarding_flags
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.domain import PhotoStatus, QueueStatus, Role
+from ijs_vetting.domain import QUEUE_WAITING, PhotoStatus, QueueStatus, Role
+from ijs_vetting.names import fold
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake.vetting import UNDECIDED, decide
-from ijs_vetting.services.posting.queue import QueueItemInfo, get_item
+from ijs_vetting.services.posting.caption_check import mentions
+from ijs_vetting.services.posting.queue import QueueItemInfo, get_item, lock_items, withdraw
 from ijs_vetting.services.register.consent_cascade import on_consent_change
 from ijs_vetting.services.register.templates import delete_templates
 
 log = logging.getLogger(__name__)
 
 ERASE_ACTION = "child.erase"
+ERASED_CAPTION = "(caption erased with a child's record)"
 
 
 # --- vault files -------------------------------------------------------------------------------
@@ -113,6 +119,7 @@ class Erasure:
     photos_redecided: int = 0
     queue_links: int = 0
     audit_captions: int = 0  # audit entries whose captions were erased (they may name the child)
+    captions: int = 0  # queue items whose captions were erased
     blobs: set[str] = field(default_factory=set)  # vault files to delete after the commit
 
     def counts(self) -> dict[str, Any]:
@@ -131,6 +138,7 @@ class Erasure:
             "photos_redecided": self.photos_redecided,
             "queue_links_removed": self.queue_links,
             "audit_captions_erased": self.audit_captions,
+            "captions_erased": self.captions,
         }
 
 
@@ -192,6 +200,7 @@ def erase_in_session(session: Session, child: Child, username: str) -> Erasure:
             .order_by(QueueItem.id)
         )
     )
+    out.captions = _erase_item_captions(session, child, out)
     # 2. Photos keep their faces, but nobody is "this child" any more; still-undecided photos
     #    are decided again, so those faces become unknown and are masked.
     out.faces_unidentified, out.photos_redecided = _unidentify(session, child, username)
@@ -246,6 +255,47 @@ def _erase_captions(session: Session, child: Child) -> int:
     targets = {("queue_item", str(i)) for i in items} | {("photo", str(p)) for p in photos}
     names = [child.first_name, child.last_name, child.preferred_name or ""]
     return erase_private(session, names, targets, items)
+
+
+def _erase_item_captions(session: Session, child: Child, out: Erasure) -> int:
+    """Erase the captions of queue items that name the child, or go with a photo showing them;
+    how many. A waiting item whose caption names them is withdrawn (its caption file leaves
+    every posting folder), a posted one is listed for takedown (`out` gains both).
+
+    On items the child is in, any of their names counts. On other items (a text-only post) a
+    full name or the MIS id does, and a first name or surname alone only when no other child
+    has it: "Tom Smith" on a sibling's post is not this Smith's."""
+    pk = child.id
+    links = session.execute(
+        select(QueueItemChild.item_id, QueueItemChild.shown).where(QueueItemChild.child_id == pk)
+    ).all()
+    linked, shown = {i for i, _ in links}, {i for i, s in links if s}
+    own = {n for n in (child.first_name, child.preferred_name, child.last_name) if n}
+    always = {f"{first} {child.last_name}" for first in own - {child.last_name}} | {child.mis_id}
+    others = session.execute(
+        select(Child.first_name, Child.preferred_name, Child.last_name).where(Child.id != pk)
+    ).all()
+    taken = {fold(n) for row in others for n in row if n}
+    anywhere = always | {n for n in own if fold(n) not in taken}
+    hits = [
+        item_id
+        for item_id, caption in session.execute(
+            select(QueueItem.id, QueueItem.caption).where(QueueItem.caption != ERASED_CAPTION)
+        )
+        if item_id in shown or mentions(caption, always | own if item_id in linked else anywhere)
+    ]
+    reason = f"its caption named {child.mis_id}, whose record was erased"
+    items = lock_items(session, QueueItem.id.in_(hits))
+    waiting = [item for item in items if item.status in QUEUE_WAITING]
+    withdraw(session, [(item, reason) for item in waiting])
+    out.withdrawn = sorted({*out.withdrawn, *(item.id for item in waiting)})
+    for item in items:
+        if item.status is QueueStatus.POSTED:  # the post names them in public: take it down
+            if item.takedown_requested_at is None:
+                item.takedown_requested_at, item.takedown_reason = utcnow(), reason
+            out.takedown_ids = sorted({*out.takedown_ids, item.id})
+        item.caption = ERASED_CAPTION
+    return len(items)
 
 
 def _face_of(pk: int) -> ColumnElement[bool]:
