@@ -20,6 +20,7 @@ from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.imaging.decode import MAX_PIXELS, ImageDecodeError, decode_image, upright_size
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
+from ijs_vetting.vault import MARKER
 
 
 def _import(station: Station, actor: Actor, folder: Path) -> photos.ImportReport:
@@ -57,7 +58,8 @@ def _stored(station: Station) -> list[tuple[str, PhotoStatus, str | None]]:
 
 
 def _vault_files(station: Station) -> list[Path]:
-    return [p for p in station.vault.root.rglob("*") if p.is_file()]
+    """Stored files (the folder's marker naming its register is not one)."""
+    return [p for p in station.vault.root.rglob("*") if p.is_file() and p.name != MARKER]
 
 
 def test_links_pipes_and_devices_are_refused_by_name(
