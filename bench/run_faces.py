@@ -4,7 +4,8 @@ Run `.venv/bin/python -m bench.run_faces` (`make bench`); `--quick` for a few ph
 set, `--sets synthetic` or `--sets real` for one. Two sets, each reported in its own table:
 
 - synthetic: 28 photos (24 JPEG + 4 HEIC, 12 MP, several faces each; bench/photos.py);
-- real: real group photos laid out as 12 iPad-sized scenes, crowds among them (bench/crowds.py;
+- real: real group photos laid out as 12 iPad-sized scenes, crowds among them, and 170 official
+  portraits of different people as three class composites (bench/crowds.py;
   sources and licences in bench/real/SOURCES.json, the photos themselves looked for in
   bench/real/photos/ or ../shared/bench-real/).
 
