@@ -9,7 +9,10 @@ bench/out/real-*/, like the synthetic set:
 - each photo alone, fitted into a 12 MP frame (4032x3024) on a plain backdrop: faces of 60-250 px;
 - 2x2 mosaics of four different photos (each in a 2016x1512 cell): crowds of 40-60 faces of
   37-130 px, the photos the issue found to cost the most;
-- tall 24 MP frames (4032x6048) of two photos stacked, planned by pixels like any other.
+- tall 24 MP frames (4032x6048) of two photos stacked, planned by pixels like any other;
+- class composites: the 170 official portraits of SOURCES.json's "portraits" (one face each,
+  170 different people) in grids at iPad size, the school's own kind of page of faces: 56
+  portraits with faces of about 155 px, 60 of about 115 px, and 54 of about 52 px.
 
 `truth.json` beside the scenes gives every true face's box in scene pixels (person "" : nobody
 in the set is enrolled, so every face must be masked).
@@ -42,9 +45,22 @@ class MissingPhotos(RuntimeError):
     """The real photos are not where the benchmark looks for them."""
 
 
+# Class composites: columns, rows and the portraits' scale (a portrait is 225x275 px, its face
+# about 115 px wide), laid out as a block in the middle of the frame with _GAP px between them.
+COMPOSITES = ((8, 7, 1.35), (10, 6, 1.0), (9, 6, 0.45))
+_PORTRAIT = (225, 275)
+_GAP = 24
+
+
 def sources() -> dict[str, dict[str, str]]:
     raw: dict[str, dict[str, dict[str, str]]] = json.loads((REAL / "SOURCES.json").read_text())
     return raw["photos"]
+
+
+def portraits() -> list[str]:
+    """The portraits' names as photos (`congress/<id>`), in the composites' order."""
+    raw = json.loads((REAL / "SOURCES.json").read_text())
+    return [f"congress/{id_}" for id_ in raw["portraits"]["ids"]]
 
 
 def real_set(quick: bool = False) -> tuple[Path, Truth]:
@@ -73,9 +89,32 @@ def _photo(name: str) -> NDArray[np.uint8]:
     )
 
 
+_Cell = tuple[str, int, int, int, int]  # photo, cell left, top, width, height
+
+
+def _composites() -> list[tuple[str, tuple[int, int], list[_Cell]]]:
+    """The portraits in grids, in the composites' order, each grid centred in its frame."""
+    names = iter(portraits())  # 170: exactly the composites' cells
+    scenes_: list[tuple[str, tuple[int, int], list[_Cell]]] = []
+    for k, (cols, rows, scale) in enumerate(COMPOSITES):
+        width, height = round(_PORTRAIT[0] * scale), round(_PORTRAIT[1] * scale)
+        left = (FRAME[0] - cols * width - (cols - 1) * _GAP) // 2
+        top = (FRAME[1] - rows * height - (rows - 1) * _GAP) // 2
+        cells = [
+            (name, left + c * (width + _GAP), top + r * (height + _GAP), width, height)
+            for (r, c), name in zip(
+                itertools.product(range(rows), range(cols)),
+                itertools.islice(names, rows * cols),
+                strict=True,
+            )
+        ]
+        scenes_.append((f"composite-{k}", FRAME, cells))
+    return scenes_
+
+
 def _layouts(
     quick: bool,
-) -> list[tuple[str, tuple[int, int], list[tuple[str, int, int, int, int]]]]:
+) -> list[tuple[str, tuple[int, int], list[_Cell]]]:
     """Scene name, frame size and (photo, cell left, top, width, height) for every scene."""
     names = list(sources())
     cell_w, cell_h = FRAME[0] // 2, FRAME[1] // 2
@@ -92,14 +131,15 @@ def _layouts(
     tall = [
         (f"tall-{a}-{b}", TALL, [(a, 0, 0, *FRAME), (b, 0, FRAME[1], *FRAME)]) for a, b in pairs
     ]
+    composites = _composites()
     if quick:
-        return [singles[1], mosaics[0], tall[0]]
-    return singles + mosaics + tall
+        return [singles[1], mosaics[0], tall[0], composites[-1]]
+    return singles + mosaics + tall + composites
 
 
 def _generate(folder: Path, quick: bool) -> None:
     boxes: dict[str, list[dict[str, object]]] = json.loads((REAL / "boxes.json").read_text())
-    photos = {name: _photo(name) for name in sources()}
+    photos = {name: _photo(name) for name in [*sources(), *portraits()]}
     folder.mkdir(parents=True, exist_ok=True)
     truth: dict[str, list[dict[str, object]]] = {}
     for number, (scene, (width, height), cells) in enumerate(_layouts(quick)):
