@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import AuditEntry, Base, RegisterChanges
 from ijs_vetting.domain import BiometricEvent, PermissionDenied, Role, ServiceError
-from ijs_vetting.services.core import joining, users
+from ijs_vetting.services.core import anchoring, joining, users
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, photos, review, vetting
 from ijs_vetting.services.posting import clearing, queue, queue_export
@@ -187,6 +187,10 @@ def audit_verify(w: World, a: Actor) -> Any:
     return audit.verify_chain(w.station, a)
 
 
+def audit_anchor_remade(w: World, a: Actor) -> Any:
+    return anchoring.remake_anchor(w.station, a)  # the anchor is there: refused past the role
+
+
 def retention_run(w: World, a: Actor) -> Any:
     return retention.run_retention(w.station, a)
 
@@ -265,6 +269,7 @@ CASES = [
     _case("queue.taken_down", {ADMIN, SLT}, queue_taken_down),
     _case("queue.export", {ADMIN, SLT}, queue_export_),
     _case("audit.verify", {ADMIN, SLT}, audit_verify),
+    _case("audit.anchor_remade", {ADMIN}, audit_anchor_remade),
     _case("settings.set", {ADMIN}, settings_set),
     _case("station.join", {ADMIN}, station_join),
     _case("backup.create", {ADMIN}, backup_create),
