@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
+    QTabWidget,
     QTableWidgetItem,
     QWidget,
 )
@@ -29,6 +30,7 @@ from ijs_vetting.domain import PermissionDenied, QueueStatus, ServiceError, year
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import to_qimage
 from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.screen_fit import fit_size, scroll_tabs
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, consent, forms, queue, templates
 from ijs_vetting.services.station import Actor, Station
@@ -56,7 +58,8 @@ class ChildDialog(QDialog):
         super().__init__(parent)
         self.station, self.actor, self.mis_id = station, actor, mis_id
         form = mount_form(self, "child_dialog.ui", margins=None)
-        self.resize(760, 780)
+        scroll_tabs(child(form, QTabWidget, "childTabs"))
+        fit_size(self, 760, 620)
         self.name = child(form, QLabel, "childName")
         self.details = child(form, QLabel, "childDetails")
         self.consents = child(form, QTableWidget, "consentTable")

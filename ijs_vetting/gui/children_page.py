@@ -27,6 +27,7 @@ from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.roster_dialog import RosterDialog
+from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, letters, sheets, templates
@@ -145,40 +146,8 @@ class ChildrenPage(QWidget):
         )
 
     def print_sheet(self) -> None:
-        """A do-not-photograph sheet for a class or year group (PDF, audited)."""
-        rows = children.list_children(self.station, include_left=False)
-        classes = sorted({r.class_name for r in rows if r.class_name})
-        years = sorted({r.year_group for r in rows})
-        choices = [f"Class {c}" for c in classes] + [year_label(y) for y in years]
-        if not choices:
-            return
-        choice, ok = QInputDialog.getItem(
-            self, "Do-not-photograph sheet", "For:", choices, 0, False
-        )
-        if not ok:
-            return
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Save the sheet", f"do-not-photograph {choice}.pdf", "PDF (*.pdf)"
-        )
-        if not name:
-            return
-        scope: dict[str, Any] = (
-            {"class_name": choice.removeprefix("Class ")}
-            if choice.startswith("Class ")
-            else {"year": years[choices.index(choice) - len(classes)]}
-        )
-        try:
-            report = sheets.make_sheet(self.station, self.actor, Path(name), **scope)
-        except ServiceError as exc:
-            show_error(self, exc, "printing the sheet")
-            return
-        listed = sum(len(e) for e in report.classes.values())
-        inform(
-            self,
-            "Do-not-photograph sheet",
-            f"<p>{listed} of {report.selected} children must not appear on {report.channel}: "
-            f"saved to {escape(name)} ({len(report.classes)} page(s), one per class).</p>",
-        )
+        """A do-not-photograph sheet for a class, a year group or a trip list (PDF, audited)."""
+        SheetDialog(self.station, self.actor, self, self.settings).open()
 
     def consent_reviews(self) -> None:
         """Children whose consent is due for re-confirmation, and the letters list to save."""

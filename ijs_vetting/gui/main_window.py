@@ -27,6 +27,7 @@ from ijs_vetting.gui.import_page import ImportPage
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
+from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import child, load_form
 from ijs_vetting.services import photos, queue
 from ijs_vetting.services.station import Actor, Station
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 760)
+            fit_size(self, 1280, 760)
 
     def page(self, section: str) -> QWidget:
         page = self.pages.widget(SECTIONS.index(section))
@@ -119,7 +120,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         go_menu = self.menuBar().addMenu("&Go")
         for number in range(1, len(SECTIONS) + 1):
-            text = self.navigation.item(number - 1).text()
+            # "Children & consent": a lone & in a menu would underline the next letter instead
+            text = self.navigation.item(number - 1).text().replace("&", "&&")
             self._action(
                 go_menu,
                 text,
