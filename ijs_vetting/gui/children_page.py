@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -22,15 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import YEAR_GROUPS, ServiceError, year_label
+from ijs_vetting.domain import YEAR_GROUPS, Role, ServiceError, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, letters, sheets, templates
+from ijs_vetting.services import children, letters, roster, templates
 from ijs_vetting.services.consent_review import due_for_review
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import EnrolReport
@@ -86,9 +86,12 @@ class ChildrenPage(QWidget):
             lambda _i: self.filter.set_biometric(biometric.currentData())
         )
         child(form, QCheckBox, "childrenOnRoll").toggled.connect(self.filter.set_on_roll_only)
-        child(form, QPushButton, "rosterButton").clicked.connect(self.import_roster)
+        roster_button = child(form, QPushButton, "rosterButton")
+        roster_button.clicked.connect(self.import_roster)
+        gate(roster_button, actor, roster.ACTION, (Role.ADMIN,))
         references = child(form, QPushButton, "referencesButton")
         references.clicked.connect(self.enrol_references)
+        gate(references, actor, templates.ACTION, (Role.ADMIN,))
         top = form.findChild(QHBoxLayout, "childrenTop")
         assert top is not None
         for name, text, slot in (
@@ -185,8 +188,10 @@ class ChildrenPage(QWidget):
 
     def _enrolled(self, report: Any) -> None:
         assert isinstance(report, EnrolReport)
+        names = {c.mis_id: c.display_name for c in children.list_children(self.station)}
         rows = "".join(
-            f"<li>{escape(o.child_id)} ({escape(o.file)}): {escape(o.message)}</li>"
+            f"<li>{escape(names.get(o.child_id, o.child_id))} ({escape(Path(o.file).name)}): "
+            f"{escape(o.message)}</li>"
             for o in report.outcomes
             if o.status != "enrolled"
         )

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.screen_fit import fit_size
+from ijs_vetting.gui.uiload import named
 from ijs_vetting.services import devices
 from ijs_vetting.services.station import Actor, Station
 
@@ -87,14 +88,16 @@ class DevicesDialog(QDialog):
 
         add = QGroupBox("Add a device", self)
         form = QFormLayout(add)
-        self.name = QLineEdit(add, objectName="deviceName", placeholderText="e.g. iPad 3")
-        self.make = QLineEdit(add, objectName="deviceMake", placeholderText="e.g. Apple")
-        self.model = QLineEdit(add, objectName="deviceModel", placeholderText="e.g. iPad (9th gen)")
+        self.name = named(QLineEdit(add, placeholderText="e.g. iPad 3"), "deviceName")
+        self.make = named(QLineEdit(add, placeholderText="e.g. Apple"), "deviceMake")
+        self.model = named(QLineEdit(add, placeholderText="e.g. iPad (9th gen)"), "deviceModel")
         form.addRow("Name", self.name)
         form.addRow("Make", self.make)
         form.addRow("Model", self.model)
         form.addRow("", self._button("addDeviceButton", "Add device", self.add))
-        form.addRow(QLabel("Make and model as the photos' camera details give them.", wordWrap=True))
+        form.addRow(
+            QLabel("Make and model as the photos' camera details give them.", wordWrap=True)
+        )
         top.addWidget(add, 2)
         layout.addLayout(top)
 
@@ -116,7 +119,7 @@ class DevicesDialog(QDialog):
         self.load()
 
     def _button(self, name: str, text: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self, objectName=name)
+        button = named(QPushButton(text, self), name)
         button.setAutoDefault(False)
         button.clicked.connect(slot)
         return button
@@ -125,10 +128,7 @@ class DevicesDialog(QDialog):
         self._devices = devices.list_devices(self.station)
         _fill(
             self.table,
-            [
-                (d.name, d.make, d.model, "in use" if d.active else "retired")
-                for d in self._devices
-            ],
+            [(d.name, d.make, d.model, "in use" if d.active else "retired") for d in self._devices],
         )
         self._seen = devices.unregistered_cameras(self.station)
         _fill(

@@ -34,6 +34,7 @@ def fit_size(widget: QWidget, width: int, height: int) -> None:
 def scroll_tabs(tabs: QTabWidget) -> None:
     """Put each page of `tabs` in a scroll area, so a tall page scrolls instead of making the
     dialog taller than the screen."""
+    current = tabs.currentIndex()
     for index in range(tabs.count()):
         page = tabs.widget(index)
         if page is None or isinstance(page, QScrollArea):
@@ -46,5 +47,7 @@ def scroll_tabs(tabs: QTabWidget) -> None:
         area.setFrameShape(QFrame.Shape.NoFrame)
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         area.setWidget(page)
+        page.show()  # the tab widget hid it when it was taken out
         tabs.insertTab(index, area, text)
         tabs.setTabToolTip(index, tip)
+    tabs.setCurrentIndex(current)

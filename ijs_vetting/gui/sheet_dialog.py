@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import ServiceError, year_label
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.screen_fit import fit_size
+from ijs_vetting.gui.uiload import named
 from ijs_vetting.services import children, sheets
 from ijs_vetting.services.sheets import SheetReport
 from ijs_vetting.services.station import Actor, Station
@@ -63,38 +64,38 @@ class SheetDialog(QDialog):
         rows = children.list_children(station, include_left=False)
         layout = QVBoxLayout(self)
         grid = QGridLayout()
-        self.channel = QComboBox(self, objectName="sheetChannel")
+        self.channel = named(QComboBox(self), "sheetChannel")
         for code in children.channel_codes(station):
             self.channel.addItem(code.capitalize(), code)
         grid.addWidget(QLabel("Channel", self), 0, 0)
         grid.addWidget(self.channel, 0, 1)
-        self.scope = QButtonGroup(self)
-        self.by_class = QRadioButton("A class", self, objectName="sheetByClass")
-        self.by_year = QRadioButton("A year group", self, objectName="sheetByYear")
-        self.by_list = QRadioButton("A trip list", self, objectName="sheetByList")
-        self.classes = QComboBox(self, objectName="sheetClass")
+        self.scope_group = QButtonGroup(self)
+        self.by_class = named(QRadioButton("A class", self), "sheetByClass")
+        self.by_year = named(QRadioButton("A year group", self), "sheetByYear")
+        self.by_list = named(QRadioButton("A trip list", self), "sheetByList")
+        self.classes = named(QComboBox(self), "sheetClass")
         self.classes.addItems(sorted({r.class_name for r in rows if r.class_name}))
-        self.years = QComboBox(self, objectName="sheetYear")
+        self.years = named(QComboBox(self), "sheetYear")
         for year in sorted({r.year_group for r in rows}):
             self.years.addItem(year_label(year), year)
         for row, (button, choice) in enumerate(
             ((self.by_class, self.classes), (self.by_year, self.years)), start=1
         ):
-            self.scope.addButton(button)
+            self.scope_group.addButton(button)
             grid.addWidget(button, row, 0)
             grid.addWidget(choice, row, 1)
             button.toggled.connect(choice.setEnabled)
-        self.scope.addButton(self.by_list)
+        self.scope_group.addButton(self.by_list)
         grid.addWidget(self.by_list, 3, 0)
         layout.addLayout(grid)
 
         self.trip = QWidget(self)
         trip = QGridLayout(self.trip)
         trip.setContentsMargins(0, 0, 0, 0)
-        self.search = QLineEdit(self.trip, objectName="sheetSearch")
+        self.search = named(QLineEdit(self.trip), "sheetSearch")
         self.search.setPlaceholderText("Find a child…")
         self.search.textChanged.connect(self._filter)
-        self.picked = QListWidget(self.trip, objectName="sheetChildren")
+        self.picked = named(QListWidget(self.trip), "sheetChildren")
         for r in sorted(rows, key=lambda r: (r.year_group, r.class_name or "", r.display_name)):
             item = QListWidgetItem(f"{r.display_name} ({r.class_name or year_label(r.year_group)})")
             item.setData(Qt.ItemDataRole.UserRole, r.mis_id)
@@ -102,7 +103,7 @@ class SheetDialog(QDialog):
             item.setCheckState(Qt.CheckState.Unchecked)
             self.picked.addItem(item)
         self.picked.itemChanged.connect(lambda _item: self._count())
-        self.pasted = QPlainTextEdit(self.trip, objectName="sheetPasted")
+        self.pasted = named(QPlainTextEdit(self.trip), "sheetPasted")
         self.pasted.setPlaceholderText("Or paste names, one a line\n(e.g. Millie Smith, or a UPN)")
         self.pasted.textChanged.connect(self._count)
         trip.addWidget(QLabel("Tick the children going", self.trip), 0, 0)
@@ -110,7 +111,7 @@ class SheetDialog(QDialog):
         trip.addWidget(self.search, 1, 0)
         trip.addWidget(self.picked, 2, 0)
         trip.addWidget(self.pasted, 1, 1, 2, 1)
-        self.summary = QLabel(self.trip, objectName="sheetCount")
+        self.summary = named(QLabel(self.trip), "sheetCount")
         trip.addWidget(self.summary, 3, 0, 1, 2)
         layout.addWidget(self.trip)
         self.by_list.toggled.connect(self.trip.setEnabled)

@@ -113,7 +113,7 @@ class ChildrenTableModel(RowsTableModel[ChildSummary]):
             return _yes_no(child.consents[self._channels[column - fixed]])
         return (
             child.biometric.label,
-            "yes" if child.never_publish else "",
+            "NEVER PUBLISH" if child.never_publish else "",  # red, never a green "yes"
             "yes" if child.on_roll else "left",
         )[column - fixed - len(self._channels)]
 

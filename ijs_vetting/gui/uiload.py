@@ -41,6 +41,12 @@ def child(form: QWidget, kind: type[W], name: str) -> W:
     return widget
 
 
+def named(widget: W, name: str) -> W:
+    """`widget` with its object name set (how tests and styles find a widget built in code)."""
+    widget.setObjectName(name)
+    return widget
+
+
 def mount_form(host: QWidget, name: str, margins: int | None = 0) -> QWidget:
     """Load `ui/<name>` and fill `host` with it (a page or dialog built from a Designer form).
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-
 from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import Device, Photo

@@ -41,6 +41,7 @@ from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, Setting
 from ijs_vetting.db.record_seals import KEY_PURPOSE, install, seal_unsealed
 from ijs_vetting.domain import PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
+from ijs_vetting.services.permissions import refusal
 from ijs_vetting.services.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
 
@@ -168,10 +169,7 @@ class Station:
         """Refuse (audited) unless the actor has one of the `allowed` roles; for previews too."""
         if actor.role not in allowed:
             self._audit_refusal(actor, action, allowed)
-            raise PermissionDenied(
-                f"{actor.username} ({actor.role.value}) may not do this: "
-                f"{action} needs the {' or '.join(r.value for r in allowed)} role."
-            )
+            raise PermissionDenied(refusal(action, allowed))
 
     def _audit_refusal(self, actor: Actor, action: str, allowed: tuple[Role, ...]) -> None:
         with self.transaction() as session:
