@@ -13,6 +13,7 @@ from ijs_vetting.domain import Role
 
 # What each audited action does, as the end of "Only ... can ___".
 DOING = {
+    "audit.export": "export the audit log",
     "audit.verify": "check the audit log",
     "biometric.set": "record biometric consent",
     "caption.allow_names": "confirm a caption that names children",
