@@ -22,13 +22,15 @@ from ijs_vetting.domain import QueueStatus, Role
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.audit_page import AuditPage
 from ijs_vetting.gui.children_page import ChildrenPage
+from ijs_vetting.gui.device_dialog import DevicesDialog
 from ijs_vetting.gui.errors import inform
+from ijs_vetting.gui.first_run import next_step
 from ijs_vetting.gui.import_page import ImportPage
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
 from ijs_vetting.gui.screen_fit import fit_size
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.uiload import child, load_form, named
 from ijs_vetting.services import photos, queue
 from ijs_vetting.services.station import Actor, Station
 
@@ -99,6 +101,8 @@ class MainWindow(QMainWindow):
 
         self._setup_menus()
         self.counts = QLabel()
+        self.hint = named(QLabel(), "firstRunHint")
+        self.statusBar().addWidget(self.hint)
         self.statusBar().addPermanentWidget(self.counts)
         self.refresh()
         start = str(self.settings.value("window/section", "review"))
@@ -135,6 +139,7 @@ class MainWindow(QMainWindow):
             admin_menu = self.menuBar().addMenu("&Admin")
             self._action(admin_menu, "&Users…", QKeySequence(), self.show_users)
             self._action(admin_menu, "&Settings…", QKeySequence(), self.show_settings)
+            self._action(admin_menu, "&Devices…", QKeySequence(), self.show_devices)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
             help_menu,
@@ -165,6 +170,11 @@ class MainWindow(QMainWindow):
         dialog.changed.connect(self.refresh)
         dialog.open()
 
+    def show_devices(self) -> None:
+        dialog = DevicesDialog(self.station, self.actor, self)
+        dialog.changed.connect(self.refresh)
+        dialog.open()
+
     def show_log(self) -> None:
         LogDialog(self.station.paths, self).open()
 
@@ -188,6 +198,7 @@ class MainWindow(QMainWindow):
         ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
         waiting = len(queue.list_queue(self.station, statuses=ACTIVE_QUEUE))
         takedowns = len(queue.list_takedowns(self.station))
+        self.hint.setText(next_step(self.station, self.actor) or "")
         self.counts.setText(
             f"To review: {counts.get('review', 0)} · Ready: {ready} · Queued: {waiting} · "
             f"Takedowns due: {takedowns}"

@@ -49,6 +49,7 @@ def add_device(station: Station, actor: Actor, name: str, make: str, model: str)
 def register_camera(station: Station, actor: Actor, photo_id: int, name: str) -> DeviceInfo:
     """Register the camera a photo was taken with (its EXIF make and model) as a school device:
     the reviewer who recognises a school iPad's photo need not type what the photo already says."""
+    station.require(actor, "device.add", *DEVICE_ROLES)
     with station.read() as session:
         photo = session.get(Photo, photo_id)
         if photo is None:
