@@ -46,7 +46,9 @@ def dialog_shots(
         ("log", lambda: LogDialog(station.paths, window)),
     ]
     if roster_file.exists():
-        shots.append(("roster", lambda: _previewed(RosterDialog(station, actor, roster_file, window))))
+        shots.append(
+            ("roster", lambda: _previewed(RosterDialog(station, actor, roster_file, window)))
+        )
     return shots
 
 
@@ -84,8 +86,9 @@ def main() -> int:
             review = window.review_page
             review.status_filter.setCurrentIndex(review.status_filter.count() - 1)
             review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 2))
-        QTimer.singleShot(1500, lambda: (window.grab().save(str(folder / f"{section}.png")),
-                                         next_shot()))
+        QTimer.singleShot(
+            1500, lambda: (window.grab().save(str(folder / f"{section}.png")), next_shot())
+        )
 
     def next_dialog() -> None:
         if not dialogs:

@@ -12,7 +12,7 @@ def next_step(station: Station, actor: Actor) -> str | None:
     if not children.list_children(station, include_left=False):
         if actor.role is Role.ADMIN:
             return (
-                "No children yet: import a roster first (Children & consent › Import roster…); "
+                "No children yet: import a roster first (Children & consent, then Import roster…); "
                 "photos can only be vetted against the register."
             )
         return "No children yet: an admin must import the school's roster first."

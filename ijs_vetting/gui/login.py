@@ -22,7 +22,6 @@ from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import users
 from ijs_vetting.services.station import Actor, Station
 
-
 LAST_USER = "login/last_user"
 
 
