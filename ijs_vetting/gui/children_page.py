@@ -32,6 +32,7 @@ from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services import children, letters, roster, templates
 from ijs_vetting.services.consent_review import due_for_review
+from ijs_vetting.services.permissions import allows, refusal
 from ijs_vetting.services.station import Actor, Station
 from ijs_vetting.services.templates import EnrolReport
 
@@ -161,6 +162,14 @@ class ChildrenPage(QWidget):
             for r in rows
         )
         text = f"<ul>{items}</ul>" if rows else "<p>No consent is due for review.</p>"
+        if rows and not allows(self.actor.role, (Role.ADMIN,)):
+            # only admins save the letters list: the others see who is due, not an offer refused
+            inform(
+                self,
+                "Consent reviews",
+                text + f"<p>{refusal('consent.letters', (Role.ADMIN,))}</p>",
+            )
+            return
         if (
             not rows
             or QMessageBox.question(
