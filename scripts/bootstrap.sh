@@ -4,6 +4,21 @@
 # Usage: scripts/bootstrap.sh [gui|installer]
 #   gui: adds the X11/xcb libraries for a real window; installer: also PyInstaller (locked)
 set -euo pipefail
+# The missing packages among "library:package" entries, given the linker cache's listing.
+# Read once into a variable and matched with grep -F against it: `ldconfig -p | grep -q` under
+# pipefail failed whenever grep -q exited at its first match before ldconfig finished writing
+# (ldconfig then died of SIGPIPE, the pipeline "failed", and a present library was reported
+# missing, about 1 time in 24); a library name with dots must match as text, not a pattern.
+missing_packages() {
+    local cache="$1" entry
+    shift
+    for entry in "$@"; do
+        grep -qF -- $'\t'"${entry%%:*} (" <<<"$cache" || printf '%s\n' "${entry#*:}"
+    done
+}
+# Sourced with BOOTSTRAP_FUNCTIONS_ONLY=1 (tests/test_bootstrap.py): define, do nothing else.
+if [ "${BOOTSTRAP_FUNCTIONS_ONLY:-}" = 1 ]; then return 0 2>/dev/null || exit 0; fi
+
 cd "$(dirname "$0")/.."
 
 if command -v uv >/dev/null 2>&1; then
@@ -32,10 +47,8 @@ if [ "${1:-}" = "gui" ] || [ "${1:-}" = "installer" ]; then
            libxcb-image.so.0:libxcb-image0 libxcb-render-util.so.0:libxcb-render-util0
            libxcb-shape.so.0:libxcb-shape0 libxcb-xinerama.so.0:libxcb-xinerama0)
 fi
-missing=()
-for entry in "${libs[@]}"; do
-    ldconfig -p 2>/dev/null | grep -q "${entry%%:*}" || missing+=("${entry#*:}")
-done
+cache="$(ldconfig -p 2>/dev/null || true)"
+mapfile -t missing < <(missing_packages "$cache" "${libs[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "bootstrap: installing ${missing[*]}" >&2

@@ -9,19 +9,57 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ijs_vetting import demo
 from ijs_vetting.domain import Role
+from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.backup_dialogs import BackupDialog
+from ijs_vetting.gui.child_dialog import ChildDialog
+from ijs_vetting.gui.device_dialog import DevicesDialog
+from ijs_vetting.gui.log_view import LogDialog
+from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+from ijs_vetting.gui.roster_dialog import RosterDialog
+from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.register import children
+
+
+def dialog_shots(
+    station: Station, actor: Actor, window: MainWindow
+) -> list[tuple[str, Callable[[], QWidget]]]:
+    """Every dialog, opened as the user opens it, over the main window."""
+    first_child = children.list_children(station)[0].mis_id
+    roster_file = station.paths.home / "demo" / "roster.csv"
+    shots: list[tuple[str, Callable[[], QWidget]]] = [
+        ("login", lambda: LoginDialog(station, window)),
+        ("settings", lambda: SettingsDialog(station, actor, window)),
+        ("users", lambda: UsersDialog(station, actor, window)),
+        ("child", lambda: ChildDialog(station, actor, first_child, window)),
+        ("devices", lambda: DevicesDialog(station, actor, window)),
+        ("sheet", lambda: SheetDialog(station, actor, window)),
+        ("log", lambda: LogDialog(station.paths, window)),
+        ("backup", lambda: BackupDialog(station, actor, False, window)),
+        ("restore", lambda: BackupDialog(station, actor, True, window)),
+    ]
+    if roster_file.exists():
+        shots.append(
+            ("roster", lambda: _previewed(RosterDialog(station, actor, roster_file, window)))
+        )
+    return shots
+
+
+def _previewed(dialog: RosterDialog) -> RosterDialog:
+    dialog.preview()
+    return dialog
 
 
 def main() -> int:
@@ -40,12 +78,12 @@ def main() -> int:
     window.resize(1366, 740)
     window.show()
     shots = list(SECTIONS)
+    dialogs = dialog_shots(station, actor, window)
 
     def next_shot() -> None:
         if not shots:
             window.review_page.thumbs.wait()
-            _dialogs(station, actor, window, folder)
-            app.quit()
+            next_dialog()
             return
         section = shots.pop(0)
         window.navigation.setCurrentRow(SECTIONS.index(section))
@@ -57,20 +95,25 @@ def main() -> int:
             1500, lambda: (window.grab().save(str(folder / f"{section}.png")), next_shot())
         )
 
+    def next_dialog() -> None:
+        if not dialogs:
+            app.quit()
+            return
+        name, make = dialogs.pop(0)
+        dialog = make()
+        dialog.show()
+
+        def grab() -> None:
+            dialog.grab().save(str(folder / f"dialog-{name}.png"))
+            dialog.close()
+            next_dialog()
+
+        QTimer.singleShot(700, grab)
+
     QTimer.singleShot(500, next_shot)
     app.exec()
     print(f"screenshots in {folder}")
     return 0
-
-
-def _dialogs(station: Station, actor: Actor, window: MainWindow, folder: Path) -> None:
-    """The Admin menu's Backup… and Restore… dialogs, as they open."""
-    for name, restoring in (("backup", False), ("restore", True)):
-        dialog = BackupDialog(station, actor, restoring, window)
-        dialog.show()
-        QApplication.processEvents()
-        dialog.grab().save(str(folder / f"{name}.png"))
-        dialog.close()
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def test_role_refusal_from_the_cli(
     assert run(capsys, home, "users", "add", "mr.lee", "--role", "staff")[0] == 0
     monkeypatch.setenv("IJS_VETTING_USER", "mr.lee")
     code, _out, err = run(capsys, home, "consent", "set", "A123", "twitter", "no")
-    assert code == 1 and "needs the admin role" in err
+    assert code == 1 and "Only an admin can record consent." in err
     monkeypatch.setenv("IJS_VETTING_USER", "office-admin")
     refused = run_json(capsys, home, "audit", "--actor", "mr.lee")["entries"]
     assert refused[0]["details"]["refused"] is True

@@ -109,7 +109,7 @@ def test_child_export_writes_the_zip(cli: Cli, tmp_path: Path) -> None:
 
 def test_child_erase_lists_the_takedowns(cli: Cli) -> None:
     code, _, err = cli("child", "erase", "A123", user="teacher")
-    assert code == 1 and "teacher (staff) may not do this" in err
+    assert code == 1 and "Only an admin can erase a child's record." in err
     result = cli.json("child", "erase", "A123")
     assert result["child_id"] == "A123" and result["templates_deleted"] == 1
     assert result["forms_deleted"] == 1 and result["files_deleted"] == 2

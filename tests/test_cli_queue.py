@@ -75,7 +75,7 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
     group, astro = str(ids["group.jpg"]), str(ids["astro.jpg"])
 
     code, _out, err = cli("ms.teach", "clear", group)
-    assert code == 1 and "needs the slt or admin role" in err
+    assert code == 1 and "Only SLT or an admin can clear photos." in err
     code, _out, err = cli("mr.head", "clear", group, "--caption", "x" * 141)
     assert code == 1 and "limit is 140" in err
 

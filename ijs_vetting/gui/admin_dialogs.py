@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import Actor, Station
@@ -30,7 +31,7 @@ class UsersDialog(QDialog):
         self.station, self.actor = station, actor
         form = mount_form(self, "users_dialog.ui", margins=None)
         self.setWindowTitle("Users")
-        self.resize(640, 480)
+        fit_size(self, 640, 480)
         self.table = child(form, QTableWidget, "usersTable")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
@@ -100,7 +101,7 @@ class SettingsDialog(QDialog):
         self.station, self.actor = station, actor
         form = mount_form(self, "settings_dialog.ui", margins=None)
         self.setWindowTitle("Settings")
-        self.resize(720, 560)
+        fit_size(self, 720, 560)
         self.table = child(form, QTableWidget, "settingsTable")
 
         self.table.verticalHeader().hide()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -22,15 +26,29 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
-from ijs_vetting.domain import PermissionDenied, QueueStatus, ServiceError, year_label
+from ijs_vetting.domain import (
+    BiometricState,
+    PermissionDenied,
+    QueueStatus,
+    Role,
+    ServiceError,
+    year_label,
+)
+from ijs_vetting.gui.caption_warning import WARNING_STYLE
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import to_qimage
 from ijs_vetting.gui.jobs import Job, start_job
-from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.gui.role_gate import gate
+from ijs_vetting.gui.screen_fit import fit_size, scroll_tabs
+from ijs_vetting.gui.uiload import child, mount_form, named
+from ijs_vetting.services.core.permissions import allows
 from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import vetting
 from ijs_vetting.services.posting import queue
 from ijs_vetting.services.register import children, consent, forms, templates
 from ijs_vetting.services.register.templates import ReferenceStatus
@@ -47,6 +65,48 @@ def _answer(value: bool | None) -> str:
     return "not recorded" if value is None else ("yes" if value else "no")
 
 
+QUALITY = {"too_small": "too small. ", "blurred": "blurred. "}
+
+
+def references_note(state: BiometricState, count: int) -> str:
+    """What the references tab says, above all why it is empty."""
+    if state.child_objects:
+        why = "The child objects to face matching, so no reference photo may be kept"
+        return f"{why} (any there were have been deleted)." if not count else why + "."
+    if not state.parent_consent:
+        return (
+            "No reference photos: there is no parent's biometric consent on file (any photos "
+            "there were have been deleted). Without them the station cannot recognise this "
+            "child, so their face is always blurred."
+        )
+    if not count:
+        return "No reference photos yet: add a clear, recent photo of the child alone."
+    return "Quality: good, too small or blurred (the face must be at least 80 px wide and sharp)."
+
+
+def ask_form_date(parent: QWidget) -> date | None:
+    """The date written on a scanned form (consent counts from then), or None if cancelled."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Date on the form")
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(QLabel("What date did the parent write on the form?", dialog))
+    field = named(QDateEdit(QDate.currentDate(), dialog), "formDate")
+    field.setCalendarPopup(True)
+    field.setMaximumDate(QDate.currentDate())
+    field.setDisplayFormat("d MMMM yyyy")
+    layout.addWidget(field)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    picked = field.date()
+    return date(picked.year(), picked.month(), picked.day())
+
+
 class ChildDialog(QDialog):
     """Shows one child and records changes through the consent services (admins only)."""
 
@@ -58,7 +118,8 @@ class ChildDialog(QDialog):
         super().__init__(parent)
         self.station, self.actor, self.mis_id = station, actor, mis_id
         form = mount_form(self, "child_dialog.ui", margins=None)
-        self.resize(760, 780)
+        scroll_tabs(child(form, QTabWidget, "childTabs"))
+        fit_size(self, 760, 620)
         self.name = child(form, QLabel, "childName")
         self.details = child(form, QLabel, "childDetails")
         self.consents = child(form, QTableWidget, "consentTable")
@@ -75,6 +136,12 @@ class ChildDialog(QDialog):
         child(form, QPushButton, "withdrawButton").clicked.connect(lambda: self.record(False))
         child(form, QPushButton, "biometricButton").clicked.connect(self.record_biometric)
         self.safe_button.clicked.connect(self.toggle_safeguarding)
+        for name, action in (
+            ("grantButton", "consent.set"),
+            ("withdrawButton", "consent.set"),
+            ("safeguardingButton", "safeguarding.set"),
+        ):
+            gate(child(form, QPushButton, name), actor, action, (Role.ADMIN,))
         child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
         self.form_list = child(form, QListWidget, "formList")
         self.form_list.currentRowChanged.connect(lambda _row: self._show_form())
@@ -82,9 +149,26 @@ class ChildDialog(QDialog):
         self.page.valueChanged.connect(lambda _v: self._show_page())
         self.preview = child(form, QLabel, "formPreview")
         self.references = child(form, QListWidget, "referenceList")
+        self.references.setIconSize(QSize(96, 96))
+        self.references_note = named(QLabel(form, wordWrap=True), "referencesNote")
+        refs_row = QHBoxLayout()
+        self.add_refs = named(QPushButton("Add reference photos…", form), "addReferenceButton")
+        self.remove_ref = named(QPushButton("Remove", form), "removeReferenceButton")
+        self.add_refs.clicked.connect(self.add_references)
+        self.remove_ref.clicked.connect(self.remove_reference)
+        for button in (self.add_refs, self.remove_ref):
+            button.setAutoDefault(False)
+            refs_row.addWidget(button)
+            gate(button, actor, templates.ACTION, (Role.ADMIN,))
+        refs_row.addStretch()
+        refs_layout = form.findChild(QVBoxLayout, "refsLayout")
+        assert refs_layout is not None
+        refs_layout.addWidget(self.references_note)
+        refs_layout.addLayout(refs_row)
         self._pages: list[QImage] = []
         self.setAcceptDrops(True)
         self.job: Job | None = None
+        self.revet: Job | None = None
         for table in (self.consents, self.history):
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.verticalHeader().hide()
@@ -124,22 +208,30 @@ class ChildDialog(QDialog):
             for column, value in enumerate(values):
                 self.history.setItem(row, column, QTableWidgetItem(value))
         state = summary.biometric
+        self._biometric = state
         self.bio_state.setText(
             f"Parent consent: {'yes' if state.parent_consent else 'no'}; child objects: "
             f"{'yes' if state.child_objects else 'no'}. Face templates "
             f"{'may be kept' if state.templates_allowed else 'are not kept'}."
         )
-        self.safe_state.setText(
-            "<b>Never publish: ON.</b> This child may never appear in anything posted."
-            if summary.never_publish
-            else "No safeguarding restriction."
-        )
+        self.safe_state.setText(self._safeguarding_text(summary.never_publish))
+        self.safe_state.setStyleSheet(WARNING_STYLE if summary.never_publish else "")
         self.safe_button.setText(
             "Lift never publish" if summary.never_publish else "Set never publish"
         )
         self._never_publish = summary.never_publish
         self._load_forms()
         self._load_references()
+
+    def _safeguarding_text(self, never_publish: bool) -> str:
+        """Never publish in red, with its reason for those allowed to read it."""
+        if not never_publish:
+            return "No safeguarding restriction."
+        text = "<b>Never publish: ON.</b> This child may never appear in anything posted."
+        if allows(self.actor.role, children.SAFEGUARDING_READERS):
+            reason = children.never_publish_reason(self.station, self.actor, self.mis_id)
+            text += f"<br>Reason: {escape(reason or 'none recorded')}"
+        return text
 
     def _load_forms(self) -> None:
         """Forms are for admins and SLT; for anyone else the tab says so instead."""
@@ -181,17 +273,54 @@ class ChildDialog(QDialog):
 
     def _load_references(self) -> None:
         self.references.clear()
-        try:
-            found = templates.child_templates(self.station, self.actor, self.mis_id)
-        except PermissionDenied:
+        if not allows(self.actor.role, (Role.ADMIN,)):
+            self.references_note.setText("Reference photos are shown to admins only.")
             return
+        found = templates.child_templates(self.station, self.actor, self.mis_id)
         for info in found:
             picture = templates.reference_picture(self.station, self.actor, info.id)
             item = QListWidgetItem(
                 QIcon(QPixmap.fromImage(to_qimage(picture))),
                 f"{info.reference_name}\n{info.verdict}",
             )
+            item.setData(Qt.ItemDataRole.UserRole, info.id)
             self.references.addItem(item)
+        self.references_note.setText(references_note(self._biometric, len(found)))
+        self.add_refs.setEnabled(self._biometric.templates_allowed)
+        self.remove_ref.setEnabled(bool(found))
+
+    def add_references(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Reference photos of this child", "", "Photos (*.jpg *.jpeg *.png *.heic)"
+        )
+        self._enrol([Path(n) for n in names])
+
+    def remove_reference(self) -> None:
+        item = self.references.currentItem()
+        if item is None:
+            return
+        name = item.text().splitlines()[0]
+        if (
+            QMessageBox.question(
+                self,
+                "Remove reference photo",
+                f"Remove the reference photo {name}? Photos not yet cleared are matched again "
+                "without it.",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
+            return
+        template_id = int(item.data(Qt.ItemDataRole.UserRole))
+        if self._run(
+            "removing the reference photo",
+            lambda: templates.remove_template(self.station, self.actor, template_id),
+        ):
+            self.revet = start_job(
+                lambda p: vetting.vet_pending(self.station, progress=p),
+                on_done=lambda _r: self.changed.emit(),
+                parent=self,
+                on_error=lambda e: show_error(self, e, "checking photos again"),
+            )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -199,7 +328,9 @@ class ChildDialog(QDialog):
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Reference photos dropped on the page are checked and enrolled in the background."""
-        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        self._enrol([Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()])
+
+    def _enrol(self, files: list[Path]) -> None:
         if not files or (self.job is not None and self.job.running):
             return
         self.job = start_job(
@@ -212,26 +343,32 @@ class ChildDialog(QDialog):
         )
 
     def _enrolled(self, report: Any) -> None:
-        refused = [o.message for o in report.outcomes if o.status != ReferenceStatus.ENROLLED]
+        refused = "".join(
+            f"<li>{escape(o.file.split('-', 1)[-1])}: {escape(QUALITY.get(o.reason or '', ''))}"
+            f"{escape(o.message)}</li>"
+            for o in report.outcomes
+            if o.status != ReferenceStatus.ENROLLED
+        )
         text = (
-            f"{report.count(ReferenceStatus.ENROLLED)} reference photo(s) added; "
-            f"{report.revetted} photos re-checked against them."
+            f"<p>{report.count(ReferenceStatus.ENROLLED)} reference photo(s) added (good); "
+            f"{report.revetted} photos checked again against them.</p>"
         )
         if refused:
-            text += " Not used: " + " ".join(refused)
+            text += f"<p>Not used:</p><ul>{refused}</ul>"
         inform(self, "Reference photos", text)
         self.load()
         self.changed.emit()
 
-    def _run(self, doing: str, call: object) -> None:
+    def _run(self, doing: str, call: object) -> bool:
         try:
             assert callable(call)
             call()
         except ServiceError as exc:
             show_error(self, exc, doing)
-            return
+            return False
         self.load()
         self.changed.emit()
+        return True
 
     def _form_file(self) -> Path | None:
         name, _ = QFileDialog.getOpenFileName(
@@ -272,17 +409,31 @@ class ChildDialog(QDialog):
         if QMessageBox.question(self, "Record consent", question) != QMessageBox.StandardButton.Yes:
             return
         form = self._form_file()
+        given_on = ask_form_date(self) if form is not None else None
+        if form is not None and given_on is None:
+            return
         self._run(
             "recording consent",
             lambda: consent.set_consent(
-                self.station, self.actor, self.mis_id, channel, granted, form=form
+                self.station,
+                self.actor,
+                self.mis_id,
+                channel,
+                granted,
+                form=form,
+                given_on=given_on,
             ),
         )
 
     def record_biometric(self) -> None:
         choice = self.bio_choice.currentData()
+        if choice in ("no", "child-objects") and not self._confirm_deletion(choice):
+            return
         parent = self.parent_name.text() if choice in ("yes", "no") else None
         form = self._form_file() if choice == "yes" else None
+        given_on = ask_form_date(self) if form is not None else None
+        if form is not None and given_on is None:
+            return
         self._run(
             "recording biometric consent",
             lambda: consent.set_biometric(
@@ -291,10 +442,25 @@ class ChildDialog(QDialog):
                 self.mis_id,
                 consent.BIOMETRIC_CHOICES[choice],
                 form=form,
+                given_on=given_on,
                 parent=parent,
             ),
         )
         self.parent_name.clear()
+
+    def _confirm_deletion(self, choice: str) -> bool:
+        """An objection or withdrawal deletes the child's reference photos: say so first."""
+        count = self.references.count()
+        who = "the child objects" if choice == "child-objects" else "the parent withdraws"
+        deletes = (
+            f"This deletes the child's {count} reference photo(s) and their face templates; "
+            "the station will no longer recognise this child, so their face is blurred in "
+            "every photo not yet posted."
+            if count
+            else "No reference photos are kept for this child, so nothing is deleted."
+        )
+        answer = QMessageBox.question(self, "Biometric consent", f"Record that {who}?\n\n{deletes}")
+        return answer == QMessageBox.StandardButton.Yes
 
     def toggle_safeguarding(self) -> None:
         self._run(

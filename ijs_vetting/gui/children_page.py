@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -22,15 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import YEAR_GROUPS, ServiceError, year_label
+from ijs_vetting.domain import YEAR_GROUPS, Role, ServiceError, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.roster_dialog import RosterDialog
+from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
 from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.services.core.permissions import allows, refusal
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.register import children, letters, sheets, templates
+from ijs_vetting.services.register import children, letters, roster, templates
 from ijs_vetting.services.register.consent_review import due_for_review
 from ijs_vetting.services.register.templates import EnrolReport, ReferenceStatus
 
@@ -85,9 +87,12 @@ class ChildrenPage(QWidget):
             lambda _i: self.filter.set_biometric(biometric.currentData())
         )
         child(form, QCheckBox, "childrenOnRoll").toggled.connect(self.filter.set_on_roll_only)
-        child(form, QPushButton, "rosterButton").clicked.connect(self.import_roster)
+        roster_button = child(form, QPushButton, "rosterButton")
+        roster_button.clicked.connect(self.import_roster)
+        gate(roster_button, actor, roster.ACTION, (Role.ADMIN,))
         references = child(form, QPushButton, "referencesButton")
         references.clicked.connect(self.enrol_references)
+        gate(references, actor, templates.ACTION, (Role.ADMIN,))
         top = form.findChild(QHBoxLayout, "childrenTop")
         assert top is not None
         for name, text, slot in (
@@ -145,40 +150,8 @@ class ChildrenPage(QWidget):
         )
 
     def print_sheet(self) -> None:
-        """A do-not-photograph sheet for a class or year group (PDF, audited)."""
-        rows = children.list_children(self.station, include_left=False)
-        classes = sorted({r.class_name for r in rows if r.class_name})
-        years = sorted({r.year_group for r in rows})
-        choices = [f"Class {c}" for c in classes] + [year_label(y) for y in years]
-        if not choices:
-            return
-        choice, ok = QInputDialog.getItem(
-            self, "Do-not-photograph sheet", "For:", choices, 0, False
-        )
-        if not ok:
-            return
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Save the sheet", f"do-not-photograph {choice}.pdf", "PDF (*.pdf)"
-        )
-        if not name:
-            return
-        scope: dict[str, Any] = (
-            {"class_name": choice.removeprefix("Class ")}
-            if choice.startswith("Class ")
-            else {"year": years[choices.index(choice) - len(classes)]}
-        )
-        try:
-            report = sheets.make_sheet(self.station, self.actor, Path(name), **scope)
-        except ServiceError as exc:
-            show_error(self, exc, "printing the sheet")
-            return
-        listed = sum(len(e) for e in report.classes.values())
-        inform(
-            self,
-            "Do-not-photograph sheet",
-            f"<p>{listed} of {report.selected} children must not appear on {report.channel}: "
-            f"saved to {escape(name)} ({len(report.classes)} page(s), one per class).</p>",
-        )
+        """A do-not-photograph sheet for a class, a year group or a trip list (PDF, audited)."""
+        SheetDialog(self.station, self.actor, self, self.settings).open()
 
     def consent_reviews(self) -> None:
         """Children whose consent is due for re-confirmation, and the letters list to save."""
@@ -189,6 +162,14 @@ class ChildrenPage(QWidget):
             for r in rows
         )
         text = f"<ul>{items}</ul>" if rows else "<p>No consent is due for review.</p>"
+        if rows and not allows(self.actor.role, (Role.ADMIN,)):
+            # only admins save the letters list: the others see who is due, not an offer refused
+            inform(
+                self,
+                "Consent reviews",
+                text + f"<p>{refusal('consent.letters', (Role.ADMIN,))}</p>",
+            )
+            return
         if (
             not rows
             or QMessageBox.question(
@@ -216,8 +197,10 @@ class ChildrenPage(QWidget):
 
     def _enrolled(self, report: Any) -> None:
         assert isinstance(report, EnrolReport)
+        names = {c.mis_id: c.display_name for c in children.list_children(self.station)}
         rows = "".join(
-            f"<li>{escape(o.child_id)} ({escape(o.file)}): {escape(o.message)}</li>"
+            f"<li>{escape(names.get(o.child_id, o.child_id))} ({escape(Path(o.file).name)}): "
+            f"{escape(o.message)}</li>"
             for o in report.outcomes
             if o.status != ReferenceStatus.ENROLLED
         )

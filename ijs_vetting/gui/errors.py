@@ -13,10 +13,21 @@ from ijs_vetting.progress import Cancelled
 log = logging.getLogger(__name__)
 
 
+_OPEN: set[str] = set()  # the messages on screen now
+
+
 def show_error(parent: QWidget | None, exc: BaseException, doing: str) -> None:
     """A refusal is shown as the service worded it; anything else as a plain apology, with the
-    technical details folded away and written to the log for IT support."""
+    technical details folded away and written to the log for IT support.
+
+    One message per failure: while a box with the same words is open, the same failure reported
+    again (a key press that reached two handlers, a job and its caller) opens no second one."""
+    key = f"{type(exc).__name__}: {exc}"
+    if key in _OPEN:
+        return
+    _OPEN.add(key)
     box = QMessageBox(parent)
+    box.finished.connect(lambda _result: _OPEN.discard(key))
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("IJS vetting station")
     if isinstance(exc, ServiceError):

@@ -66,7 +66,8 @@ class ImportPage(QWidget):
         self.device.clear()
         self.device.addItem("(not stated)", None)
         for d in devices.list_devices(self.station):
-            self.device.addItem(f"{d.name} — {d.make} {d.model}", d.name)
+            if d.active:  # a retired device's photos are not accepted
+                self.device.addItem(f"{d.name} — {d.make} {d.model}", d.name)
         index = self.device.findData(chosen)
         self.device.setCurrentIndex(max(index, 0))
 

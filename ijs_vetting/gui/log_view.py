@@ -6,6 +6,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ijs_vetting.config import StationPaths
+from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.logs import LOG_FILE
 
 TAIL_LINES = 500
@@ -22,7 +23,7 @@ class LogDialog(QDialog):
     def __init__(self, paths: StationPaths, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Station log — {paths.logs / LOG_FILE}")
-        self.resize(900, 520)
+        fit_size(self, 900, 520)
         text = QPlainTextEdit(self)
         text.setReadOnly(True)
         text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

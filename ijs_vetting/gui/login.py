@@ -6,7 +6,7 @@ minutes; the check itself (Argon2, lockout, audit) lives in `services.users`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -21,6 +21,8 @@ from ijs_vetting.domain import ServiceError
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import Actor, Station
+
+LAST_USER = "login/last_user"
 
 
 class LoginDialog(QDialog):
@@ -39,7 +41,10 @@ class LoginDialog(QDialog):
         self.error = child(form, QLabel, "errorLabel")
         info = child(form, QLabel, "loginInfo")
         self.first_admin = users.station_is_new(station)
-        self.username.setText(locked_user or acting_username())
+        # The office PC has one OS login for everyone: suggest who logged in last, not it.
+        self.remembered = QSettings(str(station.paths.home / "gui.ini"), QSettings.Format.IniFormat)
+        last = str(self.remembered.value(LAST_USER, ""))
+        self.username.setText(locked_user or (acting_username() if self.first_admin else last))
         if locked_user:
             self.setWindowTitle("Station locked")
             info.setText(
@@ -59,7 +64,7 @@ class LoginDialog(QDialog):
         buttons = child(form, QDialogButtonBox, "buttons")
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
-        self.password.setFocus()
+        (self.password if self.username.text() else self.username).setFocus()
 
     def try_login(self) -> None:
         if self.first_admin and self.password.text() != self.confirm.text():
@@ -71,6 +76,8 @@ class LoginDialog(QDialog):
             self.error.setText(str(exc))
             self.password.clear()
             return
+        self.remembered.setValue(LAST_USER, self.actor.username)
+        self.remembered.sync()
         self.accept()
 
 

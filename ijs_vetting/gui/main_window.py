@@ -24,12 +24,15 @@ from ijs_vetting.gui.audit_page import AuditPage
 from ijs_vetting.gui.backup_dialogs import BackupDialog
 from ijs_vetting.gui.change_watch import ChangeWatch
 from ijs_vetting.gui.children_page import ChildrenPage
+from ijs_vetting.gui.device_dialog import DevicesDialog
 from ijs_vetting.gui.errors import inform
+from ijs_vetting.gui.first_run import next_step
 from ijs_vetting.gui.import_page import ImportPage
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
-from ijs_vetting.gui.uiload import child, load_form
+from ijs_vetting.gui.screen_fit import fit_size
+from ijs_vetting.gui.uiload import child, load_form, named
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.posting import queue
@@ -107,6 +110,8 @@ class MainWindow(QMainWindow):
 
         self._setup_menus()
         self.counts = QLabel()
+        self.hint = named(QLabel(), "firstRunHint")
+        self.statusBar().addWidget(self.hint)
         self.statusBar().addPermanentWidget(self.counts)
         self.refresh()
         start = str(self.settings.value("window/section", "review"))
@@ -115,7 +120,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 760)
+            fit_size(self, 1280, 760)
 
     def page(self, section: str) -> QWidget:
         page = self.pages.widget(SECTIONS.index(section))
@@ -128,7 +133,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         go_menu = self.menuBar().addMenu("&Go")
         for number in range(1, len(SECTIONS) + 1):
-            text = self.navigation.item(number - 1).text()
+            # "Children & consent": a lone & in a menu would underline the next letter instead
+            text = self.navigation.item(number - 1).text().replace("&", "&&")
             self._action(
                 go_menu,
                 text,
@@ -142,6 +148,7 @@ class MainWindow(QMainWindow):
             admin_menu = self.menuBar().addMenu("&Admin")
             self._action(admin_menu, "&Users…", QKeySequence(), self.show_users)
             self._action(admin_menu, "&Settings…", QKeySequence(), self.show_settings)
+            self._action(admin_menu, "&Devices…", QKeySequence(), self.show_devices)
             admin_menu.addSeparator()
             self._action(admin_menu, "&Backup…", QKeySequence(), partial(self.show_backup, False))
             self._action(admin_menu, "&Restore…", QKeySequence(), partial(self.show_backup, True))
@@ -177,6 +184,11 @@ class MainWindow(QMainWindow):
 
     def show_backup(self, restoring: bool) -> None:
         BackupDialog(self.station, self.actor, restoring, self).open()
+
+    def show_devices(self) -> None:
+        dialog = DevicesDialog(self.station, self.actor, self)
+        dialog.changed.connect(self.refresh)
+        dialog.open()
 
     def show_log(self) -> None:
         LogDialog(self.station.paths, self).open()
@@ -224,6 +236,7 @@ class MainWindow(QMainWindow):
         ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
         waiting = len(queue.list_queue(self.station, statuses=ACTIVE_QUEUE))
         takedowns = len(queue.list_takedowns(self.station))
+        self.hint.setText(next_step(self.station, self.actor) or "")
         self.counts.setText(
             f"To review: {counts.get('review', 0)} · Ready: {ready} · Queued: {waiting} · "
             f"Takedowns due: {takedowns}"

@@ -35,6 +35,7 @@ from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.table_models import RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
@@ -43,7 +44,7 @@ from ijs_vetting.services.intake import pictures
 from ijs_vetting.services.posting import clearing, queue
 from ijs_vetting.services.posting.caption_check import CaptionReport, caption_length
 from ijs_vetting.services.posting.caption_preview import preview_for_item, preview_for_text
-from ijs_vetting.services.posting.queue import QueueItemInfo
+from ijs_vetting.services.posting.queue import QUEUE_ROLES, TEXT_ROLES, QueueItemInfo
 from ijs_vetting.services.posting.queue_export import ExportReport, export_queue
 
 Index = QModelIndex | QPersistentModelIndex
@@ -55,8 +56,25 @@ STATUS_FILTERS: list[tuple[str, set[QueueStatus] | None]] = [
 ]
 
 
+_ACTIONS = {
+    "exportButton": "queue.export",
+    "postedButton": "queue.posted",
+    "withdrawButton": "queue.withdraw",
+    "takenDownButton": "queue.taken_down",
+}
+
+
 class QueueTableModel(RowsTableModel[QueueItemInfo]):
-    HEADERS = ("", "Account", "Caption", "Status", "Photo", "Masked faces", "Cleared")
+    HEADERS = (
+        "",
+        "Account",
+        "Caption",
+        "Status",
+        "Photo",
+        "Children shown",
+        "Masked faces",
+        "Cleared",
+    )
 
     def __init__(self, loader: ImageLoader, station: Station, parent: Any = None) -> None:
         super().__init__(parent)
@@ -77,7 +95,8 @@ class QueueTableModel(RowsTableModel[QueueItemInfo]):
             item.account,
             item.caption or "(no caption)",
             item.status.value,
-            f"photo {item.photo_id}" if item.photo_id else "text only",
+            item_photo(item),
+            ", ".join(item.shown_names) or ("nobody" if item.photo_id else ""),
             str(item.blurred_faces),
             f"{item.cleared_at.astimezone():%d/%m %H:%M} by {item.cleared_by}",
         )[index.column()]
@@ -87,6 +106,13 @@ class QueueTableModel(RowsTableModel[QueueItemInfo]):
             if item.id == key:
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
+
+
+def item_photo(item: QueueItemInfo) -> str:
+    """The photo's file name as the office knows it (never an internal number)."""
+    if item.photo_id is None:
+        return "text only"
+    return Path(item.photo_file).name if item.photo_file else "photo"
 
 
 class AccountFilter(QSortFilterProxyModel):
@@ -153,6 +179,9 @@ class QueuePage(QWidget):
             ("takenDownButton", self.taken_down),
         ):
             child(form, QPushButton, name).clicked.connect(slot)
+        for name in ("exportButton", "postedButton", "withdrawButton", "takenDownButton"):
+            gate(child(form, QPushButton, name), actor, _ACTIONS[name], QUEUE_ROLES)
+        self.save_button = child(form, QPushButton, "saveCaptionButton")
         self._count("")
         self.job: Job | None = None
 
@@ -161,9 +190,10 @@ class QueuePage(QWidget):
         self.model.set_rows(queue.list_queue(self.station, statuses=statuses))
         self.takedowns.clear()
         for item in queue.list_takedowns(self.station):
+            who = ", ".join(item.shown_names) or "children no longer shown"
             entry = QListWidgetItem(
-                f"Item {item.id} on {item.account} ({item.post_url or 'no address recorded'}): "
-                f"{item.takedown_reason or ''}"
+                f"{item_photo(item)} on {item.account} showing {who} "
+                f"({item.post_url or 'no address recorded'}): {item.takedown_reason or ''}"
             )
             entry.setData(Qt.ItemDataRole.UserRole, item.id)
             self.takedowns.addItem(entry)
@@ -177,7 +207,12 @@ class QueuePage(QWidget):
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         item = self.current_item()
         self.caption.setText(item.caption if item else "")
-        self.caption.setEnabled(bool(item and item.status is QueueStatus.QUEUED))
+        # staff may change the caption of a text-only post only (the service's rule)
+        roles = TEXT_ROLES if item is not None and item.photo_id is None else QUEUE_ROLES
+        self.save_button.setEnabled(True)
+        self.save_button.setToolTip("")
+        may = gate(self.save_button, self.actor, "queue.caption", roles)
+        self.caption.setEnabled(bool(may and item and item.status is QueueStatus.QUEUED))
 
     def _caption_report(self, text: str) -> CaptionReport | None:
         item = self.current_item()

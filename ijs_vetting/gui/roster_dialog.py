@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import year_label
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.register import roster
@@ -96,7 +97,7 @@ class RosterDialog(QDialog):
         self.station, self.actor, self.path = station, actor, path
         form = mount_form(self, "roster_dialog.ui", margins=None)
         self.setWindowTitle(f"Import roster — {path.name}")
-        self.resize(760, 560)
+        fit_size(self, 760, 560)
         self.summary = child(form, QLabel, "rosterSummary")
         self.changes = child(form, QTextBrowser, "rosterChanges")
         self.leavers = child(form, QCheckBox, "markLeavers")

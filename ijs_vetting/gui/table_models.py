@@ -14,7 +14,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from ijs_vetting.domain import year_label
-from ijs_vetting.services.privacy.audit import AuditRow
+from ijs_vetting.services.privacy.audit import AuditNames, AuditRow
 from ijs_vetting.services.register.children import ChildSummary
 
 Index = QModelIndex | QPersistentModelIndex
@@ -59,6 +59,9 @@ class RowsTableModel(QAbstractTableModel, Generic[T]):
 
     def row(self, number: int) -> T:
         return self._rows[number]
+
+    def rows(self) -> list[T]:
+        return list(self._rows)
 
     def headers(self) -> tuple[str, ...]:
         return self.HEADERS
@@ -113,7 +116,7 @@ class ChildrenTableModel(RowsTableModel[ChildSummary]):
             return _yes_no(child.consents[self._channels[column - fixed]])
         return (
             child.biometric.label,
-            "yes" if child.never_publish else "",
+            "NEVER PUBLISH" if child.never_publish else "",  # red, never a green "yes"
             "yes" if child.on_roll else "left",
         )[column - fixed - len(self._channels)]
 
@@ -186,12 +189,20 @@ class AuditTableModel(RowsTableModel[AuditRow]):
 
     HEADERS = ("When", "Who", "Station", "Action", "Record", "What")
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._names = AuditNames({}, {})
+
+    def set_names(self, names: AuditNames) -> None:
+        """Children's and files' names for the Record column (the log itself holds ids)."""
+        self._names = names
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             return None
         entry = self.row(index.row())
         local = entry.at.astimezone()
-        record = f"{entry.target_type} {entry.target_id}" if entry.target_id else ""
+        record = self._names.record(entry)
         return (
             f"{local:%d/%m/%Y %H:%M}" if role == Qt.ItemDataRole.DisplayRole else entry.id,
             entry.actor,

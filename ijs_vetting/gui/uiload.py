@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import QFile, QIODevice, Qt
+from PySide6.QtCore import QEvent, QFile, QIODevice, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtUiTools import QUiLoader
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from ijs_vetting.assets import ui_file
 
@@ -40,6 +41,12 @@ def child(form: QWidget, kind: type[W], name: str) -> W:
     return widget
 
 
+def named(widget: W, name: str) -> W:
+    """`widget` with its object name set (how tests and styles find a widget built in code)."""
+    widget.setObjectName(name)
+    return widget
+
+
 def mount_form(host: QWidget, name: str, margins: int | None = 0) -> QWidget:
     """Load `ui/<name>` and fill `host` with it (a page or dialog built from a Designer form).
 
@@ -48,8 +55,30 @@ def mount_form(host: QWidget, name: str, margins: int | None = 0) -> QWidget:
     form = load_form(name, host)
     if form.isWindow():  # a QDialog form: embed its contents instead of opening a second window
         form.setWindowFlags(Qt.WindowType.Widget)
+        if isinstance(form, QDialog):
+            form.installEventFilter(_EscapeToHost(host, form))
     layout = QVBoxLayout(host)
     if margins is not None:
         layout.setContentsMargins(margins, margins, margins, margins)
     layout.addWidget(form)
     return form
+
+
+class _EscapeToHost(QObject):
+    """An embedded QDialog form would answer Esc by hiding itself, leaving its host an empty grey
+    window; the key is handed to the host instead, so Esc cancels the dialog the user sees."""
+
+    def __init__(self, host: QWidget, form: QWidget) -> None:
+        super().__init__(form)
+        self.host = host
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            if isinstance(self.host, QDialog):
+                self.host.reject()
+            return True
+        return False

@@ -68,9 +68,10 @@ def test_children_page_prints_a_sheet_for_a_year_group(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from PySide6.QtWidgets import QFileDialog, QInputDialog, QPushButton
+    from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QPushButton
 
     from ijs_vetting.gui.children_page import ChildrenPage
+    from ijs_vetting.gui.sheet_dialog import SheetDialog
 
     make_app()
     privacy_world.school(sqlite_station, admin, tmp_path)
@@ -79,9 +80,49 @@ def test_children_page_prints_a_sheet_for_a_year_group(
     )
     qtbot.addWidget(page)
     out = tmp_path / "sheet.pdf"
-    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Year 6", True))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     page.findChild(QPushButton, "sheetButton").click()
+    dialog = page.findChild(SheetDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.by_year.setChecked(True)
+    dialog.years.setCurrentIndex(dialog.years.findText("Year 6"))
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
     assert out.read_bytes().startswith(b"%PDF")
+    assert not dialog.isVisible()
     box = page.findChild(QMessageBox)
     assert box is not None and "1 of 1 children must not appear on twitter" in box.text()
+
+
+def test_a_trip_list_is_ticked_and_pasted(
+    qtbot: QtBot, sqlite_station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """Issue 17: a sheet for a trip: children ticked in the register and names pasted."""
+    from PySide6.QtCore import Qt
+
+    from ijs_vetting.gui.sheet_dialog import SheetDialog
+
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    dialog = SheetDialog(sqlite_station, admin)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.by_list.setChecked(True)
+    qtbot.keyClicks(dialog.search, "noah")
+    shown = [
+        dialog.picked.item(r)
+        for r in range(dialog.picked.count())
+        if not dialog.picked.item(r).isHidden()
+    ]
+    assert [i.text() for i in shown] == ["Noah Jones (Year 5)"]
+    shown[0].setCheckState(Qt.CheckState.Checked)
+    dialog.pasted.setPlainText("zoe brown\n")
+    assert dialog.summary.text() == "1 ticked, 1 pasted."
+    out = tmp_path / "trip.pdf"
+    dialog.write(out, dialog.scope())
+    assert dialog.report is not None and out.read_bytes().startswith(b"%PDF")
+    assert dialog.report.selected == 2
+    listed = [e.mis_id for entries in dialog.report.classes.values() for e in entries]
+    assert listed == ["C789"]  # Zoe has no Twitter consent; Noah has
+    dialog.pasted.setPlainText("Nobody Here")
+    dialog.write(out, dialog.scope())
+    assert "is no child on roll" in dialog.findChildren(QMessageBox)[-1].text()

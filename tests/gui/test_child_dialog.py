@@ -78,3 +78,58 @@ def test_staff_do_not_see_consent_forms(qtbot: QtBot, registered: Station) -> No
     assert dialog.findChild(QListWidget, "formList").count() == 0
     assert "admins and SLT only" in dialog.findChild(QLabel, "formPreview").text()
     assert dialog.findChild(QListWidget, "referenceList").count() == 0
+
+
+def test_references_show_quality_in_words_and_an_objection_says_what_it_deletes(
+    qtbot: QtBot, registered: Station, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_app()
+    dialog = ChildDialog(registered, admin, "A123")
+    qtbot.addWidget(dialog)
+    references = dialog.findChild(QListWidget, "referenceList")
+    assert references.item(0).text().splitlines()[1].startswith("good: face ")
+    assert "sharpness" not in references.item(0).text()
+    assert dialog.findChild(QPushButton, "addReferenceButton").isEnabled()
+    asked: list[str] = []
+
+    def answer(_parent: object, _title: str, text: str, *a: object) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    dialog.bio_choice.setCurrentIndex(dialog.bio_choice.findData("child-objects"))
+    dialog.findChild(QPushButton, "biometricButton").click()  # answered No: nothing recorded
+    assert "deletes the child's 1 reference photo(s)" in asked[0]
+    assert references.count() == 1
+    with qtbot.waitSignal(dialog.changed):
+        dialog.findChild(QPushButton, "biometricButton").click()
+    assert references.count() == 0
+    assert "child objects" in dialog.findChild(QLabel, "referencesNote").text()
+    assert not dialog.findChild(QPushButton, "addReferenceButton").isEnabled()
+
+
+def test_a_scanned_form_asks_the_date_written_on_it(
+    qtbot: QtBot, registered: Station, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from ijs_vetting.gui import child_dialog
+
+    make_app()
+    dialog = ChildDialog(registered, admin, "B456")
+    qtbot.addWidget(dialog)
+    form = _pdf(tmp_path / "b456.pdf")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getOpenFileName", lambda *a, **k: (str(form), "")
+    )
+    monkeypatch.setattr(child_dialog, "ask_form_date", lambda _parent: date(2026, 9, 3))
+    dialog.consents.selectRow(0)
+    with qtbot.waitSignal(dialog.changed):
+        dialog.findChild(QPushButton, "grantButton").click()
+    with_form = [h for h in children.consent_history(registered, "B456") if h.form_sha256]
+    assert [(h.granted, h.given_on) for h in with_form] == [(True, date(2026, 9, 3))]
+    monkeypatch.setattr(child_dialog, "ask_form_date", lambda _parent: None)  # Cancel
+    before = len(children.consent_history(registered, "B456"))
+    dialog.findChild(QPushButton, "withdrawButton").click()
+    assert len(children.consent_history(registered, "B456")) == before

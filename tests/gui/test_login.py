@@ -74,3 +74,27 @@ def test_idle_lock_needs_the_password_again(qtbot: QtBot, sqlite_station: Statio
     assert window.isEnabled() and lock.dialog is None
     qtbot.keyClick(window, Qt.Key.Key_A)  # input restarts the countdown
     assert lock.timer.isActive()
+
+
+def test_the_login_suggests_the_last_user_not_the_os_login(
+    qtbot: QtBot, sqlite_station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_app()
+    users.login(sqlite_station, "mrs.khan", "first-password")  # the first admin
+    users.add_user(
+        sqlite_station,
+        users.login(sqlite_station, "mrs.khan", "first-password"),
+        "mr.lee",
+        Role.SLT,
+        "lee-password",
+    )
+    monkeypatch.setenv("IJS_VETTING_USER", "office-pc")
+    first = LoginDialog(sqlite_station)
+    qtbot.addWidget(first)
+    assert first.findChild(QLineEdit, "usernameEdit").text() == ""  # nobody yet, not "office-pc"
+    first.findChild(QLineEdit, "usernameEdit").setText("mr.lee")
+    _submit(qtbot, first, "lee-password")
+    assert first.actor is not None and first.actor.username == "mr.lee"
+    again = LoginDialog(sqlite_station)
+    qtbot.addWidget(again)
+    assert again.findChild(QLineEdit, "usernameEdit").text() == "mr.lee"

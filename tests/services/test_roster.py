@@ -129,7 +129,7 @@ def test_only_admins_import_and_refusals_are_audited(
     station: Station, staff: Actor, slt: Actor, roster_file: Path
 ) -> None:
     for actor in (staff, slt):
-        with pytest.raises(PermissionDenied, match="needs the admin role"):
+        with pytest.raises(PermissionDenied, match="Only an admin can import a roster"):
             roster.import_roster(station, actor, roster_file)
         with pytest.raises(PermissionDenied):
             roster.import_roster(station, actor, roster_file, dry_run=True)

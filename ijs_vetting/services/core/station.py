@@ -66,6 +66,7 @@ from ijs_vetting.db.record_seals import (
 from ijs_vetting.domain import InvalidInput, PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.services.core.anchoring import anchor_this_pc
+from ijs_vetting.services.core.permissions import refusal
 from ijs_vetting.services.core.posting_folder import settle_folders
 from ijs_vetting.vault import Vault
 
@@ -223,10 +224,7 @@ class Station:
         """Refuse (audited) unless the actor has one of the `allowed` roles; for previews too."""
         if actor.role not in allowed:
             self._audit_refusal(actor, action, allowed)
-            raise PermissionDenied(
-                f"{actor.username} ({actor.role.value}) may not do this: "
-                f"{action} needs the {' or '.join(r.value for r in allowed)} role."
-            )
+            raise PermissionDenied(refusal(action, allowed))
 
     def _audit_refusal(self, actor: Actor, action: str, allowed: tuple[Role, ...]) -> None:
         with self.transaction() as session:

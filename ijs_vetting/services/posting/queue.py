@@ -69,6 +69,8 @@ class QueueItemInfo:
     withdrawn_reason: str | None
     takedown_reason: str | None
     taken_down_at: datetime | None
+    photo_file: str | None = None  # the photo's file name, as people know it
+    shown_names: tuple[str, ...] = ()  # the children shown, by name (same order as `shown`)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +90,8 @@ class QueueItemInfo:
             "withdrawn_reason": self.withdrawn_reason,
             "takedown_reason": self.takedown_reason,
             "taken_down_at": _iso(self.taken_down_at),
+            "photo_file": self.photo_file,
+            "shown_names": list(self.shown_names),
         }
 
 
@@ -135,6 +139,9 @@ def _locked(session: Session, item_id: int) -> QueueItem:
 
 
 def _info(item: QueueItem) -> QueueItemInfo:
+    shown = sorted(
+        (link.child.mis_id, link.child.display_name) for link in item.children if link.shown
+    )
     return QueueItemInfo(
         id=item.id,
         account=item.account.handle,
@@ -143,7 +150,7 @@ def _info(item: QueueItem) -> QueueItemInfo:
         photo_id=item.photo_id,
         image_sha256=item.image_sha256,
         blurred_faces=item.blurred_faces,
-        shown=tuple(sorted(link.child.mis_id for link in item.children if link.shown)),
+        shown=tuple(mis_id for mis_id, _name in shown),
         cleared_by=item.cleared_by,
         cleared_at=item.cleared_at,
         exported_at=item.exported_at,
@@ -152,6 +159,8 @@ def _info(item: QueueItem) -> QueueItemInfo:
         withdrawn_reason=item.withdrawn_reason,
         takedown_reason=item.takedown_reason,
         taken_down_at=item.taken_down_at,
+        photo_file=item.photo.filename if item.photo is not None else None,
+        shown_names=tuple(name for _mis_id, name in shown),
     )
 
 
@@ -161,6 +170,7 @@ def _query() -> Any:
         .options(
             selectinload(QueueItem.children).selectinload(QueueItemChild.child),
             selectinload(QueueItem.account),
+            selectinload(QueueItem.photo),
         )
         .order_by(QueueItem.id)
     )

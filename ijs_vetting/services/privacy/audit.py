@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, anchor_in_file, read_anchor
@@ -18,11 +20,13 @@ from ijs_vetting.db.models import (
     BiometricRecord,
     Child,
     ConsentRecord,
+    Photo,
     SafeguardingRecord,
 )
 from ijs_vetting.db.record_seals import all_records, first_broken, first_broken_child
 from ijs_vetting.domain import InvalidInput, Role
 from ijs_vetting.services.core.anchoring import missing_anchor
+from ijs_vetting.services.core.posting_folder import write_atomically
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.privacy import retention
 from ijs_vetting.services.privacy.subject_rights import ERASE_ACTION
@@ -169,3 +173,120 @@ def _missing_record(session: Session, rows: list[ChainRow]) -> str | None:
                 f"{row.target_id}) added is missing: it was removed outside the station"
             )
     return None
+
+
+@dataclass(frozen=True)
+class AuditNames:
+    """What the audit's record ids stand for, so people read names: MIS id -> child's name,
+    photo id -> file name."""
+
+    children: dict[str, str]
+    photos: dict[str, str]
+
+    def record(self, row: AuditRow) -> str:
+        if not row.target_id:
+            return ""
+        if row.target_type == "child" and row.target_id in self.children:
+            return f"{self.children[row.target_id]} ({row.target_id})"
+        if row.target_type == "photo" and row.target_id in self.photos:
+            return Path(self.photos[row.target_id]).name
+        return f"{row.target_type} {row.target_id}"
+
+
+def audit_names(station: Station) -> AuditNames:
+    with station.read() as session:
+        kids = {c.mis_id: c.display_name for c in session.scalars(select(Child))}
+        files = {str(pk): name for pk, name in session.execute(select(Photo.id, Photo.filename))}
+    return AuditNames(kids, files)
+
+
+def search_audit(
+    station: Station,
+    reader: Actor,
+    text: str = "",
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int | None = 5000,
+) -> list[AuditRow]:
+    """Entries, newest first, that mention `text` (in the summary, action or user, or as the
+    record of a child whose name, or a photo whose file name, contains it) on the days from
+    `since` to `until` (local days, both included)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    needle = text.strip()
+    with station.read() as session:
+        if needle:
+            like = f"%{needle.lower()}%"
+            kids = select(Child.mis_id).where(
+                func.lower(Child.first_name + " " + Child.last_name).like(like)
+                | func.lower(func.coalesce(Child.preferred_name, "") + " " + Child.last_name).like(
+                    like
+                )
+            )
+            files = select(func.cast(Photo.id, String)).where(func.lower(Photo.filename).like(like))
+            query = query.where(
+                func.lower(AuditEntry.summary).like(like)
+                | func.lower(AuditEntry.action).like(like)
+                | func.lower(AuditEntry.actor).like(like)
+                | func.lower(func.coalesce(AuditEntry.target_id, "")).like(like)
+                | ((AuditEntry.target_type == "child") & AuditEntry.target_id.in_(kids))
+                | ((AuditEntry.target_type == "photo") & AuditEntry.target_id.in_(files))
+            )
+        if since is not None:
+            query = query.where(AuditEntry.at >= _local_midnight(since))
+        if until is not None:
+            query = query.where(AuditEntry.at < _local_midnight(until + timedelta(days=1)))
+        if limit:
+            query = query.limit(limit)
+        brief = reader.role is Role.STAFF
+        return [
+            AuditRow(
+                e.id,
+                e.at,
+                e.actor,
+                e.action,
+                e.target_type,
+                e.target_id,
+                e.summary,
+                {} if brief else shown_details(e),
+            )
+            for e in session.scalars(query)
+        ]
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of `day` on the station's clock, as the UTC time the audit stores."""
+    return datetime.combine(day, time()).astimezone().astimezone(UTC)
+
+
+EXPORT_ACTION = "audit.export"
+EXPORT_ROLES = (Role.ADMIN, Role.SLT)
+
+
+def export_audit_csv(
+    station: Station, actor: Actor, path: Path, rows: list[AuditRow], names: AuditNames
+) -> int:
+    """Write `rows` (as searched) to a CSV file for the school's records or an inspector;
+    audited, as the file leaves the station. Returns the number of rows written."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(["id", "when", "user", "action", "record", "what"])
+    for row in rows:
+        out.writerow(
+            [
+                row.id,
+                row.at.astimezone().isoformat(timespec="seconds"),
+                row.actor,
+                row.action,
+                names.record(row),
+                row.summary,
+            ]
+        )
+    with station.write(actor, EXPORT_ACTION, *EXPORT_ROLES) as w:
+        write_atomically(path, buffer.getvalue().encode("utf-8-sig"))
+        w.audit(
+            f"{len(rows)} audit entries exported to {path.name}",
+            target_type="audit",
+            details={"entries": len(rows), "file": path.name},
+        )
+    return len(rows)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import Channel, Child
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
-from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricState, NotFound, year_label
+from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, BiometricState, NotFound, Role, year_label
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.standing import counts_today
-from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import settings_of
 from ijs_vetting.services.register.consent_review import ReviewStatus, review_status
 
@@ -159,3 +159,16 @@ def get_child(station: Station, mis_id: str) -> ChildSummary:
     for summary in list_children(station, mis_id=mis_id):
         return summary
     raise NotFound(f"There is no child with the id '{mis_id}'.")
+
+
+SAFEGUARDING_READERS = (Role.ADMIN, Role.SLT)
+
+
+def never_publish_reason(station: Station, actor: Actor, mis_id: str) -> str | None:
+    """Why a child may never be published (admins and SLT: it is safeguarding information), or
+    None when no never-publish flag is set."""
+    station.require(actor, "safeguarding.read", *SAFEGUARDING_READERS)
+    with station.read() as session:
+        child = find_child(session, mis_id)
+        record = safeguarding_flags(session, [child.id]).get(child.id)
+        return record.reason if record is not None and record.active else None

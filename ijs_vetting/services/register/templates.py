@@ -27,7 +27,11 @@ from ijs_vetting.db.models import Child, FaceTemplate
 from ijs_vetting.db.state import biometric_states
 from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, InvalidInput, NotFound, Role
 from ijs_vetting.faces.pool import FacePool, PhotoDone
-from ijs_vetting.faces.reference import REFERENCE_MIN_WIDTH, judge_reference
+from ijs_vetting.faces.reference import (
+    REFERENCE_MIN_SHARPNESS,
+    REFERENCE_MIN_WIDTH,
+    judge_reference,
+)
 from ijs_vetting.faces.results import ReferenceCheck, Refusal
 from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.progress import Progress
@@ -294,8 +298,19 @@ class TemplateInfo:
     created_by: str
 
     @property
+    def quality(self) -> str:
+        """'good', 'too small' or 'blurred', by the limits a new reference must meet."""
+        if self.face_width < REFERENCE_MIN_WIDTH:
+            return "too small"
+        if self.sharpness < REFERENCE_MIN_SHARPNESS:
+            return "blurred"
+        return "good"
+
+    @property
     def verdict(self) -> str:
-        return f"face {self.face_width:.0f} px wide, sharpness {self.sharpness:.0f}"
+        """The quality in words for the admin, never a raw sharpness score."""
+        sharp = "sharp" if self.sharpness >= 2 * REFERENCE_MIN_SHARPNESS else "a little soft"
+        return f"{self.quality}: face {self.face_width:.0f} px wide, {sharp}"
 
 
 def child_templates(station: Station, actor: Actor, mis_id: str) -> list[TemplateInfo]:
@@ -327,6 +342,31 @@ def reference_picture(
             raise NotFound(f"There is no template {template_id}.")
         sha = template.reference_sha256
     return decode_image(station.vault.read_sealed(sha, REFERENCE), max_side=max_side).pixels
+
+
+REMOVE_ACTION = "faces.remove"
+
+
+def remove_template(station: Station, actor: Actor, template_id: int) -> int:
+    """Delete one reference photo's template (a poor or outdated picture; admins only). Photos
+    not yet decided are matched again without it (returns how many wait to be vetted again)."""
+    with station.write(actor, REMOVE_ACTION, Role.ADMIN) as w:
+        template = w.session.get(FaceTemplate, template_id)
+        if template is None:
+            raise NotFound(f"There is no reference photo {template_id}.")
+        child = w.session.get(Child, template.child_id)
+        assert child is not None
+        name = template.reference_name
+        w.session.delete(template)
+        w.session.flush()
+        revet = mark_for_revetting(w.session)
+        w.audit(
+            f"reference photo {name} of {child.mis_id} removed",
+            target_type="child",
+            target_id=child.mis_id,
+            details={"reference": name, "photos_to_revet": revet},
+        )
+        return revet
 
 
 def enrol_files(

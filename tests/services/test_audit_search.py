@@ -1,0 +1,33 @@
+"""Searching the audit log by a child's name or a photo's file name, and by days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.register import consent, roster
+from tests import privacy_world
+
+
+def test_search_finds_a_child_by_name_and_a_photo_by_file(
+    station: Station, admin: Actor, roster_file: Path
+) -> None:
+    roster.import_roster(station, admin, roster_file)
+    consent.set_consent(station, admin, "A123", "twitter", False)
+    photo = privacy_world.add_photo(station, [])
+    found = audit.search_audit(station, admin, "millie smith")  # preferred name + surname
+    assert found and {(r.target_type, r.target_id) for r in found} == {("child", "A123")}
+    names = audit.audit_names(station)
+    assert names.record(found[0]) == "Millie Smith (A123)"
+    file_name = names.photos[str(photo)]
+    clearing.reject_photos(station, admin, [photo], "out of focus")
+    by_file = audit.search_audit(station, admin, file_name.lower())
+    assert [r.action for r in by_file] == ["photos.reject"]
+    assert audit.audit_names(station).record(by_file[0]) == file_name
+    today = date.today()
+    assert audit.search_audit(station, admin, "", since=today, until=today)
+    assert audit.search_audit(station, admin, "", until=today - timedelta(days=1)) == []
+    assert audit.search_audit(station, admin, "no such words") == []
