@@ -15,7 +15,7 @@ from ijs_vetting.cli import main
 from ijs_vetting.crypto import read_key
 from ijs_vetting.db.models import AuditEntry, Setting
 from ijs_vetting.key_wrap import wrap_key
-from ijs_vetting.services.core.station import STATION_ID
+from ijs_vetting.services.core.station_key import STATION_ID
 from ijs_vetting.vault import write_marker
 
 PASSPHRASE = "seven green apples on a wall"

@@ -14,7 +14,7 @@ from ijs_vetting.cli.output import emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
 from ijs_vetting.services.core import anchoring, users
-from ijs_vetting.services.core.station import station_key_info
+from ijs_vetting.services.core.station_key import station_key_info
 from ijs_vetting.services.intake import devices
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import children, configure, consent, roster

@@ -31,7 +31,8 @@ from ijs_vetting.db.models import (
     PostingFolder,
     QueueItemChild,
 )
-from ijs_vetting.services.core.station import Station, seal_legacy_records
+from ijs_vetting.services.core.legacy_seals import seal_legacy_records
+from ijs_vetting.services.core.station import Station
 from ijs_vetting.services.register import children
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

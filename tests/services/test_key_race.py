@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from ijs_vetting.db.models import Setting
-from ijs_vetting.services.core.station import KEY_FINGERPRINT
+from ijs_vetting.services.core.station_key import KEY_FINGERPRINT
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +25,8 @@ _STARTER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from ijs_vetting.domain import ServiceError
-    from ijs_vetting.services.core.station import open_station, station_key_info
+    from ijs_vetting.services.core.station import open_station
+    from ijs_vetting.services.core.station_key import station_key_info
 
     home, url, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     while not go.exists():

@@ -22,14 +22,13 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.record_seals import KEY_PURPOSE, RecordTampered, seal_of
 from ijs_vetting.domain import BiometricEvent, PhotoStatus
-from ijs_vetting.services.core.station import (
+from ijs_vetting.services.core.legacy_seals import (
     CHILDREN_SEALED,
     RECORDS_SEALED,
     REVIEW_DATES_SEALED,
-    Actor,
-    Station,
     seal_legacy_records,
 )
+from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake.vetting import decide
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import children, consent, roster

@@ -20,7 +20,8 @@ from ijs_vetting.db.models import AuditEntry, Setting
 from ijs_vetting.domain import FaceOverride, PhotoStatus, QueueStatus
 from ijs_vetting.key_wrap import wrap_key
 from ijs_vetting.services.core import joining
-from ijs_vetting.services.core.station import STATION_ID, Actor, open_station
+from ijs_vetting.services.core.station import Actor, open_station
+from ijs_vetting.services.core.station_key import STATION_ID
 from ijs_vetting.services.intake import photos, review
 from ijs_vetting.services.posting import clearing, queue, queue_export
 from ijs_vetting.services.privacy import audit

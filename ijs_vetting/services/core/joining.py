@@ -25,15 +25,13 @@ from ijs_vetting.db.models import Setting
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.key_wrap import unwrap_key
 from ijs_vetting.services.core.station import (
-    KEY_FINGERPRINT,
-    STATION_ID,
     VAULT,
     Actor,
     Station,
     checked_station_name,
     open_station,
-    station_key_info,
 )
+from ijs_vetting.services.core.station_key import KEY_FINGERPRINT, STATION_ID, station_key_info
 from ijs_vetting.vault import MARKER, read_marker
 
 ACTION = "station.join"

@@ -13,7 +13,10 @@ from ijs_vetting.domain import Role
 
 # What each audited action does, as the end of "Only ... can ___".
 DOING = {
+    "audit.anchor_remade": "make the audit anchor again",
     "audit.export": "export the audit log",
+    "backup.create": "back the station up",
+    "backup.restore": "restore a backup",
     "audit.verify": "check the audit log",
     "biometric.set": "record biometric consent",
     "caption.allow_names": "confirm a caption that names children",
@@ -29,6 +32,7 @@ DOING = {
     "faces.read": "see reference photos",
     "faces.remove": "remove reference photos",
     "forms.read": "see scanned forms",
+    "key.export": "export the station key",
     "photos.import": "import photos",
     "photos.reject": "reject photos",
     "photos.retry": "retry failed photos",
@@ -53,6 +57,7 @@ DOING = {
     "safeguarding.set": "change the never-publish flag",
     "settings.set": "change settings",
     "sheet.print": "print do-not-photograph sheets",
+    "station.join": "join a station to the register",
     "user.add": "add users",
     "user.password": "set other users' passwords",
     "users.list": "manage users",

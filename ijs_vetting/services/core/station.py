@@ -9,14 +9,13 @@ forgets to audit fails loudly in tests instead of silently in a school.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, event, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,17 +28,8 @@ from ijs_vetting.config import (
     write_station_file,
 )
 from ijs_vetting.crypto import (
-    KEY_DIR_ENV,
-    KeyDamaged,
-    SealBroken,
     Sealer,
-    create_key,
-    discard_key,
-    fingerprint,
-    is_sealed,
     key_dir,
-    key_location,
-    read_key,
 )
 from ijs_vetting.db.audit_log import (
     STATION_NAME,
@@ -50,32 +40,22 @@ from ijs_vetting.db.audit_log import (
 from ijs_vetting.db.engine import IMMEDIATE, create_db_engine, session_factory, upgrade_to_head
 from ijs_vetting.db.models import (
     AuditEntry,
-    FaceTemplate,
-    Form,
-    Photo,
     RegisterChanges,
     Setting,
 )
 from ijs_vetting.db.record_seals import (
     KEY_PURPOSE,
     install,
-    reseal_review_dates,
-    seal_unsealed,
-    seal_unsealed_children,
 )
 from ijs_vetting.domain import InvalidInput, PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
 from ijs_vetting.services.core.anchoring import anchor_this_pc
+from ijs_vetting.services.core.legacy_seals import seal_legacy_data, seal_legacy_records
 from ijs_vetting.services.core.permissions import refusal
 from ijs_vetting.services.core.posting_folder import settle_folders
+from ijs_vetting.services.core.station_key import recorded_station_id, station_key
 from ijs_vetting.vault import Vault
 
-STATION_ID = "station.id"
-SEALED = "station.sealed"  # legacy data sealed: the start-up scan is not needed again
-RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
-REVIEW_DATES_SEALED = "station.review_dates_sealed"  # seals cover consent review dates
-CHILDREN_SEALED = "station.children_sealed"  # children's rows from before their seals
-KEY_FINGERPRINT = "station.key"  # the fingerprint of the key this station's data is sealed with
 STATION_NAME_CHARS = 64  # audit_entries.station
 VAULT = "station.vault"  # set once the register's vault folder is claimed (its marker written)
 
@@ -302,7 +282,7 @@ def open_station(
         _upgrade(engine, paths)
         key = station_key(engine)
         with session_factory(engine)() as session:
-            station_id = _station_id(session)  # recorded by `station_key`
+            station_id = recorded_station_id(session)  # recorded by `station_key`
         station = Station(paths, engine, Sealer(key), anchor_path(key_dir(), station_id))
         _attach_vault(station, station_id)
         seal_legacy_data(station)
@@ -367,192 +347,9 @@ def _settle_posting_folders(station: Station) -> None:
         log.warning("posting folders not reconciled at start: %s", exc)
 
 
-def station_key(engine: Engine) -> bytes:
-    """This station's key, checked against the fingerprint its database records.
-
-    A key is made only for a database that never had one (new, or from before encryption);
-    recording its fingerprint in the same transaction makes that decision once, even for
-    several stations starting together on one PostgreSQL database (the loser's key is
-    discarded and it then asks for the winner's). Any other station whose key is missing,
-    damaged or different refuses to start, saying which key it needs: making a new key then
-    would seal new data that the real key cannot open, and vice versa.
-    """
-    with session_factory(engine)() as session:  # a plain read first: most starts need no lock
-        known, recorded = session.get(Setting, STATION_ID), session.get(Setting, KEY_FINGERPRINT)
-        if known is not None and recorded is not None:
-            return _recorded_key(str(known.value["id"]), str(recorded.value["fingerprint"]))
-    for attempt in (1, 2):
-        created: bytes | None = None
-        try:
-            with session_factory(engine).begin() as session:
-                session.connection(execution_options=IMMEDIATE)
-                key_id = _station_id(session)
-                recorded = session.get(Setting, KEY_FINGERPRINT)
-                if recorded is not None:
-                    return _recorded_key(key_id, str(recorded.value["fingerprint"]))
-                key = _unrecorded_key(session, key_id)
-                if key is None:
-                    key = created = create_key(key_id)
-                session.add(
-                    Setting(
-                        key=KEY_FINGERPRINT,
-                        value={"fingerprint": fingerprint(key)},
-                        updated_by="system",
-                    )
-                )
-            return key
-        except BaseException as exc:
-            if created is not None:
-                discard_key(key_id, created)
-            if attempt == 1 and isinstance(exc, IntegrityError):
-                continue  # another station recorded its id or key first: use what it recorded
-            raise
-    raise AssertionError("unreachable")
-
-
-@dataclass(frozen=True)
-class StationKey:
-    """Which key an open station uses, for the office to note and back up."""
-
-    fingerprint: str
-    location: str
-
-
-def station_key_info(station: Station) -> StationKey:
-    with station.read() as session:
-        key_id, recorded = session.get(Setting, STATION_ID), session.get(Setting, KEY_FINGERPRINT)
-        assert key_id is not None and recorded is not None  # both made by `open_station`
-        return StationKey(str(recorded.value["fingerprint"]), key_location(str(key_id.value["id"])))
-
-
-def _station_id(session: Session) -> str:
-    """This station's id (made once, kept in its database): it names the station's key."""
-    setting = session.get(Setting, STATION_ID)
-    if setting is None:
-        setting = Setting(key=STATION_ID, value={"id": uuid.uuid4().hex}, updated_by="system")
-        session.add(setting)
-        session.flush()
-    return str(setting.value["id"])
-
-
-def _recorded_key(key_id: str, needed: str) -> bytes:
-    where = key_location(key_id)
-    again = f"(or set {KEY_DIR_ENV} to the folder that holds it) and start again"
-    try:
-        key = read_key(key_id)
-    except KeyDamaged as exc:
-        raise KeyDamaged(
-            f"{exc} This station needs its key {needed}: restore that file from the key backup "
-            f"{again}; nothing was changed."
-        ) from exc
-    if key is None:
-        raise ServiceError(
-            f"This station's data is sealed with the key {needed}, which is missing: it needs "
-            f"{where}. Put the key back from its backup {again}; no new key was made and "
-            "nothing was changed."
-        )
-    if fingerprint(key) != needed:
-        raise ServiceError(
-            f"The key in {where} is {fingerprint(key)}, not this station's key {needed}: put "
-            f"the station's key back {again}; nothing was changed."
-        )
-    return key
-
-
-def _unrecorded_key(session: Session, key_id: str) -> bytes | None:
-    """The key of a database from before fingerprints were recorded, checked against what it
-    sealed; None when the database never had a key (new, or from before encryption)."""
-    try:
-        key = read_key(key_id)
-    except KeyDamaged as exc:
-        raise KeyDamaged(
-            f"{exc} Restore it from the key backup and start again; nothing was changed."
-        ) from exc
-    if key is None:
-        if session.get(Setting, SEALED) is not None:
-            raise ServiceError(
-                "This station's data is sealed with a key that is missing: it needs "
-                f"{key_location(key_id)}. Put the key back from its backup (or set "
-                f"{KEY_DIR_ENV} to the folder that holds it) and start again; no new key was "
-                "made and nothing was changed."
-            )
-        return None
-    sample = session.scalars(select(FaceTemplate.encoding).limit(1)).first()
-    if sample is not None and is_sealed(sample):
-        try:
-            Sealer(key).open(sample, b"template")
-        except SealBroken as exc:
-            raise ServiceError(
-                f"The key in {key_location(key_id)} does not open this station's data: put "
-                "the station's own key back and start again; nothing was changed."
-            ) from exc
-    return key
-
-
 def _raise_plain(exc: BaseException, home: Path) -> None:
     """Raise a storage fault as its plain sentence (the details to the log); else return."""
     message = storage_fault(exc, home)
     if message is not None:
         log.warning("storage fault: %s", exc)
         raise ServiceError(message) from exc
-
-
-def seal_legacy_data(station: Station) -> None:
-    """Encrypt templates, forms and reference photos stored before encryption existed.
-
-    Old blobs sat under their content's sha256, where a plain photo original of the same bytes
-    may also live: the sealed copy gets its own key, the row follows it, and the plain file goes
-    only when no photo uses it.
-    """
-    stale: set[str] = set()
-    with station.read() as session:
-        if session.get(Setting, SEALED) is not None:
-            return  # most starts: no write lock taken
-    with station.transaction() as session:
-        if session.get(Setting, SEALED) is not None:
-            return  # done once: everything written since is sealed as it is written
-        for template in session.scalars(select(FaceTemplate)):
-            if not is_sealed(template.encoding):
-                template.encoding = station.sealer.seal(template.encoding, b"template")
-            key = _reseal(station, template.reference_sha256, b"reference", stale)
-            if key:
-                template.reference_sha256 = key
-        for form in session.scalars(select(Form)):
-            key = _reseal(station, form.sha256, b"form", stale)
-            if key:
-                form.sha256 = key
-        in_use = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(stale))))
-        session.add(Setting(key=SEALED, value={"done": True}, updated_by="system"))
-    for sha in stale - in_use:
-        station.vault.remove(sha)
-
-
-def seal_legacy_records(station: Station) -> None:
-    """Seal the consent, biometric and safeguarding records and the children's rows stored
-    before seals existed, once: afterwards each is sealed as it is written, and an unsealed one
-    is tampering. Then, once, cover the review dates of records sealed before seals covered
-    them."""
-    with station.transaction() as session:
-        if session.get(Setting, RECORDS_SEALED) is None:
-            sealed = seal_unsealed(session)
-            session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
-        if session.get(Setting, CHILDREN_SEALED) is None:
-            sealed = seal_unsealed_children(session)
-            session.add(Setting(key=CHILDREN_SEALED, value={"sealed": sealed}, updated_by="system"))
-        if session.get(Setting, REVIEW_DATES_SEALED) is None:
-            dated = reseal_review_dates(session)
-            if dated is not None:  # else a record was changed: its broken seal stays as found
-                session.add(
-                    Setting(key=REVIEW_DATES_SEALED, value={"dated": dated}, updated_by="system")
-                )
-
-
-def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:
-    """The new key of a blob that still needs sealing, or None when it is sealed already."""
-    if not station.vault.contains(sha):
-        return None
-    blob = station.vault.stored_bytes(sha)
-    if is_sealed(blob):
-        return None
-    stale.add(sha)
-    return station.vault.put_sealed(blob, purpose)

@@ -35,7 +35,8 @@ from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, Role, ServiceError
 from ijs_vetting.key_wrap import check_passphrase, wrap_key
 from ijs_vetting.progress import Progress
-from ijs_vetting.services.core.station import KEY_FINGERPRINT, STATION_ID, Actor, Station
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_key import KEY_FINGERPRINT, STATION_ID
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.privacy.backup_archive import (
     ANCHOR,

@@ -48,13 +48,8 @@ from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.key_wrap import KeyFileRefused, unwrap_key
 from ijs_vetting.progress import Progress
-from ijs_vetting.services.core.station import (
-    KEY_FINGERPRINT,
-    STATION_ID,
-    Actor,
-    Station,
-    open_station,
-)
+from ijs_vetting.services.core.station import Actor, Station, open_station
+from ijs_vetting.services.core.station_key import KEY_FINGERPRINT, STATION_ID
 from ijs_vetting.services.privacy.audit import check_chain
 from ijs_vetting.services.privacy.backup_archive import (
     ANCHOR,

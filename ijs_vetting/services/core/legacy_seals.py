@@ -1,0 +1,99 @@
+"""Sealing, once, what was stored before sealing existed: forms and references written in clear,
+consent records, review dates and children's rows from before their seals.
+
+Each step runs at start only while its setting is missing, so an up-to-date station pays one
+read. Split from `station` because it is history, not the door every service goes through.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from ijs_vetting.crypto import (
+    is_sealed,
+)
+from ijs_vetting.db.models import (
+    FaceTemplate,
+    Form,
+    Photo,
+    Setting,
+)
+from ijs_vetting.db.record_seals import (
+    reseal_review_dates,
+    seal_unsealed,
+    seal_unsealed_children,
+)
+from ijs_vetting.services.core.station_key import SEALED
+
+if TYPE_CHECKING:
+    from ijs_vetting.services.core.station import Station
+
+log = logging.getLogger(__name__)
+
+RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
+REVIEW_DATES_SEALED = "station.review_dates_sealed"  # seals cover consent review dates
+CHILDREN_SEALED = "station.children_sealed"  # children's rows from before their seals
+
+
+def seal_legacy_data(station: Station) -> None:
+    """Encrypt templates, forms and reference photos stored before encryption existed.
+
+    Old blobs sat under their content's sha256, where a plain photo original of the same bytes
+    may also live: the sealed copy gets its own key, the row follows it, and the plain file goes
+    only when no photo uses it.
+    """
+    stale: set[str] = set()
+    with station.read() as session:
+        if session.get(Setting, SEALED) is not None:
+            return  # most starts: no write lock taken
+    with station.transaction() as session:
+        if session.get(Setting, SEALED) is not None:
+            return  # done once: everything written since is sealed as it is written
+        for template in session.scalars(select(FaceTemplate)):
+            if not is_sealed(template.encoding):
+                template.encoding = station.sealer.seal(template.encoding, b"template")
+            key = _reseal(station, template.reference_sha256, b"reference", stale)
+            if key:
+                template.reference_sha256 = key
+        for form in session.scalars(select(Form)):
+            key = _reseal(station, form.sha256, b"form", stale)
+            if key:
+                form.sha256 = key
+        in_use = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(stale))))
+        session.add(Setting(key=SEALED, value={"done": True}, updated_by="system"))
+    for sha in stale - in_use:
+        station.vault.remove(sha)
+
+
+def seal_legacy_records(station: Station) -> None:
+    """Seal the consent, biometric and safeguarding records and the children's rows stored
+    before seals existed, once: afterwards each is sealed as it is written, and an unsealed one
+    is tampering. Then, once, cover the review dates of records sealed before seals covered
+    them."""
+    with station.transaction() as session:
+        if session.get(Setting, RECORDS_SEALED) is None:
+            sealed = seal_unsealed(session)
+            session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, CHILDREN_SEALED) is None:
+            sealed = seal_unsealed_children(session)
+            session.add(Setting(key=CHILDREN_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, REVIEW_DATES_SEALED) is None:
+            dated = reseal_review_dates(session)
+            if dated is not None:  # else a record was changed: its broken seal stays as found
+                session.add(
+                    Setting(key=REVIEW_DATES_SEALED, value={"dated": dated}, updated_by="system")
+                )
+
+
+def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:
+    """The new key of a blob that still needs sealing, or None when it is sealed already."""
+    if not station.vault.contains(sha):
+        return None
+    blob = station.vault.stored_bytes(sha)
+    if is_sealed(blob):
+        return None
+    stale.add(sha)
+    return station.vault.put_sealed(blob, purpose)
