@@ -19,7 +19,7 @@ checked before the child's standing is used (`checked_children`). It is not chai
 the row as it stands.
 
 Rows written before seals existed are sealed once at the next start
-(`ijs_vetting.services.core.legacy_seals.seal_legacy_data`); after that an unsealed row is tampering too.
+(`services.core.legacy_seals`); after that an unsealed row is tampering too.
 """
 
 from __future__ import annotations
