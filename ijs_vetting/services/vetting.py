@@ -237,7 +237,7 @@ def _decide_all(session: Session, photos: list[Photo]) -> None:
         _decide_with(session, photo, standing, devices)
 
 
-def _undecided(child_ids: list[int] | None) -> Select[tuple[Photo]]:
+def _undecided(child_ids: list[int] | None) -> Select[Photo]:
     query = select(Photo).where(Photo.status.in_(UNDECIDED))
     if child_ids is not None:
         showing = select(PhotoFace.photo_id).where(
