@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ijs_vetting import demo
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, emit_table, one_line
 from ijs_vetting.domain import PhotoStatus
@@ -188,6 +187,8 @@ def add_demo_command(
 
 def cmd_demo(station: Station, args: argparse.Namespace) -> int:
     actor = session.actor(station)
+    from ijs_vetting import demo  # the sample faces and their engine: only for this command
+
     report = demo.load_demo(
         station, actor, station.paths.home / "demo", progress=_progress(not args.json)
     )
