@@ -113,9 +113,10 @@ def chain_rows(session: Session, chunk: int | None = None) -> Iterator[ChainRow]
         AuditEntry.private,
     )
     size = chunk or CHAIN_CHUNK
+    connection = session.connection()  # Core rows: no ORM loading machinery per entry
     after = 0
     while True:
-        page = session.execute(
+        page = connection.execute(
             select(*columns).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(size)
         ).all()
         for row in page:
