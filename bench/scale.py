@@ -120,8 +120,8 @@ class Run:
 
 
 class WorkCopy:
-    """A fresh copy of a built station: the database copied, the read-only vault hard-linked
-    (new files the run writes go beside the links and never touch the cache)."""
+    """A fresh copy of a built station: the database and key folder copied, the read-only vault
+    hard-linked (new files the run writes go beside the links and never touch the cache)."""
 
     def __init__(self, built: Built, postgres: str | None) -> None:
         self.built, self.postgres = built, postgres
@@ -133,6 +133,11 @@ class WorkCopy:
         self.db_name = f"bench_work_{os.getpid()}"
         url = pg_copy(postgres, built.db_url or "", self.db_name) if postgres else None
         self.env = station_env(built, str(home))
+        # the key folder too: the audit anchor beside the key moves with every audited change,
+        # and a run must not move the cached station's anchor past its database
+        keys = self.dir / "keys"
+        shutil.copytree(built.key_dir, keys)
+        self.env["IJS_VETTING_KEY_DIR"] = str(keys)
         if url:
             self.env["IJS_VETTING_DB"] = url
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ijs_vetting import demo
 from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table, one_line, terminal_progress
 from ijs_vetting.domain import FaceDecision, PhotoStatus
@@ -172,6 +171,8 @@ def add_demo_command(
 
 def cmd_demo(ctx: Context) -> Outcome:
     station = ctx.station
+    from ijs_vetting import demo  # the sample faces and their engine: only for this command
+
     report = demo.load_demo(
         station,
         ctx.actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -110,24 +111,52 @@ def chain_tip(session: Session) -> Anchor:
     return Anchor(count, newest, session.get_one(AuditEntry, newest).entry_hash)
 
 
-def chain_rows(session: Session) -> list[ChainRow]:
-    return [
-        ChainRow(
-            e.id,
-            e.at,
-            e.actor,
-            e.action,
-            e.target_type,
-            e.target_id,
-            e.summary,
-            dict(e.details),
-            e.prev_hash,
-            e.entry_hash,
-            dict(e.private) if e.private is not None else None,
-            e.station,
-        )
-        for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-    ]
+CHAIN_CHUNK = 5_000  # entries read per statement while walking the chain
+
+
+def chain_rows(session: Session, chunk: int | None = None) -> Iterator[ChainRow]:
+    """Every entry in id order, read `chunk` at a time by id (keyset), so walking four years'
+    chain holds one chunk in memory, never the whole log, on any backend. Plain columns, not
+    ORM objects: nothing piles up in the session's identity map."""
+    columns = (
+        AuditEntry.id,
+        AuditEntry.at,
+        AuditEntry.actor,
+        AuditEntry.action,
+        AuditEntry.target_type,
+        AuditEntry.target_id,
+        AuditEntry.summary,
+        AuditEntry.details,
+        AuditEntry.prev_hash,
+        AuditEntry.entry_hash,
+        AuditEntry.private,
+        AuditEntry.station,
+    )
+    size = chunk or CHAIN_CHUNK
+    connection = session.connection()  # Core rows: no ORM loading machinery per entry
+    after = 0
+    while True:
+        page = connection.execute(
+            select(*columns).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(size)
+        ).all()
+        for row in page:
+            yield ChainRow(
+                row.id,
+                row.at,
+                row.actor,
+                row.action,
+                row.target_type,
+                row.target_id,
+                row.summary,
+                dict(row.details),
+                row.prev_hash,
+                row.entry_hash,
+                dict(row.private) if row.private is not None else None,
+                row.station,
+            )
+        if len(page) < size:
+            return
+        after = page[-1].id
 
 
 def shown_details(entry: AuditEntry) -> dict[str, Any]:

@@ -7,19 +7,20 @@ background writer and a CLI run at the same time wait for each other instead of 
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ijs_vetting.db.types import utcnow
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +65,47 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
 def head_revision() -> str:
+    """The newest migration, read from the migration files' `revision` lines: every command
+    checks the schema on start, and importing Alembic for it cost over a second. The head is
+    the one revision no other names as its `down_revision`; anything unusual (several heads)
+    is left to Alembic, which explains it."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        parents.update([down] if isinstance(down, str) else down or ())
+    heads = revisions - parents
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None before the first migration), read directly from
+    Alembic's one-row table."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade_to_head(engine: Engine, backups: Path | None = None) -> bool:
@@ -88,6 +116,9 @@ def upgrade_to_head(engine: Engine, backups: Path | None = None) -> bool:
     """
     if current_revision(engine) == head_revision():
         return False  # most starts: no lock taken
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     cfg = alembic_config()
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

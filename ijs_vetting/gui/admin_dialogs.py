@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLineEdit,
+    QProgressDialog,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -18,8 +19,10 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.progress import Cancelled
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.register import configure
@@ -135,10 +138,36 @@ class SettingsDialog(QDialog):
         key_item = self.table.item(item.row(), 0)
         if key_item is None:
             return
-        try:
-            configure.set_setting(self.station, self.actor, key_item.text(), item.text())
-        except ServiceError as exc:
-            show_error(self, exc, "changing the setting")
-        else:
+        key, raw = key_item.text(), item.text()
+        # A match setting re-decides every undecided photo (seconds at a school's scale): off
+        # the GUI thread, with progress and Cancel (the setting itself is saved first).
+        dialog = QProgressDialog(f"Applying {key}…", "Cancel", 0, 0, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(500)
+
+        def progress(done: int, total: int, message: str) -> None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            dialog.setLabelText(f"{key}: {message}" if message else f"Applying {key}…")
+
+        def finished(_value: object) -> None:
+            dialog.reset()
             self.changed.emit()
-        self.load()
+            self.load()
+
+        def failed(exc: BaseException) -> None:
+            dialog.reset()
+            if isinstance(exc, Cancelled):  # saved; the photos not reached are decided again
+                self.changed.emit()  # when cleared (clearing always decides first)
+            else:
+                show_error(self, exc, "changing the setting")
+            self.load()
+
+        self.job = start_job(
+            lambda p: configure.set_setting(self.station, self.actor, key, raw, progress=p),
+            on_done=finished,
+            on_error=failed,
+            on_progress=progress,
+            parent=self,
+        )
+        dialog.canceled.connect(self.job.cancel)

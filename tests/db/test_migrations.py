@@ -155,3 +155,12 @@ def test_export_folders_recorded_on_items_become_the_outbox(db_url: str) -> None
         assert [tuple(r) for r in back] == [(1, "/x/out\n/x/usb"), (2, None), (3, None)]
     finally:
         engine.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    """Commands read the head without importing Alembic (issue 15); it must be Alembic's."""
+    from alembic.script import ScriptDirectory
+
+    from ijs_vetting.db.engine import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -424,7 +424,8 @@ def list_photos(
         child_ids = {f.child_id for p in photos for f in p.faces if f.child_id is not None}
         names = select(Child.id, Child.mis_id).where(Child.id.in_(child_ids))
         mis: dict[int, str] = {cid: mis_id for cid, mis_id in session.execute(names)}
-        return [_info(p, mis, station.vault.contains(p.sha256)) for p in photos]
+        stored = station.vault.present([p.sha256 for p in photos])
+        return [_info(p, mis, p.sha256 in stored) for p in photos]
 
 
 def get_photo(station: Station, photo_id: int) -> PhotoInfo:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from ijs_vetting.crypto import SealBroken
 from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
@@ -128,10 +129,12 @@ def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]
     return out
 
 
-def camera_note(session: Session, photo: Photo) -> str | None:
+def camera_note(session: Session, photo: Photo, devices: list[Device] | None = None) -> str | None:
     """Why the photo's camera is not acceptable, or None. No check while no device is registered
-    (a new station must work before IT has listed the iPads)."""
-    devices = list(session.scalars(select(Device).where(Device.active.is_(True))))
+    (a new station must work before IT has listed the iPads). `devices`: the active devices,
+    when the caller read them once for many photos."""
+    if devices is None:
+        devices = active_devices(session)
     if not devices:
         return None
     make, model = (
@@ -146,6 +149,10 @@ def camera_note(session: Session, photo: Photo) -> str | None:
         return "the photo has no camera information to show it came from a school device"
     camera = f"{photo.camera_make or '?'} {photo.camera_model or '?'}"
     return f"the camera ({camera}) is not a registered school device"
+
+
+def active_devices(session: Session) -> list[Device]:
+    return list(session.scalars(select(Device).where(Device.active.is_(True))))
 
 
 def _evidence(face: PhotoFace) -> FaceEvidence:
@@ -163,9 +170,14 @@ def _evidence(face: PhotoFace) -> FaceEvidence:
 
 def _apply(session: Session, photo: Photo, verdict: PhotoVerdict) -> None:
     for face, face_verdict in zip(photo.faces, verdict.faces, strict=True):
-        face.decision = face_verdict.decision
-        face.reason = face_verdict.reason
-        face.child_id = face_verdict.child
+        after = (face_verdict.decision, face_verdict.reason, face_verdict.child)
+        if (face.decision, face.reason, face.child_id) == after:
+            continue
+        face.decision, face.reason, face.child_id = after
+        # a changed face writes all three, so a batch's changed faces share one UPDATE
+        # statement (the flush groups rows by the columns they set) instead of one per face
+        for column in _FACE_DECISION:
+            flag_modified(face, column)
     notes = "; ".join(verdict.notes) or None
     if photo.rejected_by is not None:  # an SLT rejection stands whatever the faces say
         photo.status, photo.status_note = PhotoStatus.REJECTED, photo.rejected_reason
@@ -176,38 +188,113 @@ def _apply(session: Session, photo: Photo, verdict: PhotoVerdict) -> None:
     else:
         photo.status, photo.status_note = verdict.status, notes
     photo.vetted_at = utcnow()
+    for column in _PHOTO_DECISION:
+        flag_modified(photo, column)
+
+
+_FACE_DECISION = ("decision", "reason", "child_id")
+_PHOTO_DECISION = ("status", "status_note")
+
+
+def _shown_children(photo: Photo) -> list[int]:
+    return [
+        c for f in photo.faces for c in (f.candidate_child_id, f.manual_child_id) if c is not None
+    ]
 
 
 def decide(session: Session, photo: Photo) -> PhotoVerdict:
     """Apply the policy to a photo's stored faces and store the outcome."""
-    evidence = [_evidence(f) for f in photo.faces]
-    children = [c for e in evidence for c in (e.candidate, e.manual_child) if c is not None]
+    return _decide_with(
+        session,
+        photo,
+        standings(session, _shown_children(photo)),
+        None if photo.camera_confirmed_by else active_devices(session),
+    )
+
+
+def _decide_with(
+    session: Session,
+    photo: Photo,
+    standing: dict[int, Standing],
+    devices: list[Device] | None,
+) -> PhotoVerdict:
+    """`decide` with the standings and devices already read (once for a whole batch)."""
     verdict = decide_photo(
-        evidence,
-        standings(session, children),
+        [_evidence(f) for f in photo.faces],
+        standing,
         settings_of(session).thresholds,
-        camera_note=None if photo.camera_confirmed_by else camera_note(session, photo),
+        camera_note=None if photo.camera_confirmed_by else camera_note(session, photo, devices),
         head_count=photo.head_count,
     )
     _apply(session, photo, verdict)
     return verdict
 
 
-def redecide(session: Session, child_ids: Iterable[int] | None = None) -> int:
-    """Re-apply the policy to undecided photos showing any of `child_ids` (all when None)."""
+def _decide_all(session: Session, photos: list[Photo]) -> None:
+    """Decide many photos with one read of each table (standings, devices), not one per photo:
+    re-deciding a school's photos must not cost seven queries each."""
+    everyone = {c for photo in photos for c in _shown_children(photo)}
+    standing = standings(session, everyone)
+    devices = active_devices(session)
+    for photo in photos:
+        _decide_with(session, photo, standing, devices)
+
+
+def _undecided(child_ids: list[int] | None) -> Select[Photo]:
     query = select(Photo).where(Photo.status.in_(UNDECIDED))
     if child_ids is not None:
-        ids = list(child_ids)
-        if not ids:
-            return 0
         showing = select(PhotoFace.photo_id).where(
-            PhotoFace.candidate_child_id.in_(ids) | PhotoFace.manual_child_id.in_(ids)
+            PhotoFace.candidate_child_id.in_(child_ids) | PhotoFace.manual_child_id.in_(child_ids)
         )
         query = query.where(Photo.id.in_(showing))
-    photos = list(session.scalars(query))
-    for photo in photos:
-        decide(session, photo)
+    return query.options(selectinload(Photo.faces))
+
+
+def redecide(session: Session, child_ids: Iterable[int] | None = None) -> int:
+    """Re-apply the policy to undecided photos showing any of `child_ids` (all when None), in
+    the caller's transaction (a consent change and its cascade commit together)."""
+    ids = None if child_ids is None else list(child_ids)
+    if ids is not None and not ids:
+        return 0
+    photos = list(session.scalars(_undecided(ids)))
+    _decide_all(session, photos)
     return len(photos)
+
+
+REDECIDE_BATCH = 500  # photos per transaction: well under a second of write lock each
+
+
+def redecide_in_batches(
+    station: Station, *, progress: Progress | None = None, batch: int = REDECIDE_BATCH
+) -> int:
+    """Re-decide every undecided photo, `batch` photos per transaction in id order, so no
+    transaction holds the write lock long enough to make another station's change fail as
+    "busy". Each batch reads the standings and settings of its own moment.
+
+    Stopping part-way (`Cancelled` from `progress`) leaves the photos not yet reached with
+    their earlier decisions; that is safe because clearing decides a photo again, with the
+    settings in force, before it queues anything (`services.clearing`)."""
+    with station.read() as session:
+        total = int(
+            session.scalar(select(func.count(Photo.id)).where(Photo.status.in_(UNDECIDED))) or 0
+        )
+    if progress is not None:
+        progress.start(total, "re-deciding photos")
+    done, after = 0, 0
+    while True:
+        with station.transaction() as session:
+            photos = list(
+                session.scalars(
+                    _undecided(None).where(Photo.id > after).order_by(Photo.id).limit(batch)
+                )
+            )
+            if not photos:
+                return done
+            _decide_all(session, photos)
+            count, after = len(photos), photos[-1].id
+        done += count
+        if progress is not None:
+            progress.step("re-deciding photos", count)
 
 
 def mark_for_revetting(session: Session) -> int:

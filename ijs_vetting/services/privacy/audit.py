@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -32,7 +33,7 @@ from ijs_vetting.services.privacy import retention
 from ijs_vetting.services.privacy.subject_rights import ERASE_ACTION
 
 # The actions whose entries name the record they added (`details["record_id"]`).
-RECORD_ACTIONS = {
+RECORD_ACTIONS: dict[str, type[ConsentRecord | BiometricRecord | SafeguardingRecord]] = {
     "consent.set": ConsentRecord,
     "biometric.set": BiometricRecord,
     "safeguarding.set": SafeguardingRecord,
@@ -139,40 +140,61 @@ def check_chain(
     """The checks of `verify_chain` on one session's database (a restore runs them on the
     staged copy before it switches over); the session must carry the record key. `against`:
     another anchor to hold the chain to, and where it was found (for the words)."""
-    rows = chain_rows(session)
-    report = verify(rows, anchor)
+    added = _RecordsAdded()  # the walk notes what it needs: the entries are not kept
+    report = verify(added.noting(chain_rows(session)), anchor)
     if report.ok and against is not None:
-        report = verify(rows, *against)
+        report = verify(chain_rows(session), *against)
     if not report.ok:
         return report
     problem = (
         first_broken(session, all_records(session))
         or first_broken_child(session, session.scalars(select(Child).order_by(Child.id)))
-        or _missing_record(session, rows)
+        or added.first_missing(session)
     )
     return ChainReport(report.entries, None, problem) if problem else report
 
 
-def _missing_record(session: Session, rows: list[ChainRow]) -> str | None:
-    """A record an audited change added that is gone, though its child was never erased: the
-    newest records of a history can be removed without breaking any seal."""
-    erased: set[str | None] = set()
-    for row in rows:
-        if row.action == ERASE_ACTION:
-            erased.add(row.target_id)
-        elif row.action == retention.ACTION:
-            erased.update(row.details.get("leavers_erased", []))
-    for row in rows:
-        model = RECORD_ACTIONS.get(row.action)
-        record_id = row.details.get("record_id")
-        if model is None or not isinstance(record_id, int) or row.target_id in erased:
-            continue
-        if session.get(model, record_id) is None:
+class _RecordsAdded:
+    """What the chain says was added to the consent register, noted while it is walked (the
+    entries themselves are not kept: four years of them do not fit in memory)."""
+
+    def __init__(self) -> None:
+        self.erased: set[str | None] = set()
+        self.added: list[tuple[int, str, str | None, int]] = []  # entry, action, child, record
+
+    def noting(self, rows: Iterable[ChainRow]) -> Iterator[ChainRow]:
+        for row in rows:
+            if row.action == ERASE_ACTION:
+                self.erased.add(row.target_id)
+            elif row.action == retention.ACTION:
+                self.erased.update(row.details.get("leavers_erased", []))
+            record_id = row.details.get("record_id")
+            if row.action in RECORD_ACTIONS and isinstance(record_id, int):
+                self.added.append((row.id, row.action, row.target_id, record_id))
+            yield row
+
+    def first_missing(self, session: Session) -> str | None:
+        """A record an audited change added that is gone, though its child was never erased:
+        the newest records of a history can be removed without breaking any seal. One query
+        per table for the ids still there."""
+        present: dict[str, set[int]] = {}
+        for action, model in RECORD_ACTIONS.items():
+            wanted = [r for _e, a, _t, r in self.added if a == action]
+            present[action] = set()
+            for start in range(0, len(wanted), _ID_CHUNK):
+                ids = wanted[start : start + _ID_CHUNK]
+                present[action].update(session.scalars(select(model.id).where(model.id.in_(ids))))
+        for entry_id, action, target_id, record_id in self.added:
+            if target_id in self.erased or record_id in present[action]:
+                continue
             return (
-                f"the record {record_id} that audit entry {row.id} ({row.action} for "
-                f"{row.target_id}) added is missing: it was removed outside the station"
+                f"the record {record_id} that audit entry {entry_id} ({action} for "
+                f"{target_id}) added is missing: it was removed outside the station"
             )
-    return None
+        return None
+
+
+_ID_CHUNK = 5_000  # ids per IN list (well under SQLite's bound variables limit)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from typing import Any
 
 from ijs_vetting.db.models import Setting
 from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import forget, settings_of
-from ijs_vetting.services.intake.vetting import mark_for_revetting, redecide
+from ijs_vetting.services.intake.vetting import mark_for_revetting, redecide_in_batches
 from ijs_vetting.services.posting.queue import withdraw_photo_items
 from ijs_vetting.settings import coerce, defaults
 
@@ -29,8 +30,15 @@ def list_settings(station: Station) -> dict[str, tuple[Any, Any]]:
     return {key: (values[key], shipped[key]) for key in sorted(shipped)}
 
 
-def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
-    """Change a setting for this station (admins only); returns the value stored."""
+def set_setting(
+    station: Station, actor: Actor, key: str, raw: Any, *, progress: Progress | None = None
+) -> Any:
+    """Change a setting for this station (admins only); returns the value stored.
+
+    A match setting re-decides every undecided photo after the change is committed, in short
+    batches (`redecide_in_batches`), so a school's four years of photos never hold the write
+    lock for long; `progress` reports them and can cancel the rest (clearing decides a photo
+    again anyway before it queues it)."""
     try:
         value = coerce(key, raw)
     except ValueError as exc:
@@ -49,8 +57,6 @@ def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
             # Items already cleared were verified under the old values: they go back to
             # review to be cleared again (fail closed), before undecided photos are redone.
             pulled = withdraw_photo_items(w.session, f"the setting {key} changed")
-        if key in _REDECIDE:
-            redecide(w.session)
         if key in _REVET:
             mark_for_revetting(w.session)
         w.audit(
@@ -59,4 +65,6 @@ def set_setting(station: Station, actor: Actor, key: str, raw: Any) -> Any:
             target_id=key,
             details={"before": before, "after": value, "withdrawn": pulled},
         )
-        return value
+    if key in _REDECIDE:
+        redecide_in_batches(station, progress=progress)
+    return value

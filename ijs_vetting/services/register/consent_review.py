@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import Child, ConsentRecord
 from ijs_vetting.db.state import current_consents
-from ijs_vetting.documents import Column, Document
 from ijs_vetting.domain import year_label
 from ijs_vetting.renewal import ReviewPolicy, ReviewState
 from ijs_vetting.services.core.standing import review_date
@@ -200,6 +199,8 @@ def due_csv(rows: list[DueRow]) -> str:
 
 def due_pdf(rows: list[DueRow], made_by: str, today: date) -> bytes:
     """The letters list as an A4 PDF for the office: one page (or more) per class."""
+    from ijs_vetting.documents import Column, Document  # fpdf: only when printing (1 s)
+
     doc = Document(f"consent reviews as of {today:%d %B %Y}, made by {made_by}")
     doc.alias_nb_pages()
     columns = [

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import AuditEntry, Child, ConsentRecord, FaceTemplate
 from ijs_vetting.db.state import current_consents, safeguarding_flags
 from ijs_vetting.db.types import utcnow
-from ijs_vetting.documents import Column, Document
 from ijs_vetting.domain import InvalidInput, Role, year_label
 from ijs_vetting.names import fold
 from ijs_vetting.renewal import ReviewState
@@ -290,6 +289,8 @@ def make_sheet(
 def render_sheet(report: SheetReport, channel_name: str, username: str, photos: bool) -> bytes:
     """The PDF: one page (or more, if long) per class."""
     made = f"{report.made_at.astimezone():%d %B %Y %H:%M}"  # the office's own clock
+    from ijs_vetting.documents import Column, Document  # fpdf: only when printing (1 s)
+
     doc = Document(f"made {made} by {username} from {report.register_state}")
     doc.alias_nb_pages()
     columns = [Column("Name", 75, bold=True), Column("Class", 20), Column("Why", 85)]
