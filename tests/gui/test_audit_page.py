@@ -31,7 +31,7 @@ def page(qtbot: QtBot, sqlite_station: Station, admin: Actor, roster_file: Path)
 
 
 def _records(page: AuditPage) -> list[str]:
-    return [page.model.data(page.model.index(r, 3)) for r in range(page.model.rowCount())]
+    return [page.model.data(page.model.index(r, 4)) for r in range(page.model.rowCount())]
 
 
 def test_search_by_a_childs_name_shows_names_not_only_ids(qtbot: QtBot, page: AuditPage) -> None:
@@ -61,7 +61,7 @@ def test_the_entries_found_are_saved_as_csv_and_the_export_audited(
     out = tmp_path / "audit.csv"
     page.write_csv(out)
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[0] == ["id", "when", "user", "action", "record", "what"]
+    assert rows[0] == ["id", "when", "user", "station", "action", "record", "what"]
     assert len(rows) == found + 1 and any(r[4] == "Millie Smith (A123)" for r in rows[1:])
     newest = audit.list_audit(sqlite_station, limit=1)[0]
     assert newest.action == "audit.export" and newest.actor == admin.username

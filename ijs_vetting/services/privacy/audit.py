@@ -250,6 +250,7 @@ def search_audit(
                 func.lower(AuditEntry.summary).like(like)
                 | func.lower(AuditEntry.action).like(like)
                 | func.lower(AuditEntry.actor).like(like)
+                | func.lower(func.coalesce(AuditEntry.station, "")).like(like)
                 | func.lower(func.coalesce(AuditEntry.target_id, "")).like(like)
                 | ((AuditEntry.target_type == "child") & AuditEntry.target_id.in_(kids))
                 | ((AuditEntry.target_type == "photo") & AuditEntry.target_id.in_(files))
@@ -271,6 +272,7 @@ def search_audit(
                 e.target_id,
                 e.summary,
                 {} if brief else shown_details(e),
+                e.station,
             )
             for e in session.scalars(query)
         ]
@@ -292,13 +294,14 @@ def export_audit_csv(
     audited, as the file leaves the station. Returns the number of rows written."""
     buffer = io.StringIO()
     out = csv.writer(buffer)
-    out.writerow(["id", "when", "user", "action", "record", "what"])
+    out.writerow(["id", "when", "user", "station", "action", "record", "what"])
     for row in rows:
         out.writerow(
             [
                 row.id,
                 row.at.astimezone().isoformat(timespec="seconds"),
                 row.actor,
+                row.station or "",
                 row.action,
                 names.record(row),
                 row.summary,
