@@ -62,7 +62,7 @@ def test_the_entries_found_are_saved_as_csv_and_the_export_audited(
     page.write_csv(out)
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0] == ["id", "when", "user", "station", "action", "record", "what"]
-    assert len(rows) == found + 1 and any(r[4] == "Millie Smith (A123)" for r in rows[1:])
+    assert len(rows) == found + 1 and any(r[5] == "Millie Smith (A123)" for r in rows[1:])
     newest = audit.list_audit(sqlite_station, limit=1)[0]
     assert newest.action == "audit.export" and newest.actor == admin.username
 
