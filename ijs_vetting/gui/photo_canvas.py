@@ -55,6 +55,22 @@ def numbered(photo: PhotoInfo | None) -> list[FaceInfo]:
     return reading_order(photo.faces) if photo is not None else []
 
 
+def face_crop(image: QImage, photo_width: int, box: tuple[int, int, int, int], side: int) -> QImage:
+    """A face with a little room around it, `side` pixels square, from `image` (the photo,
+    possibly reduced; `box` is in the original's upright pixels, `photo_width` wide)."""
+    left, top, right, bottom = box
+    s, pad = image.width() / photo_width, (right - left) * 0.25
+    area = QRect(
+        round((left - pad) * s),
+        round((top - pad) * s),
+        round((right - left + 2 * pad) * s),
+        round((bottom - top + 2 * pad) * s),
+    ).intersected(image.rect())
+    return image.copy(area).scaled(
+        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+
+
 class PhotoCanvas(QWidget):
     """Shows one photo and its faces; emits `face_clicked(face_id)` and `box_drawn(l, t, r, b)`."""
 
@@ -83,24 +99,11 @@ class PhotoCanvas(QWidget):
         self.update()
 
     def crop(self, face: FaceInfo, side: int) -> QImage:
-        """The face with a little room around it, `side` pixels square, from the loaded picture
-        (empty while the picture is still loading)."""
+        """The face, `side` pixels square, from the loaded picture (empty while it loads)."""
         if self._image.isNull() or self._photo is None or not self._photo.width:
             return QImage()
-        s = self._image.width() / self._photo.width
-        pad = (face.right - face.left) * 0.25
-        area = QRect(
-            round((face.left - pad) * s),
-            round((face.top - pad) * s),
-            round((face.right - face.left + 2 * pad) * s),
-            round((face.bottom - face.top + 2 * pad) * s),
-        ).intersected(self._image.rect())
-        return self._image.copy(area).scaled(
-            side,
-            side,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
+        box = (face.left, face.top, face.right, face.bottom)
+        return face_crop(self._image, self._photo.width, box, side)
 
     def sizeHint(self) -> QSize:
         return QSize(800, 560)

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ijs_vetting.domain import YEAR_GROUPS, FaceOverride, ServiceError, year_label
+from ijs_vetting.domain import YEAR_GROUPS, FaceOverride, Role, ServiceError, year_label
 from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
@@ -59,7 +59,8 @@ from ijs_vetting.gui.photo_model import (
     badge,
 )
 from ijs_vetting.gui.uiload import child, mount_form
-from ijs_vetting.services import children, clearing, photos, review
+from ijs_vetting.gui.who_is_this import WhoIsThisDialog
+from ijs_vetting.services import children, clearing, face_reference, photos, review
 from ijs_vetting.services.caption_check import CaptionReport
 from ijs_vetting.services.caption_preview import preview_for_photos
 from ijs_vetting.services.photos import FaceInfo, PhotoInfo
@@ -183,6 +184,8 @@ class ReviewPage(QWidget):
             "resetButton": self.reset_face,
             "deleteDrawnButton": self.delete_drawn,
             "confirmCameraButton": self.accept_photo,
+            "whoButton": self.who_is_this,
+            "referenceButton": self.add_as_reference,
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
@@ -212,6 +215,8 @@ class ReviewPage(QWidget):
                 button.setToolTip(CLEAR_ROLES_WORDS)
         for action in self._clear_actions:
             action.setEnabled(may_clear)
+        # Templates are the admin's (biometric data): others do not see the button at all.
+        child(self.form, QPushButton, "referenceButton").setVisible(self.actor.role is Role.ADMIN)
 
     def _count_selected(self) -> None:
         self.selection_count.setText(f"{len(self.selected_photos())} selected")
@@ -491,6 +496,26 @@ class ReviewPage(QWidget):
                 lambda: review.accept_photo(self.station, self.actor, photo.id),
             )
 
+    def who_is_this(self) -> None:
+        """Name the last import's unidentified faces together, then show what changed."""
+        WhoIsThisDialog(self.station, self.actor, parent=self).exec()
+        self.refresh()
+        self.reviewed.emit()
+
+    def add_as_reference(self) -> None:
+        face = self.current_face()
+        if face is None:
+            show_error(self, ServiceError("Select a face first (click its box)."), "adding")
+            return
+        try:
+            report = face_reference.add_face_as_reference(self.station, self.actor, face.id)
+        except ServiceError as exc:
+            show_error(self, exc, "adding the reference photo")
+            return
+        words = "; ".join(o.message for o in report.outcomes) or "Added as a reference photo."
+        inform(self, "Reference photo", escape(words))
+        self.refresh()
+
     def _draw_face(self, left: int, top: int, right: int, bottom: int) -> None:
         photo = self.current_photo()
         if photo is None:
@@ -626,6 +651,7 @@ class ReviewPage(QWidget):
             ("&Identify the face (type the child's name)", "F2", self.focus_child_field),
             ("Identify the face", "I", self.focus_child_field),
             ("Select all &ready", "Ctrl+Shift+A", self.select_all_ready),
+            ("&Who is this? (name faces together)…", "W", self.who_is_this),
             ("As it will be &posted", "P", self.after.toggle),
             ("&Clear selected photos", "C", self.clear_selected),
             ("&Reject selected photos…", "R", self.reject_selected),
@@ -643,5 +669,5 @@ class ReviewPage(QWidget):
                 keyed.addAction(action)
             actions.append(action)
         self._clear_actions = [a for a in actions if a.shortcut().toString() in ("C", "R")]
-        menu = {"Tab", "B", "S", "N", "F2", "Ctrl+Shift+A", "P", "C", "R"}
+        menu = {"Tab", "B", "S", "N", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
         return [a for a in actions if a.shortcut().toString() in menu]

@@ -30,6 +30,7 @@ class UnnamedFace:
     photo_id: int
     sha256: str  # the photo's original in the vault, for the crop
     file: str
+    photo_width: int  # upright pixels, to map the box onto a reduced picture
     position: int  # its number in the photo's reading order (1 = top left)
     left: int
     top: int
@@ -75,6 +76,7 @@ def unnamed_faces(station: Station, batch_id: int | None) -> list[UnnamedFace]:
                         photo.id,
                         photo.sha256,
                         photo.filename,
+                        photo.width or face.right,
                         position,
                         face.left,
                         face.top,
