@@ -18,6 +18,7 @@ from ijs_vetting import demo
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services import clearing, photos
 from ijs_vetting.services.station import Actor, open_station
 
@@ -45,6 +46,9 @@ def main() -> int:
             app.quit()
             return
         section = shots.pop(0)
+        if section == "review-views":
+            review_views()
+            return
         window.navigation.setCurrentRow(SECTIONS.index(section))
         if section == "review":
             review = window.review_page
@@ -53,6 +57,23 @@ def main() -> int:
         QTimer.singleShot(1500, lambda: (window.grab().save(str(folder / f"{section}.png")),
                                          next_shot()))
 
+    def review_views() -> None:
+        """The 8-face group with face 3 selected, then the "Who is this?" view."""
+        window.navigation.setCurrentRow(SECTIONS.index("review"))
+        review = window.review_page
+        review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 8))
+        review.select_face_number(3)
+
+        def who() -> None:
+            window.grab().save(str(folder / "review-group.png"))
+            dialog = WhoIsThisDialog(station, actor, parent=window)
+            dialog.show()
+            QTimer.singleShot(1500, lambda: (dialog.grab().save(str(folder / "who-is-this.png")),
+                                             dialog.close(), next_shot()))
+
+        QTimer.singleShot(1500, who)
+
+    shots.insert(0, "review-views")
     QTimer.singleShot(500, next_shot)
     app.exec()
     print(f"screenshots in {folder}")

@@ -206,11 +206,13 @@ class PhotoCanvas(QWidget):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(box)
-        text = f"{number}  {face_label(face, self._names)}"
         font = QFont(painter.font())
         font.setBold(True)
         painter.setFont(font)
         metrics = painter.fontMetrics()
+        text = f"{number}  {face_label(face, self._names)}"
+        if not selected and metrics.horizontalAdvance(text) > box.width() * 1.5:
+            text = str(number)  # small faces side by side: the number only, or labels overlap
         label = QRectF(
             box.left(),
             box.top() - metrics.height() - 4,
