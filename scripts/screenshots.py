@@ -27,6 +27,7 @@ from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.sheet_dialog import SheetDialog
+from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.posting import clearing
@@ -86,6 +87,9 @@ def main() -> int:
             next_dialog()
             return
         section = shots.pop(0)
+        if section == "review-views":
+            review_views()
+            return
         window.navigation.setCurrentRow(SECTIONS.index(section))
         if section == "review":
             review = window.review_page
@@ -110,6 +114,29 @@ def main() -> int:
 
         QTimer.singleShot(700, grab)
 
+    def review_views() -> None:
+        """The 8-face group with face 3 selected, then the "Who is this?" view."""
+        window.navigation.setCurrentRow(SECTIONS.index("review"))
+        review = window.review_page
+        review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 8))
+        review.select_face_number(3)
+
+        def who() -> None:
+            window.grab().save(str(folder / "review-group.png"))
+            dialog = WhoIsThisDialog(station, actor, parent=window)
+            dialog.show()
+            QTimer.singleShot(
+                1500,
+                lambda: (
+                    dialog.grab().save(str(folder / "who-is-this.png")),
+                    dialog.close(),
+                    next_shot(),
+                ),
+            )
+
+        QTimer.singleShot(1500, who)
+
+    shots.insert(0, "review-views")
     QTimer.singleShot(500, next_shot)
     app.exec()
     print(f"screenshots in {folder}")

@@ -50,12 +50,15 @@ SHORTCUT_HELP = """
 <tr><td><b>Tab</b></td><td>next face</td></tr>
 <tr><td><b>B</b></td><td>blur / unblur the selected face</td></tr>
 <tr><td><b>S</b>, <b>N</b></td><td>show the face; not a face</td></tr>
-<tr><td><b>1 … 9</b></td><td>assign a recently used child to the face</td></tr>
+<tr><td><b>1 … 9</b></td><td>select face 1 … 9 (the numbers on the boxes)</td></tr>
+<tr><td><b>F2</b> or <b>I</b></td><td>type the child's name; Enter assigns, Esc leaves</td></tr>
+<tr><td><b>Alt+1 … Alt+9</b></td><td>assign a recently used child to the face</td></tr>
 <tr><td><b>P</b></td><td>see the photo as it will be posted</td></tr>
 <tr><td><b>C</b>, <b>R</b></td><td>clear or reject the selected photos</td></tr>
 <tr><td><b>F5</b></td><td>refresh</td></tr>
 </table>
-<p>Drag on the photo to draw a face the station missed; it will be blurred.</p>
+<p>Letter keys act only while the photos, the picture or the face list has the focus.
+Drag on the photo to draw a face the station missed; it will be blurred.</p>
 """
 
 
@@ -96,11 +99,13 @@ class MainWindow(QMainWindow):
         self._live.setSingleShot(True)
         self._live.setInterval(3000)
         self._live.timeout.connect(self.review_page.refresh)
+        self._live.timeout.connect(self.refresh_counts)
         self.import_page.progressed.connect(
             lambda: None if self._live.isActive() else self._live.start()
         )
         self.children_page.changed.connect(self.refresh)
         self.review_page.changed.connect(self.refresh)
+        self.review_page.reviewed.connect(self.refresh_counts)
         self.queue_page.changed.connect(self.refresh)
         self.navigation.currentRowChanged.connect(self._show_section)
         # Another station's changes: the section in view reloads, the others when next shown.
@@ -200,7 +205,7 @@ class MainWindow(QMainWindow):
         shown = SECTIONS[self.pages.currentIndex()]
         self._stale = set(SECTIONS) - {shown}
         self._refresh_section(shown)
-        self._update_counts()
+        self.refresh_counts()
 
     def _refresh_section(self, section: str) -> None:
         pages = (
@@ -229,9 +234,10 @@ class MainWindow(QMainWindow):
         self.children_page.refresh()
         self.audit_page.refresh()
         self._stale.clear()
-        self._update_counts()
+        self.refresh_counts()
 
-    def _update_counts(self) -> None:
+    def refresh_counts(self) -> None:
+        """The status bar's counts, after every review action and while an import runs."""
         counts = photos.status_counts(self.station)
         ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
         waiting = len(queue.list_queue(self.station, statuses=ACTIVE_QUEUE))

@@ -8,11 +8,12 @@ box for a face the detector missed; clicking a box selects that face.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.redact import DEFAULT_MASK, head_region
+from ijs_vetting.services.intake.face_order import reading_order
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 
 SHOW, BLUR, REVIEW, IGNORED = (
@@ -33,7 +34,7 @@ def face_colour(face: FaceInfo) -> QColor:
 
 
 _UNNAMED = {
-    "ambiguous": "?",
+    "ambiguous": "who? (more than one child)",
     "too_small": "too small",
     "drawn": "drawn",
     "not_a_face": "not a face",
@@ -41,11 +42,33 @@ _UNNAMED = {
 }
 
 
-def face_label(face: FaceInfo) -> str:
-    """The child's id (and match distance), or what the face is when nobody was identified."""
-    who = face.child_id or _UNNAMED.get(face.reason, "unknown")
-    distance = f" {face.distance:.2f}" if face.distance is not None and face.child_id else ""
-    return f"{who}{distance}"
+def face_label(face: FaceInfo, names: dict[str, str]) -> str:
+    """The child's preferred name and class (`names`: MIS id -> that), or what the face is when
+    nobody was identified. Never the MIS id or a distance: a person reads this."""
+    if face.child_id:
+        return names.get(face.child_id, "a child not on roll")
+    return _UNNAMED.get(face.reason, "unknown")
+
+
+def numbered(photo: PhotoInfo | None) -> list[FaceInfo]:
+    """The photo's faces in reading order: face n on the picture is row n of the list."""
+    return reading_order(photo.faces) if photo is not None else []
+
+
+def face_crop(image: QImage, photo_width: int, box: tuple[int, int, int, int], side: int) -> QImage:
+    """A face with a little room around it, `side` pixels square, from `image` (the photo,
+    possibly reduced; `box` is in the original's upright pixels, `photo_width` wide)."""
+    left, top, right, bottom = box
+    s, pad = image.width() / photo_width, (right - left) * 0.25
+    area = QRect(
+        round((left - pad) * s),
+        round((top - pad) * s),
+        round((right - left + 2 * pad) * s),
+        round((bottom - top + 2 * pad) * s),
+    ).intersected(image.rect())
+    return image.copy(area).scaled(
+        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
 
 
 class PhotoCanvas(QWidget):
@@ -60,6 +83,7 @@ class PhotoCanvas(QWidget):
         self.setMinimumSize(320, 240)
         self.setMouseTracking(False)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Photo with face boxes")
         self._photo: PhotoInfo | None = None
         self._image = QImage()
@@ -67,6 +91,19 @@ class PhotoCanvas(QWidget):
         self._as_posted = False
         self._drag_from: QPoint | None = None
         self._drag_to: QPoint | None = None
+        self._names: dict[str, str] = {}
+
+    def set_names(self, names: dict[str, str]) -> None:
+        """MIS id -> "preferred name · class", for the labels on the boxes."""
+        self._names = names
+        self.update()
+
+    def crop(self, face: FaceInfo, side: int) -> QImage:
+        """The face, `side` pixels square, from the loaded picture (empty while it loads)."""
+        if self._image.isNull() or self._photo is None or not self._photo.width:
+            return QImage()
+        box = (face.left, face.top, face.right, face.bottom)
+        return face_crop(self._image, self._photo.width, box, side)
 
     def sizeHint(self) -> QSize:
         return QSize(800, 560)
@@ -132,14 +169,14 @@ class PhotoCanvas(QWidget):
         else:
             painter.setPen(QColor("#dddddd"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Loading…")
-        for face in self._photo.faces:
-            self._paint_face(painter, face)
+        for number, face in enumerate(numbered(self._photo), start=1):
+            self._paint_face(painter, face, number)
         if self._drag_from is not None and self._drag_to is not None:
             painter.setPen(QPen(QColor("#ffffff"), 2, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRect(self._drag_from, self._drag_to).normalized())
 
-    def _paint_face(self, painter: QPainter, face: FaceInfo) -> None:
+    def _paint_face(self, painter: QPainter, face: FaceInfo, number: int) -> None:
         box = self._to_screen(face)
         if self._as_posted:
             if face.decision == "blur":  # the same head region and colour the export masks
@@ -156,26 +193,36 @@ class PhotoCanvas(QWidget):
                     )
                 )
             return
-        colour = face_colour(face)
+        colour = QColor(face_colour(face))  # a copy: dimming must not change the palette
         selected = face.id == self._selected
-        pen = QPen(colour, 4 if selected else 2)
+        if self._selected is not None and not selected:
+            colour.setAlpha(110)  # the others step back: the selected face is unmistakable
+        if selected:  # a white halo, then the colour, thick
+            painter.setPen(QPen(QColor("#ffffff"), 9))
+            painter.drawRect(box)
+        pen = QPen(colour, 5 if selected else 2)
         if face.reason == "not_a_face" or face.origin == "drawn":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(box)
-        text = face_label(face)
+        font = QFont(painter.font())
+        font.setBold(True)
+        painter.setFont(font)
         metrics = painter.fontMetrics()
+        text = f"{number}  {face_label(face, self._names)}"
+        if not selected and metrics.horizontalAdvance(text) > box.width() * 1.5:
+            text = str(number)  # small faces side by side: the number only, or labels overlap
         label = QRectF(
             box.left(),
-            box.top() - metrics.height() - 2,
-            metrics.horizontalAdvance(text) + 8,
-            metrics.height() + 2,
+            box.top() - metrics.height() - 4,
+            metrics.horizontalAdvance(text) + 10,
+            metrics.height() + 4,
         )
         if label.top() < 0:
             label.moveTop(box.bottom() + 2)
         painter.fillRect(label, colour)
-        painter.setPen(QColor("#ffffff"))
+        painter.setPen(QColor(255, 255, 255, colour.alpha() if not selected else 255))
         painter.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
 
     # mouse --------------------------------------------------------------------------------
@@ -199,7 +246,7 @@ class PhotoCanvas(QWidget):
             a, b = self._to_image(rect.topLeft()), self._to_image(rect.bottomRight())
             self.box_drawn.emit(round(a.x()), round(a.y()), round(b.x()), round(b.y()))
             return
-        for face in reversed(self._photo.faces):
+        for face in reversed(numbered(self._photo)):
             if self._to_screen(face).contains(QPointF(end)):
                 self.face_clicked.emit(face.id)
                 return

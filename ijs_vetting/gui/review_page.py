@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QStringListModel, Qt, Signal
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QStringListModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QIcon, QImage, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +46,7 @@ from ijs_vetting.domain import (
     YEAR_GROUPS,
     ChangedElsewhere,
     FaceOverride,
+    Role,
     ServiceError,
     year_label,
 )
@@ -43,7 +54,7 @@ from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
-from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label
+from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label, numbered
 from ijs_vetting.gui.photo_model import (
     DATE_FILTERS,
     PHOTO_ROLE,
@@ -55,13 +66,15 @@ from ijs_vetting.gui.photo_model import (
     badge,
 )
 from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos, pictures, review
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.posting import clearing
 from ijs_vetting.services.posting.caption_check import CaptionReport
 from ijs_vetting.services.posting.caption_preview import preview_for_photos
-from ijs_vetting.services.register import children
+from ijs_vetting.services.posting.queue import QUEUE_ROLES
+from ijs_vetting.services.register import children, face_reference
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
@@ -78,10 +91,17 @@ REASON_WORDS = {
 }
 
 
+ZOOM_SIDE = 128  # the enlarged selected face beside the list
+ROW_ICON = 40  # each face row's own small crop
+CLEAR_ROLES_WORDS = "Only SLT or an admin can clear or reject photos."
+
+
 class ReviewPage(QWidget):
-    """The SLT's and office's main screen; `changed` fires when photos left for the queue."""
+    """The SLT's and office's main screen; `changed` fires when photos left for the queue,
+    `reviewed` after any change to a photo's faces (so the window's counts stay live)."""
 
     changed = Signal()
+    reviewed = Signal()
 
     def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +137,9 @@ class ReviewPage(QWidget):
         self.note = child(form, QLabel, "noteLabel")
         self.face_list = child(form, QListWidget, "faceList")
         self.face_list.currentItemChanged.connect(self._face_row_changed)
+        self.zoom = child(form, QLabel, "faceZoom")
+        self.selection_count = child(form, QLabel, "selectionCount")
+        self._names: dict[str, str] = {}  # MIS id -> "preferred name · class"
         self.grid.activated.connect(lambda _i: self.face_list.setFocus())
         self.assign_edit = child(form, QLineEdit, "assignEdit")
         self.head_count = child(form, QSpinBox, "headCountSpin")
@@ -158,6 +181,9 @@ class ReviewPage(QWidget):
         self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.assign_edit.setCompleter(self.completer)
         self.assign_edit.returnPressed.connect(self.assign_typed_child)
+        self.assign_edit.installEventFilter(self)
+        # Emptying the field must not open the whole register over the buttons below it.
+        self.assign_edit.textEdited.connect(self._hide_empty_completion)
 
         buttons: dict[str, Callable[[], None]] = {
             "assignButton": self.assign_typed_child,
@@ -167,6 +193,8 @@ class ReviewPage(QWidget):
             "resetButton": self.reset_face,
             "deleteDrawnButton": self.delete_drawn,
             "confirmCameraButton": self.accept_photo,
+            "whoButton": self.who_is_this,
+            "referenceButton": self.add_as_reference,
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
@@ -181,8 +209,53 @@ class ReviewPage(QWidget):
         self.grid.selectionModel().selectionChanged.connect(
             lambda *_: self._count_caption(self.caption.text())
         )
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._count_selected())
         self.job: Job | None = None
         self.actions_for_menu = self._make_actions()
+        self._apply_role()
+
+    def _apply_role(self) -> None:
+        """Staff review faces but cannot clear or reject: those controls are off, saying who can."""
+        may_clear = self.actor.role in QUEUE_ROLES
+        for name in ("clearButton", "rejectButton"):
+            button = child(self.form, QPushButton, name)
+            button.setEnabled(may_clear)
+            if not may_clear:
+                button.setToolTip(CLEAR_ROLES_WORDS)
+        for action in self._clear_actions:
+            action.setEnabled(may_clear)
+        # Templates are the admin's (biometric data): others do not see the button at all.
+        child(self.form, QPushButton, "referenceButton").setVisible(self.actor.role is Role.ADMIN)
+
+    def _count_selected(self) -> None:
+        self.selection_count.setText(f"{len(self.selected_photos())} selected")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc in the Child field leaves it for the photo (the field keeps nothing half-typed)."""
+        if (
+            watched is self.assign_edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.assign_edit.clear()
+            self._hide_completion()
+            self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return True
+        return super().eventFilter(watched, event)
+
+    def _hide_empty_completion(self, text: str) -> None:
+        if not text.strip():
+            QTimer.singleShot(0, self._hide_completion)
+
+    def _hide_completion(self) -> None:
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.hide()
+
+    def focus_child_field(self) -> None:
+        self.assign_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.assign_edit.selectAll()
 
     # data ---------------------------------------------------------------------------------
     def _original_path(self, photo_id: int) -> Path:
@@ -203,7 +276,12 @@ class ReviewPage(QWidget):
         names = {}
         on_roll = children.list_children(self.station, include_left=False)
         for c in on_roll:
-            names[f"{c.display_name} ({c.mis_id}) — {c.class_name or c.year_group}"] = c.mis_id
+            names[f"{c.display_name} — {c.class_name or year_label(c.year_group)}"] = c.mis_id
+        self._names = {
+            c.mis_id: f"{c.display_name} · {c.class_name or year_label(c.year_group)}"
+            for c in children.list_children(self.station)
+        }
+        self.canvas.set_names(self._names)
         self._year_of = {c.mis_id: c.year_group for c in on_roll}
         self._children = names
         self.completer.setModel(QStringListModel(sorted(names), self.completer))
@@ -278,22 +356,47 @@ class ReviewPage(QWidget):
         self.head_count.blockSignals(False)
         self.face_list.blockSignals(True)
         self.face_list.clear()
-        for number, face in enumerate(photo.faces, start=1):
+        for number, face in enumerate(numbered(photo), start=1):
             words = REASON_WORDS.get(face.reason, face.reason)
             by = " (by reviewer)" if face.by_reviewer else ""
-            item = QListWidgetItem(f"{number}. {face_label(face)}{by} — {words}")
+            item = QListWidgetItem(f"{number}. {face_label(face, self._names)}{by} — {words}")
             item.setData(Qt.ItemDataRole.UserRole, face.id)
+            if face.child_id:
+                item.setToolTip(f"MIS id {face.child_id}")
             self.face_list.addItem(item)
         self.face_list.blockSignals(False)
+        self._show_crops()
         if keep_face is not None:
             self._select_face(keep_face)
         elif photo.faces:
             self.face_list.setCurrentRow(0)
+        else:
+            self._zoom_face()
+
+    def _show_crops(self) -> None:
+        """Each face row's small crop (once the picture is loaded) and the enlarged one."""
+        photo = self.current_photo()
+        faces = {f.id: f for f in photo.faces} if photo else {}
+        for row in range(self.face_list.count()):
+            item = self.face_list.item(row)
+            face = faces.get(item.data(Qt.ItemDataRole.UserRole))
+            crop = self.canvas.crop(face, ROW_ICON) if face else QImage()
+            item.setIcon(QIcon(QPixmap.fromImage(crop)) if not crop.isNull() else QIcon())
+        self._zoom_face()
+
+    def _zoom_face(self) -> None:
+        face = self.current_face()
+        crop = self.canvas.crop(face, ZOOM_SIDE) if face else QImage()
+        if crop.isNull():
+            self.zoom.clear()
+        else:
+            self.zoom.setPixmap(QPixmap.fromImage(crop))
 
     def _picture_loaded(self, key: object, image: QImage) -> None:
         photo = self.current_photo()
         if photo is not None and key == photo.id:
             self.canvas.set_image(image)
+            self._show_crops()
 
     def _select_face(self, face_id: int) -> None:
         for row in range(self.face_list.count()):
@@ -303,6 +406,12 @@ class ReviewPage(QWidget):
 
     def _face_row_changed(self, item: QListWidgetItem | None, _prev: object) -> None:
         self.canvas.set_selected(item.data(Qt.ItemDataRole.UserRole) if item else None)
+        self._zoom_face()
+
+    def select_face_number(self, number: int) -> None:
+        """Face `number` as numbered on the picture (reading order)."""
+        if number <= self.face_list.count():
+            self.face_list.setCurrentRow(number - 1)
 
     def next_face(self) -> None:
         if self.face_list.count():
@@ -325,6 +434,7 @@ class ReviewPage(QWidget):
         updated = photos.get_photo(self.station, photo.id)
         self.model.update_photo(updated)
         self._show(updated, keep_face=face.id if face else None)
+        self.reviewed.emit()
         return True
 
     def _with_face(self, doing: str, call: Callable[[FaceInfo], object]) -> None:
@@ -340,6 +450,7 @@ class ReviewPage(QWidget):
         if not mis_id:
             return
         self.assign_child(mis_id)
+        self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def assign_child(self, mis_id: str) -> None:
         self._with_face(
@@ -395,6 +506,26 @@ class ReviewPage(QWidget):
                 "accepting the photo",
                 lambda: review.accept_photo(self.station, self.actor, photo.id),
             )
+
+    def who_is_this(self) -> None:
+        """Name the last import's unidentified faces together, then show what changed."""
+        WhoIsThisDialog(self.station, self.actor, parent=self).exec()
+        self.refresh()
+        self.reviewed.emit()
+
+    def add_as_reference(self) -> None:
+        face = self.current_face()
+        if face is None:
+            show_error(self, ServiceError("Select a face first (click its box)."), "adding")
+            return
+        try:
+            report = face_reference.add_face_as_reference(self.station, self.actor, face.id)
+        except ServiceError as exc:
+            show_error(self, exc, "adding the reference photo")
+            return
+        words = "; ".join(o.message for o in report.outcomes) or "Added as a reference photo."
+        inform(self, "Reference photo", escape(words))
+        self.refresh()
 
     def _draw_face(self, left: int, top: int, right: int, bottom: int) -> None:
         photo = self.current_photo()
@@ -478,11 +609,22 @@ class ReviewPage(QWidget):
         assert isinstance(result, clearing.ClearResult)
         lines = [f"<p>{len(result.cleared)} photo(s) cleared to the posting queue.</p>"]
         if result.refused:
-            rows = "".join(f"<li>{escape(why)}</li>" for _pid, why in result.refused)
+            rows = "".join(f"<li>{escape(self._by_file(p, why))}</li>" for p, why in result.refused)
             lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
         inform(self, "Clear for posting", "".join(lines))
         self.caption.clear()
         self.changed.emit()
+
+    def _by_file(self, photo_id: int, why: str) -> str:
+        """A refusal as a person reads it: the photo's file name, not its number."""
+        row = self.model.row_of(photo_id)
+        if row is None:
+            return why
+        file = self.model.photo(row).file
+        for prefix in (f"photo {photo_id}: ", f"photo {photo_id} "):
+            if why.startswith(prefix):
+                return f"{file}: {why[len(prefix) :]}"
+        return f"{file}: {why}"
 
     def reject_selected(self) -> None:
         targets = self._targets()
@@ -501,34 +643,42 @@ class ReviewPage(QWidget):
             show_error(self, exc, "rejecting photos")
             return
         if result.refused:
-            rows = "".join(f"<li>{escape(why)}</li>" for _pid, why in result.refused)
+            rows = "".join(f"<li>{escape(self._by_file(p, why))}</li>" for p, why in result.refused)
             inform(self, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
         self.changed.emit()
 
     def _make_actions(self) -> list[QAction]:
-        """Keyboard actions, listed in the main window's Photo menu (so their keys show)."""
+        """Keyboard actions, listed in the main window's Photo menu (so their keys show).
+
+        Their keys work only while the photo grid, the picture or the face list has the focus
+        (Qt.WidgetShortcut on each): a letter typed into the caption, the Child field or a
+        dialog is text, never an action on a face.
+        """
         specs: list[tuple[str, str, Callable[[], None]]] = [
             ("Toggle &blur on the face", "B", self.toggle_blur),
             ("&Next face", "Tab", self.next_face),
             ("&Show the face", "S", self.show_face),
             ("Not a &face", "N", self.not_a_face),
+            ("&Identify the face (type the child's name)", "F2", self.focus_child_field),
+            ("Identify the face", "I", self.focus_child_field),
             ("Select all &ready", "Ctrl+Shift+A", self.select_all_ready),
+            ("&Who is this? (name faces together)…", "W", self.who_is_this),
             ("As it will be &posted", "P", self.after.toggle),
             ("&Clear selected photos", "C", self.clear_selected),
             ("&Reject selected photos…", "R", self.reject_selected),
         ]
+        for n in range(1, 10):
+            specs.append((f"Face {n}", str(n), partial(self.select_face_number, n)))
+            specs.append((f"Assign recent child {n}", f"Alt+{n}", partial(self.assign_recent, n)))
         actions = []
         for text, keys, slot in specs:
             action = QAction(text, self)
             action.setShortcut(QKeySequence(keys))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _c=False, run=slot: run())
+            for keyed in (self.grid, self.canvas, self.face_list):
+                keyed.addAction(action)
             actions.append(action)
-        for number in range(1, 10):
-            action = QAction(f"Assign recent child {number}", self)
-            action.setShortcut(QKeySequence(str(number)))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _c=False, n=number: self.assign_recent(n))
-            self.addAction(action)
-        return actions
+        self._clear_actions = [a for a in actions if a.shortcut().toString() in ("C", "R")]
+        menu = {"Tab", "B", "S", "N", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
+        return [a for a in actions if a.shortcut().toString() in menu]

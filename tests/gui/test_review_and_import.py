@@ -2,55 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QTextBrowser
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QPushButton, QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting import demo
-from ijs_vetting.domain import PhotoStatus, Role
-from ijs_vetting.gui.app import make_app
+from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos
 from tests import scenes
+from tests.gui.review_world import ADMIN, message_boxes, open_photo
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
-ADMIN = Actor("office-admin", Role.ADMIN)
-
-
-@pytest.fixture(scope="module")
-def demo_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
-    """One demo school per module (the engine runs once); tests change different photos."""
-    home = tmp_path_factory.mktemp("demo-home")
-    station = open_station(str(home), url=f"sqlite:///{home / 'station.db'}")
-    demo.load_demo(station, ADMIN, home / "demo")
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def window(qtbot: QtBot, demo_station: Station) -> MainWindow:
-    make_app()
-    win = MainWindow(demo_station, ADMIN)
-    qtbot.addWidget(win)
-    win.resize(1366, 740)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    win.review_page.status_filter.setCurrentIndex(win.review_page.status_filter.count() - 1)
-    return win
 
 
 def _open(window: MainWindow, file: str) -> photos.PhotoInfo:
-    page = window.review_page
-    photo = next(p for p in photos.list_photos(window.station) if p.file == file)
-    page.select_photo(photo.id)
-    assert page.current_photo() is not None and page.current_photo().id == photo.id
-    return photo
+    return open_photo(window, file)
 
 
 def _status(window: MainWindow, photo_id: int) -> PhotoStatus:
@@ -58,18 +28,8 @@ def _status(window: MainWindow, photo_id: int) -> PhotoStatus:
 
 
 def _message_box(qtbot: QtBot) -> QMessageBox:
-    boxes: list[QMessageBox] = []
-
-    def shown() -> None:
-        boxes[:] = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, QMessageBox) and w.isVisible()
-        ]
-        assert boxes
-
-    qtbot.waitUntil(shown)
-    return boxes[0]
+    qtbot.waitUntil(lambda: bool(message_boxes()))
+    return message_boxes()[0]
 
 
 def test_grid_lists_every_photo_with_thumbnails(qtbot: QtBot, window: MainWindow) -> None:
@@ -96,7 +56,7 @@ def test_identifying_the_ambiguous_twins(qtbot: QtBot, window: MainWindow) -> No
     faces = sorted(photos.get_photo(window.station, twins.id).faces, key=lambda f: f.id)
     assert [(f.child_id, f.decision) for f in faces] == [("D100001", "show"), (None, "blur")]
     assert _status(window, twins.id) is PhotoStatus.READY_WITH_BLUR
-    assert "D100001" in page.face_list.item(0).text()
+    assert "Grace Hopper · 5H" in page.face_list.item(0).text()
 
 
 def test_showing_a_child_without_consent_is_refused(qtbot: QtBot, window: MainWindow) -> None:

@@ -11,19 +11,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ijs_vetting.db.models import AuditEntry, Child, Photo, PhotoFace
+from ijs_vetting.db.models import AuditEntry, Child, FaceTemplate, Photo, PhotoFace
 from ijs_vetting.domain import (
     FaceDecision,
     FaceOverride,
     FaceReason,
     InvalidInput,
+    NotFound,
     PermissionDenied,
     PhotoStatus,
 )
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, photos, review
 from ijs_vetting.services.intake.vetting import decide
-from ijs_vetting.services.register import roster
+from ijs_vetting.services.register import face_reference, naming, roster
 
 ROSTER = (
     "UPN,Forename,Surname,Year,Twitter,Biometric\n"
@@ -192,3 +193,60 @@ def test_every_review_action_is_audited(school: Station, staff: Actor) -> None:
         entries = list(s.scalars(select(AuditEntry).where(AuditEntry.target_id == str(pid))))
     assert [e.action for e in entries] == ["review.assign", "review.head_count"]
     assert entries[0].details["child_id"] == "K1" and entries[0].actor == "teacher"
+
+
+def test_naming_faces_together_touches_only_the_faces_selected(
+    school: Station, staff: Actor
+) -> None:
+    """ "Who is this?": two photos of two unknown faces; the reviewer picks Max (no biometric
+    consent: a human identification needs none) in each, and the other faces stay unknown."""
+    first = _photo(school, [{"distance": None}, {"distance": None}])
+    second = _photo(school, [{"distance": None}, {"distance": None}, {"distance": None}])
+    a1, a2 = _faces(school, first)
+    b1, b2, b3 = _faces(school, second)
+    listed = naming.unnamed_faces(school, None)
+    assert [(f.face_id, f.position) for f in listed] == [
+        (a1.id, 1),
+        (a2.id, 2),
+        (b1.id, 1),
+        (b2.id, 2),
+        (b3.id, 3),
+    ]
+    with pytest.raises(InvalidInput, match="only once"):
+        review.assign_faces(school, staff, [b1.id, b3.id], "K3")
+    assert review.assign_faces(school, staff, [a2.id, b3.id], "K3") == 2
+    after = {f.id: (f.child_id, f.decision) for p in (first, second) for f in _faces(school, p)}
+    assert after == {
+        a1.id: (None, "blur"),
+        a2.id: ("K3", "show"),
+        b1.id: (None, "blur"),
+        b2.id: (None, "blur"),
+        b3.id: ("K3", "show"),
+    }
+    assert [f.face_id for f in naming.unnamed_faces(school, None)] == [a1.id, b1.id, b2.id]
+    with school.read() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "review.assign_many")).one()
+    assert entry.actor == "teacher" and entry.details["identification"] == "human"
+    assert [f["face_id"] for f in entry.details["faces"]] == [a2.id, b3.id]
+
+
+def test_naming_faces_is_all_or_nothing(school: Station, staff: Actor) -> None:
+    pid = _photo(school, [{"distance": None}])
+    (face,) = _faces(school, pid)
+    with pytest.raises(NotFound):
+        review.assign_faces(school, staff, [face.id, 999_999], "K1")
+    assert _faces(school, pid)[0].child_id is None
+
+
+def test_a_face_becomes_a_reference_only_with_biometric_consent(
+    school: Station, admin: Actor, staff: Actor
+) -> None:
+    pid = _photo(school, [{"distance": None}])
+    (face,) = _faces(school, pid)
+    review.assign_child(school, staff, face.id, "K3")  # Max: no biometric consent
+    with pytest.raises(PermissionDenied):
+        face_reference.add_face_as_reference(school, staff, face.id)
+    with pytest.raises(InvalidInput, match="no biometric consent"):
+        face_reference.add_face_as_reference(school, admin, face.id)
+    with school.read() as s:
+        assert s.scalars(select(FaceTemplate)).first() is None

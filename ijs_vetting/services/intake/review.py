@@ -45,7 +45,7 @@ def _photo(session: Session, photo_id: int) -> Photo:
     if photo.status not in UNDECIDED:
         # Cleared, rejected or posted since the reviewer's screen showed it (here or on another
         # station): nothing is changed, and the front re-reads it.
-        raise ChangedElsewhere(f"Photo {photo_id}", photo.status.value.replace("_", " "))
+        raise ChangedElsewhere(photo.filename, photo.status.value.replace("_", " "))
     return photo
 
 
@@ -88,6 +88,44 @@ def assign_child(station: Station, actor: Actor, face_id: int, child_id: str | N
             face_id=face_id,
             child_id=child_id,
         )
+
+
+def assign_faces(station: Station, actor: Actor, face_ids: list[int], child_id: str) -> int:
+    """Identify every face a reviewer selected as one child, in one transaction and one audit
+    entry that lists each face: a human identification of faces the reviewer saw, which needs
+    no biometric consent (the policy still decides, from consent, whether each is shown).
+    Only the faces given are touched; returns how many were named."""
+    if not face_ids:
+        raise InvalidInput("Select the faces of this child first.")
+    with station.write(actor, "review.assign_many", *REVIEW_ROLES) as w:
+        child = find_child(w.session, child_id)
+        faces = [_face(w.session, face_id) for face_id in dict.fromkeys(face_ids)]
+        photos: dict[int, Photo] = {}
+        for face in faces:
+            if face.photo_id in photos:
+                raise InvalidInput(
+                    f"Two faces of {face.photo.filename} were selected: a child is in a photo "
+                    "only once, so pick the one that is this child."
+                )
+            face.manual_child_id = child.id
+            _reviewed(face, actor)
+            photos[face.photo_id] = face.photo
+        for photo in photos.values():
+            decide(w.session, photo)
+        w.audit(
+            f"{len(faces)} face(s) identified by a reviewer as {child.mis_id}",
+            target_type="child",
+            target_id=child.mis_id,
+            details={
+                "identification": "human",
+                "child_id": child.mis_id,
+                "faces": [
+                    {"face_id": f.id, "photo_id": f.photo_id, "file": f.photo.filename}
+                    for f in faces
+                ],
+            },
+        )
+        return len(faces)
 
 
 def set_override(

@@ -1,0 +1,121 @@
+""" "Who is this?": the last import's unidentified faces as crops, named by a person in groups.
+
+The reviewer looks at the crops, selects those that are one child and names them together; the
+service records each as a human identification (one transaction, one audit entry). Only the
+crops selected are named: nothing here compares faces, and nothing is proposed by likeness.
+Names are offered with the year groups the photos already show first.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QWidget,
+)
+
+from ijs_vetting.domain import ServiceError, year_label
+from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.images import ImageLoader
+from ijs_vetting.gui.photo_canvas import face_crop
+from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import pictures, review
+from ijs_vetting.services.register import children, naming
+from ijs_vetting.services.register.naming import UnnamedFace
+
+CROP_SIDE = 96
+FACE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class WhoIsThisDialog(QDialog):
+    """Opened from Review; names faces of the newest import batch (or of `batch_id`)."""
+
+    def __init__(
+        self,
+        station: Station,
+        actor: Actor,
+        batch_id: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.station, self.actor = station, actor
+        self.batch_id = batch_id if batch_id is not None else naming.latest_batch(station)
+        self.setWindowTitle("Who is this?")
+        form = mount_form(self, "who_is_this.ui", margins=None)
+        self.crops = child(form, QListWidget, "faceCrops")
+        self.count = child(form, QLabel, "whoCount")
+        self.choice = child(form, QComboBox, "childChoice")
+        self.crops.itemSelectionChanged.connect(self._selection_changed)
+        child(form, QPushButton, "nameButton").clicked.connect(self.name_selected)
+        child(form, QPushButton, "closeButton").clicked.connect(self.reject)
+        self.pictures = ImageLoader(1600, cache_size=64, parent=self)
+        self.pictures.loaded.connect(self._picture_loaded)
+        self._register = children.list_children(self.station, include_left=False)
+        self._faces: dict[int, UnnamedFace] = {}
+        self.resize(900, 560)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.crops.clear()
+        faces = naming.unnamed_faces(self.station, self.batch_id) if self.batch_id else []
+        self._faces = {f.face_id: f for f in faces}
+        for face in faces:
+            item = QListWidgetItem(f"{face.file}\nface {face.position}")
+            item.setData(FACE_ROLE, face.face_id)
+            item.setToolTip(f"{face.file}, face {face.position} (numbered as on the Review page)")
+            self.crops.addItem(item)
+            path = pictures.picture_file(self.station, face.sha256)
+            image = self.pictures.get(face.photo_id, path)
+            if image is not None:
+                self._set_crop(item, face, image)
+        self._selection_changed()
+
+    def selected_faces(self) -> list[UnnamedFace]:
+        return [self._faces[i.data(FACE_ROLE)] for i in self.crops.selectedItems()]
+
+    def _picture_loaded(self, key: object, image: QImage) -> None:
+        for row in range(self.crops.count()):
+            item = self.crops.item(row)
+            face = self._faces[item.data(FACE_ROLE)]
+            if face.photo_id == key:
+                self._set_crop(item, face, image)
+
+    @staticmethod
+    def _set_crop(item: QListWidgetItem, face: UnnamedFace, image: QImage) -> None:
+        box = (face.left, face.top, face.right, face.bottom)
+        item.setIcon(QIcon(QPixmap.fromImage(face_crop(image, face.photo_width, box, CROP_SIDE))))
+
+    def _selection_changed(self) -> None:
+        selected = self.selected_faces()
+        self.count.setText(f"{len(selected)} selected")
+        chosen = self.choice.currentData()
+        self.choice.clear()
+        for c in naming.proposed_order(self._register, selected):
+            self.choice.addItem(
+                f"{c.display_name} — {c.class_name or year_label(c.year_group)}", c.mis_id
+            )
+        self.choice.setCurrentIndex(max(self.choice.findData(chosen), 0))
+
+    def name_selected(self) -> None:
+        faces = self.selected_faces()
+        mis_id = self.choice.currentData()
+        if not faces or mis_id is None:
+            show_error(self, ServiceError("Select the faces of one child first."), "naming")
+            return
+        try:
+            review.assign_faces(self.station, self.actor, [f.face_id for f in faces], mis_id)
+        except ServiceError as exc:
+            show_error(self, exc, "naming the faces")
+            return
+        self.refresh()
+
+    def done(self, result: int) -> None:
+        self.pictures.wait()
+        super().done(result)

@@ -1,0 +1,43 @@
+"""The demo school on a real main window, shared by the review screens' tests."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.domain import Role
+from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+
+ADMIN = Actor("office-admin", Role.ADMIN)
+
+
+def open_window(qtbot: QtBot, station: Station, actor: Actor) -> MainWindow:
+    """The main window at 1366 wide on the Review section, showing every photo."""
+    make_app()
+    win = MainWindow(station, actor)
+    qtbot.addWidget(win)
+    win.resize(1366, 740)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    win.review_page.status_filter.setCurrentIndex(win.review_page.status_filter.count() - 1)
+    return win
+
+
+def open_photo(window: MainWindow, file: str) -> photos.PhotoInfo:
+    page = window.review_page
+    photo = next(p for p in photos.list_photos(window.station) if p.file == file)
+    page.select_photo(photo.id)
+    current = page.current_photo()
+    assert current is not None and current.id == photo.id
+    return photo
+
+
+def message_boxes() -> list[QMessageBox]:
+    return [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
+    ]

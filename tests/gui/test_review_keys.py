@@ -1,0 +1,113 @@
+"""The review screen's keys and labels: which face each key reaches, and none while typing."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
+
+from ijs_vetting.domain import Role
+from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos
+from tests.gui.review_world import message_boxes, open_photo, open_window
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def _face(window: MainWindow, face_id: int) -> photos.FaceInfo:
+    photo = window.review_page.current_photo()
+    assert photo is not None
+    return next(f for f in photos.get_photo(window.station, photo.id).faces if f.id == face_id)
+
+
+def test_numbers_follow_the_picture_and_keys_reach_that_face(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    page = window.review_page
+    photo = open_photo(window, "IMG_0105.JPG")  # eight small faces in a line
+    lefts = sorted(f.left for f in photo.faces)
+    page.canvas.setFocus()
+    qtbot.keyClick(page.canvas, Qt.Key.Key_3)
+    third = page.current_face()
+    assert third is not None and third.left == lefts[2]
+    assert page.face_list.currentItem().text().startswith("3. ")
+    qtbot.waitUntil(lambda: not page.zoom.pixmap().isNull())  # the selected face, enlarged
+    assert not page.face_list.item(2).icon().isNull()  # and each row its own small crop
+    qtbot.keyClick(page.canvas, Qt.Key.Key_Tab)
+    fourth = page.current_face()
+    assert fourth is not None and fourth.left == lefts[3]
+    qtbot.keyClick(page.canvas, Qt.Key.Key_B)
+    assert _face(window, fourth.id).override == "blur"
+    assert _face(window, third.id).override is None
+    rows = [page.face_list.item(r).text() for r in range(page.face_list.count())]
+    assert [r.split(".")[0] for r in rows] == [str(n) for n in range(1, 9)]
+    assert not any("D1000" in r or "0." in r.split("—")[0] for r in rows)
+
+
+def test_identifying_by_keyboard_and_back_to_the_photo(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    photo = open_photo(window, "IMG_0103.JPG")  # the astronaut: no one matched her
+    page.canvas.setFocus()
+    qtbot.keyClick(page.canvas, Qt.Key.Key_F2)
+    assert page.assign_edit.hasFocus()
+    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Escape)
+    assert page.canvas.hasFocus() and page.assign_edit.text() == ""
+    qtbot.keyClick(page.canvas, Qt.Key.Key_I)
+    qtbot.keyClicks(page.assign_edit, "Kath")
+    page.completer.popup().hide()
+    page.assign_edit.setText(next(t for t in page._children if t.startswith("Kath")))
+    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Return)
+    assert page.canvas.hasFocus()
+    (face,) = photos.get_photo(window.station, photo.id).faces
+    assert face.child_id == "D100005" and face.by_reviewer
+    assert page.face_list.item(0).text().startswith("1. Kath Johnson · 6C")  # preferred name
+    assert page.face_list.item(0).toolTip() == "MIS id D100005"
+    qtbot.keyClick(page.canvas, Qt.Key.Key_I)
+    qtbot.keyClicks(page.assign_edit, "a")
+    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Backspace)
+    qtbot.wait(50)
+    assert not page.completer.popup().isVisible()  # no register over the buttons
+
+
+def test_typing_a_caption_after_a_warning_changes_no_face(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    pair = open_photo(window, "IMG_0102.JPG")
+    eileen = next(f for f in pair.faces if f.child_id == "D100002")
+    page._select_face(eileen.id)
+    page.findChild(QPushButton, "showButton").click()  # refused: no consent
+    qtbot.waitUntil(lambda: bool(message_boxes()))
+    assert len(message_boxes()) == 1  # one message for one failure
+    message_boxes()[0].close()
+    page.caption.setFocus()
+    qtbot.keyClicks(page.caption, "Brilliant run on sports day")
+    assert page.caption.text() == "Brilliant run on sports day"
+    after = photos.get_photo(window.station, pair.id)
+    assert [(f.override, f.decision) for f in after.faces] == [
+        (f.override, f.decision) for f in pair.faces
+    ]
+    assert not message_boxes()  # R opened no Reject, C no Clear
+
+
+def test_staff_see_clear_and_reject_disabled_saying_who_can(
+    qtbot: QtBot, demo_station: Station
+) -> None:
+    window = open_window(qtbot, demo_station, Actor("teacher", Role.STAFF))
+    for name in ("clearButton", "rejectButton"):
+        button = window.review_page.findChild(QPushButton, name)
+        assert not button.isEnabled() and "SLT or an admin" in button.toolTip()
+    page = window.review_page
+    page.select_all_ready()
+    assert page.selection_count.text() == f"{len(page.selected_photos())} selected"
+    assert len(page.selected_photos()) > 0
+
+
+def test_status_bar_counts_follow_a_review(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    open_photo(window, "IMG_0101.JPG")  # Grace alone: ready
+    before = photos.status_counts(window.station).get("review", 0)
+    assert f"To review: {before}" in window.counts.text()
+    page.head_count.setValue(2)  # two people, one face: back to review
+    page.head_count.editingFinished.emit()
+    assert f"To review: {before + 1}" in window.counts.text()
