@@ -13,7 +13,8 @@ from ijs_vetting.domain import Role
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import naming, photos
+from ijs_vetting.services.intake import photos
+from ijs_vetting.services.register import naming
 from tests.gui.review_world import message_boxes, open_photo, open_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
