@@ -142,6 +142,10 @@ def review_assign(w: World, a: Actor) -> Any:
     return review.assign_child(w.station, a, MISSING, "A123")
 
 
+def review_assign_many(w: World, a: Actor) -> Any:
+    return review.assign_faces(w.station, a, [MISSING], "A123")
+
+
 def review_override(w: World, a: Actor) -> Any:
     return review.set_override(w.station, a, MISSING, None)
 
@@ -276,6 +280,7 @@ CASES = [
     _case("photos.vet", EVERYONE, photos_vet),
     _case("photos.retry", EVERYONE, photos_retry),
     _case("review.assign", EVERYONE, review_assign),
+    _case("review.assign_many", EVERYONE, review_assign_many),
     _case("review.override", EVERYONE, review_override),
     _case("review.show", EVERYONE, review_show),
     _case("review.draw", EVERYONE, review_draw),

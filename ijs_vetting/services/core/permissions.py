@@ -47,6 +47,7 @@ DOING = {
     "retention.run": "apply the retention periods",
     "review.accept": "accept photos held in review",
     "review.assign": "name faces",
+    "review.assign_many": "name faces",
     "review.draw": "draw faces",
     "review.head_count": "record head counts",
     "review.override": "change face decisions",
