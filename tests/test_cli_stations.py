@@ -17,6 +17,7 @@ from ijs_vetting.db.models import AuditEntry, Setting
 from ijs_vetting.key_wrap import wrap_key
 from ijs_vetting.services.core.station import STATION_ID
 from ijs_vetting.vault import write_marker
+from tests.conftest import TEST_PASSWORD
 
 PASSPHRASE = "seven green apples on a wall"
 
@@ -170,6 +171,31 @@ def test_a_wrong_passphrase_or_vault_is_refused_before_anything_is_written(
     code, _out, err = _join(capsys, register["home"], "--vault", str(elsewhere), *join)
     assert code == 1 and "another register" in err
     _nothing_written(register)
+
+
+@pytest.mark.postgres
+def test_a_failed_admin_login_leaves_the_pc_unjoined_and_is_audited_in_the_register(
+    register: dict[str, Any], capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join = ["--vault", str(register["vault"]), "station", "join"]
+    join += ["--key-file", str(register["key_file"]), "--name", "HEAD"]
+    monkeypatch.setenv("IJS_VETTING_PASSWORD", "not the admin's password")
+    code, _out, err = _join(capsys, register["home"], *join)
+    assert code == 1 and err.count("\n") == 1
+    assert "wrong password" in err and "Nothing was written on this PC" in err
+    _nothing_written(register)
+    engine = create_engine(register["url"])
+    with engine.connect() as conn:
+        failed = conn.execute(
+            select(AuditEntry.station).where(AuditEntry.action == "login.failed")
+        ).all()
+    engine.dispose()
+    assert failed == [("HEAD",)]  # counted against the account like any failed login
+    # With the right password the same PC joins, and the join is audited.
+    monkeypatch.setenv("IJS_VETTING_PASSWORD", TEST_PASSWORD)
+    code, _out, err = _join(capsys, register["home"], *join)
+    assert code == 0, err
+    assert read_key(register["id"]) == register["key"]
 
 
 def test_join_needs_the_shared_database(tmp_path: Path, capsys: Any) -> None:
