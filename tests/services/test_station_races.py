@@ -73,6 +73,25 @@ def _grace_school(station: Station, admin: Actor, tmp_path: Path) -> int:
     return photo.id
 
 
+def _vet_while_setting(
+    station: Station, admin: Actor, tmp_path: Path, setting_action: list[str]
+) -> None:
+    """Grace's school, then four more portraits of her (four sizes) imported and vetted on one
+    station while `setting_action` changes a setting on another: none is left pending."""
+    _grace_school(station, admin, tmp_path)
+    more = tmp_path / "more"
+    more.mkdir()
+    for n in range(4):
+        scenes.write_jpeg(
+            more / f"grace-{n}.jpg",
+            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=0.8).pixels,
+        )
+    imported, setting = race(station, tmp_path, ["import", str(more)], setting_action)
+    assert imported["imported"] == 4 and "refused" not in setting
+    with station.read() as s:
+        assert PhotoStatus.PENDING not in set(s.scalars(select(Photo.status)))
+
+
 def race(station: Station, tmp_path: Path, *actions: list[str]) -> list[dict[str, Any]]:
     """Run each action in its own station process, all let go at once; their results."""
     url = _url(station)
@@ -255,21 +274,19 @@ def test_settings_changed_on_one_station_while_another_vets(
     station: Station, admin: Actor, tmp_path: Path
 ) -> None:
     """Every photo vetted while the threshold changed is decided on the threshold now set."""
-    _grace_school(station, admin, tmp_path)
-    more = tmp_path / "more"
-    more.mkdir()
-    for n in range(4):
-        scenes.write_jpeg(
-            more / f"grace-{n}.jpg",
-            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=0.8).pixels,
-        )
-    imported, setting = race(
-        station,
-        tmp_path,
-        ["import", str(more)],
-        ["setting", "faces.match_threshold", "0.2"],
-    )
-    assert imported["imported"] == 4 and "refused" not in setting
-    with station.read() as s:
-        assert PhotoStatus.PENDING not in set(s.scalars(select(Photo.status)))
+    _vet_while_setting(station, admin, tmp_path, ["setting", "faces.match_threshold", "0.2"])
     assert _redecided_changes(station) == []
+
+
+def test_the_identification_size_changed_mid_run_leaves_no_photo_on_the_old_size(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """`faces.min_identify_width` raised on one station once the other has vetted the first of
+    four photos: the photos vetted before it are sent back and vetted again, those analysed on
+    the old size are not stored, and none is left pending. At 400 pixels no face here is big
+    enough to be identified, so every face is `too_small` and masked."""
+    setting = ["setting-after", "grace-0.jpg", "faces.min_identify_width", "400"]
+    _vet_while_setting(station, admin, tmp_path, setting)
+    with station.read() as s:
+        faces = list(s.execute(select(PhotoFace.too_small, PhotoFace.decision)))
+    assert len(faces) == 5 and set(faces) == {(True, FaceDecision.BLUR)}
