@@ -198,6 +198,33 @@ def test_a_failed_admin_login_leaves_the_pc_unjoined_and_is_audited_in_the_regis
     assert read_key(register["id"]) == register["key"]
 
 
+@pytest.mark.postgres
+def test_only_an_admin_may_join_a_pc(
+    register: dict[str, Any], capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "office-keys"))
+    code, _out, err = _join(
+        capsys, tmp_path / "office", "users", "add", "teacher", "--role", "staff"
+    )
+    assert code == 0, err
+    monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "head-keys"))
+    monkeypatch.setenv("IJS_VETTING_USER", "teacher")
+    code, _out, err = _join(
+        capsys,
+        register["home"],
+        "--vault",
+        str(register["vault"]),
+        "station",
+        "join",
+        "--key-file",
+        str(register["key_file"]),
+        "--name",
+        "HEAD",
+    )
+    assert code == 1 and err.count("\n") == 1 and "needs the admin role" in err
+    _nothing_written(register)
+
+
 def test_join_needs_the_shared_database(tmp_path: Path, capsys: Any) -> None:
     key_file = tmp_path / "ijs.key"
     key_file.write_bytes(wrap_key(bytes(32), "f" * 32, PASSPHRASE))
