@@ -80,6 +80,12 @@ def _join(capsys: Any, home: Path, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def _join_command(register: dict[str, Any]) -> list[str]:
+    """`station join` of the register's shared vault with its key file, as the PC "HEAD"."""
+    vault, key_file = str(register["vault"]), str(register["key_file"])
+    return ["--vault", vault, "station", "join", "--key-file", key_file, "--name", "HEAD"]
+
+
 def _nothing_written(register: dict[str, Any]) -> None:
     assert read_key(register["id"]) is None
     assert not (register["home"] / "station.json").exists()
@@ -177,8 +183,7 @@ def test_a_wrong_passphrase_or_vault_is_refused_before_anything_is_written(
 def test_a_failed_admin_login_leaves_the_pc_unjoined_and_is_audited_in_the_register(
     register: dict[str, Any], capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    join = ["--vault", str(register["vault"]), "station", "join"]
-    join += ["--key-file", str(register["key_file"]), "--name", "HEAD"]
+    join = _join_command(register)
     monkeypatch.setenv("IJS_VETTING_PASSWORD", "not the admin's password")
     code, _out, err = _join(capsys, register["home"], *join)
     assert code == 1 and err.count("\n") == 1
@@ -209,18 +214,7 @@ def test_only_an_admin_may_join_a_pc(
     assert code == 0, err
     monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "head-keys"))
     monkeypatch.setenv("IJS_VETTING_USER", "teacher")
-    code, _out, err = _join(
-        capsys,
-        register["home"],
-        "--vault",
-        str(register["vault"]),
-        "station",
-        "join",
-        "--key-file",
-        str(register["key_file"]),
-        "--name",
-        "HEAD",
-    )
+    code, _out, err = _join(capsys, register["home"], *_join_command(register))
     assert code == 1 and err.count("\n") == 1 and "needs the admin role" in err
     _nothing_written(register)
 
