@@ -12,6 +12,7 @@ service returned, or {"refused": message} when it refused.
     consent CHILD CHANNEL yes|no  record a parent's answer as admin
     override FACE_ID blur|none    a reviewer's mask on a face (or back to the policy)
     setting KEY VALUE             change a setting as admin
+    setting-after FILE KEY VALUE  the same, once the photo FILE has been vetted (mid-run)
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ijs_vetting.domain import FaceOverride, Role, ServiceError
+from sqlalchemy import select
+
+from ijs_vetting.db.models import Photo
+from ijs_vetting.domain import FaceOverride, PhotoStatus, Role, ServiceError
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos, review
 from ijs_vetting.services.posting import clearing, queue_export
@@ -38,6 +42,18 @@ def wait_for(path: Path, seconds: float = 600) -> None:
     while not path.exists():
         if time.monotonic() > deadline:
             raise SystemExit(f"timed out waiting for {path}")
+        time.sleep(0.01)
+
+
+def _wait_until_vetted(station: Station, filename: str, seconds: float = 600) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        with station.read() as session:
+            status = session.scalar(select(Photo.status).where(Photo.filename == filename))
+        if status is not None and status is not PhotoStatus.PENDING:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {filename} to be vetted")
         time.sleep(0.01)
 
 
@@ -58,6 +74,9 @@ def act(station: Station, action: str, args: list[str]) -> dict[str, Any]:
         return {"status": review.set_override(station, STAFF, int(args[0]), override).value}
     if action == "setting":
         return {"value": configure.set_setting(station, ADMIN, args[0], args[1])}
+    if action == "setting-after":
+        _wait_until_vetted(station, args[0])
+        return {"value": configure.set_setting(station, ADMIN, args[1], args[2])}
     raise SystemExit(f"unknown action {action}")
 
 

@@ -321,6 +321,34 @@ def test_refusals_leave_an_empty_postgresql_database_empty(
     assert cli.json("audit", "verify", home=target)["ok"] is True
 
 
+@pytest.mark.postgres
+def test_restoring_over_a_postgresql_register_keeps_it_as_an_archive(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """Rows overwritten in place leave no file to keep: the replaced register is backed up
+    (same passphrase) into the home's backups folder first, and that archive restores."""
+    good = tmp_path / "good.ijsbackup"
+    cli.json("backup", str(good))
+    monkeypatch.setenv("IJS_VETTING_DB", postgres_url)
+    server = _fresh_target(monkeypatch, tmp_path, "server")
+    cli.json("restore", str(good), home=server)
+    cli.json("consent", "set", "B456", "website", "yes", home=server)  # a change after it
+
+    restored = cli.json("restore", "--force", str(good), home=server)
+    assert restored["replaced"] is True
+    kept = Path(restored["previous_database"])
+    assert kept.parent == server / "backups" and kept.suffix == ".ijsbackup"
+    children = {c["id"]: c for c in cli.json("children", "list", home=server)["children"]}
+    assert children["B456"]["consents"]["website"] is None  # as it was when backed up
+
+    monkeypatch.delenv("IJS_VETTING_DB")
+    elsewhere = _fresh_target(monkeypatch, tmp_path, "undo")
+    cli.json("restore", str(kept), home=elsewhere)
+    children = {c["id"]: c for c in cli.json("children", "list", home=elsewhere)["children"]}
+    assert children["B456"]["consents"]["website"] is True  # the replaced register, whole
+    assert cli.json("audit", "verify", home=elsewhere)["ok"] is True
+
+
 def test_a_cancelled_backup_leaves_no_file_and_no_record(cli: Cli, tmp_path: Path) -> None:
     station = open_station(str(cli.home))
     try:

@@ -17,6 +17,7 @@ from ijs_vetting.db.models import AuditEntry, Setting
 from ijs_vetting.key_wrap import wrap_key
 from ijs_vetting.services.core.station_key import STATION_ID
 from ijs_vetting.vault import write_marker
+from tests.conftest import TEST_PASSWORD
 
 PASSPHRASE = "seven green apples on a wall"
 
@@ -77,6 +78,12 @@ def _join(capsys: Any, home: Path, *args: str) -> tuple[int, str, str]:
     code = main(["--home", str(home), *args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def _join_command(register: dict[str, Any]) -> list[str]:
+    """`station join` of the register's shared vault with its key file, as the PC "HEAD"."""
+    vault, key_file = str(register["vault"]), str(register["key_file"])
+    return ["--vault", vault, "station", "join", "--key-file", key_file, "--name", "HEAD"]
 
 
 def _nothing_written(register: dict[str, Any]) -> None:
@@ -169,6 +176,46 @@ def test_a_wrong_passphrase_or_vault_is_refused_before_anything_is_written(
     write_marker(elsewhere, "another-register")
     code, _out, err = _join(capsys, register["home"], "--vault", str(elsewhere), *join)
     assert code == 1 and "another register" in err
+    _nothing_written(register)
+
+
+@pytest.mark.postgres
+def test_a_failed_admin_login_leaves_the_pc_unjoined_and_is_audited_in_the_register(
+    register: dict[str, Any], capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join = _join_command(register)
+    monkeypatch.setenv("IJS_VETTING_PASSWORD", "not the admin's password")
+    code, _out, err = _join(capsys, register["home"], *join)
+    assert code == 1 and err.count("\n") == 1
+    assert "wrong password" in err and "Nothing was written on this PC" in err
+    _nothing_written(register)
+    engine = create_engine(register["url"])
+    with engine.connect() as conn:
+        failed = conn.execute(
+            select(AuditEntry.station).where(AuditEntry.action == "login.failed")
+        ).all()
+    engine.dispose()
+    assert failed == [("HEAD",)]  # counted against the account like any failed login
+    # With the right password the same PC joins, and the join is audited.
+    monkeypatch.setenv("IJS_VETTING_PASSWORD", TEST_PASSWORD)
+    code, _out, err = _join(capsys, register["home"], *join)
+    assert code == 0, err
+    assert read_key(register["id"]) == register["key"]
+
+
+@pytest.mark.postgres
+def test_only_an_admin_may_join_a_pc(
+    register: dict[str, Any], capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "office-keys"))
+    code, _out, err = _join(
+        capsys, tmp_path / "office", "users", "add", "teacher", "--role", "staff"
+    )
+    assert code == 0, err
+    monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "head-keys"))
+    monkeypatch.setenv("IJS_VETTING_USER", "teacher")
+    code, _out, err = _join(capsys, register["home"], *_join_command(register))
+    assert code == 1 and err.count("\n") == 1 and "needs the admin role" in err
     _nothing_written(register)
 
 

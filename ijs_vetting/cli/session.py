@@ -31,6 +31,12 @@ def actor(station: Station) -> Actor:
     return users.login(station, None, _ask(prompt, PASSWORD_ENV), record=False)
 
 
+def password() -> str:
+    """The command's user's password, for a command that logs in by itself (`station join`,
+    before the PC is a station)."""
+    return _ask("Password: ", PASSWORD_ENV)
+
+
 def new_password(prompt: str, env: str = NEW_PASSWORD_ENV) -> str:
     """A new password from `env`, or typed twice at a terminal."""
     if os.environ.get(env) is not None:

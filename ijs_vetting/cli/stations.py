@@ -51,12 +51,12 @@ def cmd_join(args: argparse.Namespace) -> Outcome:
         ) from exc
     url = database_url(resolve_home(args.home))
     joining.require_shared_database(url)  # before asking for the passphrase
-    station = joining.join_station(
-        args.home, url, data, _passphrase(), name=args.name, vault=args.vault
+    station, admin = joining.join_station(
+        args.home, url, data, _passphrase(), session.password(), name=args.name, vault=args.vault
     )
     try:
         report = joining.station_report(station)
-        joining.record_join(station, session.actor(station), report)
+        joining.record_join(station, admin, report)
     finally:
         station.close()
     head = f"Station {report.name} joined register {report.register}."

@@ -25,13 +25,21 @@ import pytest
 from sqlalchemy import select
 
 from ijs_vetting.db.models import Photo, PhotoFace, QueueItem
-from ijs_vetting.domain import CHANGED_ELSEWHERE, QUEUE_WAITING, FaceDecision, PhotoStatus
+from ijs_vetting.domain import (
+    CHANGED_ELSEWHERE,
+    QUEUE_WAITING,
+    FaceDecision,
+    PhotoStatus,
+    QueueStatus,
+)
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.posting import queue_export
 from ijs_vetting.services.register import roster
 from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
+from tests.conftest import SLT
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -65,9 +73,29 @@ def _grace_school(station: Station, admin: Actor, tmp_path: Path) -> int:
     return photo.id
 
 
+def _vet_while_setting(
+    station: Station, admin: Actor, tmp_path: Path, setting_action: list[str]
+) -> None:
+    """Grace's school, then four more portraits of her (four sizes) imported and vetted on one
+    station while `setting_action` changes a setting on another: none is left pending."""
+    _grace_school(station, admin, tmp_path)
+    more = tmp_path / "more"
+    more.mkdir()
+    for n in range(4):
+        scenes.write_jpeg(
+            more / f"grace-{n}.jpg",
+            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=0.8).pixels,
+        )
+    imported, setting = race(station, tmp_path, ["import", str(more)], setting_action)
+    assert imported["imported"] == 4 and "refused" not in setting
+    with station.read() as s:
+        assert PhotoStatus.PENDING not in set(s.scalars(select(Photo.status)))
+
+
 def race(station: Station, tmp_path: Path, *actions: list[str]) -> list[dict[str, Any]]:
     """Run each action in its own station process, all let go at once; their results."""
-    url = station.engine.url.render_as_string(hide_password=False)
+    url = _url(station)
+    tmp_path.mkdir(exist_ok=True)
     go = tmp_path / "go"
     homes = [tmp_path / f"station-{n}" for n in range(len(actions))]
     children = []
@@ -103,6 +131,10 @@ def race(station: Station, tmp_path: Path, *actions: list[str]) -> list[dict[str
         assert child.returncode == 0, err.decode()
         results.append(json.loads(out.decode().strip().splitlines()[-1]))
     return results
+
+
+def _url(station: Station) -> str:
+    return station.engine.url.render_as_string(hide_password=False)
 
 
 def _items(station: Station) -> list[QueueItem]:
@@ -180,6 +212,44 @@ def test_consent_withdrawn_on_one_station_while_another_clears_queues_nothing_of
     assert _redecided_changes(station) == []
 
 
+@pytest.mark.parametrize("reachable", [True, False], ids=["folder-reachable", "folder-offline"])
+def test_a_withdrawal_after_the_clearing_committed_pulls_the_item_and_its_files_back(
+    station: Station, admin: Actor, tmp_path: Path, reachable: bool
+) -> None:
+    """The race in the other order: one station clears Grace's photo and it is exported to the
+    office's posting folder; then her consent is withdrawn on another station, which pulls the
+    queued item back. Its picture and caption leave the folder at once, or — when the folder
+    is the office PC's own and that station cannot reach it — at the office's next start."""
+    photo_id = _grace_school(station, admin, tmp_path)
+    (cleared,) = race(station, tmp_path / "clearing", ["clear", str(photo_id), ACCOUNT])
+    (item_id,) = [entry["item_id"] for entry in cleared["cleared"]]
+    outbox = tmp_path / "office-posting"
+    exported = queue_export.export_queue(station, SLT, outbox)
+    (item,) = exported.items
+    assert item.image is not None and (outbox / item.image).is_file()
+    files = {outbox / item.image, outbox / item.caption_file}
+    hidden = outbox.with_name("office-posting-offline")
+    if not reachable:
+        outbox.rename(hidden)  # the office PC's folder, which the other station cannot see
+    (withdrawal,) = race(station, tmp_path / "withdrawal", ["consent", "GRACE1", "twitter", "no"])
+    if not reachable:
+        hidden.rename(outbox)
+    assert withdrawal["withdrawn"] == [item_id]
+    (row,) = _items(station)
+    assert row.status is QueueStatus.WITHDRAWN
+    assert photos.get_photo(station, photo_id).status != PhotoStatus.QUEUED.value
+    station.close()
+    reopened = open_station(str(station.paths.home), url=_url(station))  # the office's next start
+    try:
+        assert not any(path.exists() for path in files)
+        manifest = json.loads((outbox / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["items"] == []
+        again = queue_export.export_queue(reopened, SLT, outbox)
+        assert again.items == [] and again.removed == []
+    finally:
+        reopened.close()
+
+
 def test_a_reviewers_mask_racing_a_re_decision_keeps_the_mask(
     station: Station, admin: Actor, tmp_path: Path
 ) -> None:
@@ -204,21 +274,19 @@ def test_settings_changed_on_one_station_while_another_vets(
     station: Station, admin: Actor, tmp_path: Path
 ) -> None:
     """Every photo vetted while the threshold changed is decided on the threshold now set."""
-    _grace_school(station, admin, tmp_path)
-    more = tmp_path / "more"
-    more.mkdir()
-    for n in range(4):
-        scenes.write_jpeg(
-            more / f"grace-{n}.jpg",
-            scenes.portrait(scenes.GRACE, 150 + 10 * n, margin=0.8).pixels,
-        )
-    imported, setting = race(
-        station,
-        tmp_path,
-        ["import", str(more)],
-        ["setting", "faces.match_threshold", "0.2"],
-    )
-    assert imported["imported"] == 4 and "refused" not in setting
-    with station.read() as s:
-        assert PhotoStatus.PENDING not in set(s.scalars(select(Photo.status)))
+    _vet_while_setting(station, admin, tmp_path, ["setting", "faces.match_threshold", "0.2"])
     assert _redecided_changes(station) == []
+
+
+def test_the_identification_size_changed_mid_run_leaves_no_photo_on_the_old_size(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """`faces.min_identify_width` raised on one station once the other has vetted the first of
+    four photos: the photos vetted before it are sent back and vetted again, those analysed on
+    the old size are not stored, and none is left pending. At 400 pixels no face here is big
+    enough to be identified, so every face is `too_small` and masked."""
+    setting = ["setting-after", "grace-0.jpg", "faces.min_identify_width", "400"]
+    _vet_while_setting(station, admin, tmp_path, setting)
+    with station.read() as s:
+        faces = list(s.execute(select(PhotoFace.too_small, PhotoFace.decision)))
+    assert len(faces) == 5 and set(faces) == {(True, FaceDecision.BLUR)}

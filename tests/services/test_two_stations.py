@@ -28,6 +28,7 @@ from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import roster
 from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
+from tests.conftest import TEST_PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -66,8 +67,14 @@ def test_two_stations_import_review_clear_and_export_each_others_photos(
     assert key is not None
     key_file = wrap_key(key, register, PASSPHRASE)
     monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "head-keys"))
-    head = joining.join_station(
-        str(tmp_path / "head"), postgres_url, key_file, PASSPHRASE, name="HEAD", vault=str(shared)
+    head, _admin = joining.join_station(
+        str(tmp_path / "head"),
+        postgres_url,
+        key_file,
+        PASSPHRASE,
+        TEST_PASSWORD,
+        name="HEAD",
+        vault=str(shared),
     )
     try:
         assert head.vault_fault is None and head.name == "HEAD"

@@ -8,22 +8,26 @@ fingerprint the database records), and the vault folder must carry that register
 a wrong file, passphrase, database or share costs nothing. Only then is the key stored where
 this PC keeps keys, the station's name and vault kept in its `station.json`, and the station
 opened (which upgrades the database if this PC's program is newer) and the join audited.
+The admin who joins it logs in first, against the register's users, before anything is kept:
+a failed login leaves the PC unjoined.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
 from ijs_vetting.config import DB_ENV, VAULT_ENV, resolve_home, write_station_file
-from ijs_vetting.crypto import install_key, key_location, read_key
+from ijs_vetting.crypto import Sealer, install_key, key_location, read_key
 from ijs_vetting.db.engine import create_db_engine, session_factory
 from ijs_vetting.db.models import Setting
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.key_wrap import unwrap_key
+from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import (
     VAULT,
     Actor,
@@ -72,40 +76,32 @@ def join_station(
     url: str,
     key_file: bytes,
     passphrase: str,
+    password: str,
     *,
     name: str,
     vault: str | None = None,
-) -> Station:
-    """Check the database, key file and vault, then set this PC up as a station of the register
-    and return it open. `ServiceError` in one line, with nothing written, when any check fails."""
+) -> tuple[Station, Actor]:
+    """Check the database, key file, vault and the admin's login, then set this PC up as a
+    station of the register and return it open with the admin logged in. `ServiceError` in one
+    line, with nothing written on this PC, when any check fails."""
     require_shared_database(url)
     name = checked_station_name(name)
     paths = resolve_home(home, vault)
     engine = create_db_engine(url)
     try:
         register = _register(engine)
+        unwrapped = unwrap_key(key_file, passphrase)
+        _check_key(register, unwrapped.key_id, unwrapped.fingerprint)
+        _check_vault(register, paths.vault)
+        here = read_key(register.id)
+        if here is not None and here != unwrapped.key:
+            raise ServiceError(
+                f"This PC already holds another key for register {register.id} "
+                f"({key_location(register.id)}): remove it first; {NOTHING}."
+            )
+        admin = _admin_login(Station(paths, engine, Sealer(unwrapped.key), name=name), password)
     finally:
         engine.dispose()
-    unwrapped = unwrap_key(key_file, passphrase)
-    if unwrapped.key_id != register.id or unwrapped.fingerprint != register.fingerprint:
-        raise ServiceError(
-            f"This key file holds the key {unwrapped.fingerprint} of register {unwrapped.key_id}, "
-            f"but the database is register {register.id} with the key {register.fingerprint}: "
-            f"export the key from a station of this register; {NOTHING}."
-        )
-    found = read_marker(paths.vault)
-    if register.vault_claimed and found != register.id:
-        where = f"set --vault or {VAULT_ENV} to the register's shared vault folder"
-        what = "cannot be found" if not paths.vault.is_dir() else f"has no {MARKER} of it"
-        if found is not None:
-            what = f"is the vault of another register ({found})"
-        raise ServiceError(f"The folder {paths.vault} {what}: {where}; {NOTHING}.")
-    here = read_key(register.id)
-    if here is not None and here != unwrapped.key:
-        raise ServiceError(
-            f"This PC already holds another key for register {register.id} "
-            f"({key_location(register.id)}): remove it first; {NOTHING}."
-        )
     if here is None:
         install_key(register.id, unwrapped.key)
     paths.home.mkdir(parents=True, exist_ok=True)
@@ -114,7 +110,39 @@ def join_station(
         name=name,
         vault=str(paths.vault) if paths.vault_override is not None else None,
     )
-    return open_station(str(paths.home), url=url, vault=vault)
+    return open_station(str(paths.home), url=url, vault=vault), admin
+
+
+def _check_key(register: _Register, key_id: str, fingerprint: str) -> None:
+    if key_id != register.id or fingerprint != register.fingerprint:
+        raise ServiceError(
+            f"This key file holds the key {fingerprint} of register {key_id}, "
+            f"but the database is register {register.id} with the key {register.fingerprint}: "
+            f"export the key from a station of this register; {NOTHING}."
+        )
+
+
+def _check_vault(register: _Register, folder: Path) -> None:
+    found = read_marker(folder)
+    if register.vault_claimed and found != register.id:
+        where = f"set --vault or {VAULT_ENV} to the register's shared vault folder"
+        what = "cannot be found" if not folder.is_dir() else f"has no {MARKER} of it"
+        if found is not None:
+            what = f"is the vault of another register ({found})"
+        raise ServiceError(f"The folder {folder} {what}: {where}; {NOTHING}.")
+
+
+def _admin_login(probe: Station, password: str) -> Actor:
+    """Log the admin in on the register before this PC keeps anything: a station that exists
+    only in memory (no key installed, no settings, no anchor), so a wrong password or a user
+    who is no admin leaves the PC as it was. The failure is counted and audited in the
+    register like any failed login, signed with the joining station's name."""
+    try:
+        actor = users.login(probe, None, password, record=False)
+    except users.LoginRefused as exc:
+        raise ServiceError(f"{exc} {NOTHING[0].upper()}{NOTHING[1:]}.") from exc
+    probe.require(actor, ACTION, Role.ADMIN)
+    return actor
 
 
 def require_shared_database(url: str) -> None:

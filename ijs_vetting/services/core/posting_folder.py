@@ -199,7 +199,9 @@ def take_out(session: Session, items: Iterable[QueueItem]) -> None:
     """Remove these items (posted or withdrawn, rows locked by the caller) from every folder they
     were exported to, including one an export is writing (it holds the items' rows while it
     writes, so the caller's lock waited for it), and forget the entries. A folder that cannot be
-    changed now (a share offline) is marked unsettled: the next start reconciles it."""
+    changed now (a share offline) is marked unsettled: the next start reconciles it. So is one
+    this PC cannot see at all — another station's own folder, where nothing to remove is not
+    the same as nothing left — so that station takes the files out when it next starts."""
     by_id = {item.id: item for item in items}
     if not by_id:
         return
@@ -214,7 +216,8 @@ def take_out(session: Session, items: Iterable[QueueItem]) -> None:
     )
     for folder in folders:
         mine = [by_id[e.item_id] for e in entries if e.folder_id == folder.id]
-        if not _remove(Path(folder.path), mine):
+        root = Path(folder.path)
+        if not root.is_dir() or not _remove(root, mine):
             folder.unsettled = True
     for entry in entries:
         session.delete(entry)

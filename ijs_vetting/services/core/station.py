@@ -120,6 +120,7 @@ class Station:
         engine: Engine,
         sealer: Sealer,
         anchor: Path | None = None,
+        name: str | None = None,
     ) -> None:
         self.paths = paths
         self.engine = engine
@@ -128,8 +129,9 @@ class Station:
         self.own_writes = 0  # write transactions this station committed (see services.changes)
         self.vault = Vault(paths.vault, sealer)
         install(self.sessions, sealer.subkey(KEY_PURPOSE))
-        # The name this station signs its audit entries with (the PC's, unless one was set).
-        self.name = station_name(paths.home)
+        # The name this station signs its audit entries with (the PC's, unless one was set or
+        # is given: a joining PC, which has no settings yet).
+        self.name = name or station_name(paths.home)
         self._sign_as(self.name)
         # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
         self.anchor = anchor

@@ -361,6 +361,18 @@ def vet_pending(
         with FacePool(workers) as own:
             return vet_pending(station, progress=progress, pool=own)
     report = VetReport()
+    while _vet_pass(station, pool, progress, report):
+        pass  # the identification size changed meanwhile: vet again what is pending, on it
+    return report
+
+
+def _vet_pass(
+    station: Station, pool: FacePool, progress: Progress | None, report: VetReport
+) -> bool:
+    """Vet the photos pending now, adding to `report`; True when `faces.min_identify_width`
+    changed while they were analysed. Such a result is not stored (the faces it found
+    identifiable were judged on the old size) and the photo stays pending, as does every photo
+    the change sent back (`configure.set_setting`), for the next pass."""
     with station.read() as session:
         pending = [
             (p.id, p.sha256, p.filename)
@@ -373,11 +385,15 @@ def vet_pending(
         width = settings_of(session).min_identify_width
     names = {pid: name for pid, _sha, name in pending}
     intact, broken = _originals(station, pending)
+    resized = False
     for result in chain(broken, pool.analyse(intact, progress=progress, min_identify_width=width)):
         with station.transaction() as session:
             photo = session.get(Photo, result.key, populate_existing=True)
             if photo is None or photo.status is not PhotoStatus.PENDING:
                 continue  # deleted or already handled by another station meanwhile
+            if settings_of(session).min_identify_width != width:
+                resized = True
+                continue
             now = template_version(session)
             if now != version:
                 # templates were enrolled, replaced or deleted while this run went on: the
@@ -394,7 +410,8 @@ def vet_pending(
                 status = PhotoStatus.FAILED
         report.vetted += 1
         report.statuses[status.value] = report.statuses.get(status.value, 0) + 1
-    return report
+    with station.read() as session:
+        return resized or settings_of(session).min_identify_width != width
 
 
 def _originals(

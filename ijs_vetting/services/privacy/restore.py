@@ -51,6 +51,7 @@ from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.core.station_key import KEY_FINGERPRINT, STATION_ID
 from ijs_vetting.services.privacy.audit import check_chain
+from ijs_vetting.services.privacy.backup import SUFFIX, make_backup
 from ijs_vetting.services.privacy.backup_archive import (
     ANCHOR,
     DATABASE,
@@ -81,7 +82,9 @@ class RestoreReport:
     vault_missing_at_backup: int = 0
     audit_entries: int = 0
     replaced: bool = False  # a register was on the target (--force)
-    previous_database: str | None = None  # where the replaced SQLite file was kept
+    # Where the replaced register was kept: SQLite, a copy of its file; PostgreSQL, a backup
+    # archive of it wrapped with the same passphrase (both in the home's backups folder).
+    previous_database: str | None = None
     previous_anchor: str | None = None  # an older anchor for this register, moved aside
     key_installed: bool = False  # False: the target already had this very key
 
@@ -123,6 +126,7 @@ def restore_backup(
     `vault` (else the usual: `IJS_VETTING_VAULT`, the station's setting, the home's own); `by`
     names who restored it in the restored audit log (default: the operating-system user)."""
     progress = progress or Progress()
+    by = by or f"restore ({acting_username()})"
     paths = resolve_home(home, vault)
     target_url = url or database_url(paths)
     reader = ArchiveReader(archive.expanduser().resolve())
@@ -159,14 +163,41 @@ def restore_backup(
                 report.target_backend = target.dialect.name
                 report.target = target.url.render_as_string(hide_password=True)
                 report.replaced = bool(held)
+                if held and target.dialect.name != "sqlite":
+                    report.previous_database = _keep_register(
+                        home, target_url, vault, passphrase, by, progress
+                    )
                 progress.check()  # the last moment Cancel can stop it: switching must finish
                 _switch(reader, report, paths, target, staged, key, progress.uncancellable())
         finally:
             target.dispose()
     finally:
         reader.close()
-    _record(home, url, report, by or f"restore ({acting_username()})")
+    _record(home, url, report, by)
     return report
+
+
+def _keep_register(
+    home: str | None, url: str, vault: str | None, passphrase: str, by: str, progress: Progress
+) -> str:
+    """Back up the register a forced restore is about to replace on a shared database into the
+    home's backups folder, with the restore's passphrase: its rows are overwritten in place
+    (no file to keep, as on SQLite), and a wrong archive restored over the school's register
+    must be undoable. A register that cannot be backed up (its key not on this PC) is not
+    replaced."""
+    try:
+        station = open_station(home, url=url, vault=vault)
+    except ServiceError as exc:
+        raise ServiceError(
+            f"The register on the target cannot be kept before it is replaced ({exc}); {NOTHING}."
+        ) from exc
+    try:
+        out = station.paths.backups / f"register-before-restore-{utcnow():%Y%m%dT%H%M%S%f}Z{SUFFIX}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        make_backup(station, Actor(by, Role.ADMIN), out, passphrase, progress)
+    finally:
+        station.close()
+    return str(out)
 
 
 def restore_over(
