@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import AuditEntry, Child, FaceTemplate, Photo, PhotoFace
 from ijs_vetting.domain import (
+    ChangedElsewhere,
     FaceDecision,
     FaceOverride,
     FaceReason,
     InvalidInput,
-    NotFound,
     PermissionDenied,
     PhotoStatus,
 )
@@ -233,7 +233,7 @@ def test_naming_faces_together_touches_only_the_faces_selected(
 def test_naming_faces_is_all_or_nothing(school: Station, staff: Actor) -> None:
     pid = _photo(school, [{"distance": None}])
     (face,) = _faces(school, pid)
-    with pytest.raises(NotFound):
+    with pytest.raises(ChangedElsewhere):  # a face gone: its photo was vetted again
         review.assign_faces(school, staff, [face.id, 999_999], "K1")
     assert _faces(school, pid)[0].child_id is None
 
