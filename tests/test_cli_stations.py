@@ -215,7 +215,7 @@ def test_only_an_admin_may_join_a_pc(
     monkeypatch.setenv("IJS_VETTING_KEY_DIR", str(tmp_path / "head-keys"))
     monkeypatch.setenv("IJS_VETTING_USER", "teacher")
     code, _out, err = _join(capsys, register["home"], *_join_command(register))
-    assert code == 1 and err.count("\n") == 1 and "needs the admin role" in err
+    assert code == 1 and err.count("\n") == 1 and "Only an admin can join a station" in err
     _nothing_written(register)
 
 
