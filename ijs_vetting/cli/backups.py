@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sys
 from pathlib import Path
 
+from ijs_vetting.cli import session
 from ijs_vetting.cli.dispatch import Context, Outcome, handles, handles_offline
 from ijs_vetting.cli.output import terminal_progress
 from ijs_vetting.domain import InvalidInput, ServiceError
@@ -60,13 +60,9 @@ def add_commands(
 def passphrase(*, confirm: bool) -> str:
     """The backup passphrase from `IJS_VETTING_BACKUP_PASSPHRASE`, else typed (twice when it
     is being chosen)."""
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise ServiceError(f"No passphrase: set {PASSPHRASE_ENV} or run the command in a terminal.")
-    first = getpass.getpass("Backup passphrase: ")
-    if confirm:
+    typed = PASSPHRASE_ENV not in os.environ
+    first = session.secret("Backup passphrase: ", PASSPHRASE_ENV, "passphrase")
+    if confirm and typed:
         check_passphrase(first)
         if getpass.getpass("Again: ") != first:
             raise ServiceError("The two passphrases differ; nothing was written.")

@@ -15,12 +15,14 @@ PASSWORD_ENV = "IJS_VETTING_PASSWORD"
 NEW_PASSWORD_ENV = "IJS_VETTING_NEW_PASSWORD"
 
 
-def _ask(prompt: str, env: str) -> str:
+def secret(prompt: str, env: str, what: str = "password") -> str:
+    """A password or passphrase from `env`, else typed at a terminal (never echoed); scripts
+    without a terminal are told which variable to set."""
     value = os.environ.get(env)
     if value is not None:
         return value
     if not sys.stdin.isatty():
-        raise ServiceError(f"No password: set {env} or run the command in a terminal.")
+        raise ServiceError(f"No {what}: set {env} or run the command in a terminal.")
     return getpass.getpass(prompt)
 
 
@@ -28,20 +30,20 @@ def actor(station: Station) -> Actor:
     """Log the command's user in (creating the first admin on an empty station)."""
     new = users.station_is_new(station)
     prompt = "Choose the first admin's password: " if new else "Password: "
-    return users.login(station, None, _ask(prompt, PASSWORD_ENV), record=False)
+    return users.login(station, None, secret(prompt, PASSWORD_ENV), record=False)
 
 
 def password() -> str:
     """The command's user's password, for a command that logs in by itself (`station join`,
     before the PC is a station)."""
-    return _ask("Password: ", PASSWORD_ENV)
+    return secret("Password: ", PASSWORD_ENV)
 
 
 def new_password(prompt: str, env: str = NEW_PASSWORD_ENV) -> str:
     """A new password from `env`, or typed twice at a terminal."""
     if os.environ.get(env) is not None:
         return os.environ[env]
-    first = _ask(prompt, env)
+    first = secret(prompt, env)
     if getpass.getpass("Again: ") != first:
         raise ServiceError("The two passwords differ; nothing was changed.")
     return first

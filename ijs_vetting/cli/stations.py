@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from pathlib import Path
 
 from ijs_vetting.cli import session
@@ -33,15 +30,6 @@ def add_commands(
     handles(q, cmd_show)
 
 
-def _passphrase() -> str:
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise ServiceError(f"No passphrase: set {PASSPHRASE_ENV} or run the command in a terminal.")
-    return getpass.getpass("Passphrase of the key file: ")
-
-
 def cmd_join(args: argparse.Namespace) -> Outcome:
     try:
         data = args.key_file.read_bytes()
@@ -52,7 +40,13 @@ def cmd_join(args: argparse.Namespace) -> Outcome:
     url = database_url(resolve_home(args.home))
     joining.require_shared_database(url)  # before asking for the passphrase
     station, admin = joining.join_station(
-        args.home, url, data, _passphrase(), session.password(), name=args.name, vault=args.vault
+        args.home,
+        url,
+        data,
+        session.secret("Passphrase of the key file: ", PASSPHRASE_ENV, "passphrase"),
+        session.password(),
+        name=args.name,
+        vault=args.vault,
     )
     try:
         report = joining.station_report(station)

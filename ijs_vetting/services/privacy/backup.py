@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, read_anchor
+from ijs_vetting.audit_anchor import AnchorUnreadable, read_anchor
 from ijs_vetting.crypto import read_key
 from ijs_vetting.db.audit_log import chain_tip
 from ijs_vetting.db.engine import create_db_engine, current_revision
@@ -146,7 +146,7 @@ def make_backup(
                 progress.step()
             archive.add_bytes(WRAPPED_KEY, wrap_key(key, station_id, passphrase))
             if anchor is not None:
-                archive.add_bytes(ANCHOR, _anchor_json(anchor))
+                archive.add_bytes(ANCHOR, json.dumps(anchor.as_json()).encode("utf-8"))
             progress.check()
             report.sha256 = archive.finish(
                 {
@@ -205,11 +205,6 @@ def _add_vault_file(
         return
     archive.add_bytes(vault_name(name), data)
     report.vault_files += 1
-
-
-def _anchor_json(anchor: Anchor) -> bytes:
-    fields = {"entries": anchor.entries, "entry_id": anchor.entry_id}
-    return json.dumps(fields | {"entry_hash": anchor.entry_hash}).encode("utf-8")
 
 
 def _audit(station: Station, actor: Actor, report: BackupReport) -> None:
