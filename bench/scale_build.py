@@ -57,7 +57,7 @@ from ijs_vetting.services.intake.vetting import seal_encoding, standings
 from ijs_vetting.services.register import consent, roster, templates
 from tests import scenes
 
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench-scale"
 PASSWORD = "bench scale password"
 ADMIN = "bench-admin"
@@ -236,7 +236,8 @@ def _start(years_back: float = 4.0) -> datetime:
 
 
 def _bulk_audit(station: Station, n: int, rng: random.Random) -> None:
-    """Four years of audit entries, chained from the genesis hash like the real log."""
+    """Four years of audit entries, chained on from the log's tip (opening a new station already
+    wrote its anchor entry) exactly like the real log."""
     actions = [
         ("photos.import", "import", "import from DCIM finished: 42 new, 0 already imported"),
         ("review.assign", "face", "face identified by a reviewer"),
@@ -246,9 +247,10 @@ def _bulk_audit(station: Station, n: int, rng: random.Random) -> None:
         ("login", "user", "bench-slt logged in"),
     ]
     start, step = _start(), timedelta(days=365 * 4) / max(n, 1)
-    previous = GENESIS
     batch: list[dict[str, Any]] = []
     with station.transaction() as session:
+        tip = select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+        previous = session.scalar(tip) or GENESIS
         for i in range(n):
             action, target_type, summary = actions[rng.randrange(len(actions))]
             fields: dict[str, Any] = {
