@@ -37,6 +37,15 @@ class BiometricEvent(enum.StrEnum):
         return self in (BiometricEvent.PARENT_CONSENT, BiometricEvent.PARENT_WITHDRAWAL)
 
 
+# The answers the fronts offer for a biometric event, in the words of the consent form.
+BIOMETRIC_CHOICES: dict[str, BiometricEvent] = {
+    "yes": BiometricEvent.PARENT_CONSENT,
+    "no": BiometricEvent.PARENT_WITHDRAWAL,
+    "child-objects": BiometricEvent.CHILD_OBJECTION,
+    "child-no-longer-objects": BiometricEvent.CHILD_OBJECTION_WITHDRAWN,
+}
+
+
 @dataclass(frozen=True)
 class BiometricState:
     """Whether face templates may exist for a child: a parent's consent on file, no objection.

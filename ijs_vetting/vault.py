@@ -25,7 +25,6 @@ from ijs_vetting.domain import ServiceError
 
 CHUNK = 1 << 20
 MARKER = ".ijs-vetting-vault"  # at the vault's root: {"register": the register's id}
-_FEW = 64  # below this, checking each file is quicker than reading folders
 RESTORE_HINT = "importing the same file again restores it"  # for a photo's original
 
 
@@ -143,20 +142,9 @@ class Vault:
     def contains(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def present(self, shas: list[str]) -> set[str]:
-        """Which of `shas` are stored. For many, one read of each shard folder's names (no
-        per-file check), so listing a school's photos does not stat 20,000 files."""
-        if len(shas) <= _FEW:
-            return {sha for sha in shas if self.contains(sha)}
-        wanted, found = set(shas), set()
-        for shard in {sha[:2] for sha in wanted}:
-            try:
-                with os.scandir(self.root / shard) as entries:
-                    names = {shard + e.name for e in entries if e.is_file()}
-            except FileNotFoundError:
-                continue
-            found |= names & wanted
-        return found
+    def index(self) -> StoredIndex:
+        """Which originals and blobs are stored, for a listing of many photos."""
+        return StoredIndex(self.root)
 
     def put_bytes(self, data: bytes) -> str:
         """Store `data` (unless it is there intact) and return its sha256."""
@@ -291,3 +279,27 @@ class Vault:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class StoredIndex:
+    """Whether the vault holds a sha256, reading each shard folder's names once (no per-file
+    check), so listing a school's 20,000 photos in pages neither stats every file nor reads
+    every folder again for each page."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._shards: dict[str, frozenset[str]] = {}
+
+    def __contains__(self, sha256: str) -> bool:
+        shard = sha256[:2]
+        names = self._shards.get(shard)
+        if names is None:
+            names = self._shards[shard] = self._names(shard)
+        return sha256[2:] in names
+
+    def _names(self, shard: str) -> frozenset[str]:
+        try:
+            with os.scandir(self._root / shard) as entries:
+                return frozenset(e.name for e in entries if e.is_file())
+        except FileNotFoundError:
+            return frozenset()

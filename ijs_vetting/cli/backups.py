@@ -10,14 +10,16 @@ import argparse
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.dispatch import Context, Outcome, handles, handles_offline
 from ijs_vetting.cli.output import terminal_progress
 from ijs_vetting.domain import InvalidInput, ServiceError
 from ijs_vetting.key_wrap import PASSPHRASE_ENV, check_passphrase
-from ijs_vetting.services.core.station_settings import current
-from ijs_vetting.services.privacy import backup, restore
+
+if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.privacy import backup, restore
 
 
 def add_commands(
@@ -70,6 +72,9 @@ def passphrase(*, confirm: bool) -> str:
 
 
 def cmd_backup(ctx: Context) -> Outcome:
+    from ijs_vetting.services.core.station_settings import current
+    from ijs_vetting.services.privacy import backup
+
     station, args = ctx.station, ctx.args
     folder = args.to_folder
     if folder is None and args.out is None:
@@ -107,6 +112,8 @@ def _show_backup(report: backup.BackupReport) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> Outcome:
+    from ijs_vetting.services.privacy import restore
+
     secret = passphrase(confirm=False)
     report = restore.restore_backup(
         args.archive,
@@ -134,6 +141,8 @@ def _show_restore(report: restore.RestoreReport) -> None:
 
 
 def cmd_key_export(ctx: Context) -> Outcome:
+    from ijs_vetting.services.privacy import backup
+
     out, fingerprint = backup.export_key(
         ctx.station, ctx.actor, ctx.args.file, passphrase(confirm=True)
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table, one_line, terminal_progress
 from ijs_vetting.domain import FaceDecision, PhotoStatus
-from ijs_vetting.services.intake import photos, vetting
-from ijs_vetting.services.register import templates
+
+if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.intake import photos
 
 _WORKERS_HELP = "face-analysis processes (default: one per core, as memory allows)"
 
@@ -55,6 +57,8 @@ def add_commands(
 
 
 def cmd_faces_enrol(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import templates
+
     args = ctx.args
     report = templates.enrol_references(
         ctx.station,
@@ -81,6 +85,8 @@ def cmd_faces_enrol(ctx: Context) -> Outcome:
 
 
 def cmd_import(ctx: Context) -> Outcome:
+    from ijs_vetting.services.intake import photos
+
     args = ctx.args
     report = photos.import_folder(
         ctx.station,
@@ -113,10 +119,13 @@ def _show_import(report: photos.ImportReport, folder: Path) -> None:
 
 
 def cmd_photos_list(ctx: Context) -> Outcome:
+    from ijs_vetting.services.intake import photos
+
     status = PhotoStatus(ctx.args.status) if ctx.args.status else None
-    rows = photos.list_photos(ctx.station, status=status)
+    listed = photos.iter_photos(ctx.station, status=status)  # streamed: JSON or table, not both
 
     def show() -> None:
+        rows = list(listed)
         emit_table(
             ["id", "file", "status", "taken", "faces", "shown", "note"],
             [
@@ -133,10 +142,12 @@ def cmd_photos_list(ctx: Context) -> Outcome:
             ],
         )
 
-    return Outcome([p.as_json() for p in rows], show)
+    return Outcome((p.as_json() for p in listed), show)
 
 
 def cmd_photos_vet(ctx: Context) -> Outcome:
+    from ijs_vetting.services.intake import vetting
+
     args = ctx.args
     vet = vetting.retry_failed if args.retry_failed else vetting.revet_pending
     report = vet(

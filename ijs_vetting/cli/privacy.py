@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table
-from ijs_vetting.services.privacy import retention, subject_access, subject_rights
-from ijs_vetting.services.register import consent_lapse
+
+if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.privacy import retention, subject_access, subject_rights
 
 
 def add_commands(
@@ -34,6 +36,9 @@ def add_commands(
 
 
 def cmd_retention_run(ctx: Context) -> Outcome:
+    from ijs_vetting.services.privacy import retention
+    from ijs_vetting.services.register import consent_lapse
+
     dry_run = ctx.args.dry_run
     report = retention.run_retention(ctx.station, ctx.actor, dry_run=dry_run)
     lapses = consent_lapse.apply_lapses(ctx.station, ctx.actor, dry_run=dry_run)
@@ -80,6 +85,8 @@ def _show_retention(report: retention.RetentionReport, lapsed: int) -> None:
 
 
 def cmd_child_export(ctx: Context) -> Outcome:
+    from ijs_vetting.services.privacy import subject_access
+
     result = subject_access.export_child(ctx.station, ctx.actor, ctx.args.child_id, ctx.args.out)
     return Outcome(result.as_json(), lambda: _show_export(result))
 
@@ -95,6 +102,8 @@ def _show_export(result: subject_access.ExportResult) -> None:
 
 
 def cmd_child_erase(ctx: Context) -> Outcome:
+    from ijs_vetting.services.privacy import subject_rights
+
     result = subject_rights.erase_child(ctx.station, ctx.actor, ctx.args.child_id)
     return Outcome(result.as_json(), lambda: _show_erasure(result))
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table
-from ijs_vetting.services.posting import clearing, queue, queue_export
-from ijs_vetting.services.posting.queue import QueueItemInfo
+
+if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.posting.queue import QueueItemInfo
 
 ALLOW_NAMES = (
     "SLT/admin: confirm a caption that names children (a surname, a full name, a MIS id, or a "
@@ -77,6 +79,8 @@ def add_commands(
 
 
 def cmd_clear(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import clearing
+
     args = ctx.args
     result = clearing.clear_photos(
         ctx.station,
@@ -101,6 +105,8 @@ def cmd_clear(ctx: Context) -> Outcome:
 
 
 def cmd_reject(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import clearing
+
     result = clearing.reject_photos(ctx.station, ctx.actor, ctx.args.photo_ids, ctx.args.reason)
     return Outcome(
         result.as_json(),
@@ -136,11 +142,15 @@ def _item(item: QueueItemInfo, message: str) -> Outcome:
 
 
 def cmd_queue_list(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     items = queue.list_queue(ctx.station)
     return Outcome({"items": [i.as_json() for i in items]}, lambda: _table(items))
 
 
 def cmd_queue_add_text(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     args = ctx.args
     item = queue.add_text(
         ctx.station, ctx.actor, args.account, args.caption, allow_names=args.allow_names
@@ -149,6 +159,8 @@ def cmd_queue_add_text(ctx: Context) -> Outcome:
 
 
 def cmd_queue_caption(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     args = ctx.args
     item = queue.edit_caption(
         ctx.station, ctx.actor, args.item_id, args.caption, allow_names=args.allow_names
@@ -157,6 +169,8 @@ def cmd_queue_caption(ctx: Context) -> Outcome:
 
 
 def cmd_queue_export(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue_export
+
     report = queue_export.export_queue(ctx.station, ctx.actor, ctx.args.outdir)
 
     def show() -> None:
@@ -170,16 +184,22 @@ def cmd_queue_export(ctx: Context) -> Outcome:
 
 
 def cmd_queue_posted(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     item = queue.mark_posted(ctx.station, ctx.actor, ctx.args.item_id, ctx.args.url)
     return _item(item, f"Queue item {item.id} recorded as posted to {item.account}.")
 
 
 def cmd_queue_withdraw(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     item = queue.withdraw_item(ctx.station, ctx.actor, ctx.args.item_id, ctx.args.reason)
     return _item(item, f"Queue item {item.id} withdrawn.")
 
 
 def cmd_queue_takedowns(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     items = queue.list_takedowns(ctx.station)
 
     def show() -> None:
@@ -202,5 +222,7 @@ def cmd_queue_takedowns(ctx: Context) -> Outcome:
 
 
 def cmd_queue_taken_down(ctx: Context) -> Outcome:
+    from ijs_vetting.services.posting import queue
+
     item = queue.mark_taken_down(ctx.station, ctx.actor, ctx.args.item_id)
     return _item(item, f"Queue item {item.id} recorded as taken down.")

@@ -6,18 +6,16 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from ijs_vetting.cli import rules, session
 from ijs_vetting.cli.dispatch import Anonymous, Context, Outcome, handles, handles_anonymously
 from ijs_vetting.cli.output import emit_table
 from ijs_vetting.cli.session import PASSWORD_ENV
-from ijs_vetting.domain import InvalidInput, Role, parse_year_group, year_label
-from ijs_vetting.services.core import anchoring, users
-from ijs_vetting.services.core.station_key import station_key_info
-from ijs_vetting.services.intake import devices
-from ijs_vetting.services.privacy import audit
-from ijs_vetting.services.register import children, configure, consent, roster
+from ijs_vetting.domain import BIOMETRIC_CHOICES, InvalidInput, Role, parse_year_group, year_label
+
+if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.register import roster
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -84,7 +82,7 @@ def _add_consent_commands(sub: Subparsers, common: argparse.ArgumentParser) -> N
     bs = p.add_subparsers(dest="biometric_command", required=True)
     q = bs.add_parser("set", parents=[common], help="record biometric consent or objection")
     q.add_argument("child_id")
-    q.add_argument("answer", choices=list(consent.BIOMETRIC_CHOICES))
+    q.add_argument("answer", choices=list(BIOMETRIC_CHOICES))
     q.add_argument("--parent", help="the parent who wrote (each parent's latest word counts)")
     q.add_argument("--form", type=Path, help="the parent's signed letter")
     q.add_argument("--date", type=_date, help="the date on the letter (YYYY-MM-DD)")
@@ -161,6 +159,9 @@ def year_group(text: str) -> int:
 
 
 def cmd_init(ctx: Anonymous) -> Outcome:
+    from ijs_vetting.services.core import users
+    from ijs_vetting.services.core.station_key import station_key_info
+
     station, admin = ctx.station, ctx.args.admin
     created = None
     station.keep_setup(ctx.args.name)
@@ -190,6 +191,8 @@ def cmd_init(ctx: Anonymous) -> Outcome:
 
 
 def cmd_roster_import(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import roster
+
     args = ctx.args
     report = roster.import_roster(
         ctx.station, ctx.actor, args.file, dry_run=args.dry_run, mark_leavers=args.mark_leavers
@@ -246,6 +249,8 @@ def _show_roster(report: roster.RosterReport, file: Path) -> None:
 
 
 def cmd_children_list(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import children
+
     args = ctx.args
     rows = children.list_children(ctx.station, year=args.year, include_left=not args.on_roll)
 
@@ -272,6 +277,8 @@ def cmd_children_list(ctx: Context) -> Outcome:
 
 
 def cmd_consent_set(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import consent
+
     args = ctx.args
     change = consent.set_consent(
         ctx.station,
@@ -299,12 +306,14 @@ def cmd_consent_set(ctx: Context) -> Outcome:
 
 
 def cmd_biometric_set(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import consent
+
     args = ctx.args
     change = consent.set_biometric(
         ctx.station,
         ctx.actor,
         args.child_id,
-        consent.BIOMETRIC_CHOICES[args.answer],
+        BIOMETRIC_CHOICES[args.answer],
         form=args.form,
         given_on=args.date,
         parent=args.parent,
@@ -321,6 +330,8 @@ def cmd_biometric_set(ctx: Context) -> Outcome:
 
 
 def cmd_safeguarding_set(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import consent
+
     args = ctx.args
     change = consent.set_safeguarding(
         ctx.station, ctx.actor, args.child_id, args.state == "on", args.reason
@@ -335,6 +346,8 @@ def cmd_safeguarding_set(ctx: Context) -> Outcome:
 
 
 def cmd_devices_add(ctx: Context) -> Outcome:
+    from ijs_vetting.services.intake import devices
+
     args = ctx.args
     info = devices.add_device(ctx.station, ctx.actor, args.name, args.make, args.model)
     return Outcome(
@@ -344,6 +357,8 @@ def cmd_devices_add(ctx: Context) -> Outcome:
 
 
 def cmd_devices_list(ctx: Context) -> Outcome:
+    from ijs_vetting.services.intake import devices
+
     rows = devices.list_devices(ctx.station)
     payload = {
         "devices": [
@@ -359,6 +374,8 @@ def cmd_devices_list(ctx: Context) -> Outcome:
 
 
 def cmd_users_add(ctx: Context) -> Outcome:
+    from ijs_vetting.services.core import users
+
     args = ctx.args
     password = session.new_password(f"Password for {args.username}: ")
     info = users.add_user(
@@ -371,6 +388,8 @@ def cmd_users_add(ctx: Context) -> Outcome:
 
 
 def cmd_users_passwd(ctx: Context) -> Outcome:
+    from ijs_vetting.services.core import users
+
     name = ctx.args.username
     users.set_password(
         ctx.station, ctx.actor, name, session.new_password(f"New password for {name}: ")
@@ -381,6 +400,8 @@ def cmd_users_passwd(ctx: Context) -> Outcome:
 
 
 def cmd_users_list(ctx: Context) -> Outcome:
+    from ijs_vetting.services.core import users
+
     rows = users.list_users(ctx.station, ctx.actor)
     payload = {
         "users": [
@@ -404,7 +425,9 @@ def cmd_users_list(ctx: Context) -> Outcome:
 
 
 def cmd_settings_list(ctx: Context) -> Outcome:
-    rows = configure.list_settings(ctx.station)
+    from ijs_vetting.services.core import station_settings
+
+    rows = station_settings.list_settings(ctx.station)
     return Outcome(
         {"settings": {k: {"value": v, "default": d} for k, (v, d) in rows.items()}},
         lambda: emit_table(
@@ -414,12 +437,17 @@ def cmd_settings_list(ctx: Context) -> Outcome:
 
 
 def cmd_settings_set(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import configure
+
     key = ctx.args.key
     value = configure.set_setting(ctx.station, ctx.actor, key, ctx.args.value)
     return Outcome({"key": key, "value": value}, lambda: print(f"{key} = {value}"))
 
 
 def cmd_audit(ctx: Context) -> Outcome:
+    from ijs_vetting.services.core import anchoring
+    from ijs_vetting.services.privacy import audit
+
     args = ctx.args
     if args.check == "anchor":
         tip = anchoring.remake_anchor(ctx.station, ctx.actor)
@@ -457,6 +485,8 @@ def cmd_audit(ctx: Context) -> Outcome:
 
 
 def _audit_verify(ctx: Context) -> Outcome:
+    from ijs_vetting.services.privacy import audit
+
     report = audit.verify_chain(ctx.station, ctx.actor, ctx.args.anchor)
     payload = {
         "ok": report.ok,

@@ -10,8 +10,6 @@ from pathlib import Path
 from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table
 from ijs_vetting.domain import InvalidInput, year_label
-from ijs_vetting.services.register import consent_lapse, letters, sheets
-from ijs_vetting.services.register.consent_review import due_for_review
 
 
 def add_consent_commands(
@@ -54,6 +52,9 @@ def add_commands(
 
 
 def cmd_consent_due(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import letters
+    from ijs_vetting.services.register.consent_review import due_for_review
+
     args = ctx.args
     if args.csv or args.pdf:
         rows = letters.write_letters(ctx.station, ctx.actor, csv_path=args.csv, pdf_path=args.pdf)
@@ -84,6 +85,8 @@ def cmd_consent_due(ctx: Context) -> Outcome:
 
 
 def cmd_consent_lapse(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import consent_lapse
+
     dry_run = ctx.args.dry_run
     report = consent_lapse.apply_lapses(ctx.station, ctx.actor, dry_run=dry_run)
     verb = "would lapse" if dry_run else "lapsed"
@@ -95,6 +98,8 @@ def cmd_consent_lapse(ctx: Context) -> Outcome:
 
 
 def cmd_sheet(ctx: Context) -> Outcome:
+    from ijs_vetting.services.register import sheets
+
     args = ctx.args
     names = None
     if args.children is not None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.dispatch import Context, Outcome, handles, handles_offline
 from ijs_vetting.config import database_url, resolve_home
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.key_wrap import PASSPHRASE_ENV
-from ijs_vetting.services.core import joining
+
+if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.core import joining
 
 
 def add_commands(
@@ -31,6 +34,8 @@ def add_commands(
 
 
 def cmd_join(args: argparse.Namespace) -> Outcome:
+    from ijs_vetting.services.core import joining
+
     try:
         data = args.key_file.read_bytes()
     except OSError as exc:
@@ -58,6 +63,8 @@ def cmd_join(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_show(ctx: Context) -> Outcome:
+    from ijs_vetting.services.core import joining
+
     station = ctx.station
     report = joining.station_report(station)
 

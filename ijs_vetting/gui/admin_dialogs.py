@@ -23,7 +23,7 @@ from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.progress import Cancelled
-from ijs_vetting.services.core import users
+from ijs_vetting.services.core import station_settings, users
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.register import configure
 
@@ -115,7 +115,7 @@ class SettingsDialog(QDialog):
 
     def load(self) -> None:
         self._loading = True
-        rows = configure.list_settings(self.station)
+        rows = station_settings.list_settings(self.station)
         self.table.setColumnCount(3)
         self.table.setHorizontalHeaderLabels(["Setting", "Value", "Default"])
         header = self.table.horizontalHeader()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import (
+    BIOMETRIC_CHOICES,
     BiometricState,
     PermissionDenied,
     QueueStatus,
@@ -440,7 +441,7 @@ class ChildDialog(QDialog):
                 self.station,
                 self.actor,
                 self.mis_id,
-                consent.BIOMETRIC_CHOICES[choice],
+                BIOMETRIC_CHOICES[choice],
                 form=form,
                 given_on=given_on,
                 parent=parent,

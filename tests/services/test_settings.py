@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ijs_vetting.db.models import Child, Photo, PhotoFace
 from ijs_vetting.domain import FaceDecision, FaceReason, InvalidInput, PermissionDenied, PhotoStatus
+from ijs_vetting.services.core import station_settings
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.intake import photos
@@ -19,11 +20,11 @@ from ijs_vetting.services.register import configure, roster
 
 
 def test_defaults_and_a_change(station: Station, admin: Actor) -> None:
-    listed = configure.list_settings(station)
+    listed = station_settings.list_settings(station)
     assert listed["posting.caption_limit"] == (140, 140)
     assert configure.set_setting(station, admin, "posting.caption_limit", "60") == 60
     assert current(station).caption_limit == 60
-    assert configure.list_settings(station)["posting.caption_limit"] == (60, 140)
+    assert station_settings.list_settings(station)["posting.caption_limit"] == (60, 140)
     with pytest.raises(InvalidInput, match="limit is 60"):
         queue.add_text(station, admin, "@year3ijs", "x" * 61)
     (entry,) = audit.list_audit(station, action="settings.set")

@@ -1,6 +1,8 @@
-"""The station's settings as read inside a transaction (changing them: `services.configure`)."""
+"""The station's settings as read inside a transaction (changing them: `register.configure`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,15 @@ def settings_of(session: Session) -> Settings:
     settings = Settings({row.key: row.value["value"] for row in rows})
     session.info[_CACHE] = settings
     return settings
+
+
+def list_settings(station: Station) -> dict[str, tuple[Any, Any]]:
+    """Every setting: (value in force, shipped default). Here, not beside the changes in
+    `register.configure`, so reading them needs none of what a change re-decides."""
+    shipped = defaults()
+    with station.read() as session:
+        values = settings_of(session).values
+    return {key: (values[key], shipped[key]) for key in sorted(shipped)}
 
 
 def current(station: Station) -> Settings:

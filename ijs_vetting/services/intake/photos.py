@@ -22,15 +22,16 @@ import logging
 import os
 import stat
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session
 
-from ijs_vetting.db.models import Child, Device, ImportBatch, Photo
+from ijs_vetting.db.models import Child, Device, ImportBatch, Photo, PhotoFace
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
     FaceDecision,
@@ -334,8 +335,11 @@ def _finish(station: Station, actor: Actor, report: ImportReport) -> None:
         )
 
 
-@dataclass(frozen=True)
-class FaceInfo:
+class FaceInfo(NamedTuple):
+    """A face as the fronts see it. A named tuple, not a frozen dataclass: a school's list of
+    100,000 faces built in 0.1 s instead of 0.5 s (a frozen dataclass sets each field through
+    `object.__setattr__`)."""
+
     id: int
     left: int
     top: int
@@ -406,26 +410,113 @@ class PhotoInfo:
         }
 
 
+_PAGE = 2000  # photos per query while listing: memory stays flat however many there are
+
+
+def iter_photos(
+    station: Station, *, status: PhotoStatus | None = None, photo_ids: list[int] | None = None
+) -> Iterator[PhotoInfo]:
+    """Photos, newest import first, with every face's box, match and decision, streamed.
+
+    One read transaction (one snapshot), pages of photos by id and one query for their faces
+    per page. It reads columns, not mapped objects: building 20,000 photos and 100,000 faces as
+    ORM objects took 7 of the 11 s `photos list` needed on a school's four years (issue 15).
+    """
+    with station.read() as session:
+        devices: dict[int, str] = dict(
+            session.execute(select(Device.id, Device.name)).all()
+        )
+        mis: dict[int, str] = dict(session.execute(select(Child.id, Child.mis_id)).all())
+        stored = station.vault.index()
+        before: int | None = None
+        while True:
+            query = select(*_PHOTO_COLUMNS).order_by(Photo.id.desc()).limit(_PAGE)
+            if status is not None:
+                query = query.where(Photo.status == status)
+            if photo_ids is not None:
+                query = query.where(Photo.id.in_(photo_ids))
+            if before is not None:
+                query = query.where(Photo.id < before)
+            rows = session.connection().execute(query).all()
+            if not rows:
+                return
+            faces = _faces_of(session, [row.id for row in rows], mis)
+            for row in rows:
+                yield _info(row, devices, faces.get(row.id, ()), row.sha256 in stored)
+            if len(rows) < _PAGE:
+                return
+            before = rows[-1].id
+
+
 def list_photos(
     station: Station, *, status: PhotoStatus | None = None, photo_ids: list[int] | None = None
 ) -> list[PhotoInfo]:
-    """Photos, newest import first, with every face's box, match and decision."""
+    """`iter_photos`, all at once."""
+    return list(iter_photos(station, status=status, photo_ids=photo_ids))
+
+
+_PHOTO_COLUMNS = (
+    Photo.id,
+    Photo.sha256,
+    Photo.filename,
+    Photo.status,
+    Photo.status_note,
+    Photo.taken_at,
+    Photo.device_id,
+    Photo.camera_make,
+    Photo.camera_model,
+    Photo.width,
+    Photo.height,
+    Photo.head_count,
+)
+_FACE_COLUMNS = (
+    PhotoFace.photo_id,
+    PhotoFace.id,
+    PhotoFace.left,
+    PhotoFace.top,
+    PhotoFace.right,
+    PhotoFace.bottom,
+    PhotoFace.child_id,
+    PhotoFace.distance,
+    PhotoFace.decision,
+    PhotoFace.reason,
+    PhotoFace.origin,
+    PhotoFace.override,
+    PhotoFace.manual_child_id,
+    PhotoFace.too_small,
+)
+
+
+def _faces_of(
+    session: Session, photo_ids: list[int], mis: dict[int, str]
+) -> dict[int, list[FaceInfo]]:
     query = (
-        select(Photo)
-        .options(selectinload(Photo.faces), selectinload(Photo.device))
-        .order_by(Photo.id.desc())
+        select(*_FACE_COLUMNS)
+        .where(PhotoFace.photo_id.in_(photo_ids))
+        .order_by(PhotoFace.photo_id, PhotoFace.id)
     )
-    if status is not None:
-        query = query.where(Photo.status == status)
-    if photo_ids is not None:
-        query = query.where(Photo.id.in_(photo_ids))
-    with station.read() as session:
-        photos = list(session.scalars(query))
-        child_ids = {f.child_id for p in photos for f in p.faces if f.child_id is not None}
-        names = select(Child.id, Child.mis_id).where(Child.id.in_(child_ids))
-        mis: dict[int, str] = {cid: mis_id for cid, mis_id in session.execute(names)}
-        stored = station.vault.present([p.sha256 for p in photos])
-        return [_info(p, mis, p.sha256 in stored) for p in photos]
+    faces: dict[int, list[FaceInfo]] = {}
+    rows = session.connection().execute(query).all()  # Core: no ORM loading per row
+    for photo_id, face_id, left, top, right, bottom, child, distance, *rest in rows:
+        decision, reason, origin, override, manual_child, too_small = rest
+        faces.setdefault(photo_id, []).append(
+            FaceInfo(
+                face_id,
+                left,
+                top,
+                right,
+                bottom,
+                mis.get(child) if child is not None else None,
+                round(distance, 4) if distance is not None else None,
+                decision,
+                reason,
+                origin,
+                override,
+                manual_child is not None,
+                too_small,
+            )
+        )
+    return faces
 
 
 def get_photo(station: Station, photo_id: int) -> PhotoInfo:
@@ -435,38 +526,26 @@ def get_photo(station: Station, photo_id: int) -> PhotoInfo:
     return found[0]
 
 
-def _info(photo: Photo, mis: dict[int, str], original_stored: bool) -> PhotoInfo:
+def _info(
+    row: Row[*tuple[Any, ...]],
+    devices: dict[int, str],
+    faces: Sequence[FaceInfo],
+    original_stored: bool,
+) -> PhotoInfo:
     return PhotoInfo(
         original_stored=original_stored,
-        id=photo.id,
-        sha256=photo.sha256,
-        file=photo.filename,
-        status=photo.status,
-        note=photo.status_note,
-        taken_at=photo.taken_at,
-        device=photo.device.name if photo.device else None,
-        camera=" ".join(x for x in (photo.camera_make, photo.camera_model) if x) or None,
-        width=photo.width,
-        height=photo.height,
-        head_count=photo.head_count,
-        faces=tuple(
-            FaceInfo(
-                id=f.id,
-                left=f.left,
-                top=f.top,
-                right=f.right,
-                bottom=f.bottom,
-                child_id=mis.get(f.child_id) if f.child_id is not None else None,
-                distance=round(f.distance, 4) if f.distance is not None else None,
-                decision=f.decision,
-                reason=f.reason,
-                origin=f.origin,
-                override=f.override,
-                by_reviewer=f.manual_child_id is not None,
-                too_small=f.too_small,
-            )
-            for f in photo.faces
-        ),
+        id=row.id,
+        sha256=row.sha256,
+        file=row.filename,
+        status=row.status,
+        note=row.status_note,
+        taken_at=row.taken_at,
+        device=devices.get(row.device_id) if row.device_id is not None else None,
+        camera=" ".join(x for x in (row.camera_make, row.camera_model) if x) or None,
+        width=row.width,
+        height=row.height,
+        head_count=row.head_count,
+        faces=tuple(faces),
     )
 
 

@@ -16,18 +16,10 @@ from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import forget, settings_of
 from ijs_vetting.services.intake.vetting import mark_for_revetting, redecide_in_batches
 from ijs_vetting.services.posting.queue import withdraw_photo_items
-from ijs_vetting.settings import coerce, defaults
+from ijs_vetting.settings import coerce
 
 _REDECIDE = {"faces.match_threshold", "faces.match_margin", "posting.channel"}
 _REVET = {"faces.min_identify_width"}
-
-
-def list_settings(station: Station) -> dict[str, tuple[Any, Any]]:
-    """Every setting: (value in force, shipped default)."""
-    shipped = defaults()
-    with station.read() as session:
-        values = settings_of(session).values
-    return {key: (values[key], shipped[key]) for key in sorted(shipped)}
 
 
 def set_setting(

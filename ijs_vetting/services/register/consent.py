@@ -118,14 +118,6 @@ def set_consent(
         )
 
 
-BIOMETRIC_CHOICES: dict[str, BiometricEvent] = {
-    "yes": BiometricEvent.PARENT_CONSENT,
-    "no": BiometricEvent.PARENT_WITHDRAWAL,
-    "child-objects": BiometricEvent.CHILD_OBJECTION,
-    "child-no-longer-objects": BiometricEvent.CHILD_OBJECTION_WITHDRAWN,
-}
-
-
 def set_biometric(
     station: Station,
     actor: Actor,
