@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import Anchor
@@ -116,43 +116,61 @@ CHAIN_CHUNK = 5_000  # entries read per statement while walking the chain
 
 def chain_rows(session: Session, chunk: int | None = None) -> Iterator[ChainRow]:
     """Every entry in id order, read `chunk` at a time by id (keyset), so walking four years'
-    chain holds one chunk in memory, never the whole log, on any backend. Plain columns, not
-    ORM objects: nothing piles up in the session's identity map."""
+    chain holds one chunk in memory, never the whole log, on any backend.
+
+    Plain columns, not ORM objects, and the JSON read as text and decoded here with the time
+    as stored (naive UTC): SQLAlchemy's per-value processors took 4.4 of the 6 s that reading
+    200,000 entries cost (issue 15).
+    """
     columns = (
         AuditEntry.id,
-        AuditEntry.at,
+        type_coerce(AuditEntry.at, DateTime()),
         AuditEntry.actor,
         AuditEntry.action,
         AuditEntry.target_type,
         AuditEntry.target_id,
         AuditEntry.summary,
-        AuditEntry.details,
+        cast(AuditEntry.details, Text),
         AuditEntry.prev_hash,
         AuditEntry.entry_hash,
-        AuditEntry.private,
+        cast(AuditEntry.private, Text),
         AuditEntry.station,
     )
     size = chunk or CHAIN_CHUNK
-    connection = session.connection()  # Core rows: no ORM loading machinery per entry
+    connection = session.connection()
+    decode = json.JSONDecoder().decode
     after = 0
     while True:
         page = connection.execute(
             select(*columns).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(size)
         ).all()
-        for row in page:
+        for (
+            id_,
+            at,
+            actor,
+            action,
+            type_,
+            target,
+            summary,
+            details,
+            prev,
+            hash_,
+            private,
+            st,
+        ) in page:
             yield ChainRow(
-                row.id,
-                row.at,
-                row.actor,
-                row.action,
-                row.target_type,
-                row.target_id,
-                row.summary,
-                dict(row.details),
-                row.prev_hash,
-                row.entry_hash,
-                dict(row.private) if row.private is not None else None,
-                row.station,
+                id_,
+                at,
+                actor,
+                action,
+                type_,
+                target,
+                summary,
+                decode(details),
+                prev,
+                hash_,
+                decode(private) if private is not None else None,
+                st,
             )
         if len(page) < size:
             return
