@@ -159,3 +159,34 @@ def test_re_deciding_goes_in_batches_that_commit_and_can_be_cancelled(
         redecide_in_batches(station, progress=stopping, batch=50)
     # the first batch was committed, the rest kept their earlier decisions
     assert _statuses(station) == {PhotoStatus.READY: 50, PhotoStatus.READY_WITH_BLUR: 70}
+
+
+def test_re_deciding_reads_the_register_once_unless_another_change_lands_between_batches(
+    station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    roster.import_roster(station, admin, _roster(tmp_path / "many.csv", 60))
+    _photos(station, 120, distance=0.58)  # not matched at the default threshold
+    with station.sessions.begin() as s:
+        first = s.scalars(select(Child.mis_id).order_by(Child.id)).first()
+        for face in s.scalars(select(PhotoFace)):
+            face.distance = 0.40  # as if the threshold had been raised: all matched again
+    assert first is not None
+    with count_statements(station.engine) as quiet:
+        assert redecide_in_batches(station, batch=50) == 120
+    assert len(quiet.matching("consent_records")) == 1  # three batches, one read
+    assert _statuses(station) == {PhotoStatus.READY: 120}
+
+    with station.sessions.begin() as s:
+        for face in s.scalars(select(PhotoFace)):
+            face.distance = 0.41
+
+    def withdraw_after_the_first_batch(done: int, _total: int, _message: str) -> None:
+        if done == 50:  # between two batches, another change: the first child's consent
+            consent.set_consent(station, admin, first, "twitter", False)
+
+    with count_statements(station.engine) as busy:
+        redecide_in_batches(station, progress=Progress(withdraw_after_the_first_batch), batch=50)
+    # read for the first batch, by the consent change's own cascade, and again after it
+    assert len(busy.matching("consent_records")) >= 3
+    # the batches after the change decided with it: the child is in every photo, none shown
+    assert PhotoStatus.READY not in _statuses(station)

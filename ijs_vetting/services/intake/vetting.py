@@ -12,7 +12,7 @@ Two paths, on purpose:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from ijs_vetting.crypto import SealBroken
-from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
+from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace, RegisterChanges
 from ijs_vetting.db.record_seals import checked_children
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
 from ijs_vetting.db.types import utcnow
@@ -230,14 +230,43 @@ def _decide_with(
     return verdict
 
 
-def _decide_all(session: Session, photos: list[Photo]) -> None:
+def decide_all(session: Session, photos: Sequence[Photo]) -> None:
     """Decide many photos with one read of each table (standings, devices), not one per photo:
     re-deciding a school's photos must not cost seven queries each."""
+    if not photos:
+        return
     everyone = {c for photo in photos for c in _shown_children(photo)}
-    standing = standings(session, everyone)
-    devices = active_devices(session)
-    for photo in photos:
-        _decide_with(session, photo, standing, devices)
+    _RegisterRead(0, standings(session, everyone), active_devices(session)).decide(session, photos)
+
+
+@dataclass(frozen=True)
+class _RegisterRead:
+    """What deciding reads from the register (every child's standing, the school devices), as
+    it stood when the register's write counter (`services.core.changes`) was `counter`."""
+
+    counter: int
+    standing: dict[int, Standing]
+    devices: list[Device]
+
+    @classmethod
+    def now(cls, session: Session) -> _RegisterRead:
+        everyone = session.scalars(select(Child.id)).all()
+        return cls(_write_counter(session), standings(session, everyone), active_devices(session))
+
+    def current(self, session: Session) -> _RegisterRead:
+        """Itself while no transaction but its holder's own wrote since, else read afresh."""
+        return self if _write_counter(session) == self.counter else _RegisterRead.now(session)
+
+    def after_own_commit(self) -> _RegisterRead:
+        return _RegisterRead(self.counter + 1, self.standing, self.devices)
+
+    def decide(self, session: Session, photos: Sequence[Photo]) -> None:
+        for photo in photos:
+            _decide_with(session, photo, self.standing, self.devices)
+
+
+def _write_counter(session: Session) -> int:
+    return int(session.scalar(select(RegisterChanges.counter).where(RegisterChanges.id == 1)) or 0)
 
 
 def _undecided(child_ids: list[int] | None) -> Select[Photo]:
@@ -257,7 +286,7 @@ def redecide(session: Session, child_ids: Iterable[int] | None = None) -> int:
     if ids is not None and not ids:
         return 0
     photos = list(session.scalars(_undecided(ids)))
-    _decide_all(session, photos)
+    decide_all(session, photos)
     return len(photos)
 
 
@@ -269,7 +298,10 @@ def redecide_in_batches(
 ) -> int:
     """Re-decide every undecided photo, `batch` photos per transaction in id order, so no
     transaction holds the write lock long enough to make another station's change fail as
-    "busy". Each batch reads the standings and settings of its own moment.
+    "busy". Each batch decides with the register as it stands in its own transaction: the
+    standings read for the first batch are read again only when another transaction than this
+    re-decision's own wrote in between (the register's write counter moved by more than one),
+    so 20,000 photos cost one read of the register, not forty (issue 15).
 
     Stopping part-way (`Cancelled` from `progress`) leaves the photos not yet reached with
     their earlier decisions; that is safe because clearing decides a photo again, with the
@@ -281,6 +313,7 @@ def redecide_in_batches(
     if progress is not None:
         progress.start(total, "re-deciding photos")
     done, after = 0, 0
+    register: _RegisterRead | None = None
     while True:
         with station.transaction() as session:
             photos = list(
@@ -290,8 +323,10 @@ def redecide_in_batches(
             )
             if not photos:
                 return done
-            _decide_all(session, photos)
+            register = _RegisterRead.now(session) if register is None else register.current(session)
+            register.decide(session, photos)
             count, after = len(photos), photos[-1].id
+        register = register.after_own_commit()  # the transaction bumped the counter once
         done += count
         if progress is not None:
             progress.step("re-deciding photos", count)

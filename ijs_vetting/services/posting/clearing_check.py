@@ -149,7 +149,7 @@ def to_review(w: Write, photo: Photo, checked: Checked, account: str) -> str:
     w.session.flush()
     words = list(verification.problems)
     if verification.problems:
-        back_to_review(w.session, photo, "not cleared: " + "; ".join(words))
+        back_to_review(w.session, (photo, "not cleared: " + "; ".join(words)))
     else:
         decide(w.session, photo)
     if verification.findings:

@@ -34,7 +34,7 @@ from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.posting_folder import take_out
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current, settings_of
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake.vetting import decide_all
 from ijs_vetting.services.posting.accounts import find_account
 from ijs_vetting.services.posting.caption_check import (
     caption_length,
@@ -334,7 +334,7 @@ def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemIn
         item.status = QueueStatus.TAKEN_DOWN
         item.taken_down_at, item.taken_down_by = utcnow(), actor.username
         if item.photo is not None:
-            back_to_review(w.session, item.photo, f"taken down from {item.account.handle}")
+            back_to_review(w.session, (item.photo, f"taken down from {item.account.handle}"))
         w.audit(
             f"queue item {item_id} taken down from {item.account.handle}",
             target_type="queue_item",
@@ -348,19 +348,22 @@ def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemIn
         return _info(item)
 
 
-def back_to_review(session: Session, photo: Photo, note: str) -> None:
-    """Hold the photo for a person with `note`: it stays in review, whatever re-deciding says,
-    until SLT accept it again (`review.accept_photo`).
+def back_to_review(session: Session, *held: tuple[Photo, str]) -> None:
+    """Hold each photo for a person with its note: it stays in review, whatever re-deciding
+    says, until SLT accept it again (`review.accept_photo`). All are decided with one read of
+    the register (a new threshold sends a school's whole queue back).
 
     A rejection (safeguarding, or SLT's) stands as it is: that is stronger than review.
     """
-    photo.hold_reason = note
-    decide(session, photo)
+    for photo, note in held:
+        photo.hold_reason = note
+    decide_all(session, [photo for photo, _ in held])
 
 
 def withdraw(session: Session, items: Sequence[tuple[QueueItem, str]]) -> None:
     """Withdraw these (locked) items, each for its reason: their photos go back to review and
     their files leave every posting folder they were exported to."""
+    held: list[tuple[Photo, str]] = []
     for item, reason in items:
         item.status, item.withdrawn_at, item.withdrawn_reason = (
             QueueStatus.WITHDRAWN,
@@ -368,7 +371,8 @@ def withdraw(session: Session, items: Sequence[tuple[QueueItem, str]]) -> None:
             reason,
         )
         if item.photo is not None and item.photo.status is PhotoStatus.QUEUED:
-            back_to_review(session, item.photo, f"withdrawn from the queue: {reason}")
+            held.append((item.photo, f"withdrawn from the queue: {reason}"))
+    back_to_review(session, *held)
     take_out(session, [item for item, _ in items])
 
 
