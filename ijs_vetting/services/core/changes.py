@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import RegisterChanges
 from ijs_vetting.services.core.station import Station
@@ -25,8 +26,12 @@ def change_mark(station: Station) -> ChangeMark:
     between the two reads can only look like another's, which costs one reload, never a miss)."""
     own = station.own_writes
     with station.read() as session:
-        counter = session.scalar(select(RegisterChanges.counter).where(RegisterChanges.id == 1))
-    return ChangeMark(int(counter or 0), own)
+        return ChangeMark(write_counter(session), own)
+
+
+def write_counter(session: Session) -> int:
+    """Write transactions on the register so far, as this session sees it."""
+    return int(session.scalar(select(RegisterChanges.counter).where(RegisterChanges.id == 1)) or 0)
 
 
 def changed_elsewhere(before: ChangeMark, after: ChangeMark) -> bool:

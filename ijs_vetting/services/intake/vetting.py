@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from ijs_vetting.crypto import SealBroken
-from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace, RegisterChanges
+from ijs_vetting.db.models import Child, Device, FaceTemplate, Photo, PhotoFace
 from ijs_vetting.db.record_seals import checked_children
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
 from ijs_vetting.db.types import utcnow
@@ -42,6 +42,7 @@ from ijs_vetting.faces.pool import FacePool, PhotoDone, PhotoFailed
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
+from ijs_vetting.services.core.changes import write_counter
 from ijs_vetting.services.core.standing import counts_today
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import settings_of
@@ -236,7 +237,14 @@ def decide_all(session: Session, photos: Sequence[Photo]) -> None:
     if not photos:
         return
     everyone = {c for photo in photos for c in _shown_children(photo)}
-    _RegisterRead(0, standings(session, everyone), active_devices(session)).decide(session, photos)
+    _decide_each(session, photos, standings(session, everyone), active_devices(session))
+
+
+def _decide_each(
+    session: Session, photos: Sequence[Photo], standing: dict[int, Standing], devices: list[Device]
+) -> None:
+    for photo in photos:
+        _decide_with(session, photo, standing, devices)
 
 
 @dataclass(frozen=True)
@@ -251,22 +259,17 @@ class _RegisterRead:
     @classmethod
     def now(cls, session: Session) -> _RegisterRead:
         everyone = session.scalars(select(Child.id)).all()
-        return cls(_write_counter(session), standings(session, everyone), active_devices(session))
+        return cls(write_counter(session), standings(session, everyone), active_devices(session))
 
     def current(self, session: Session) -> _RegisterRead:
         """Itself while no transaction but its holder's own wrote since, else read afresh."""
-        return self if _write_counter(session) == self.counter else _RegisterRead.now(session)
+        return self if write_counter(session) == self.counter else _RegisterRead.now(session)
 
     def after_own_commit(self) -> _RegisterRead:
         return _RegisterRead(self.counter + 1, self.standing, self.devices)
 
     def decide(self, session: Session, photos: Sequence[Photo]) -> None:
-        for photo in photos:
-            _decide_with(session, photo, self.standing, self.devices)
-
-
-def _write_counter(session: Session) -> int:
-    return int(session.scalar(select(RegisterChanges.counter).where(RegisterChanges.id == 1)) or 0)
+        _decide_each(session, photos, self.standing, self.devices)
 
 
 def _undecided(child_ids: list[int] | None) -> Select[Photo]:
