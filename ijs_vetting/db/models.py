@@ -151,6 +151,9 @@ class Channel(Base):
     # Comma-separated header words that name this channel in an MIS export ("social media").
     csv_aliases: Mapped[str] = mapped_column(Text, default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # HMAC over the row (see ijs_vetting.db.config_seals): which channel a consent record is for
+    # decides what it allows, so an edit outside the station is found.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class Form(Base):
@@ -242,6 +245,9 @@ class Account(Base):
     handle: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # HMAC over the row and its year groups (see ijs_vetting.db.config_seals): it decides where
+    # a photo is posted, so an edit outside the station is found.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     year_groups: Mapped[list[AccountYearGroup]] = relationship(
         back_populates="account",
@@ -481,6 +487,9 @@ class Setting(Base):
     value: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64))
+    # HMAC over key and value (see ijs_vetting.db.config_seals) for the settings an admin may
+    # change; the station's own markers (station.*) carry none.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class RegisterChanges(Base):

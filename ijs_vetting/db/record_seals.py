@@ -153,7 +153,7 @@ def child_seal(key: bytes, child: Child) -> str:
 def _seal_pending(session: Session) -> None:
     session.flush()  # the new records get their ids, which their seals cover
     pending: list[SealedRecord] = session.info.pop(_PENDING, [])
-    key = _key(session)
+    key = record_key(session)
     for record in sorted(pending, key=lambda r: (_KINDS[type(r)], r.id)):
         if record in session.deleted or record.id is None:
             continue
@@ -177,7 +177,7 @@ def _seal_pending(session: Session) -> None:
 
 def seal_unsealed(session: Session) -> int:
     """Seal every record that has no seal yet (once, for rows from before seals); how many."""
-    key = _key(session)
+    key = record_key(session)
     sealed = 0
     previous: dict[tuple[str, int], str | None] = {}
     for record in all_records(session):
@@ -194,7 +194,7 @@ def reseal_review_dates(session: Session) -> int | None:
     them. Every consent history must first hold under the older seals (a date changed since
     must not be blessed); then each record is sealed again, in order, with its date covered.
     How many records had a date, or None (nothing changed) when a seal does not hold."""
-    key = _key(session)
+    key = record_key(session)
     records = list(session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)))
     old: dict[int, str | None] = {}
     for record in records:
@@ -212,7 +212,7 @@ def reseal_review_dates(session: Session) -> int | None:
 
 def seal_unsealed_children(session: Session) -> int:
     """Seal every child row that has no seal yet (once, for rows from before seals); how many."""
-    key = _key(session)
+    key = record_key(session)
     unsealed = list(session.scalars(select(Child).where(Child.seal.is_(None))))
     for child in unsealed:
         child.seal = child_seal(key, child)
@@ -229,7 +229,7 @@ def checked_children(session: Session, children: Iterable[Child]) -> None:
 def first_broken_child(session: Session, children: Iterable[Child]) -> str | None:
     """Why the first child row that does not match its seal is wrong, or None. Rows this
     transaction added or changed are its own (they are sealed as it commits)."""
-    key = _key(session)
+    key = record_key(session)
     own = {id(child) for child in session.info.get(_CHILDREN, ())}
     for child in children:
         if id(child) in own or child in session.new or child in session.dirty:
@@ -260,7 +260,7 @@ def first_broken(session: Session, records: Iterable[SealedRecord]) -> str | Non
     `records` must hold each child's whole history in one table, in id order. Records this
     transaction added are its own (they are sealed as it commits).
     """
-    key = _key(session)
+    key = record_key(session)
     own = {id(record) for record in session.info.get(_PENDING, ())}
     previous: dict[tuple[str, int], str | None] = {}
     for record in records:
@@ -291,7 +291,8 @@ def all_records(session: Session) -> list[SealedRecord]:
     return found
 
 
-def _key(session: Session) -> bytes:
+def record_key(session: Session) -> bytes:
+    """The HMAC key of the station that opened this session."""
     key = session.info.get(_KEY)
     if not isinstance(key, bytes):
         raise RuntimeError("this session has no record key: open it through a Station")

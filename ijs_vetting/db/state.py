@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ijs_vetting.db.config_seals import checked_config
 from ijs_vetting.db.models import (
     BiometricRecord,
     Channel,
@@ -27,13 +28,14 @@ from ijs_vetting.domain import BiometricEvent, BiometricState, fold_biometric_le
 def current_consents(
     session: Session, child_ids: Iterable[int] | None = None
 ) -> dict[tuple[int, str], ConsentRecord]:
-    """The newest consent record per (child id, channel code)."""
-    query = select(ConsentRecord, Channel.code).join(Channel).order_by(ConsentRecord.id)
+    """The newest consent record per (child id, channel code); which channel an id is counts as
+    much as the record, so the channels' seals are checked too."""
+    codes = {c.id: c.code for c in checked_config(session, list(session.scalars(select(Channel))))}
+    query = select(ConsentRecord).order_by(ConsentRecord.id)
     if child_ids is not None:
         query = query.where(ConsentRecord.child_id.in_(list(child_ids)))
-    rows = session.execute(query).all()
-    checked(session, [record for record, _ in rows])
-    return {(record.child_id, code): record for record, code in rows}  # the newest wins
+    records = checked(session, list(session.scalars(query)))
+    return {(r.child_id, codes[r.channel_id]): r for r in records}  # the newest wins
 
 
 def biometric_states(

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from ijs_vetting.audit_anchor import read_anchor, write_anchor
 from ijs_vetting.audit_chain import GENESIS, entry_hash
@@ -32,14 +31,6 @@ def busy(station: Station) -> Station:
     for name in ("mr.lee", "ms.kay", "mrs.oak"):
         users.add_user(station, admin, name, Role.STAFF, "a-password-1")
     return station
-
-
-@pytest.fixture
-def attacker(db_url: str) -> Iterator[Engine]:
-    """Someone with the database but not the key folder: their own connection, no station."""
-    engine = create_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 def _admin(station: Station) -> Actor:

@@ -4,12 +4,11 @@ in the database behind the station's back stops every decision that relies on it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from ijs_vetting.db.models import (
     BiometricRecord,
@@ -32,22 +31,7 @@ from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake.vetting import decide
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import children, consent, roster
-from tests.privacy_world import Face, add_photo, add_template, child_pk, school
-
-
-@pytest.fixture
-def world(station: Station, admin: Actor, tmp_path: Path) -> Station:
-    school(station, admin, tmp_path)
-    add_template(station, "A123")
-    return station
-
-
-@pytest.fixture
-def attacker(db_url: str) -> Iterator[Engine]:
-    """Someone with the database but not the key: their own connection, no station."""
-    engine = create_engine(db_url)
-    yield engine
-    engine.dispose()
+from tests.privacy_world import Face, add_photo, child_pk
 
 
 def _newest_consent(station: Station, mis_id: str) -> int:
@@ -70,42 +54,42 @@ def _redecide_photo(station: Station, photo_id: int) -> None:
 
 
 def test_a_flipped_consent_bit_stops_decisions_and_fails_verify(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
-    consent.set_consent(world, admin, "A123", "twitter", False)  # the parent withdrew
-    photo = add_photo(world, [Face("A123")])
-    with world.read() as s:
+    consent.set_consent(sealed_world, admin, "A123", "twitter", False)  # the parent withdrew
+    photo = add_photo(sealed_world, [Face("A123")])
+    with sealed_world.read() as s:
         assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR
-    assert audit.verify_chain(world, admin).ok
-    withdrawal = _newest_consent(world, "A123")
+    assert audit.verify_chain(sealed_world, admin).ok
+    withdrawal = _newest_consent(sealed_world, "A123")
     with attacker.begin() as conn:  # no -> yes, straight into the database
         conn.execute(
             update(ConsentRecord).where(ConsentRecord.id == withdrawal).values(granted=True)
         )
 
     with pytest.raises(RecordTampered, match=f"consent record {withdrawal} of A123"):
-        _redecide_photo(world, photo)
+        _redecide_photo(sealed_world, photo)
     with pytest.raises(RecordTampered):
-        add_photo(world, [Face("A123")])
+        add_photo(sealed_world, [Face("A123")])
     with pytest.raises(RecordTampered):
-        children.list_children(world)
-    with world.read() as s:  # nothing was decided on the forged yes
+        children.list_children(sealed_world)
+    with sealed_world.read() as s:  # nothing was decided on the forged yes
         assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR
         assert s.scalar(select(Photo.id).where(Photo.status == PhotoStatus.READY)) is None
-    report = audit.verify_chain(world, admin)
+    report = audit.verify_chain(sealed_world, admin)
     assert not report.ok and report.broken_at is None
     assert report.reason is not None and f"consent record {withdrawal} of A123" in report.reason
 
 
 def test_a_lifted_safeguarding_flag_or_a_forged_biometric_consent_is_caught(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
-    consent.set_safeguarding(world, admin, "B456", True, "court order")
-    consent.set_biometric(world, admin, "C789", BiometricEvent.CHILD_OBJECTION)
+    consent.set_safeguarding(sealed_world, admin, "B456", True, "court order")
+    consent.set_biometric(sealed_world, admin, "C789", BiometricEvent.CHILD_OBJECTION)
     with attacker.begin() as conn:
         conn.execute(update(SafeguardingRecord).values(active=False))
     with pytest.raises(RecordTampered, match=r"safeguarding record \d+ of B456"):
-        add_photo(world, [Face("B456")])
+        add_photo(sealed_world, [Face("B456")])
     with attacker.begin() as conn:
         conn.execute(update(SafeguardingRecord).values(active=True))
         conn.execute(
@@ -114,67 +98,77 @@ def test_a_lifted_safeguarding_flag_or_a_forged_biometric_consent_is_caught(
             .values(event=BiometricEvent.PARENT_CONSENT)
         )
     with pytest.raises(RecordTampered, match=r"biometric record \d+ of C789"):
-        children.list_children(world)
-    assert not audit.verify_chain(world, admin).ok
+        children.list_children(sealed_world)
+    assert not audit.verify_chain(sealed_world, admin).ok
 
 
 def test_a_record_moved_to_another_child_or_removed_is_caught(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
-    consent.set_consent(world, admin, "A123", "twitter", False)
-    consent.set_consent(world, admin, "A123", "twitter", True)
-    newest = _newest_consent(world, "A123")
+    consent.set_consent(sealed_world, admin, "A123", "twitter", False)
+    consent.set_consent(sealed_world, admin, "A123", "twitter", True)
+    newest = _newest_consent(sealed_world, "A123")
     with attacker.begin() as conn:  # the middle record (the withdrawal) removed
         conn.execute(delete(ConsentRecord).where(ConsentRecord.id == newest - 1))
     with pytest.raises(RecordTampered, match=f"consent record {newest} of A123"):
-        children.list_children(world)
+        children.list_children(sealed_world)
 
 
 def test_removing_the_newest_record_fails_verify(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
     """The seals of a shortened history still hold; the audit chain names the record added."""
-    consent.set_consent(world, admin, "A123", "twitter", False)
-    withdrawal = _newest_consent(world, "A123")
+    consent.set_consent(sealed_world, admin, "A123", "twitter", False)
+    withdrawal = _newest_consent(sealed_world, "A123")
     with attacker.begin() as conn:
         conn.execute(delete(ConsentRecord).where(ConsentRecord.id == withdrawal))
-    report = audit.verify_chain(world, admin)
+    report = audit.verify_chain(sealed_world, admin)
     assert not report.ok
     assert report.reason is not None and f"record {withdrawal}" in report.reason
     assert "consent.set for A123" in report.reason
 
 
-def test_erased_children_do_not_count_as_missing_records(world: Station, admin: Actor) -> None:
+def test_erased_children_do_not_count_as_missing_records(
+    sealed_world: Station, admin: Actor
+) -> None:
     from ijs_vetting.services.privacy import subject_rights
 
-    consent.set_consent(world, admin, "A123", "twitter", False)
-    subject_rights.erase_child(world, admin, "A123")
-    assert audit.verify_chain(world, admin).ok
+    consent.set_consent(sealed_world, admin, "A123", "twitter", False)
+    subject_rights.erase_child(sealed_world, admin, "A123")
+    assert audit.verify_chain(sealed_world, admin).ok
 
 
 def test_records_from_before_seals_are_sealed_once_at_start(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
     with attacker.begin() as conn:  # as a database from before this release
         conn.execute(update(ConsentRecord).values(seal=None))
         conn.execute(delete(Setting).where(Setting.key == RECORDS_SEALED))
-    seal_legacy_records(world)
-    assert children.list_children(world)
+    seal_legacy_records(sealed_world)
+    assert children.list_children(sealed_world)
     with attacker.begin() as conn:  # afterwards an unsealed record is tampering
         conn.execute(update(ConsentRecord).where(ConsentRecord.id == 1).values(seal=None))
-    seal_legacy_records(world)
+    seal_legacy_records(sealed_world)
     with pytest.raises(RecordTampered):
-        children.list_children(world)
+        children.list_children(sealed_world)
 
 
-def test_a_moved_review_date_is_caught(world: Station, admin: Actor, attacker: Engine) -> None:
+def test_a_moved_review_date_is_caught(
+    sealed_world: Station, admin: Actor, attacker: Engine
+) -> None:
     """The review date decides when consent lapses: pushing it back in the database would keep
     a lapsed "yes" counting, so the seal covers it."""
     consent.set_consent(
-        world, admin, "A123", "twitter", True, given_on=date(2026, 9, 1), review_on=date(2027, 9, 1)
+        sealed_world,
+        admin,
+        "A123",
+        "twitter",
+        True,
+        given_on=date(2026, 9, 1),
+        review_on=date(2027, 9, 1),
     )
-    record = _newest_consent(world, "A123")
-    assert children.list_children(world) and audit.verify_chain(world, admin).ok
+    record = _newest_consent(sealed_world, "A123")
+    assert children.list_children(sealed_world) and audit.verify_chain(sealed_world, admin).ok
     with attacker.begin() as conn:
         conn.execute(
             update(ConsentRecord)
@@ -182,25 +176,31 @@ def test_a_moved_review_date_is_caught(world: Station, admin: Actor, attacker: E
             .values(review_on=date(2031, 9, 1))
         )
     with pytest.raises(RecordTampered, match=f"consent record {record} of A123"):
-        children.list_children(world)
-    report = audit.verify_chain(world, admin)
+        children.list_children(sealed_world)
+    report = audit.verify_chain(sealed_world, admin)
     assert not report.ok and f"consent record {record}" in (report.reason or "")
 
 
 def test_review_dates_sealed_before_seals_covered_them_are_covered_once_at_start(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
     """A record with a review date sealed by the release before (its seal without the date)
     is sealed again once at start, if its history holds under the older seals; after that a
     moved date is caught. A history whose older seals no longer hold is never blessed."""
     consent.set_consent(
-        world, admin, "A123", "twitter", True, given_on=date(2026, 9, 1), review_on=date(2027, 9, 1)
+        sealed_world,
+        admin,
+        "A123",
+        "twitter",
+        True,
+        given_on=date(2026, 9, 1),
+        review_on=date(2027, 9, 1),
     )
-    key = world.sealer.subkey(KEY_PURPOSE)
+    key = sealed_world.sealer.subkey(KEY_PURPOSE)
 
     def as_sealed_before(conn: Connection) -> None:
         previous: dict[int, str | None] = {}
-        with world.read() as s:
+        with sealed_world.read() as s:
             for record in s.scalars(select(ConsentRecord).order_by(ConsentRecord.id)):
                 old = seal_of(key, record, previous.get(record.child_id), review=False)
                 previous[record.child_id] = old
@@ -212,21 +212,21 @@ def test_review_dates_sealed_before_seals_covered_them_are_covered_once_at_start
     with attacker.begin() as conn:
         as_sealed_before(conn)
         conn.execute(update(ConsentRecord).values(granted=True))  # and a "no" turned into "yes"
-    seal_legacy_records(world)
+    seal_legacy_records(sealed_world)
     with pytest.raises(RecordTampered):
-        children.list_children(world)
+        children.list_children(sealed_world)
 
     with attacker.begin() as conn:
-        record = _newest_consent(world, "A123")
+        record = _newest_consent(sealed_world, "A123")
         conn.execute(
             update(ConsentRecord)
             .where(ConsentRecord.id == record)
             .values(review_on=date(2027, 9, 1))
         )
         as_sealed_before(conn)
-    seal_legacy_records(world)
-    assert children.list_children(world) and audit.verify_chain(world, admin).ok
-    with world.read() as s:
+    seal_legacy_records(sealed_world)
+    assert children.list_children(sealed_world) and audit.verify_chain(sealed_world, admin).ok
+    with sealed_world.read() as s:
         assert s.get(Setting, REVIEW_DATES_SEALED) is not None
     with attacker.begin() as conn:
         conn.execute(
@@ -235,11 +235,11 @@ def test_review_dates_sealed_before_seals_covered_them_are_covered_once_at_start
             .values(review_on=date(2031, 9, 1))
         )
     with pytest.raises(RecordTampered):
-        children.list_children(world)
+        children.list_children(sealed_world)
 
 
 def test_a_leaver_put_back_on_roll_is_caught(
-    world: Station, admin: Actor, attacker: Engine, tmp_path: Path
+    sealed_world: Station, admin: Actor, attacker: Engine, tmp_path: Path
 ) -> None:
     """Being on roll decides whether a child may be shown: a leaver (who keeps their consent
     records) put back on roll in the database is caught before it counts."""
@@ -247,30 +247,30 @@ def test_a_leaver_put_back_on_roll_is_caught(
         "UPN,Forename,Surname,Year,Twitter,Website\nB456,Noah,Jones,5,Y,Y\nC789,Zoe,Brown,6,N,N\n",
         encoding="utf-8",
     )
-    roster.import_roster(world, admin, tmp_path / "leavers.csv", mark_leavers=True)
-    photo = add_photo(world, [Face("A123")])
-    with world.read() as s:
+    roster.import_roster(sealed_world, admin, tmp_path / "leavers.csv", mark_leavers=True)
+    photo = add_photo(sealed_world, [Face("A123")])
+    with sealed_world.read() as s:
         assert s.get_one(Photo, photo).status is PhotoStatus.READY_WITH_BLUR  # left: masked
-    assert audit.verify_chain(world, admin).ok
+    assert audit.verify_chain(sealed_world, admin).ok
     with attacker.begin() as conn:
         conn.execute(update(Child).where(Child.mis_id == "A123").values(on_roll=True))
     with pytest.raises(RecordTampered, match="record of A123"):
-        _redecide_photo(world, photo)
-    report = audit.verify_chain(world, admin)
+        _redecide_photo(sealed_world, photo)
+    report = audit.verify_chain(sealed_world, admin)
     assert not report.ok and "record of A123" in (report.reason or "")
 
 
 def test_children_from_before_seals_are_sealed_once_at_start(
-    world: Station, admin: Actor, attacker: Engine
+    sealed_world: Station, admin: Actor, attacker: Engine
 ) -> None:
     with attacker.begin() as conn:  # as a database from before this release
         conn.execute(update(Child).values(seal=None))
         conn.execute(delete(Setting).where(Setting.key == CHILDREN_SEALED))
-    seal_legacy_records(world)
-    assert audit.verify_chain(world, admin).ok
-    add_photo(world, [Face("A123")])
+    seal_legacy_records(sealed_world)
+    assert audit.verify_chain(sealed_world, admin).ok
+    add_photo(sealed_world, [Face("A123")])
     with attacker.begin() as conn:  # afterwards an unsealed row is tampering
         conn.execute(update(Child).where(Child.mis_id == "A123").values(seal=None))
-    seal_legacy_records(world)
+    seal_legacy_records(sealed_world)
     with pytest.raises(RecordTampered):
-        add_photo(world, [Face("A123")])
+        add_photo(sealed_world, [Face("A123")])

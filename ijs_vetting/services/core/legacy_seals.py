@@ -1,5 +1,6 @@
 """Sealing, once, what was stored before sealing existed: forms and references written in clear,
-consent records, review dates and children's rows from before their seals.
+consent records, review dates, children's rows, channels, accounts and settings from before
+their seals.
 
 Each step runs at start only while its setting is missing, so an up-to-date station pays one
 read. Split from `station` because it is history, not the door every service goes through.
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from ijs_vetting.crypto import (
     is_sealed,
 )
+from ijs_vetting.db.config_seals import seal_unsealed_config
 from ijs_vetting.db.models import (
     FaceTemplate,
     Form,
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 RECORDS_SEALED = "station.records_sealed"  # consent records from before seals got theirs
 REVIEW_DATES_SEALED = "station.review_dates_sealed"  # seals cover consent review dates
 CHILDREN_SEALED = "station.children_sealed"  # children's rows from before their seals
+CONFIG_SEALED = "station.config_sealed"  # channels, accounts and settings from before theirs
 
 
 def seal_legacy_data(station: Station) -> None:
@@ -69,10 +72,10 @@ def seal_legacy_data(station: Station) -> None:
 
 
 def seal_legacy_records(station: Station) -> None:
-    """Seal the consent, biometric and safeguarding records and the children's rows stored
-    before seals existed, once: afterwards each is sealed as it is written, and an unsealed one
-    is tampering. Then, once, cover the review dates of records sealed before seals covered
-    them."""
+    """Seal the consent, biometric and safeguarding records, the children's rows and the
+    channels, accounts and settings stored before seals existed, once: afterwards each is sealed
+    as it is written, and an unsealed one is tampering. Then, once, cover the review dates of
+    records sealed before seals covered them."""
     with station.transaction() as session:
         if session.get(Setting, RECORDS_SEALED) is None:
             sealed = seal_unsealed(session)
@@ -80,6 +83,9 @@ def seal_legacy_records(station: Station) -> None:
         if session.get(Setting, CHILDREN_SEALED) is None:
             sealed = seal_unsealed_children(session)
             session.add(Setting(key=CHILDREN_SEALED, value={"sealed": sealed}, updated_by="system"))
+        if session.get(Setting, CONFIG_SEALED) is None:
+            sealed = seal_unsealed_config(session)
+            session.add(Setting(key=CONFIG_SEALED, value={"sealed": sealed}, updated_by="system"))
         if session.get(Setting, REVIEW_DATES_SEALED) is None:
             dated = reseal_review_dates(session)
             if dated is not None:  # else a record was changed: its broken seal stays as found

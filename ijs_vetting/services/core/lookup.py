@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ijs_vetting.db.config_seals import checked_config
 from ijs_vetting.db.models import Channel, Child
 from ijs_vetting.domain import NotFound, channel_key
 
@@ -16,9 +17,17 @@ def channel_names(channel: Channel) -> set[str]:
     return names
 
 
+def checked_channels(session: Session) -> list[Channel]:
+    """Every channel, in the school's order, after checking their seals: a channel's code and
+    the MIS column names it answers to decide what a consent (or a roster column) is for."""
+    return list(
+        checked_config(session, list(session.scalars(select(Channel).order_by(Channel.sort_order))))
+    )
+
+
 def find_channel(session: Session, name: str) -> Channel:
     key = channel_key(name)
-    channels = list(session.scalars(select(Channel).order_by(Channel.sort_order)))
+    channels = checked_channels(session)
     for channel in channels:
         if key in channel_names(channel):
             return channel

@@ -31,6 +31,7 @@ from ijs_vetting.crypto import (
     Sealer,
     key_dir,
 )
+from ijs_vetting.db import config_seals, record_seals
 from ijs_vetting.db.audit_log import (
     STATION_NAME,
     TIP,
@@ -42,10 +43,6 @@ from ijs_vetting.db.models import (
     AuditEntry,
     RegisterChanges,
     Setting,
-)
-from ijs_vetting.db.record_seals import (
-    KEY_PURPOSE,
-    install,
 )
 from ijs_vetting.domain import InvalidInput, PermissionDenied, Role, ServiceError
 from ijs_vetting.faults import storage_fault
@@ -128,7 +125,8 @@ class Station:
         self.sealer = sealer
         self.own_writes = 0  # write transactions this station committed (see services.changes)
         self.vault = Vault(paths.vault, sealer)
-        install(self.sessions, sealer.subkey(KEY_PURPOSE))
+        record_seals.install(self.sessions, sealer.subkey(record_seals.KEY_PURPOSE))
+        config_seals.install(self.sessions)
         # The name this station signs its audit entries with (the PC's, unless one was set or
         # is given: a joining PC, which has no settings yet).
         self.name = name or station_name(paths.home)

@@ -1,4 +1,8 @@
-"""The station's settings as read inside a transaction (changing them: `register.configure`)."""
+"""The station's settings as read inside a transaction (changing them: `register.configure`).
+
+Each row is checked against its seal (`db.config_seals`) as it is read: a threshold raised in
+the database behind the station's back stops the decision instead of showing faces.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ijs_vetting.db.config_seals import checked_config
 from ijs_vetting.db.models import Setting
 from ijs_vetting.services.core.station import Station
 from ijs_vetting.settings import Settings, defaults
@@ -20,7 +25,9 @@ def settings_of(session: Session) -> Settings:
     if isinstance(cached, Settings):
         return cached
     known = defaults()
-    rows = session.scalars(select(Setting).where(Setting.key.in_(list(known))))
+    rows = checked_config(
+        session, list(session.scalars(select(Setting).where(Setting.key.in_(list(known)))))
+    )
     settings = Settings({row.key: row.value["value"] for row in rows})
     session.info[_CACHE] = settings
     return settings

@@ -423,9 +423,7 @@ def iter_photos(
     ORM objects took 7 of the 11 s `photos list` needed on a school's four years (issue 15).
     """
     with station.read() as session:
-        devices: dict[int, str] = dict(
-            session.execute(select(Device.id, Device.name)).all()
-        )
+        devices: dict[int, str] = dict(session.execute(select(Device.id, Device.name)).all())
         mis: dict[int, str] = dict(session.execute(select(Child.id, Child.mis_id)).all())
         stored = station.vault.index()
         before: int | None = None

@@ -2,7 +2,9 @@
 
 Clearing routes a photo by the year groups of the children shown; people name an account by its
 handle. Accounts and the year groups they serve are rows (the school can change them), so both
-answers come from the register.
+answers come from the register, each account checked against its seal (`db.config_seals`) first:
+year groups moved in the database behind the station's back would post a class to another
+year's account.
 """
 
 from __future__ import annotations
@@ -10,16 +12,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ijs_vetting.db.models import Account, AccountYearGroup
+from ijs_vetting.db.config_seals import checked_config
+from ijs_vetting.db.models import Account
 from ijs_vetting.domain import NotFound
+
+
+def checked_accounts(session: Session) -> list[Account]:
+    """Every account (active or not) by handle, with its year groups, after checking seals."""
+    query = select(Account).options(selectinload(Account.year_groups)).order_by(Account.handle)
+    return list(checked_config(session, list(session.scalars(query))))
+
+
+def year_groups_served(session: Session, account_id: int) -> set[int]:
+    """The year groups an account serves (none for an unknown id)."""
+    for account in checked_accounts(session):
+        if account.id == account_id:
+            return {row.year_group for row in account.year_groups}
+    return set()
 
 
 def find_account(session: Session, handle: str) -> Account:
     """An active account by handle, ignoring case and the leading '@' ('year5ijs' works)."""
     wanted = handle.strip().lstrip("@").lower()
-    accounts = list(session.scalars(select(Account).order_by(Account.handle)))
+    accounts = checked_accounts(session)
     for account in accounts:
         if account.active and account.handle.lstrip("@").lower() == wanted:
             return account
@@ -33,13 +50,17 @@ def route_account(session: Session, year_groups: Iterable[int]) -> Account | Non
     years = set(year_groups)
     if not years:
         return None
-    rows = session.execute(
-        select(AccountYearGroup.year_group, Account)
-        .join(Account)
-        .where(AccountYearGroup.year_group.in_(years), Account.active.is_(True))
-    ).all()
-    served = {year for year, _ in rows}
-    accounts = {account.id: account for _, account in rows}
-    if served != years or len(accounts) != 1:
+    serving = {
+        account.id: account
+        for account in checked_accounts(session)
+        if account.active and years & {row.year_group for row in account.year_groups}
+    }
+    served = {
+        row.year_group
+        for account in serving.values()
+        for row in account.year_groups
+        if row.year_group in years
+    }
+    if served != years or len(serving) != 1:
         return None
-    return next(iter(accounts.values()))
+    return next(iter(serving.values()))

@@ -31,12 +31,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.db.models import AccountYearGroup, Child, QueueItem
+from ijs_vetting.db.models import Child, QueueItem
 from ijs_vetting.domain import InvalidInput, Role
 from ijs_vetting.names import fold
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import settings_of
 from ijs_vetting.services.intake.vetting import standings
+from ijs_vetting.services.posting.accounts import year_groups_served
 
 OVERRIDE_ROLES = (Role.SLT, Role.ADMIN)
 OVERRIDE_ACTION = "caption.allow_names"
@@ -177,11 +178,7 @@ def screen_caption(
     children = list(session.scalars(select(Child)))
     years: set[int] = set()
     if account_id is not None:
-        years = set(
-            session.scalars(
-                select(AccountYearGroup.year_group).where(AccountYearGroup.account_id == account_id)
-            )
-        )
+        years = year_groups_served(session, account_id)
     nearby = [c for c in children if c.id in present or (c.on_roll and c.year_group in years)]
     standing = standings(session, [c.id for c in nearby])
     found: list[NameFound] = []

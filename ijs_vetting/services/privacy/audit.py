@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, anchor_in_file, read_anchor
 from ijs_vetting.audit_chain import ChainReport, ChainRow, verify
 from ijs_vetting.db.audit_log import chain_rows, shown_details
+from ijs_vetting.db.config_seals import all_config, first_broken_config
 from ijs_vetting.db.models import (
     AuditEntry,
     BiometricRecord,
@@ -29,6 +30,7 @@ from ijs_vetting.domain import InvalidInput, Role
 from ijs_vetting.services.core.anchoring import missing_anchor
 from ijs_vetting.services.core.posting_folder import write_atomically
 from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station_settings import settings_of
 from ijs_vetting.services.privacy import retention
 from ijs_vetting.services.privacy.subject_rights import ERASE_ACTION
 
@@ -38,6 +40,7 @@ RECORD_ACTIONS: dict[str, type[ConsentRecord | BiometricRecord | SafeguardingRec
     "biometric.set": BiometricRecord,
     "safeguarding.set": SafeguardingRecord,
 }
+SETTING_ACTION = "settings.set"  # its details carry the value it set ("after")
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ def verify_chain(station: Station, actor: Actor, anchor_file: Path | None = None
     """Walk the hash chain (SLT and admins): the first edited or missing entry, if any, and
     whether the chain still holds what its anchor beside the station key recorded (and the
     anchor in `anchor_file`: an export's manifest, kept where the database does not reach);
-    then the consent register's seals, and that every record an entry added is still there."""
+    then the consent register's seals and those of channels, accounts and settings, that every
+    record an entry added is still there, and that each setting holds what its last audited
+    change set."""
     station.require(actor, "audit.verify", Role.ADMIN, Role.SLT)
     against = None
     if anchor_file is not None:
@@ -149,18 +154,22 @@ def check_chain(
     problem = (
         first_broken(session, all_records(session))
         or first_broken_child(session, session.scalars(select(Child).order_by(Child.id)))
+        or first_broken_config(session, all_config(session))
         or added.first_missing(session)
+        or added.first_setting_moved(session)
     )
     return ChainReport(report.entries, None, problem) if problem else report
 
 
 class _RecordsAdded:
-    """What the chain says was added to the consent register, noted while it is walked (the
-    entries themselves are not kept: four years of them do not fit in memory)."""
+    """What the chain says was added to the consent register and which value each setting was
+    last set to, noted while it is walked (the entries themselves are not kept: four years of
+    them do not fit in memory)."""
 
     def __init__(self) -> None:
         self.erased: set[str | None] = set()
         self.added: list[tuple[int, str, str | None, int]] = []  # entry, action, child, record
+        self.settings: dict[str, tuple[int, Any]] = {}  # key -> (entry, value it set)
 
     def noting(self, rows: Iterable[ChainRow]) -> Iterator[ChainRow]:
         for row in rows:
@@ -171,6 +180,8 @@ class _RecordsAdded:
             record_id = row.details.get("record_id")
             if row.action in RECORD_ACTIONS and isinstance(record_id, int):
                 self.added.append((row.id, row.action, row.target_id, record_id))
+            elif row.action == SETTING_ACTION and row.target_id and "after" in row.details:
+                self.settings[row.target_id] = (row.id, row.details["after"])
             yield row
 
     def first_missing(self, session: Session) -> str | None:
@@ -191,6 +202,18 @@ class _RecordsAdded:
                 f"the record {record_id} that audit entry {entry_id} ({action} for "
                 f"{target_id}) added is missing: it was removed outside the station"
             )
+        return None
+
+    def first_setting_moved(self, session: Session) -> str | None:
+        """A setting that no longer holds what its last audited change set: a sealed row cannot
+        be edited unseen, but a removed one puts the shipped default back."""
+        values = settings_of(session).values
+        for key, (entry_id, value) in sorted(self.settings.items()):
+            if key in values and values[key] != value:
+                return (
+                    f"the setting {key} is {values[key]!r}, but audit entry {entry_id} set it to "
+                    f"{value!r}: it was changed outside the station"
+                )
         return None
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ijs_vetting.db.models import BiometricRecord, Channel, Child, ConsentRecord
+from ijs_vetting.db.models import BiometricRecord, Child, ConsentRecord
 from ijs_vetting.db.state import biometric_states, current_consents
 from ijs_vetting.domain import (
     NO_BIOMETRIC_CONSENT,
@@ -26,7 +26,7 @@ from ijs_vetting.domain import (
     ServiceError,
 )
 from ijs_vetting.roster_csv import ParsedRoster, RosterFileError, RosterRow, parse_roster
-from ijs_vetting.services.core.lookup import channel_names
+from ijs_vetting.services.core.lookup import channel_names, checked_channels
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting.reroute import Rerouted, reroute_moved_up
 from ijs_vetting.services.register.consent_cascade import on_consent_change
@@ -216,7 +216,7 @@ def _read(path: Path) -> bytes:
 
 
 def _parse(session: Session, data: bytes) -> ParsedRoster:
-    channels = {c.code: channel_names(c) for c in session.scalars(select(Channel))}
+    channels = {c.code: channel_names(c) for c in checked_channels(session)}
     try:
         parsed = parse_roster(data, channels)
     except RosterFileError as exc:
@@ -281,7 +281,7 @@ class _Planner:
         )
         self.current = current_consents(session, ids)
         self.biometric_states = biometric_states(session, ids)
-        self.channel_ids = {c.code: c.id for c in session.scalars(select(Channel))}
+        self.channel_ids = {c.code: c.id for c in checked_channels(session)}
 
     def child(self, row: RosterRow, name: str) -> Child | None:
         """The row's child, added or updated (None: a new child in a dry run)."""
