@@ -67,14 +67,20 @@ def anchor_in_file(path: Path) -> Anchor:
         raise AnchorUnreadable(f"{path} holds no audit anchor: {exc}") from exc
 
 
-def write_anchor(path: Path, anchor: Anchor) -> None:
-    """Replace the anchor with `anchor` unless the file already holds a longer chain."""
+def write_anchor(path: Path, anchor: Anchor, *, make: bool = False) -> bool:
+    """Move the anchor forward to `anchor` unless the file already holds a longer chain; a
+    missing or damaged file is made only when `make` says this is the moment to (otherwise
+    deleting it would let the next change anchor a shortened chain). Whether it was written."""
     try:
         current = read_anchor(path)
     except AnchorUnreadable:
-        current = None  # a damaged anchor is replaced by the true tip
+        if not make:
+            return False
+        current = None
+    if current is None and not make:
+        return False
     if current is not None and current.entries >= anchor.entries:
-        return
+        return False
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     body = json.dumps(anchor.as_json())
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".anchor-")
@@ -87,3 +93,4 @@ def write_anchor(path: Path, anchor: Anchor) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return True

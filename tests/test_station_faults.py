@@ -11,11 +11,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pytest
 from ijs_vetting.cli import main
 from ijs_vetting.crypto import fingerprint
 from tests.conftest import TEST_PASSWORD
+from tests.mounts import mounted, read_only
 
 ROSTER = "UPN,Forename,Surname,Year,Reg,Twitter\nA1,Ann,Lee,Year 3,3A,Y\nB2,Ben,Ray,Year 4,4R,N\n"
 
@@ -177,54 +176,11 @@ def test_a_corrupted_database_is_one_line_and_restoring_it_works(
     assert _consents(quick_cli, school) == {"A1": True, "B2": False}
 
 
-@contextlib.contextmanager
-def _mounted(*args: str) -> Iterator[None]:
-    done = subprocess.run(["mount", *args], capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.decode().strip()}")
-    try:
-        yield
-    finally:
-        _close_logs_under(Path(args[-1]))  # the in-process commands' log file is open there
-        subprocess.run(["umount", args[-1]], check=True)
-
-
-def _close_logs_under(folder: Path) -> None:
-    root = logging.getLogger("ijs_vetting")
-    for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
-        if Path(handler.baseFilename).is_relative_to(folder):
-            root.removeHandler(handler)
-            handler.close()
-
-
-@contextlib.contextmanager
-def _read_only(folder: Path) -> Iterator[None]:
-    """Make `folder` read-only for real: a read-only bind mount as root (root ignores
-    permission bits), else its permission bits."""
-    if os.geteuid() != 0:
-        modes = {p: p.stat().st_mode for p in [folder, *folder.rglob("*")]}
-        for path in modes:
-            path.chmod(modes[path] & 0o555)
-        try:
-            yield
-        finally:
-            for path, mode in modes.items():
-                path.chmod(mode)
-        return
-    with _mounted("--bind", str(folder), str(folder)):
-        done = subprocess.run(
-            ["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True, check=False
-        )
-        if done.returncode != 0:
-            pytest.skip(f"cannot remount read-only: {done.stderr.decode().strip()}")
-        yield
-
-
 def test_a_read_only_data_folder_is_one_line_and_loses_nothing(
     cli: Any, quick_cli: Any, school: Path, tmp_path: Path
 ) -> None:
     roster = tmp_path / "roster.csv"
-    with _read_only(school):
+    with read_only(school):
         for command in (["children", "list"], ["roster", "import", str(roster)]):
             code, _out, err = cli(school, *command)
             _one_plain_line(code, err, "read-only", "Nothing was changed")
@@ -236,7 +192,7 @@ def test_a_read_only_data_folder_is_one_line_and_loses_nothing(
 def test_a_read_only_log_folder_does_not_stop_a_command(
     cli: Any, quick_cli: Any, school: Path
 ) -> None:
-    with _read_only(school / "logs"):
+    with read_only(school / "logs"):
         code, out, err = cli(school, "children", "list")
         assert code == 0 and err == "", err
         assert "Ann Lee" in out
@@ -252,7 +208,7 @@ def test_a_full_disk_is_one_line_loses_nothing_and_clears_with_space(
     disk.mkdir()
     if os.geteuid() != 0:
         pytest.skip("a real full disk needs a small tmpfs, which only root can mount")
-    with _mounted("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)):
+    with mounted("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)):
         home = disk / "home"
         roster = tmp_path / "roster.csv"
         roster.write_text(ROSTER, encoding="utf-8")

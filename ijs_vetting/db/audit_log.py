@@ -25,6 +25,10 @@ _CHAIN_LOCK = 7_241_915
 WRITE_WAIT_SECONDS = 120
 # Where `append_entry` leaves the chain's new tip for the station to anchor after the commit.
 TIP = "audit_tip"
+# Set by the one transaction that may make a missing or damaged anchor (this PC's first anchor,
+# an admin's remake): any other commit only moves an anchor that is there, or a deleted one
+# would come back holding a shortened chain as if it were whole.
+MAKE_ANCHOR = "make_audit_anchor"
 # The session info key naming the station whose sessions write (`Station` sets it).
 STATION_NAME = "station_name"
 # Details that may name children (captions), per action (None: every action). They are kept in

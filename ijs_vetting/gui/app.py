@@ -15,7 +15,7 @@ from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services.core.station import open_station
+from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.privacy.retention import RetentionReport, run_retention
 from ijs_vetting.services.register.consent_lapse import apply_lapses
@@ -80,6 +80,19 @@ def apply_lapses_on_start(window: MainWindow) -> None:
         window.refresh()
 
 
+def warn_at_start(window: MainWindow, station: Station, actor: Actor) -> None:
+    """What the station found wrong as it opened, told to those who can act on it: a vault it
+    cannot use (everyone: the register can still be kept, photos wait), an audit anchor missing
+    or damaged (SLT and admins, who run `audit verify`: it fails until the file is put back)."""
+    if station.vault_fault is not None:
+        QMessageBox.warning(window, "The vault cannot be used", station.vault_fault)
+    if station.anchor_fault is not None and actor.role in (Role.ADMIN, Role.SLT):
+        fault = station.anchor_fault
+        QMessageBox.warning(
+            window, "The audit log cannot be fully checked", f"{fault[:1].upper()}{fault[1:]}."
+        )
+
+
 def run_gui(home: str | None, vault: str | None = None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
@@ -95,8 +108,7 @@ def run_gui(home: str | None, vault: str | None = None) -> int:
         return 0
     window = MainWindow(station, login.actor)
     window.show()
-    if station.vault_fault is not None:  # the register can still be kept; photos wait
-        QMessageBox.warning(window, "The vault cannot be used", station.vault_fault)
+    warn_at_start(window, station, login.actor)
     IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
     apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:

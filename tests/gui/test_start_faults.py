@@ -8,8 +8,10 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from ijs_vetting.domain import Role
 from ijs_vetting.gui import app
-from ijs_vetting.services.core.station import open_station
+from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.services.core.station import Actor, open_station
 
 
 @pytest.fixture
@@ -44,3 +46,31 @@ def test_a_corrupted_database_is_one_dialog(
     assert app.run_gui(str(home)) == 1
     ((_title, text),) = dialogs
     assert "database file is damaged" in text
+
+
+def test_a_deleted_audit_anchor_is_told_to_slt_and_admins_at_start(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    first = open_station(str(home))
+    assert first.anchor is not None and first.anchor_fault is None
+    first.anchor.unlink()
+    first.close()
+    station = open_station(str(home))
+    warned: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, title, text: warned.append((title, text))
+    )
+    try:
+        for role, told in ((Role.STAFF, 0), (Role.SLT, 1), (Role.ADMIN, 1)):
+            window = MainWindow(station, Actor(f"a.{role.value}", role))
+            qtbot.addWidget(window)
+            warned.clear()
+            app.warn_at_start(window, station, window.actor)
+            assert len(warned) == told, role
+        ((title, text),) = warned
+        assert title == "The audit log cannot be fully checked"
+        assert str(station.anchor) in text and "deleted or moved" in text
+        assert text.startswith("The audit anchor") and text.endswith(".")
+    finally:
+        station.close()

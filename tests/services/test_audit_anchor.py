@@ -165,6 +165,7 @@ def test_a_missing_or_damaged_anchor_fails_verify(busy: Station) -> None:
     admin = _admin(busy)
     saved = busy.anchor.read_bytes()
     busy.anchor.write_text("{not json", encoding="utf-8")
+    users.add_user(busy, admin, "mr.new", Role.STAFF, "a-password-1")  # no commit replaces it
     report = audit.verify_chain(busy, admin)
     assert not report.ok and report.reason is not None and "cannot be read" in report.reason
     busy.anchor.unlink()
@@ -194,6 +195,9 @@ def test_a_deleted_anchor_is_reported_not_made_again(
     again = open_station(str(busy.paths.home), url=db_url)
     try:
         assert not again.anchor.exists()  # type: ignore[union-attr]
+        assert again.anchor_fault is not None and "deleted or moved" in again.anchor_fault
+        users.add_user(again, _admin(again), "mr.new", Role.STAFF, "a-password-1")
+        assert not again.anchor.exists()  # type: ignore[union-attr]  # no commit remakes it
         report = audit.verify_chain(again, _admin(again))
         assert not report.ok and report.reason is not None
         assert "missing" in report.reason and "deleted or moved" in report.reason

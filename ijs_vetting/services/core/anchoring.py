@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, read_anchor
 from ijs_vetting.audit_chain import verify
-from ijs_vetting.db.audit_log import append_entry, chain_rows, chain_tip
+from ijs_vetting.db.audit_log import MAKE_ANCHOR, append_entry, chain_rows, chain_tip
 from ijs_vetting.db.models import AuditEntry, User
 from ijs_vetting.domain import InvalidInput, Role
 
@@ -80,21 +80,25 @@ def missing_anchor(session: Session, anchor: Path) -> str:
     )
 
 
-def anchor_this_pc(station: Station) -> None:
-    """At start: make this PC's anchor if it never had one (see the module docstring); a
-    missing anchor this PC did make is reported, not replaced."""
+def anchor_this_pc(station: Station) -> str | None:
+    """At start: make this PC's anchor if it never had one (see the module docstring). A
+    missing anchor this PC did make, or a damaged one, is reported, not replaced: the sentence
+    is returned (the app shows it to those who can act on it) and logged."""
     if station.anchor is None:
-        return
+        return None
     try:
         if read_anchor(station.anchor) is not None:
-            return
-    except AnchorUnreadable:
-        return  # damaged: `audit verify` says so; the next commit replaces it with the tip
+            return None
+    except AnchorUnreadable as exc:
+        log.warning("audit verify will fail: %s", exc)  # kept until put back or remade
+        return str(exc)
     with station.transaction() as session:
         if anchored_here(session, station.anchor) is not None or _emptied(session):
-            log.warning("audit verify will fail: %s", missing_anchor(session, station.anchor))
-            return
+            problem = missing_anchor(session, station.anchor)
+            log.warning("audit verify will fail: %s", problem)
+            return problem
         host = platform.node()
+        session.info[MAKE_ANCHOR] = True
         append_entry(
             session,
             actor="system",
@@ -105,6 +109,7 @@ def anchor_this_pc(station: Station) -> None:
             details={"host": host, "anchor": str(station.anchor)},
         )
     # The commit wrote the anchor (`Station._anchor_tip`), this entry included.
+    return None
 
 
 def _emptied(session: Session) -> bool:
@@ -133,6 +138,7 @@ def remake_anchor(station: Station, actor: Actor) -> Anchor:
                 "the database from a backup before anchoring it again."
             )
         before = chain_tip(w.session)
+        w.session.info[MAKE_ANCHOR] = True
         w.audit(
             f"audit anchor made again on {platform.node() or 'this PC'} by {actor.username}",
             target_type="station",

@@ -33,6 +33,7 @@ from ijs_vetting.crypto import (
 )
 from ijs_vetting.db import config_seals, record_seals
 from ijs_vetting.db.audit_log import (
+    MAKE_ANCHOR,
     STATION_NAME,
     TIP,
     append_entry,
@@ -133,6 +134,7 @@ class Station:
         self._sign_as(self.name)
         # The audit chain's anchor file beside the key (None: not anchored, as in some tests).
         self.anchor = anchor
+        self.anchor_fault: str | None = None  # why the anchor is missing or unreadable at start
         event.listen(self.sessions, "after_commit", self._anchor_tip)
         event.listen(self.sessions, "after_rollback", _forget_tip)
 
@@ -144,11 +146,12 @@ class Station:
     def _anchor_tip(self, session: Session) -> None:
         """After a commit that audited, move the anchor to the chain's new tip. The commit
         stands even if this fails (the anchor then lags, which `audit verify` accepts)."""
-        tip = session.info.pop(TIP, None)
+        tip, make = session.info.pop(TIP, None), session.info.pop(MAKE_ANCHOR, False)
         if tip is None or self.anchor is None:
             return
         try:
-            write_anchor(self.anchor, tip)
+            if not write_anchor(self.anchor, tip, make=make) and self.anchor_fault is not None:
+                log.warning("audit anchor not moved: %s", self.anchor_fault)
         except OSError:
             log.exception("cannot update the audit anchor %s", self.anchor)
 
@@ -255,6 +258,7 @@ def checked_station_name(name: str) -> str:
 
 def _forget_tip(session: Session) -> None:
     session.info.pop(TIP, None)
+    session.info.pop(MAKE_ANCHOR, None)
 
 
 def open_station(
@@ -287,7 +291,8 @@ def open_station(
         _attach_vault(station, station_id)
         seal_legacy_data(station)
         seal_legacy_records(station)
-        anchor_this_pc(station)  # once per PC; a deleted anchor is reported, not remade
+        # Once per PC; a deleted anchor is reported, not remade.
+        station.anchor_fault = anchor_this_pc(station)
     except BaseException as exc:
         engine.dispose()
         _raise_plain(exc, paths.home)

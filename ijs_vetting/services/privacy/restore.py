@@ -413,7 +413,7 @@ def _replace_anchor(station_id: str, target: Engine, moment: str) -> str | None:
         path.rename(aside)
     with Session(target) as session:
         tip = chain_tip(session)
-    write_anchor(path, tip)
+    write_anchor(path, tip, make=True)
     return str(aside) if aside else None
 
 
