@@ -107,6 +107,10 @@ class Settings:
         return float(self._get("faces.min_identify_width"))
 
     @property
+    def order_unknown_by_likeness(self) -> bool:
+        return bool(self._get("faces.order_unknown_by_likeness"))
+
+    @property
     def caption_limit(self) -> int:
         return int(self._get("posting.caption_limit"))
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
+from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, photos, vetting
@@ -59,6 +60,7 @@ class ImportPage(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress.hide()
         self.job: Job | None = None
+        self.who: WhoIsThisDialog | None = None  # opened after the last import
         self.refresh()
 
     def refresh(self) -> None:
@@ -148,6 +150,23 @@ class ImportPage(QWidget):
             summary_html(report) if isinstance(report, ImportReport) else retry_html(report)
         )
         self.imported.emit()
+        if isinstance(report, ImportReport) and not stopped:
+            self.who_is_this(report)
+
+    def who_is_this(self, report: ImportReport) -> None:
+        """Offer the import's unidentified faces for naming at once (nothing opens when every
+        face was identified); Review learns of the names when the view closes."""
+        if self.who is not None:
+            self.who.close()
+        dialog = WhoIsThisDialog(
+            self.station, self.actor, report.batch_id, parent=self, likeness=report.likeness
+        )
+        if dialog.crops.count() == 0:
+            dialog.deleteLater()
+            return
+        dialog.finished.connect(lambda _result: self.imported.emit())
+        self.who = dialog
+        dialog.open()
 
     def _failed(self, exc: BaseException, doing: str) -> None:
         self._busy(False)

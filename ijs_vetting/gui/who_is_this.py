@@ -2,11 +2,18 @@
 
 The reviewer looks at the crops, selects those that are one child and names them together; the
 service records each as a human identification (one transaction, one audit entry). Only the
-crops selected are named: nothing here compares faces, and nothing is proposed by likeness.
+crops selected are named: nothing here compares faces, and no name is proposed by likeness.
 Names are offered with the year groups the photos already show first.
+
+Opened by itself when an import finishes with faces nobody identified. If the school enabled
+`faces.order_unknown_by_likeness`, that import's arrangement (made in memory from the encodings
+it computed, `VetReport.likeness`) puts faces alike next to each other; opened later from
+Review, the crops come photo by photo (the arrangement is never stored).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
@@ -35,7 +42,7 @@ FACE_ROLE = Qt.ItemDataRole.UserRole
 
 
 class WhoIsThisDialog(QDialog):
-    """Opened from Review; names faces of the newest import batch (or of `batch_id`)."""
+    """Names faces of the newest import batch (or of `batch_id`), arranged by `likeness`."""
 
     def __init__(
         self,
@@ -43,11 +50,12 @@ class WhoIsThisDialog(QDialog):
         actor: Actor,
         batch_id: int | None = None,
         parent: QWidget | None = None,
+        likeness: Sequence[int] = (),
     ) -> None:
         super().__init__(parent)
-        self.station, self.actor = station, actor
+        self.station, self.actor, self.likeness = station, actor, likeness
         self.batch_id = batch_id if batch_id is not None else naming.latest_batch(station)
-        self.setWindowTitle("Who is this?")
+        self.setWindowTitle("Who is this? (faces alike together)" if likeness else "Who is this?")
         form = mount_form(self, "who_is_this.ui", margins=None)
         self.crops = child(form, QListWidget, "faceCrops")
         self.count = child(form, QLabel, "whoCount")
@@ -64,7 +72,11 @@ class WhoIsThisDialog(QDialog):
 
     def refresh(self) -> None:
         self.crops.clear()
-        faces = naming.unnamed_faces(self.station, self.batch_id) if self.batch_id else []
+        faces = (
+            naming.unnamed_faces(self.station, self.batch_id, self.likeness)
+            if self.batch_id
+            else []
+        )
         self._faces = {f.face_id: f for f in faces}
         for face in faces:
             item = QListWidgetItem(f"{face.file}\nface {face.position}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
-from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -14,7 +17,8 @@ from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
-from ijs_vetting.services.register import naming
+from ijs_vetting.services.register import configure, naming
+from tests import scenes
 from tests.gui.review_world import message_boxes, open_photo, open_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -75,3 +79,35 @@ def test_a_reference_from_a_face_needs_biometric_consent(qtbot: QtBot, window: M
 def test_staff_do_not_see_add_as_reference(qtbot: QtBot, demo_station: Station) -> None:
     window = open_window(qtbot, demo_station, Actor("teacher", Role.STAFF))
     assert not window.review_page.findChild(QPushButton, "referenceButton").isVisible()
+
+
+def _import_on_page(qtbot: QtBot, window: MainWindow, folder: Path) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    page = window.import_page
+    page.findChild(QLineEdit, "folderEdit").setText(str(folder))
+    with qtbot.waitSignal(page.imported, timeout=120_000):
+        qtbot.mouseClick(page.findChild(QPushButton, "importButton"), Qt.MouseButton.LeftButton)
+
+
+def test_an_import_with_faces_nobody_knows_opens_who_is_this(
+    qtbot: QtBot, sqlite_station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    configure.set_setting(sqlite_station, admin, "faces.order_unknown_by_likeness", True)
+    window = open_window(qtbot, sqlite_station, admin)
+    trip = tmp_path / "trip"
+    trip.mkdir()
+    for n, person in enumerate((scenes.GRACE, scenes.ASTRONAUT, scenes.GRACE), start=1):
+        shot = scenes.portrait(person, 140 + 20 * n)
+        scenes.write_jpeg(trip / f"IMG_{n:04d}.JPG", shot.pixels)
+    _import_on_page(qtbot, window, trip)
+    dialog = window.import_page.who
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.windowTitle() == "Who is this? (faces alike together)"
+    files = [dialog.crops.item(r).text().split("\n")[0] for r in range(dialog.crops.count())]
+    assert files == ["IMG_0001.JPG", "IMG_0003.JPG", "IMG_0002.JPG"]  # Grace's two together
+    dialog.close()
+
+    again = tmp_path / "again"  # the same photos: nothing new to name, nothing opens
+    shutil.copytree(trip, again)
+    _import_on_page(qtbot, window, again)
+    assert not dialog.isVisible() and window.import_page.who is dialog

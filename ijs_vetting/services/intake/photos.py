@@ -82,6 +82,7 @@ class ImportReport:
     vetted: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     cancelled: bool = False
+    likeness: list[int] = field(default_factory=list)  # `VetReport.likeness`; not in the JSON
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -236,6 +237,7 @@ def import_folder(
                 progress.step(path.name)
             vetting = vet_pending(station, progress=progress, pool=pool)
         report.vetted, report.statuses = vetting.vetted, vetting.statuses
+        report.likeness = vetting.likeness
         report.failed.extend(vetting.failed)
     except Cancelled:
         report.cancelled = True

@@ -33,13 +33,15 @@ from ijs_vetting.domain import (
     NO_BIOMETRIC_CONSENT,
     FaceDecision,
     FaceOrigin,
+    FaceOverride,
     FaceReason,
     PhotoStatus,
     Role,
 )
+from ijs_vetting.faces.likeness import likeness_order
 from ijs_vetting.faces.match import TemplateSet
 from ijs_vetting.faces.pool import FacePool, PhotoDone, PhotoFailed
-from ijs_vetting.faces.results import PhotoAnalysis
+from ijs_vetting.faces.results import Encoding, PhotoAnalysis
 from ijs_vetting.policy import FaceEvidence, PhotoVerdict, Standing, decide_photo
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.changes import write_counter
@@ -77,6 +79,19 @@ class VetReport:
     retried: int = 0  # failed photos sent back for vetting first (`retry_failed`)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     statuses: dict[str, int] = field(default_factory=dict)
+    # The unidentified faces vetted, arranged by likeness (face ids), when the school enabled
+    # it (`faces.order_unknown_by_likeness`, DPIA section 7a); else empty. Kept in memory for
+    # the "Who is this?" view that follows the import, never stored.
+    likeness: list[int] = field(default_factory=list)
+
+
+def identified(face: PhotoFace) -> bool:
+    """Whether matching or a person has said whose face this is (or that it is none)."""
+    return (
+        face.manual_child_id is not None
+        or face.child_id is not None
+        or face.override is FaceOverride.NOT_A_FACE
+    )
 
 
 def load_templates(station: Station, session: Session) -> TemplateSet[int]:
@@ -344,17 +359,23 @@ def mark_for_revetting(session: Session) -> int:
 
 
 def _store_analysis(
-    session: Session, photo: Photo, analysis: PhotoAnalysis, templates: TemplateSet[int]
+    session: Session,
+    photo: Photo,
+    analysis: PhotoAnalysis,
+    templates: TemplateSet[int],
+    unknown: list[tuple[int, Encoding]] | None = None,
 ) -> PhotoVerdict:
     """Replace the photo's detected faces with this analysis, keeping what reviewers did:
     drawn faces stay, and a reviewer's identification or mask moves to the re-detected face
-    that overlaps it most (re-vetting after new templates must not undo a person's work)."""
+    that overlaps it most (re-vetting after new templates must not undo a person's work).
+    `unknown` (when given) gets each face left unidentified, by id, with its encoding."""
     previous = [f for f in photo.faces if f.origin is FaceOrigin.DETECTED]
     reviewed = [f for f in previous if f.manual_child_id is not None or f.override is not None]
     for stale in previous:
         photo.faces.remove(stale)
     session.flush()
     photo.width, photo.height = analysis.width, analysis.height
+    encoded: list[tuple[PhotoFace, Encoding]] = []
     for face in analysis.faces:
         match = templates.match(face.encoding) if face.encoding is not None else None
         left, top, right, bottom = face.box.as_ints()
@@ -378,8 +399,13 @@ def _store_analysis(
             row.manual_child_id, row.override = old.manual_child_id, old.override
             row.reviewed_by, row.reviewed_at = old.reviewed_by, old.reviewed_at
         photo.faces.append(row)
+        if face.encoding is not None:
+            encoded.append((row, face.encoding))
     session.flush()
-    return decide(session, photo)
+    verdict = decide(session, photo)
+    if unknown is not None:
+        unknown.extend((row.id, encoding) for row, encoding in encoded if not identified(row))
+    return verdict
 
 
 def vet_pending(
@@ -399,15 +425,25 @@ def vet_pending(
         with FacePool(workers) as own:
             return vet_pending(station, progress=progress, pool=own)
     report = VetReport()
-    while _vet_pass(station, pool, progress, report):
+    with station.read() as session:
+        by_likeness = settings_of(session).order_unknown_by_likeness
+    unknown: list[tuple[int, Encoding]] | None = [] if by_likeness else None
+    while _vet_pass(station, pool, progress, report, unknown):
         pass  # the identification size changed meanwhile: vet again what is pending, on it
+    if unknown:
+        report.likeness = likeness_order(unknown)
     return report
 
 
 def _vet_pass(
-    station: Station, pool: FacePool, progress: Progress | None, report: VetReport
+    station: Station,
+    pool: FacePool,
+    progress: Progress | None,
+    report: VetReport,
+    unknown: list[tuple[int, Encoding]] | None,
 ) -> bool:
-    """Vet the photos pending now, adding to `report`; True when `faces.min_identify_width`
+    """Vet the photos pending now, adding to `report` (and to `unknown`, when given, the
+    unidentified faces' encodings); True when `faces.min_identify_width`
     changed while they were analysed. Such a result is not stored (the faces it found
     identifiable were judged on the old size) and the photo stays pending, as does every photo
     the change sent back (`configure.set_setting`), for the next pass."""
@@ -438,7 +474,7 @@ def _vet_pass(
                 # encodings are still in hand, so match them against the templates of now
                 templates, version = load_templates(station, session), now
             if isinstance(result, PhotoDone):
-                verdict = _store_analysis(session, photo, result.analysis, templates)
+                verdict = _store_analysis(session, photo, result.analysis, templates, unknown)
                 status = verdict.status
             else:
                 photo.faces.clear()

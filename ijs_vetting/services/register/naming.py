@@ -9,16 +9,16 @@ here compares faces: that would be biometric processing (see docs/DPIA.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ijs_vetting.db.models import Child, ImportBatch, Photo, PhotoFace
-from ijs_vetting.domain import FaceOverride
+from ijs_vetting.db.models import Child, ImportBatch, Photo
 from ijs_vetting.services.core.station import Station
 from ijs_vetting.services.intake.face_order import reading_order
-from ijs_vetting.services.intake.vetting import UNDECIDED
+from ijs_vetting.services.intake.vetting import UNDECIDED, identified
 from ijs_vetting.services.register.children import ChildSummary
 
 
@@ -46,9 +46,13 @@ def latest_batch(station: Station) -> int | None:
         return newest
 
 
-def unnamed_faces(station: Station, batch_id: int | None) -> list[UnnamedFace]:
+def unnamed_faces(
+    station: Station, batch_id: int | None, likeness: Sequence[int] = ()
+) -> list[UnnamedFace]:
     """Faces of the batch's undecided photos that neither matching nor a reviewer identified,
-    photo by photo in import order, each photo's faces in reading order."""
+    photo by photo in import order, each photo's faces in reading order; or, given the
+    import's `likeness` arrangement (face ids, `VetReport.likeness`), in that order, with any
+    face it does not hold after them."""
     query = (
         select(Photo)
         .options(selectinload(Photo.faces))
@@ -68,7 +72,7 @@ def unnamed_faces(station: Station, batch_id: int | None) -> list[UnnamedFace]:
                 if (cid := f.manual_child_id or f.child_id) is not None and cid in years
             )
             for position, face in enumerate(reading_order(photo.faces), start=1):
-                if _identified(face):
+                if identified(face):
                     continue
                 out.append(
                     UnnamedFace(
@@ -85,15 +89,10 @@ def unnamed_faces(station: Station, batch_id: int | None) -> list[UnnamedFace]:
                         shown,
                     )
                 )
-        return out
-
-
-def _identified(face: PhotoFace) -> bool:
-    return (
-        face.manual_child_id is not None
-        or face.child_id is not None
-        or face.override is FaceOverride.NOT_A_FACE
-    )
+    if likeness:
+        rank = {face_id: n for n, face_id in enumerate(likeness)}
+        out.sort(key=lambda face: rank.get(face.face_id, len(rank)))  # stable: the rest after
+    return out
 
 
 def proposed_order(children: list[ChildSummary], faces: list[UnnamedFace]) -> list[ChildSummary]:
