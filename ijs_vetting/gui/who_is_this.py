@@ -57,6 +57,12 @@ class WhoIsThisDialog(QDialog):
         self.batch_id = batch_id if batch_id is not None else naming.latest_batch(station)
         self.setWindowTitle("Who is this? (faces alike together)" if likeness else "Who is this?")
         form = mount_form(self, "who_is_this.ui", margins=None)
+        if likeness:
+            hint = child(form, QLabel, "whoHint")
+            hint.setText(
+                f"{hint.text()} Faces that look alike are placed next to each other (a school "
+                "setting): look at each one, as a look-alike may sit among them."
+            )
         self.crops = child(form, QListWidget, "faceCrops")
         self.count = child(form, QLabel, "whoCount")
         self.choice = child(form, QComboBox, "childChoice")
