@@ -94,6 +94,9 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
     assert batch["cleared"][0]["shown"] == ["GRACE1"]
     ((refused),) = batch["refused"]
     assert refused["photo_id"] == int(astro) and "--account" in refused["reason"]
+    assert refused["file"] == "astro.jpg" and "photo" not in refused["reason"].split(":")[0]
+    code, _out, err = cli("mr.head", "clear", astro)
+    assert code == 1 and f"astro.jpg (photo {astro}) refused: nobody identified is shown" in err
     code, out, err = cli("mr.head", "clear", astro, "--account", "@Year6IJS")
     assert code == 0 and "Cleared photo" in out and "1 face masked" in out and err == ""
 
@@ -152,7 +155,9 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
 
     rejected = cli.json("mr.head", "reject", astro, "999", "--reason", "background", code=1)
     assert rejected["rejected"] == [int(astro)]
-    assert rejected["refused"] == [{"photo_id": 999, "reason": "There is no photo 999."}]
+    assert rejected["refused"] == [
+        {"photo_id": 999, "file": None, "reason": "There is no photo 999."}
+    ]
     statuses = {i["id"]: i["status"] for i in cli.json("mr.head", "queue", "list")["items"]}
     assert statuses[astro_item] == "withdrawn"
     assert not (outdir / f"@Year6IJS/{astro_item}.jpg").exists()

@@ -15,6 +15,7 @@ from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table
 
 if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
+    from ijs_vetting.services.posting.clearing import Refused
     from ijs_vetting.services.posting.queue import QueueItemInfo
 
 ALLOW_NAMES = (
@@ -115,8 +116,11 @@ def cmd_reject(ctx: Context) -> Outcome:
     )
 
 
-def _refusals(refused: list[tuple[int, str]]) -> list[str]:
-    return [f"photo {photo_id} refused: {reason}" for photo_id, reason in refused]
+def _refusals(refused: list[Refused]) -> list[str]:
+    return [
+        f"{r.file} (photo {r.photo_id}) refused: {r.reason}" if r.file else r.reason
+        for r in refused
+    ]
 
 
 def _table(items: list[QueueItemInfo]) -> None:

@@ -118,12 +118,12 @@ def test_clearing_refuses_a_caption_naming_a_masked_child_before_rendering(
     photo = privacy_world.add_photo(school, [Face("A123"), Face("C789")])
     result = clearing.clear_photos(school, slt, [photo], caption="Amelia and Zoe Brown")
     assert result.cleared == []
-    [(refused_id, reason)] = result.refused
+    [(refused_id, reason, _file)] = result.refused
     assert refused_id == photo
     assert "'Zoe Brown' (full name)" in reason and "--allow-names" in reason
     # Confirmed by SLT, the caption no longer stops it: the stand-in bytes are what fail now.
     result = clearing.clear_photos(
         school, slt, [photo], caption="Amelia and Zoe Brown", allow_names=True
     )
-    [(_, reason)] = result.refused
+    [(_, reason, _file)] = result.refused
     assert "cannot be rendered" in reason

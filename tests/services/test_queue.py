@@ -115,7 +115,7 @@ def test_clearing_masks_verifies_routes_and_strips(
         (group, "@Year5IJS", 1),
         (grace, "@Year5IJS", 0),
     ]
-    refused = dict(result.refused)
+    refused = {r.photo_id: r.reason for r in result.refused}
     assert list(refused) == [twins, astro]
     assert "needs review" in refused[twins] and "told apart" in refused[twins]
     assert "nobody identified is shown" in refused[astro] and "--account" in refused[astro]
@@ -191,7 +191,7 @@ def test_a_weak_mask_is_caught_and_the_photo_goes_back_to_review(
     light_blur = Mask(style=MaskStyle.BLUR, blur=0.02)
     result = clearing.clear_photos(station, slt, [photo], mask=light_blur, workers=1)
     assert result.cleared == []
-    ((refused_id, reason),) = result.refused
+    ((refused_id, reason, _file),) = result.refused
     assert refused_id == photo and "inside a masked area" in reason
     info = photos.get_photo(station, photo)
     assert info.status is PhotoStatus.REVIEW and "inside a masked area" in (info.note or "")

@@ -150,7 +150,7 @@ def test_a_face_vetting_missed_is_added_reviewed_and_cleared(
 
     first = clearing.clear_photos(station, slt, [photo_id], workers=1)
     assert first.cleared == []
-    ((_, reason),) = first.refused
+    ((_, reason, _file),) = first.refused
     assert "found 1 face that vetting had not marked" in reason and "'blur'" in reason
     info = photos.get_photo(station, photo_id)
     assert info.status is PhotoStatus.REVIEW and "mark it 'blur'" in (info.note or "")
@@ -164,7 +164,7 @@ def test_a_face_vetting_missed_is_added_reviewed_and_cleared(
         clearing.CLEARABLE
     )
     second = clearing.clear_photos(station, slt, [photo_id], workers=1)
-    assert second.cleared == [] and NOT_A_FACE_FOUND in second.refused[0][1]
+    assert second.cleared == [] and NOT_A_FACE_FOUND in second.refused[0].reason
 
     # One action resolves it: mask it (then SLT lift the hold the refusal put on the photo).
     review.set_override(station, staff, found.id, FaceOverride.BLUR)
@@ -198,7 +198,7 @@ def test_a_crowd_with_faces_vetting_missed_clears_after_one_review_round(
     missed = _forget_masked_faces(station, photo_id, every=5)
     assert len(missed) == 9
     first = clearing.clear_photos(station, slt, [photo_id], workers=2)
-    assert first.cleared == [] and "found 9 faces" in first.refused[0][1]
+    assert first.cleared == [] and "found 9 faces" in first.refused[0].reason
     found = [f for f in photos.get_photo(station, photo_id).faces if f.origin == "verification"]
     for box in missed:
         assert max(box.iou(Box(f.left, f.top, f.right, f.bottom)) for f in found) >= 0.5
@@ -230,7 +230,7 @@ def test_a_shown_face_must_still_match_the_child_it_shows(
     assert info.status is PhotoStatus.READY and {f.decision for f in info.faces} == {"show"}
 
     result = clearing.clear_photos(station, slt, [photo_id], account="@Year5IJS", workers=1)
-    assert result.cleared == [] and SHOWN_MISMATCH in result.refused[0][1]
+    assert result.cleared == [] and SHOWN_MISMATCH in result.refused[0].reason
     assert photos.get_photo(station, photo_id).status is PhotoStatus.REVIEW
     assert queue.list_queue(station) == []
 

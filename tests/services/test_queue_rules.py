@@ -135,7 +135,7 @@ def test_states_roles_and_rejection(
 
     result = clearing.reject_photos(school, slt, [photo, 9999], "  not our best  ")
     assert result.rejected == [photo]
-    assert result.refused == [(9999, "There is no photo 9999.")]
+    assert result.refused == [clearing.Refused(9999, "There is no photo 9999.", None)]
     assert _status(school, item) is QueueStatus.WITHDRAWN
     info = photos.get_photo(school, photo)
     assert (info.status, info.note) == (PhotoStatus.REJECTED, "not our best")
@@ -147,13 +147,14 @@ def test_states_roles_and_rejection(
     consent.set_consent(school, admin, "K1", "twitter", True)
     assert photos.get_photo(school, photo).status is PhotoStatus.REJECTED
     refused = clearing.clear_photos(school, slt, [photo])
-    assert refused.refused == [(photo, f"photo {photo} was rejected: not our best")]
+    file = photos.get_photo(school, photo).file
+    assert refused.refused == [clearing.Refused(photo, "was rejected: not our best", file)]
 
     posted_photo, posted = _queued(school, [{"child": "K2"}])
     queue.mark_posted(school, slt, posted, " https://x.com/Year5IJS/status/2 ")
     assert queue.get_item(school, posted).post_url == "https://x.com/Year5IJS/status/2"
     again = clearing.reject_photos(school, slt, [posted_photo], "no")
-    assert again.rejected == [] and "takedown" in again.refused[0][1]
+    assert again.rejected == [] and "takedown" in again.refused[0].reason
 
 
 def test_biometric_withdrawal_leavers_and_safeguarding_pull_items(

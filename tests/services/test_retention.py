@@ -132,7 +132,7 @@ def test_posted_originals_go_after_their_period_and_the_post_stays(
     review.accept_photo(world, slt, photo)
     result = clearing.clear_photos(world, slt, [photo], account="@Year5IJS")
     assert result.cleared == []
-    assert "deleted under the retention policy" in result.refused[0][1]
+    assert "deleted under the retention policy" in result.refused[0].reason
 
 
 def test_templates_of_children_off_roll_go(world: Station, admin: Actor) -> None:

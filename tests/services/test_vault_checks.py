@@ -78,7 +78,7 @@ def test_an_altered_original_is_refused_and_nothing_is_queued(
 
     result = clearing.clear_photos(sqlite_station, slt, [photo.id], workers=1)
     assert result.cleared == []
-    ((refused_id, reason),) = result.refused
+    ((refused_id, reason, _file),) = result.refused
     assert refused_id == photo.id
     assert "its original in the vault" in reason and "has been changed" in reason
     assert _queued(sqlite_station) == 0
@@ -119,7 +119,7 @@ def test_an_original_replaced_after_the_clear_was_planned_is_not_rendered(
     monkeypatch.setattr(clearing, "render_and_check", swap_then_render)
     result = clearing.clear_photos(sqlite_station, slt, [photo.id], workers=1)
     assert result.cleared == []
-    ((refused_id, reason),) = result.refused
+    ((refused_id, reason, _file),) = result.refused
     assert refused_id == photo.id and "has been changed" in reason
     assert _queued(sqlite_station) == 0
 
@@ -156,7 +156,7 @@ def test_a_deleted_original_is_named_missing_and_reimporting_restores_it(
     sqlite_station.vault.path_for(photo.sha256).unlink()
 
     result = clearing.clear_photos(sqlite_station, slt, [photo.id], workers=1)
-    ((_id, reason),) = result.refused
+    ((_id, reason, _file),) = result.refused
     assert "missing from the vault" in reason and "importing the same file again" in reason
     assert "retention" not in reason
     assert _queued(sqlite_station) == 0

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -80,27 +80,46 @@ class Cleared:
         }
 
 
+class Refused(NamedTuple):
+    """A photo not cleared or rejected, and why, in words about the photo (its file name
+    names it for people; the reason never says "photo 9")."""
+
+    photo_id: int
+    reason: str
+    file: str | None = None  # None: there is no such photo
+
+    def as_json(self) -> dict[str, Any]:
+        return {"photo_id": self.photo_id, "file": self.file, "reason": self.reason}
+
+
+def _with_files(session: Session, refused: list[tuple[int, str]]) -> list[Refused]:
+    ids = {photo_id for photo_id, _reason in refused}
+    query = select(Photo.id, Photo.filename).where(Photo.id.in_(ids))
+    files = {photo_id: name for photo_id, name in session.execute(query)} if ids else {}
+    return [Refused(photo_id, reason, files.get(photo_id)) for photo_id, reason in refused]
+
+
 @dataclass
 class ClearResult:
     cleared: list[Cleared] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why)
+    refused: list[Refused] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "cleared": [c.as_json() for c in self.cleared],
-            "refused": [{"photo_id": p, "reason": r} for p, r in self.refused],
+            "refused": [r.as_json() for r in self.refused],
         }
 
 
 @dataclass
 class RejectResult:
     rejected: list[int] = field(default_factory=list)
-    refused: list[tuple[int, str]] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "rejected": self.rejected,
-            "refused": [{"photo_id": p, "reason": r} for p, r in self.refused],
+            "refused": [r.as_json() for r in self.refused],
         }
 
 
@@ -152,6 +171,7 @@ def clear_photos(
     if not ids:
         raise InvalidInput("Name at least one photo to clear.")
     result = ClearResult()
+    refused: list[tuple[int, str]] = []
     plans: list[_Plan] = []
     with station.read() as session:
         chosen = find_account(session, account) if account else None
@@ -161,9 +181,9 @@ def clear_photos(
                 names = _caption_names(session, text, plans[-1], config.caption_limit)
                 if names.found and not allow_names:
                     plans.pop()
-                    raise _Refused(f"photo {photo_id}: {caption_check.CaptionNamesChildren(names)}")
+                    raise _Refused(str(caption_check.CaptionNamesChildren(names)))
             except _Refused as exc:
-                result.refused.append((photo_id, str(exc)))
+                refused.append((photo_id, str(exc)))
         templates = load_templates(station, session)
     checked, failed = render_and_check(
         station.vault,
@@ -174,21 +194,23 @@ def clear_photos(
         workers=workers,
         progress=progress,
     )
-    result.refused += failed
+    refused += failed
     for plan in plans:
         if plan.photo_id not in checked:
             continue
         try:
             outcome = _commit(station, actor, plan, checked[plan.photo_id], text)
         except (_Refused, ServiceError) as exc:
-            result.refused.append((plan.photo_id, str(exc)))
+            refused.append((plan.photo_id, str(exc)))
         else:
             if isinstance(outcome, Cleared):
                 result.cleared.append(outcome)
             else:
-                result.refused.append((plan.photo_id, outcome))
+                refused.append((plan.photo_id, outcome))
     order = {photo_id: n for n, photo_id in enumerate(ids)}
-    result.refused.sort(key=lambda r: order.get(r[0], 0))
+    with station.read() as session:
+        named = _with_files(session, refused)
+    result.refused = sorted(named, key=lambda r: order.get(r.photo_id, 0))
     result.cleared.sort(key=lambda c: order[c.photo_id])
     return result
 
@@ -242,7 +264,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         raise _Refused(f"there is no photo {photo_id}")
     why = _refusal(photo)
     if why:
-        raise _Refused(f"photo {photo_id} {why}")
+        raise _Refused(why)
     try:
         original = station.vault.check(photo.sha256, "its original")
     except VaultFileMissing as exc:
@@ -251,12 +273,11 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         )
         if session.scalar(posted) is not None:  # the retention sweep removes posted originals
             raise _Refused(
-                f"photo {photo_id} can no longer be cleared: its original was deleted under the "
-                "retention policy"
+                "can no longer be cleared: its original was deleted under the retention policy"
             ) from exc
-        raise _Refused(f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}") from exc
+        raise _Refused(f"cannot be cleared: {exc}; {RESTORE_HINT}") from exc
     except VaultFileAltered as exc:
-        raise _Refused(f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}") from exc
+        raise _Refused(f"cannot be cleared: {exc}; {RESTORE_HINT}") from exc
     shown_faces = [f for f in photo.faces if f.decision is FaceDecision.SHOW and f.child_id]
     shown = {f.child_id: f.manual_child_id == f.child_id for f in shown_faces if f.child_id}
     years = set(session.scalars(select(Child.year_group).where(Child.id.in_(list(shown)))))
@@ -268,7 +289,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
             if not years
             else "the children shown are in " + ", ".join(year_label(y) for y in sorted(years))
         )
-        raise _Refused(f"photo {photo_id}: {who}, so choose the account (--account)")
+        raise _Refused(f"{who}, so choose the account (--account)")
     subject = Subject(
         original=original,
         original_sha256=photo.sha256,
@@ -416,13 +437,17 @@ def reject_photos(
     if not reason:
         raise InvalidInput("Give a reason for rejecting the photos.")
     result = RejectResult()
+    refused: list[tuple[int, str]] = []
     for photo_id in dict.fromkeys(photo_ids):
         try:
             _reject(station, actor, photo_id, reason)
         except ServiceError as exc:
-            result.refused.append((photo_id, str(exc)))
+            refused.append((photo_id, str(exc)))
         else:
             result.rejected.append(photo_id)
+    if refused:
+        with station.read() as session:
+            result.refused = _with_files(session, refused)
     return result
 
 
@@ -433,11 +458,10 @@ def _reject(station: Station, actor: Actor, photo_id: int, reason: str) -> None:
             raise NotFound(f"There is no photo {photo_id}.")
         if photo.status is PhotoStatus.POSTED:
             raise InvalidInput(
-                f"Photo {photo_id} has been posted: withdraw it from the account and record "
-                "the takedown instead."
+                "It has been posted: withdraw it from the account and record the takedown instead."
             )
         if photo.rejected_by is not None:
-            raise InvalidInput(f"Photo {photo_id} was already rejected by {photo.rejected_by}.")
+            raise InvalidInput(f"It was already rejected by {photo.rejected_by}.")
         withdrawn = withdraw_for_photo(w.session, photo, f"photo rejected: {reason}")
         photo.rejected_by, photo.rejected_at, photo.rejected_reason = (
             actor.username,

@@ -77,12 +77,12 @@ def render_and_check(
         try:
             original = vault.read_bytes(subject.original_sha256, "its original")
         except (VaultFileAltered, VaultFileMissing) as exc:
-            failed.append((photo_id, f"photo {photo_id} cannot be cleared: {exc}; {RESTORE_HINT}"))
+            failed.append((photo_id, f"cannot be cleared: {exc}; {RESTORE_HINT}"))
             continue
         try:
             renders[photo_id] = render_for_posting(original, subject.masked, mask)
         except (ImageDecodeError, ExportError, OSError) as exc:
-            failed.append((photo_id, f"photo {photo_id} cannot be rendered: {exc}"))
+            failed.append((photo_id, f"cannot be rendered: {exc}"))
     if not renders:
         return {}, failed
     opaque = mask.style is MaskStyle.OPAQUE
@@ -98,8 +98,8 @@ def render_and_check(
                 failed.append(
                     (
                         outcome.key,
-                        f"photo {outcome.key}: the picture could not be checked "
-                        f"({outcome.message}); try clearing it again",
+                        f"the picture could not be checked ({outcome.message}); try clearing "
+                        "it again",
                     )
                 )
                 continue
@@ -173,7 +173,7 @@ def to_review(w: Write, photo: Photo, checked: Checked, account: str) -> str:
             "account": account,
         },
     )
-    return f"photo {photo.id} not cleared: " + "; ".join(words)
+    return "not cleared: " + "; ".join(words)
 
 
 def _found_face(finding: Finding, scale: float, photo: Photo) -> PhotoFace:
