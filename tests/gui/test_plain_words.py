@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting.domain import PermissionDenied
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.errors import show_error
-from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.gui.queue_page import item_photo
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting import queue
@@ -85,9 +85,11 @@ def test_queue_and_register_show_names_files_and_never_publish_in_red(
     window = _window(qtbot, sqlite_station, admin)
     item = queue.list_queue(sqlite_station)[0]
     assert item_photo(item).startswith("IMG_") and item.shown_names == ("Amelia Smith",)
+    window.navigation.setCurrentRow(SECTIONS.index("queue"))  # a section loads when shown
     model = window.queue_page.model
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert item_photo(item) in row and "Amelia Smith" in row
+    window.navigation.setCurrentRow(SECTIONS.index("children"))
     register = window.children_page.model
     column = register.headers().index("Never publish")
     zoe = next(r for r in range(register.rowCount()) if register.row(r).mis_id == "C789")
