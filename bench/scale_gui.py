@@ -50,7 +50,7 @@ def main() -> None:
     from ijs_vetting.gui.app import make_app
     from ijs_vetting.gui.demo_offer import offer_demo
     from ijs_vetting.gui.login import IdleLock, LoginDialog
-    from ijs_vetting.gui.main_window import ACTIVE_QUEUE, SECTIONS, MainWindow
+    from ijs_vetting.gui.main_window import SECTIONS, MainWindow
     from ijs_vetting.services.core.station import open_station
     from ijs_vetting.services.core.station_settings import current
     from ijs_vetting.services.posting import queue
@@ -183,7 +183,7 @@ def main() -> None:
         seconds = settle(window, done, started)
         cpu = time.process_time() - cpu
         messages = close_message_boxes()
-        waiting = len(queue.list_queue(station, statuses=ACTIVE_QUEUE))
+        waiting = queue.queue_counts(station).waiting
         record(
             op=name,
             seconds=seconds,

@@ -158,7 +158,10 @@ def test_roster_to_export(
     assert [(i.account, i.caption) for i in items] == [("@Year5IJS", "Science week in 5H")] * 2
 
     # 6. Export from the queue page.
+    window.activateWindow()  # as the closed box hands it back; its shortcuts work again
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentWidget() is window.queue_page
     assert window.queue_page.model.rowCount() == 2
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(export_dir))
     qtbot.mouseClick(

@@ -26,6 +26,7 @@ from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import devices
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import roster
+from tests.query_count import count_statements
 
 pytestmark = pytest.mark.gui
 
@@ -97,6 +98,29 @@ def test_keyboard_navigation_to_the_audit_log(qtbot: QtBot, window: MainWindow) 
     assert {model.index(r, 2).data() for r in range(model.rowCount())} == {window.station.name}
     qtbot.keyClicks(window.findChild(QLineEdit, "auditSearch"), "no-such-thing")
     qtbot.waitUntil(lambda: table.model().rowCount() == 0)  # searched once typing pauses
+
+
+def test_hidden_sections_load_nothing_until_shown(
+    qtbot: QtBot, sqlite_station: Station, admin: Actor, roster_file: Path
+) -> None:
+    """A school's four years made every action reload all five sections (issue 15): only the
+    section in view loads; another one loads when it is opened, with what changed meanwhile."""
+    make_app()
+    roster.import_roster(sqlite_station, admin, roster_file)
+    with count_statements(sqlite_station.engine) as counted:
+        win = MainWindow(sqlite_station, admin)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        win.refresh()  # what every action ends with
+        qtbot.wait(50)
+    assert win.pages.currentWidget() is win.review_page
+    assert not counted.matching("FROM audit_entries"), "the hidden Audit page was loaded"
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    _go(qtbot, win, "audit")
+    assert win.pages.currentWidget() is win.audit_page
+    assert "audit" in win._loaded  # opened: loaded now
 
 
 def test_the_log_is_readable_in_the_app(qtbot: QtBot, window: MainWindow) -> None:
