@@ -94,12 +94,12 @@ class MainWindow(QMainWindow):
         ):
             self.pages.addWidget(page)
         self.import_page.imported.connect(self.refresh)
-        # While an import runs, Review picks up newly vetted photos every few seconds.
+        # While an import runs, the section in view (Review, if open) and the counts pick up
+        # newly vetted photos every few seconds; a hidden Review loads when it is opened.
         self._live = QTimer(self)
         self._live.setSingleShot(True)
         self._live.setInterval(3000)
-        self._live.timeout.connect(self.review_page.refresh)
-        self._live.timeout.connect(self.refresh_counts)
+        self._live.timeout.connect(self.refresh)
         self.import_page.progressed.connect(
             lambda: None if self._live.isActive() else self._live.start()
         )

@@ -23,7 +23,10 @@ def open_window(qtbot: QtBot, station: Station, actor: Actor) -> MainWindow:
     win.resize(1366, 740)
     win.show()
     qtbot.waitExposed(win)
+    win.activateWindow()  # the section shortcuts need the window active
+    qtbot.waitUntil(win.isActiveWindow)
     qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert win.pages.currentWidget() is win.review_page  # shown, so loaded
     win.review_page.status_filter.setCurrentIndex(win.review_page.status_filter.count() - 1)
     return win
 

@@ -121,6 +121,10 @@ def test_roster_to_export(
         qtbot.mouseClick(
             window.import_page.findChild(QPushButton, "importButton"), Qt.MouseButton.LeftButton
         )
+    who = window.import_page.who  # Eileen is not enrolled: "Who is this?" offers her face
+    assert who is not None and who.isVisible() and who.crops.count() >= 1
+    qtbot.keyClick(who, Qt.Key.Key_Escape)  # named on Review instead, below
+    assert not who.isVisible()
 
     # 4. Review: identify Eileen by hand, draw the face the detector "missed".
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
