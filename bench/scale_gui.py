@@ -132,7 +132,7 @@ def main() -> None:
     # The idle lock is made as at start, but never fires: no input arrives offscreen.
     IdleLock(window, station, login.actor, current(station).idle_lock_minutes).timer.stop()
     offer_demo(window)
-    settle(window, lambda: True, started)
+    settle(window, lambda: not window.review_page.loading, started)  # its photos are shown
     record(
         op="GUI start to main window",
         seconds=time.time() - T0,
@@ -180,7 +180,8 @@ def main() -> None:
         beat.reset()
         started, cpu = time.perf_counter(), time.process_time()
         action()
-        seconds = settle(window, done, started)
+        # an action is done when its job has ended and the Review page shows its reload
+        seconds = settle(window, lambda ended=done: ended() and not review.loading, started)
         cpu = time.process_time() - cpu
         messages = close_message_boxes()
         waiting = queue.queue_counts(station).waiting

@@ -71,3 +71,51 @@ def start_job(
     job._worker = worker  # type: ignore[attr-defined]  # keep the worker alive with the job
     worker.start()
     return job
+
+
+class LatestRead(QObject):
+    """A section's reload, read off the GUI thread, of which only the newest is shown.
+
+    A reload asked for while one runs is not run beside it: when the running one ends its
+    result is dropped and the read starts again, so what is shown is never older than the last
+    request and the GUI thread never waits on a query that grows with the register."""
+
+    def __init__(
+        self,
+        read: Callable[[], Any],
+        show: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._read, self._show, self._on_error = read, show, on_error
+        self._job: Job | None = None
+        self._again = False
+
+    @property
+    def running(self) -> bool:
+        return self._job is not None and self._job.running
+
+    def request(self) -> None:
+        if self.running:
+            self._again = True
+            return
+        self._again = False
+        self._job = start_job(
+            lambda _progress: self._read(),
+            on_done=self._done,
+            on_error=self._failed,
+            parent=self,
+        )
+
+    def _done(self, result: Any) -> None:
+        if self._again:
+            self.request()
+        else:
+            self._show(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._again:
+            self.request()
+        else:
+            self._on_error(exc)

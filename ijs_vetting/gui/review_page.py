@@ -53,7 +53,7 @@ from ijs_vetting.domain import (
 from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
-from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label, numbered
 from ijs_vetting.gui.photo_model import (
     DATE_FILTERS,
@@ -65,6 +65,7 @@ from ijs_vetting.gui.photo_model import (
     PhotoListModel,
     badge,
 )
+from ijs_vetting.gui.review_data import ReviewData, read_review_data
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
@@ -75,7 +76,7 @@ from ijs_vetting.services.posting.caption_check import CaptionReport
 from ijs_vetting.services.posting.caption_preview import preview_for_photos
 from ijs_vetting.services.posting.clearing import Refused
 from ijs_vetting.services.posting.queue import QUEUE_ROLES
-from ijs_vetting.services.register import children, face_reference
+from ijs_vetting.services.register import face_reference
 
 
 def by_file(refused: Refused) -> str:
@@ -109,12 +110,19 @@ class ReviewPage(QWidget):
 
     changed = Signal()
     reviewed = Signal()
+    loaded = Signal()  # a reload was read and is shown
 
     def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.station, self.actor = station, actor
         form = mount_form(self, "review_page.ui")
         self.form = form
+        self._reload = LatestRead(
+            lambda: read_review_data(self.station),
+            self._show_data,
+            lambda exc: show_error(self, exc, "loading the photos"),
+            self,
+        )
 
         self.thumbs = ImageLoader(THUMB_SIDE, parent=self)
         self.pictures = ImageLoader(1800, cache_size=12, parent=self)
@@ -270,23 +278,34 @@ class ReviewPage(QWidget):
         assert row is not None
         return pictures.picture_file(self.station, self.model.photo(row).sha256)
 
+    @property
+    def loading(self) -> bool:
+        """A reload is being read (the page shows what it held before until it ends)."""
+        return self._reload.running
+
     def refresh(self) -> None:
-        """Reload photos and the child list; keeps the current photo selected if it still shows."""
+        """Reload photos and the child list in the background (`loaded` when shown); the
+        current photo stays selected if it still shows. Four years of photos take seconds to
+        read: the page stays usable meanwhile."""
+        self._reload.request()
+
+    def _show_data(self, data: Any) -> None:
+        assert isinstance(data, ReviewData)
         current = self.current_photo()
         chosen = self.account.currentData()
         self.account.clear()
         self.account.addItem("From the year groups shown", None)
-        for handle in clearing.account_handles(self.station):
+        for handle in data.accounts:
             self.account.addItem(handle, handle)
         self.account.setCurrentIndex(max(self.account.findData(chosen), 0))
-        self.model.set_photos(photos.list_photos(self.station))
+        self.model.set_photos(data.photos)
         names = {}
-        on_roll = children.list_children(self.station, include_left=False)
+        on_roll = [c for c in data.children if c.on_roll]
         for c in on_roll:
             names[f"{c.display_name} — {c.class_name or year_label(c.year_group)}"] = c.mis_id
         self._names = {
             c.mis_id: f"{c.display_name} · {c.class_name or year_label(c.year_group)}"
-            for c in children.list_children(self.station)
+            for c in data.children
         }
         self.canvas.set_names(self._names)
         self._year_of = {c.mis_id: c.year_group for c in on_roll}
@@ -294,6 +313,7 @@ class ReviewPage(QWidget):
         self.completer.setModel(QStringListModel(sorted(names), self.completer))
         if current is not None:
             self.select_photo(current.id)
+        self.loaded.emit()
 
     def _apply_date(self) -> None:
         days = self.date_filter.currentData()

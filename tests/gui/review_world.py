@@ -26,9 +26,15 @@ def open_window(qtbot: QtBot, station: Station, actor: Actor) -> MainWindow:
     win.activateWindow()  # the section shortcuts need the window active
     qtbot.waitUntil(win.isActiveWindow)
     qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    assert win.pages.currentWidget() is win.review_page  # shown, so loaded
+    assert win.pages.currentWidget() is win.review_page  # shown, so loading
+    wait_loaded(qtbot, win)
     win.review_page.status_filter.setCurrentIndex(win.review_page.status_filter.count() - 1)
     return win
+
+
+def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
+    """Until the Review page shows what its (background) reload read."""
+    qtbot.waitUntil(lambda: not window.review_page.loading, timeout=60_000)
 
 
 def open_photo(window: MainWindow, file: str) -> photos.PhotoInfo:

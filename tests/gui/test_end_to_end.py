@@ -32,6 +32,7 @@ from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.posting import queue
 from tests import scenes
+from tests.gui.review_world import wait_loaded
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -127,8 +128,11 @@ def test_roster_to_export(
     assert not who.isVisible()
 
     # 4. Review: identify Eileen by hand, draw the face the detector "missed".
+    window.activateWindow()  # as the closed view hands it back
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     review = window.review_page
+    wait_loaded(qtbot, window)
     by_file = {p.file: p for p in photos.list_photos(station)}
     pair = by_file["IMG_0001.JPG"]
     assert pair.status is PhotoStatus.READY_WITH_BLUR

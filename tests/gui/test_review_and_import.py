@@ -14,7 +14,7 @@ from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.services.intake import photos
 from tests import scenes
-from tests.gui.review_world import ADMIN, message_boxes, open_photo
+from tests.gui.review_world import ADMIN, message_boxes, open_photo, wait_loaded
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -114,6 +114,7 @@ def test_import_page_runs_in_the_background(
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Review loads
+    wait_loaded(qtbot, window)
     assert (
         window.review_page.model.row_of(
             next(p.id for p in photos.list_photos(window.station) if p.file == "IMG_9001.JPG")
