@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.role_gate import gate
-from ijs_vetting.gui.table_models import AuditTableModel
+from ijs_vetting.gui.table_models import CONTENT_ROWS_MEASURED, AuditTableModel
 from ijs_vetting.gui.uiload import child, mount_form, named
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.privacy import audit
@@ -44,6 +44,7 @@ class AuditPage(QWidget):
         self.table = child(form, QTableView, "auditTable")
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setResizeContentsPrecision(CONTENT_ROWS_MEASURED)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.search = child(form, QLineEdit, "auditSearch")

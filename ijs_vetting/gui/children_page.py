@@ -28,7 +28,11 @@ from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.sheet_dialog import SheetDialog
-from ijs_vetting.gui.table_models import ChildrenFilter, ChildrenTableModel
+from ijs_vetting.gui.table_models import (
+    CONTENT_ROWS_MEASURED,
+    ChildrenFilter,
+    ChildrenTableModel,
+)
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.permissions import allows, refusal
 from ijs_vetting.services.core.station import Actor, Station
@@ -55,6 +59,7 @@ class ChildrenPage(QWidget):
         self.table.setModel(self.filter)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(CONTENT_ROWS_MEASURED)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)

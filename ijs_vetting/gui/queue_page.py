@@ -36,7 +36,7 @@ from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.role_gate import gate
-from ijs_vetting.gui.table_models import RowsTableModel
+from ijs_vetting.gui.table_models import CONTENT_ROWS_MEASURED, RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
@@ -152,7 +152,10 @@ class QueuePage(QWidget):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(CONTENT_ROWS_MEASURED)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # The picture column has a fixed width: measuring it would decode every item's picture.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(0, 100)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.status_filter = child(form, QComboBox, "queueStatusFilter")
