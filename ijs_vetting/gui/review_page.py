@@ -74,15 +74,8 @@ from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.posting import clearing
 from ijs_vetting.services.posting.caption_check import CaptionReport
 from ijs_vetting.services.posting.caption_preview import preview_for_photos
-from ijs_vetting.services.posting.clearing import Refused
 from ijs_vetting.services.posting.queue import QUEUE_ROLES
 from ijs_vetting.services.register import face_reference
-
-
-def by_file(refused: Refused) -> str:
-    """A refusal as a person reads it: the photo's file name, then why."""
-    return f"{refused.file}: {refused.reason}" if refused.file else refused.reason
-
 
 REASON_WORDS = {
     "consent": "shown: consent recorded",
@@ -636,7 +629,7 @@ class ReviewPage(QWidget):
         assert isinstance(result, clearing.ClearResult)
         lines = [f"<p>{len(result.cleared)} photo(s) cleared to the posting queue.</p>"]
         if result.refused:
-            rows = "".join(f"<li>{escape(by_file(r))}</li>" for r in result.refused)
+            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
             lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
         inform(self, "Clear for posting", "".join(lines))
         self.caption.clear()
@@ -659,7 +652,7 @@ class ReviewPage(QWidget):
             show_error(self, exc, "rejecting photos")
             return
         if result.refused:
-            rows = "".join(f"<li>{escape(by_file(r))}</li>" for r in result.refused)
+            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
             inform(self, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
         self.changed.emit()
 

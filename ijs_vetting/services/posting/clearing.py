@@ -91,11 +91,19 @@ class Refused(NamedTuple):
     def as_json(self) -> dict[str, Any]:
         return {"photo_id": self.photo_id, "file": self.file, "reason": self.reason}
 
+    @property
+    def words(self) -> str:
+        """As a person reads it: the file name, then why."""
+        return f"{self.file}: {self.reason}" if self.file else self.reason
 
-def _with_files(session: Session, refused: list[tuple[int, str]]) -> list[Refused]:
-    ids = {photo_id for photo_id, _reason in refused}
-    query = select(Photo.id, Photo.filename).where(Photo.id.in_(ids))
-    files = {photo_id: name for photo_id, name in session.execute(query)} if ids else {}
+
+def _with_files(station: Station, refused: list[tuple[int, str]]) -> list[Refused]:
+    """The refusals with their photos' file names (one read; none when nothing was refused)."""
+    if not refused:
+        return []
+    query = select(Photo.id, Photo.filename).where(Photo.id.in_({p for p, _ in refused}))
+    with station.read() as session:
+        files = {photo_id: name for photo_id, name in session.execute(query)}
     return [Refused(photo_id, reason, files.get(photo_id)) for photo_id, reason in refused]
 
 
@@ -208,9 +216,7 @@ def clear_photos(
             else:
                 refused.append((plan.photo_id, outcome))
     order = {photo_id: n for n, photo_id in enumerate(ids)}
-    with station.read() as session:
-        named = _with_files(session, refused)
-    result.refused = sorted(named, key=lambda r: order.get(r.photo_id, 0))
+    result.refused = sorted(_with_files(station, refused), key=lambda r: order.get(r.photo_id, 0))
     result.cleared.sort(key=lambda c: order[c.photo_id])
     return result
 
@@ -445,9 +451,7 @@ def reject_photos(
             refused.append((photo_id, str(exc)))
         else:
             result.rejected.append(photo_id)
-    if refused:
-        with station.read() as session:
-            result.refused = _with_files(session, refused)
+    result.refused = _with_files(station, refused)
     return result
 
 
