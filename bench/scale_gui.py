@@ -148,7 +148,7 @@ def main() -> None:
         return lambda: window.navigation.setCurrentRow(SECTIONS.index(section))
 
     def filter_ready() -> None:
-        review.status_filter.setCurrentIndex(review.status_filter.findText("Ready"))
+        review.filters.status.setCurrentIndex(review.filters.status.findText("Ready"))
 
     def open_photo() -> None:
         review.select_photo(REAL_IDS[0])
@@ -161,7 +161,7 @@ def main() -> None:
             if row is not None:
                 index = review.filter.mapFromSource(review.model.index(row))
                 selection.select(index, QItemSelectionModel.SelectionFlag.Select)
-        review.clear_selected()
+        review.clearing.clear()
 
     def job_done(page: object) -> Callable[[], bool]:
         return lambda: getattr(page, "job", None) is None or not page.job.running  # type: ignore[attr-defined]
@@ -172,7 +172,7 @@ def main() -> None:
         ("GUI open Review", go("review"), lambda: True),
         ("GUI filter Review (Ready)", filter_ready, lambda: True),
         ("GUI open a photo", open_photo, lambda: True),
-        ("GUI clear 20 photos", clear_20, job_done(review)),
+        ("GUI clear 20 photos", clear_20, job_done(review.clearing)),
         ("GUI export the queue", window.queue_page.export, job_done(window.queue_page)),
         ("GUI Audit page", go("audit"), lambda: True),
     ]

@@ -93,7 +93,7 @@ def main() -> int:
         window.navigation.setCurrentRow(SECTIONS.index(section))
         if section == "review":
             review = window.review_page
-            review.status_filter.setCurrentIndex(review.status_filter.count() - 1)
+            review.filters.status.setCurrentIndex(review.filters.status.count() - 1)
             review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 2))
         QTimer.singleShot(
             1500, lambda: (window.grab().save(str(folder / f"{section}.png")), next_shot())

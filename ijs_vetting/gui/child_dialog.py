@@ -317,7 +317,7 @@ class ChildDialog(QDialog):
             lambda: templates.remove_template(self.station, self.actor, template_id),
         ):
             self.revet = start_job(
-                lambda p: vetting.vet_pending(self.station, progress=p),
+                lambda p: vetting.revet_pending(self.station, self.actor, progress=p),
                 on_done=lambda _r: self.changed.emit(),
                 parent=self,
                 on_error=lambda e: show_error(self, e, "checking photos again"),

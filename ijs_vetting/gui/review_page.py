@@ -7,34 +7,25 @@ and then re-reads that one photo, so what the screen shows is always what the da
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QEvent,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
-    QStringListModel,
     Qt,
-    QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QIcon, QImage, QKeyEvent, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QCompleter,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
     QListWidget,
     QListWidgetItem,
-    QProgressDialog,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -43,22 +34,20 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import (
-    YEAR_GROUPS,
     ChangedElsewhere,
     FaceOverride,
     Role,
     ServiceError,
     year_label,
 )
-from ijs_vetting.gui.caption_warning import confirm_names, show_report
+from ijs_vetting.gui.child_field import ChildField
+from ijs_vetting.gui.clearing_panel import ClearingPanel
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
-from ijs_vetting.gui.jobs import Job, LatestRead, start_job
+from ijs_vetting.gui.jobs import LatestRead
 from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label, numbered
 from ijs_vetting.gui.photo_model import (
-    DATE_FILTERS,
     PHOTO_ROLE,
-    STATUS_FILTERS,
     THUMB_SIDE,
     PhotoDelegate,
     PhotoFilter,
@@ -66,15 +55,12 @@ from ijs_vetting.gui.photo_model import (
     badge,
 )
 from ijs_vetting.gui.review_data import ReviewData, read_review_data
+from ijs_vetting.gui.review_filters import GridFilters
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos, pictures, review
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
-from ijs_vetting.services.posting import clearing
-from ijs_vetting.services.posting.caption_check import CaptionReport
-from ijs_vetting.services.posting.caption_preview import preview_for_photos
-from ijs_vetting.services.posting.queue import QUEUE_ROLES
 from ijs_vetting.services.register import face_reference
 
 REASON_WORDS = {
@@ -149,52 +135,23 @@ class ReviewPage(QWidget):
         self.selection_count = child(form, QLabel, "selectionCount")
         self._names: dict[str, str] = {}  # MIS id -> "preferred name · class"
         self.grid.activated.connect(lambda _i: self.face_list.setFocus())
-        self.assign_edit = child(form, QLineEdit, "assignEdit")
         self.head_count = child(form, QSpinBox, "headCountSpin")
         self.head_count.editingFinished.connect(self._head_count_changed)
         self.after = child(form, QCheckBox, "afterCheck")
         self.after.toggled.connect(self.canvas.set_as_posted)
 
-        self.status_filter = child(form, QComboBox, "statusFilter")
-        for text, statuses in STATUS_FILTERS:
-            self.status_filter.addItem(text, statuses)
-        self.status_filter.currentIndexChanged.connect(
-            lambda _i: self.filter.set_statuses(self.status_filter.currentData())
-        )
-        self.filter.set_statuses(STATUS_FILTERS[0][1])
+        self.filters = GridFilters(form, self.filter)
         child(form, QLineEdit, "photoSearch").textChanged.connect(self.filter.set_text)
-        self.date_filter = child(form, QComboBox, "dateFilter")
-        for text, days in DATE_FILTERS:
-            self.date_filter.addItem(text, days)
-        self.date_filter.currentIndexChanged.connect(lambda _i: self._apply_date())
-        self.year_filter = child(form, QComboBox, "yearFilter")
-        self.year_filter.addItem("All year groups", None)
-        for year in YEAR_GROUPS:
-            self.year_filter.addItem(year_label(year), year)
-        self.year_filter.currentIndexChanged.connect(
-            lambda _i: self.filter.set_year(self.year_filter.currentData(), self._year_of)
-        )
-        self.sort_order = child(form, QComboBox, "sortOrder")
-        self.sort_order.addItem("Newest imports first", None)
-        self.sort_order.addItem("Taken: newest first", Qt.SortOrder.DescendingOrder)
-        self.sort_order.addItem("Taken: oldest first", Qt.SortOrder.AscendingOrder)
-        self.sort_order.currentIndexChanged.connect(lambda _i: self._apply_sort())
-        self._year_of: dict[str, int] = {}
         child(form, QPushButton, "selectReadyButton").clicked.connect(self.select_all_ready)
 
-        self._children: dict[str, str] = {}  # completer text -> MIS id
-        self._recent: list[str] = []
-        self.completer = QCompleter(self)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.assign_edit.setCompleter(self.completer)
-        self.assign_edit.returnPressed.connect(self.assign_typed_child)
-        self.assign_edit.installEventFilter(self)
-        # Emptying the field must not open the whole register over the buttons below it.
-        self.assign_edit.textEdited.connect(self._hide_empty_completion)
+        self.child_field = ChildField(child(form, QLineEdit, "assignEdit"))
+        self.child_field.chosen.connect(self.assign_typed_child)
+        self.child_field.left.connect(
+            lambda: self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
 
         buttons: dict[str, Callable[[], None]] = {
-            "assignButton": self.assign_typed_child,
+            "assignButton": self.child_field.submit,
             "showButton": self.show_face,
             "blurButton": self.toggle_blur,
             "notFaceButton": self.not_a_face,
@@ -206,64 +163,16 @@ class ReviewPage(QWidget):
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
-        self.account = child(form, QComboBox, "accountCombo")
-        self.caption = child(form, QLineEdit, "captionEdit")
-        self.caption_counter = child(form, QLabel, "captionCounter")
-        self.caption.textChanged.connect(self._count_caption)
-        self._count_caption("")
-        child(form, QPushButton, "clearButton").clicked.connect(self.clear_selected)
-        child(form, QPushButton, "rejectButton").clicked.connect(self.reject_selected)
-        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._suggest_account())
-        self.grid.selectionModel().selectionChanged.connect(
-            lambda *_: self._count_caption(self.caption.text())
-        )
-        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._count_selected())
-        self.job: Job | None = None
+        self.clearing = ClearingPanel(self, station, actor, self._targets)
+        self.clearing.changed.connect(self.changed)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.actions_for_menu = self._make_actions()
-        self._apply_role()
-
-    def _apply_role(self) -> None:
-        """Staff review faces but cannot clear or reject: those controls are off, saying who can."""
-        may_clear = self.actor.role in QUEUE_ROLES
-        for name in ("clearButton", "rejectButton"):
-            button = child(self.form, QPushButton, name)
-            button.setEnabled(may_clear)
-            if not may_clear:
-                button.setToolTip(CLEAR_ROLES_WORDS)
-        for action in self._clear_actions:
-            action.setEnabled(may_clear)
         # Templates are the admin's (biometric data): others do not see the button at all.
-        child(self.form, QPushButton, "referenceButton").setVisible(self.actor.role is Role.ADMIN)
+        child(form, QPushButton, "referenceButton").setVisible(actor.role is Role.ADMIN)
 
-    def _count_selected(self) -> None:
+    def _selection_changed(self) -> None:
+        self.clearing.targets_changed()
         self.selection_count.setText(f"{len(self.selected_photos())} selected")
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Esc in the Child field leaves it for the photo (the field keeps nothing half-typed)."""
-        if (
-            watched is self.assign_edit
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-        ):
-            self.assign_edit.clear()
-            self._hide_completion()
-            self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
-            return True
-        return super().eventFilter(watched, event)
-
-    def _hide_empty_completion(self, text: str) -> None:
-        if not text.strip():
-            QTimer.singleShot(0, self._hide_completion)
-
-    def _hide_completion(self) -> None:
-        popup = self.completer.popup()
-        if popup is not None:
-            popup.hide()
-
-    def focus_child_field(self) -> None:
-        self.assign_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.assign_edit.selectAll()
 
     # data ---------------------------------------------------------------------------------
     def _original_path(self, photo_id: int) -> Path:
@@ -285,12 +194,7 @@ class ReviewPage(QWidget):
     def _show_data(self, data: Any) -> None:
         assert isinstance(data, ReviewData)
         current = self.current_photo()
-        chosen = self.account.currentData()
-        self.account.clear()
-        self.account.addItem("From the year groups shown", None)
-        for handle in data.accounts:
-            self.account.addItem(handle, handle)
-        self.account.setCurrentIndex(max(self.account.findData(chosen), 0))
+        self.clearing.set_accounts(data.accounts)
         self.model.set_photos(data.photos)
         names = {}
         on_roll = [c for c in data.children if c.on_roll]
@@ -301,27 +205,11 @@ class ReviewPage(QWidget):
             for c in data.children
         }
         self.canvas.set_names(self._names)
-        self._year_of = {c.mis_id: c.year_group for c in on_roll}
-        self._children = names
-        self.completer.setModel(QStringListModel(sorted(names), self.completer))
+        self.filters.set_year_groups({c.mis_id: c.year_group for c in on_roll})
+        self.child_field.set_children(names)
         if current is not None:
             self.select_photo(current.id)
         self.loaded.emit()
-
-    def _apply_date(self) -> None:
-        days = self.date_filter.currentData()
-        if days is None:
-            self.filter.set_since(None)
-            return
-        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-        self.filter.set_since(midnight - timedelta(days=days))
-
-    def _apply_sort(self) -> None:
-        order = self.sort_order.currentData()
-        if order is None:
-            self.filter.sort(-1)  # back to the model's order: newest import first
-        else:
-            self.filter.sort(0, order)
 
     def current_photo(self) -> PhotoInfo | None:
         index = self.grid.currentIndex()
@@ -464,11 +352,7 @@ class ReviewPage(QWidget):
             return
         self._act(doing, lambda: call(face))
 
-    def assign_typed_child(self) -> None:
-        text = self.assign_edit.text().strip()
-        mis_id = self._children.get(text, text)
-        if not mis_id:
-            return
+    def assign_typed_child(self, mis_id: str) -> None:
         self.assign_child(mis_id)
         self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
@@ -477,15 +361,12 @@ class ReviewPage(QWidget):
             "identifying the face",
             lambda f: review.assign_child(self.station, self.actor, f.id, mis_id),
         )
-        if mis_id in self._recent:
-            self._recent.remove(mis_id)
-        self._recent.insert(0, mis_id)
-        del self._recent[9:]
-        self.assign_edit.clear()
+        self.child_field.remember(mis_id)
 
     def assign_recent(self, number: int) -> None:
-        if number <= len(self._recent):
-            self.assign_child(self._recent[number - 1])
+        mis_id = self.child_field.recent(number)
+        if mis_id is not None:
+            self.assign_child(mis_id)
 
     def show_face(self) -> None:
         self._with_face(
@@ -506,12 +387,9 @@ class ReviewPage(QWidget):
         )
 
     def reset_face(self) -> None:
-        def reset(face: FaceInfo) -> None:
-            review.set_override(self.station, self.actor, face.id, None)
-            if face.by_reviewer:
-                review.assign_child(self.station, self.actor, face.id, None)
-
-        self._with_face("undoing the review", reset)
+        self._with_face(
+            "undoing the review", lambda f: review.reset_face(self.station, self.actor, f.id)
+        )
 
     def delete_drawn(self) -> None:
         self._with_face(
@@ -570,91 +448,11 @@ class ReviewPage(QWidget):
                 lambda: review.set_head_count(self.station, self.actor, photo.id, count),
             )
 
-    def _caption_report(self, text: str) -> CaptionReport:
-        ids = [p.id for p in self._targets()]
-        return preview_for_photos(self.station, text, ids, self.account.currentData())
-
-    def _count_caption(self, text: str) -> None:
-        show_report(self.caption_counter, self._caption_report(text))
-
     def _targets(self) -> list[PhotoInfo]:
+        """The photos a Clear or Reject is for: those selected, or else the one shown."""
         chosen = self.selected_photos()
         current = self.current_photo()
         return chosen or ([current] if current else [])
-
-    def _suggest_account(self) -> None:
-        targets = self._targets()
-        suggested = clearing.suggest_account(self.station, [p.id for p in targets])
-        self.account.setItemText(0, f"From the year groups shown ({suggested or 'choose one'})")
-
-    def clear_selected(self) -> None:
-        """Clear the selected photos (or the current one) as one batch, in the background."""
-        targets = self._targets()
-        if not targets or (self.job is not None and self.job.running):
-            return
-        ids = [p.id for p in targets]
-        account, caption = self.account.currentData(), self.caption.text()
-        allow_names = confirm_names(self, self._caption_report(caption))
-        if allow_names is None:
-            return
-        dialog = QProgressDialog(f"Masking and checking {len(ids)} photo(s)…", "Cancel", 0, 0, self)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(300)
-
-        def done(result: Any) -> None:
-            dialog.reset()
-            self._cleared(result)
-
-        def failed(exc: BaseException) -> None:
-            dialog.reset()
-            show_error(self, exc, "clearing photos")
-
-        self.job = start_job(
-            lambda progress: clearing.clear_photos(
-                self.station,
-                self.actor,
-                ids,
-                account=account,
-                caption=caption,
-                progress=progress,
-                allow_names=allow_names,
-            ),
-            on_done=done,
-            on_error=failed,
-            parent=self,
-        )
-        dialog.canceled.connect(self.job.cancel)
-
-    def _cleared(self, result: Any) -> None:
-        assert isinstance(result, clearing.ClearResult)
-        lines = [f"<p>{len(result.cleared)} photo(s) cleared to the posting queue.</p>"]
-        if result.refused:
-            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
-            lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
-        inform(self, "Clear for posting", "".join(lines))
-        self.caption.clear()
-        self.changed.emit()
-
-    def reject_selected(self) -> None:
-        targets = self._targets()
-        if not targets:
-            return
-        reason, ok = QInputDialog.getText(
-            self, "Reject", f"Why are these {len(targets)} photo(s) rejected?"
-        )
-        if not ok:
-            return
-        try:
-            result = clearing.reject_photos(
-                self.station, self.actor, [p.id for p in targets], reason
-            )
-        except ServiceError as exc:
-            show_error(self, exc, "rejecting photos")
-            return
-        if result.refused:
-            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
-            inform(self, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
-        self.changed.emit()
 
     def _make_actions(self) -> list[QAction]:
         """Keyboard actions, listed in the main window's Photo menu (so their keys show).
@@ -668,13 +466,13 @@ class ReviewPage(QWidget):
             ("&Next face", "Tab", self.next_face),
             ("&Show the face", "S", self.show_face),
             ("Not a &face", "N", self.not_a_face),
-            ("&Identify the face (type the child's name)", "F2", self.focus_child_field),
-            ("Identify the face", "I", self.focus_child_field),
+            ("&Identify the face (type the child's name)", "F2", self.child_field.focus),
+            ("Identify the face", "I", self.child_field.focus),
             ("Select all &ready", "Ctrl+Shift+A", self.select_all_ready),
             ("&Who is this? (name faces together)…", "W", self.who_is_this),
             ("As it will be &posted", "P", self.after.toggle),
-            ("&Clear selected photos", "C", self.clear_selected),
-            ("&Reject selected photos…", "R", self.reject_selected),
+            ("&Clear selected photos", "C", self.clearing.clear),
+            ("&Reject selected photos…", "R", self.clearing.reject),
         ]
         for n in range(1, 10):
             specs.append((f"Face {n}", str(n), partial(self.select_face_number, n)))
@@ -688,6 +486,8 @@ class ReviewPage(QWidget):
             for keyed in (self.grid, self.canvas, self.face_list):
                 keyed.addAction(action)
             actions.append(action)
-        self._clear_actions = [a for a in actions if a.shortcut().toString() in ("C", "R")]
+        for action in actions:  # staff review faces but cannot clear or reject
+            if action.shortcut().toString() in ("C", "R"):
+                action.setEnabled(self.clearing.may_clear)
         menu = {"Tab", "B", "S", "N", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
         return [a for a in actions if a.shortcut().toString() in menu]

@@ -28,7 +28,7 @@ def open_window(qtbot: QtBot, station: Station, actor: Actor) -> MainWindow:
     qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert win.pages.currentWidget() is win.review_page  # shown, so loading
     wait_loaded(qtbot, win)
-    win.review_page.status_filter.setCurrentIndex(win.review_page.status_filter.count() - 1)
+    win.review_page.filters.status.setCurrentIndex(win.review_page.filters.status.count() - 1)
     return win
 
 

@@ -139,8 +139,8 @@ def test_roster_to_export(
     review.select_photo(pair.id)
     unknown = next(f for f in pair.faces if f.child_id is None)
     review._select_face(unknown.id)
-    qtbot.keyClicks(review.assign_edit, "E5")
-    qtbot.keyClick(review.assign_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(review.child_field.edit, "E5")
+    qtbot.keyClick(review.child_field.edit, Qt.Key.Key_Return)
     assert photos.get_photo(station, pair.id).status is PhotoStatus.READY
 
     single = by_file["IMG_0002.JPG"]
@@ -156,8 +156,8 @@ def test_roster_to_export(
     # 5. Batch clear both with one caption; the account comes from the year group.
     review.select_all_ready()
     assert len(review.selected_photos()) == 2
-    qtbot.keyClicks(review.caption, "Science week in 5H")
-    assert review.caption_counter.text() == "18/140"
+    qtbot.keyClicks(review.clearing.caption, "Science week in 5H")
+    assert review.clearing.caption_counter.text() == "18/140"
     qtbot.mouseClick(review.findChild(QPushButton, "clearButton"), Qt.MouseButton.LeftButton)
     box = _visible_box(qtbot, "Clear for posting")
     assert "2 photo(s) cleared" in box.text()

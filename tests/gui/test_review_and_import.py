@@ -49,8 +49,8 @@ def test_identifying_the_ambiguous_twins(qtbot: QtBot, window: MainWindow) -> No
     twins = _open(window, "IMG_0104.JPG")
     assert twins.status is PhotoStatus.REVIEW
     page.face_list.setCurrentRow(0)
-    qtbot.keyClicks(page.assign_edit, "D100001")
-    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(page.child_field.edit, "D100001")
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Return)
     page.face_list.setCurrentRow(1)
     qtbot.keyClick(page.grid, Qt.Key.Key_B)  # blur the other one
     faces = sorted(photos.get_photo(window.station, twins.id).faces, key=lambda f: f.id)
@@ -144,13 +144,13 @@ def test_failed_photos_are_tried_again_from_the_import_page(
 
 def test_year_group_and_date_filters(window: MainWindow) -> None:
     page = window.review_page
-    page.year_filter.setCurrentIndex(page.year_filter.findText("Year 6"))
+    page.filters.year.setCurrentIndex(page.filters.year.findText("Year 6"))
     shown = {page.filter.index(r, 0).data() for r in range(page.filter.rowCount())}
     # where Eileen (Year 6) is identified; Grace (Year 5) alone is not shown
     assert {"IMG_0102.JPG", "IMG_0103.JPG"} <= shown and "IMG_0101.JPG" not in shown
-    page.year_filter.setCurrentIndex(0)
-    page.date_filter.setCurrentIndex(page.date_filter.findText("Last 7 days"))
+    page.filters.year.setCurrentIndex(0)
+    page.filters.date.setCurrentIndex(page.filters.date.findText("Last 7 days"))
     assert page.filter.rowCount() == 0  # the demo photos carry no capture time
-    page.date_filter.setCurrentIndex(0)
-    page.sort_order.setCurrentIndex(2)
+    page.filters.date.setCurrentIndex(0)
+    page.filters.order.setCurrentIndex(2)
     assert page.filter.rowCount() >= 6

@@ -51,24 +51,26 @@ def test_identifying_by_keyboard_and_back_to_the_photo(qtbot: QtBot, window: Mai
     photo = open_photo(window, "IMG_0103.JPG")  # the astronaut: no one matched her
     page.canvas.setFocus()
     qtbot.keyClick(page.canvas, Qt.Key.Key_F2)
-    assert page.assign_edit.hasFocus()
-    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Escape)
-    assert page.canvas.hasFocus() and page.assign_edit.text() == ""
+    assert page.child_field.edit.hasFocus()
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Escape)
+    assert page.canvas.hasFocus() and page.child_field.edit.text() == ""
     qtbot.keyClick(page.canvas, Qt.Key.Key_I)
-    qtbot.keyClicks(page.assign_edit, "Kath")
-    page.completer.popup().hide()
-    page.assign_edit.setText(next(t for t in page._children if t.startswith("Kath")))
-    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(page.child_field.edit, "Kath")
+    page.child_field.completer.popup().hide()
+    page.child_field.edit.setText(
+        next(t for t in page.child_field._children if t.startswith("Kath"))
+    )
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Return)
     assert page.canvas.hasFocus()
     (face,) = photos.get_photo(window.station, photo.id).faces
     assert face.child_id == "D100005" and face.by_reviewer
     assert page.face_list.item(0).text().startswith("1. Kath Johnson · 6C")  # preferred name
     assert page.face_list.item(0).toolTip() == "MIS id D100005"
     qtbot.keyClick(page.canvas, Qt.Key.Key_I)
-    qtbot.keyClicks(page.assign_edit, "a")
-    qtbot.keyClick(page.assign_edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(page.child_field.edit, "a")
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Backspace)
     qtbot.wait(50)
-    assert not page.completer.popup().isVisible()  # no register over the buttons
+    assert not page.child_field.completer.popup().isVisible()  # no register over the buttons
 
 
 def test_typing_a_caption_after_a_warning_changes_no_face(qtbot: QtBot, window: MainWindow) -> None:
@@ -80,9 +82,9 @@ def test_typing_a_caption_after_a_warning_changes_no_face(qtbot: QtBot, window: 
     qtbot.waitUntil(lambda: bool(message_boxes()))
     assert len(message_boxes()) == 1  # one message for one failure
     message_boxes()[0].close()
-    page.caption.setFocus()
-    qtbot.keyClicks(page.caption, "Brilliant run on sports day")
-    assert page.caption.text() == "Brilliant run on sports day"
+    page.clearing.caption.setFocus()
+    qtbot.keyClicks(page.clearing.caption, "Brilliant run on sports day")
+    assert page.clearing.caption.text() == "Brilliant run on sports day"
     after = photos.get_photo(window.station, pair.id)
     assert [(f.override, f.decision) for f in after.faces] == [
         (f.override, f.decision) for f in pair.faces

@@ -141,6 +141,30 @@ def test_blur_and_back_and_not_a_face(school: Station, staff: Actor) -> None:
     assert _faces(school, pid)[1].reason == "not_a_face"
 
 
+def test_undoing_a_review_is_one_audited_change_back_to_the_engines_finding(
+    school: Station, staff: Actor
+) -> None:
+    pid = _photo(school, [{"child": "K1", "distance": 0.2}, {"distance": None}])
+    matched, unknown = _faces(school, pid)
+    review.assign_child(school, staff, unknown.id, "K3")  # a hand identification, shown
+    review.set_override(school, staff, matched.id, FaceOverride.BLUR)
+    assert [f.decision for f in _faces(school, pid)] == ["blur", "show"]
+
+    assert review.reset_face(school, staff, unknown.id) is PhotoStatus.READY_WITH_BLUR
+    review.reset_face(school, staff, matched.id)
+    after = _faces(school, pid)
+    assert [(f.child_id, f.decision, f.reason, f.override, f.by_reviewer) for f in after] == [
+        ("K1", "show", "consent", None, False),
+        (None, "blur", "unknown", None, False),
+    ]
+    with school.read() as s:
+        resets = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "review.reset")))
+    assert [e.details["undone"] for e in resets] == [
+        {"override": None, "child_id": "K3"},
+        {"override": "blur", "child_id": None},
+    ]
+
+
 def test_drawn_faces_are_masked_and_head_count_blocks_until_drawn(
     school: Station, staff: Actor
 ) -> None:

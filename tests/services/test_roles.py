@@ -154,6 +154,10 @@ def review_show(w: World, a: Actor) -> Any:
     return review.mark_show(w.station, a, MISSING)
 
 
+def review_reset(w: World, a: Actor) -> Any:
+    return review.reset_face(w.station, a, MISSING)
+
+
 def review_draw(w: World, a: Actor) -> Any:
     return review.draw_face(w.station, a, MISSING, (10, 10, 90, 90))
 
@@ -283,6 +287,7 @@ CASES = [
     _case("review.assign_many", EVERYONE, review_assign_many),
     _case("review.override", EVERYONE, review_override),
     _case("review.show", EVERYONE, review_show),
+    _case("review.reset", EVERYONE, review_reset),
     _case("review.draw", EVERYONE, review_draw),
     _case("review.undraw", EVERYONE, review_undraw),
     _case("review.head_count", EVERYONE, review_head_count),

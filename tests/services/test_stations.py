@@ -37,7 +37,7 @@ def _statuses(station: Station) -> set[PhotoStatus]:
 
 
 def test_a_station_without_the_registers_vault_refuses_to_vet_and_fails_no_photo(
-    station: Station, db_url: str, tmp_path: Path
+    station: Station, admin: Actor, db_url: str, tmp_path: Path
 ) -> None:
     """The report of issue 16: the second station, with a vault of its own, marked the first
     station's pending photos `failed` ("No such file")."""
@@ -46,7 +46,7 @@ def test_a_station_without_the_registers_vault_refuses_to_vet_and_fails_no_photo
     try:
         assert second.vault_fault is not None and "not this register's vault" in second.vault_fault
         with pytest.raises(VaultUnavailable) as refused:
-            vet_pending(second)
+            vet_pending(second, admin)
         assert "\n" not in str(refused.value)
         assert "cannot vet, clear or export" in str(refused.value)
         assert _statuses(station) == {PhotoStatus.PENDING}
@@ -100,13 +100,13 @@ def test_stations_sharing_a_vault_folder_read_each_others_files(
 
 
 def test_a_vault_that_goes_away_is_refused_not_blamed_on_the_photos(
-    station: Station, db_url: str, tmp_path: Path
+    station: Station, admin: Actor, db_url: str, tmp_path: Path
 ) -> None:
     """A network share that drops while the station runs: every file is missing at once."""
     _pending_photos(station, 3)
     shutil.move(station.paths.vault, tmp_path / "unmounted")
     with pytest.raises(VaultUnavailable) as refused:
-        vet_pending(station)
+        vet_pending(station, admin)
     assert "cannot be found" in str(refused.value)
     assert _statuses(station) == {PhotoStatus.PENDING}
     shutil.move(tmp_path / "unmounted", station.paths.vault)  # the share is back
@@ -114,7 +114,7 @@ def test_a_vault_that_goes_away_is_refused_not_blamed_on_the_photos(
 
 
 def test_a_vault_file_missing_from_a_present_vault_is_still_that_photos_fault(
-    sqlite_station: Station,
+    sqlite_station: Station, admin: Actor,
 ) -> None:
     station = sqlite_station
     (photo_id,) = _pending_photos(station, 1)
@@ -122,7 +122,7 @@ def test_a_vault_file_missing_from_a_present_vault_is_still_that_photos_fault(
         sha = s.get_one(Photo, photo_id).sha256
     station.vault.remove(sha)
     assert (station.paths.vault / MARKER).exists()
-    report = vet_pending(station, workers=1)
+    report = vet_pending(station, admin, workers=1)
     assert report.failed and "missing from the vault" in report.failed[0][1]
 
 

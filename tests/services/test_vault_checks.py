@@ -87,7 +87,7 @@ def test_an_altered_original_is_refused_and_nothing_is_queued(
     # re-vetting never looks at the altered bytes either: the photo fails with the reason
     with sqlite_station.transaction() as session:
         session.get(Photo, photo.id).status = PhotoStatus.PENDING  # type: ignore[union-attr]
-    report = vet_pending(sqlite_station, workers=1)
+    report = vet_pending(sqlite_station, admin, workers=1)
     assert report.failed and "has been changed" in report.failed[0][1]
     assert photos.get_photo(sqlite_station, photo.id).status is PhotoStatus.FAILED
 

@@ -51,6 +51,7 @@ DOING = {
     "review.draw": "draw faces",
     "review.head_count": "record head counts",
     "review.override": "change face decisions",
+    "review.reset": "undo a face's review",
     "review.show": "show faces",
     "review.undraw": "remove drawn faces",
     "roster.import": "import a roster",

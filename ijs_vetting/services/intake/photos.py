@@ -41,14 +41,13 @@ from ijs_vetting.domain import (
     InvalidInput,
     NotFound,
     PhotoStatus,
-    Role,
 )
 from ijs_vetting.faces.pool import FacePool
 from ijs_vetting.imaging.decode import ImageDecodeError, upright_size
 from ijs_vetting.imaging.exif import read_capture_info
 from ijs_vetting.progress import Cancelled, Progress
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.vetting import vet_pending
+from ijs_vetting.services.intake.vetting import VET_ROLES, vet_pending
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ PHOTO_TYPES = {
     ".heic": "image/heic",
     ".heif": "image/heif",
 }
-IMPORT_ROLES = (Role.ADMIN, Role.SLT, Role.STAFF)
+IMPORT_ROLES = VET_ROLES
 # Far above any iPad photo (a 48 MP HEIC is ~10 MB, a JPEG ~25 MB); a bigger file is not a photo
 # from a school device, and reading it whole would cost the station its memory.
 MAX_PHOTO_BYTES = 200 * 1024 * 1024
@@ -207,13 +206,22 @@ def import_folder(
     progress = progress or Progress()
     if not folder.is_dir():
         raise InvalidInput(f"The folder '{folder}' does not exist.")
-    with station.transaction() as session:
-        device_id = _device_id(session, device)
+    # The start is audited with the batch it opens, so every photo registered after it (each
+    # in its own transaction: a crash loses none of them) belongs to an audited import even
+    # when the import never reaches its end.
+    with station.write(actor, "photos.import", *IMPORT_ROLES) as w:
+        device_id = _device_id(w.session, device)
         batch = ImportBatch(
             folder=str(folder), device_id=device_id, started_by=actor.username, counts={}
         )
-        session.add(batch)
-        session.flush()
+        w.session.add(batch)
+        w.session.flush()
+        w.audit(
+            f"import from {folder.name} started",
+            target_type="import",
+            target_id=str(batch.id),
+            details={"folder": str(folder), "device": device},
+        )
         report = ImportReport(folder=str(folder), batch_id=batch.id)
     scan = walk_photos(folder)
     files, report.skipped = scan.photos, scan.skipped
@@ -235,7 +243,7 @@ def import_folder(
                 if report.imported:
                     pool.start()  # the workers load their models while the copying goes on
                 progress.step(path.name)
-            vetting = vet_pending(station, progress=progress, pool=pool)
+            vetting = vet_pending(station, actor, progress=progress, pool=pool)
         report.vetted, report.statuses = vetting.vetted, vetting.statuses
         report.likeness = vetting.likeness
         report.failed.extend(vetting.failed)

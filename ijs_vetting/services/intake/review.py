@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ijs_vetting.db.models import Photo, PhotoFace
+from ijs_vetting.db.models import Child, Photo, PhotoFace
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
     ChangedElsewhere,
@@ -55,6 +55,11 @@ def _face(session: Session, face_id: int) -> PhotoFace:
         raise ChangedElsewhere(f"The photo of face {face_id}")
     _photo(session, face.photo_id)
     return face
+
+
+def _mis_id(session: Session, child_pk: int | None) -> str | None:
+    child = session.get(Child, child_pk) if child_pk is not None else None
+    return child.mis_id if child else None
 
 
 def _reviewed(face: PhotoFace, actor: Actor) -> None:
@@ -148,6 +153,23 @@ def set_override(
             face_id=face_id,
             override=override.value if override else None,
         )
+
+
+def reset_face(station: Station, actor: Actor, face_id: int) -> PhotoStatus:
+    """Undo a reviewer's work on one face (the mask or "not a face", and a hand
+    identification) in one transaction: the face is the engine's finding again, decided by
+    the policy. One user action, one audit entry: a fault cannot leave it half undone."""
+    with station.write(actor, "review.reset", *REVIEW_ROLES) as w:
+        face = _face(w.session, face_id)
+        undone = {
+            "override": face.override.value if face.override else None,
+            "child_id": _mis_id(w.session, face.manual_child_id),
+        }
+        face.override, face.manual_child_id = None, None
+        _reviewed(face, actor)
+        photo = w.session.get(Photo, face.photo_id)
+        assert photo is not None
+        return _done(w, photo, f"face {face_id}: review undone", face_id=face_id, undone=undone)
 
 
 def mark_show(station: Station, actor: Actor, face_id: int) -> PhotoStatus:

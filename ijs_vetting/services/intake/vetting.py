@@ -58,6 +58,8 @@ UNDECIDED = (
     PhotoStatus.REJECTED,
 )
 _ENCODING_DTYPE = np.float64
+# Who may have photos vetted: everyone who may import them.
+VET_ROLES = (Role.ADMIN, Role.SLT, Role.STAFF)
 
 
 TEMPLATE = b"template"  # what a sealed template is, bound into its encryption
@@ -410,20 +412,26 @@ def _store_analysis(
 
 def vet_pending(
     station: Station,
+    actor: Actor,
     *,
     progress: Progress | None = None,
     workers: int | None = None,
     pool: FacePool | None = None,
 ) -> VetReport:
-    """Vet every pending photo; each photo is committed as soon as it is decided.
+    """Vet every pending photo for `actor`; each photo is committed as soon as it is decided.
+
+    Not audited here: the service that sent the photos to vetting audits the user's action
+    (an import, a reference photo, `revet_pending`), and each decision is the register's
+    consequence of it, re-made the same way from the same register at any time.
 
     `pool` is a (possibly already started) pool to use, left open; without one, a pool of
     `workers` processes (None: as many as the PC holds) is started and closed here, and
     `workers` is not used when a pool is given."""
+    station.require(actor, "photos.vet", *VET_ROLES)
     station.require_vault()  # a vault that is gone is not every photo's failure
     if pool is None:
         with FacePool(workers) as own:
-            return vet_pending(station, progress=progress, pool=own)
+            return vet_pending(station, actor, progress=progress, pool=own)
     report = VetReport()
     with station.read() as session:
         by_likeness = settings_of(session).order_unknown_by_likeness
@@ -511,9 +519,8 @@ def revet_pending(
     workers: int | None = None,
 ) -> VetReport:
     """Vet what is waiting (after new templates, or photos left pending by a crash); audited."""
-    station.require(actor, "photos.vet", Role.ADMIN, Role.SLT, Role.STAFF)
-    report = vet_pending(station, progress=progress, workers=workers)
-    with station.write(actor, "photos.vet", Role.ADMIN, Role.SLT, Role.STAFF) as w:
+    report = vet_pending(station, actor, progress=progress, workers=workers)
+    with station.write(actor, "photos.vet", *VET_ROLES) as w:
         w.audit(
             f"vetted {report.vetted} waiting photos",
             target_type="photos",
@@ -541,7 +548,7 @@ def retry_failed(
     fails again, with its reason.
     """
     station.require_vault()
-    with station.write(actor, "photos.retry", Role.ADMIN, Role.SLT, Role.STAFF) as w:
+    with station.write(actor, "photos.retry", *VET_ROLES) as w:
         failed = [
             photo
             for photo in w.session.scalars(select(Photo).where(Photo.status == PhotoStatus.FAILED))

@@ -163,7 +163,7 @@ def enrol_references(
         accepted = _checked(pool, eligible, progress, report)
         _store_templates(station, actor, folder, accepted, children, replace, report)
         if report.photos_to_revet:
-            report.revetted = vet_pending(station, progress=progress, pool=pool).vetted
+            report.revetted = vet_pending(station, actor, progress=progress, pool=pool).vetted
     return report
 
 

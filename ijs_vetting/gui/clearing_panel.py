@@ -1,0 +1,163 @@
+"""The Review page's clearing controls: account, caption, Clear and Reject for the photos chosen.
+
+Apart from the page because they act on a batch (the selection, or the photo shown), not on a
+face: the page tells them which photos, they say when photos left for the queue (`changed`).
+Staff see them off, with who can use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QProgressDialog,
+    QPushButton,
+    QWidget,
+)
+
+from ijs_vetting.domain import ServiceError
+from ijs_vetting.gui.caption_warning import confirm_names, show_report
+from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.uiload import child
+from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake.photos import PhotoInfo
+from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.posting.caption_check import CaptionReport
+from ijs_vetting.services.posting.caption_preview import preview_for_photos
+from ijs_vetting.services.posting.queue import QUEUE_ROLES
+
+CLEAR_ROLES_WORDS = "Only SLT or an admin can clear or reject photos."
+FROM_YEAR_GROUPS = "From the year groups shown"
+
+
+class ClearingPanel(QObject):
+    """Clear (in the background, cancellable) or reject `targets()`, with the account and
+    caption chosen here; `changed` fires when photos left for the queue or were rejected."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        page: QWidget,
+        station: Station,
+        actor: Actor,
+        targets: Callable[[], list[PhotoInfo]],
+    ) -> None:
+        super().__init__(page)
+        self.page, self.station, self.actor, self.targets = page, station, actor, targets
+        self.account = child(page, QComboBox, "accountCombo")
+        self.caption = child(page, QLineEdit, "captionEdit")
+        self.caption_counter = child(page, QLabel, "captionCounter")
+        self.caption.textChanged.connect(self._count_caption)
+        self._count_caption("")
+        child(page, QPushButton, "clearButton").clicked.connect(self.clear)
+        child(page, QPushButton, "rejectButton").clicked.connect(self.reject)
+        self.job: Job | None = None
+        self.may_clear = actor.role in QUEUE_ROLES
+        for name in ("clearButton", "rejectButton"):
+            button = child(page, QPushButton, name)
+            button.setEnabled(self.may_clear)
+            if not self.may_clear:
+                button.setToolTip(CLEAR_ROLES_WORDS)
+
+    def set_accounts(self, handles: Sequence[str]) -> None:
+        """The active accounts to offer; the one chosen stays chosen if it is still offered."""
+        chosen = self.account.currentData()
+        self.account.clear()
+        self.account.addItem(FROM_YEAR_GROUPS, None)
+        for handle in handles:
+            self.account.addItem(handle, handle)
+        self.account.setCurrentIndex(max(self.account.findData(chosen), 0))
+
+    def targets_changed(self) -> None:
+        """The photos chosen changed: name the account they would go to, count the caption."""
+        ids = [p.id for p in self.targets()]
+        suggested = clearing.suggest_account(self.station, ids)
+        self.account.setItemText(0, f"{FROM_YEAR_GROUPS} ({suggested or 'choose one'})")
+        self._count_caption(self.caption.text())
+
+    def _caption_report(self, text: str) -> CaptionReport:
+        ids = [p.id for p in self.targets()]
+        return preview_for_photos(self.station, text, ids, self.account.currentData())
+
+    def _count_caption(self, text: str) -> None:
+        show_report(self.caption_counter, self._caption_report(text))
+
+    def clear(self) -> None:
+        """Clear the photos chosen as one batch, in the background."""
+        targets = self.targets()
+        if not targets or (self.job is not None and self.job.running):
+            return
+        ids = [p.id for p in targets]
+        account, caption = self.account.currentData(), self.caption.text()
+        allow_names = confirm_names(self.page, self._caption_report(caption))
+        if allow_names is None:
+            return
+        dialog = QProgressDialog(
+            f"Masking and checking {len(ids)} photo(s)…", "Cancel", 0, 0, self.page
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+
+        def done(result: Any) -> None:
+            dialog.reset()
+            self._cleared(result)
+
+        def failed(exc: BaseException) -> None:
+            dialog.reset()
+            show_error(self.page, exc, "clearing photos")
+
+        self.job = start_job(
+            lambda progress: clearing.clear_photos(
+                self.station,
+                self.actor,
+                ids,
+                account=account,
+                caption=caption,
+                progress=progress,
+                allow_names=allow_names,
+            ),
+            on_done=done,
+            on_error=failed,
+            parent=self.page,
+        )
+        dialog.canceled.connect(self.job.cancel)
+
+    def _cleared(self, result: Any) -> None:
+        assert isinstance(result, clearing.ClearResult)
+        lines = [f"<p>{len(result.cleared)} photo(s) cleared to the posting queue.</p>"]
+        if result.refused:
+            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
+            lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
+        inform(self.page, "Clear for posting", "".join(lines))
+        self.caption.clear()
+        self.changed.emit()
+
+    def reject(self) -> None:
+        targets = self.targets()
+        if not targets:
+            return
+        reason, ok = QInputDialog.getText(
+            self.page, "Reject", f"Why are these {len(targets)} photo(s) rejected?"
+        )
+        if not ok:
+            return
+        try:
+            result = clearing.reject_photos(
+                self.station, self.actor, [p.id for p in targets], reason
+            )
+        except ServiceError as exc:
+            show_error(self.page, exc, "rejecting photos")
+            return
+        if result.refused:
+            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
+            inform(self.page, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
+        self.changed.emit()
