@@ -168,13 +168,13 @@ def main() -> None:
 
     actions: list[tuple[str, Callable[[], None], Callable[[], bool]]] = [
         ("GUI MainWindow.refresh", window.refresh, lambda: True),
-        ("GUI switch to Children", go("children"), lambda: True),
+        ("GUI switch to Children", go("children"), lambda: not window.children_page.loading),
         ("GUI open Review", go("review"), lambda: True),
         ("GUI filter Review (Ready)", filter_ready, lambda: True),
         ("GUI open a photo", open_photo, lambda: True),
         ("GUI clear 20 photos", clear_20, job_done(review.clearing)),
         ("GUI export the queue", window.queue_page.export, job_done(window.queue_page)),
-        ("GUI Audit page", go("audit"), lambda: True),
+        ("GUI Audit page", go("audit"), lambda: not window.audit_page.loading),
     ]
     for name, action, done in actions:
         beat.reset()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -23,11 +24,15 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.table_models import CONTENT_ROWS_MEASURED, AuditTableModel
 from ijs_vetting.gui.uiload import child, mount_form, named
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.privacy import audit
+from ijs_vetting.services.privacy.audit import AuditNames, AuditRow
+
+VERIFY_WORDS = "Check the audit log"
 
 
 def _day(edit: QDateEdit) -> date:
@@ -36,11 +41,25 @@ def _day(edit: QDateEdit) -> date:
 
 
 class AuditPage(QWidget):
+    """`loaded` fires when a search was read and is shown. Searching and checking the log
+    both read the whole log, which grows every day: they run off the GUI thread."""
+
+    loaded = Signal()
+
     def __init__(self, station: Station, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.station, self.actor = station, actor
         form = mount_form(self, "audit_page.ui")
         self.model = AuditTableModel(self)
+        self.names = AuditNames({}, {})
+        self._query: tuple[str, date | None, date | None] = ("", None, None)
+        self._reload = LatestRead(
+            self._search,
+            self._show_found,
+            lambda exc: show_error(self, exc, "searching the audit log"),
+            self,
+        )
+        self.job: Job | None = None
         self.table = child(form, QTableView, "auditTable")
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -67,7 +86,7 @@ class AuditPage(QWidget):
             self.dated.toggled.connect(edit.setEnabled)
         self.dated.toggled.connect(lambda _on: self.refresh())
         self.found = named(QLabel(self), "auditFound")
-        verify = named(QPushButton("Check the audit log", self), "auditVerifyButton")
+        self.verify_button = verify = named(QPushButton(VERIFY_WORDS, self), "auditVerifyButton")
         export = named(QPushButton("Save as CSV…", self), "auditExportButton")
         verify.clicked.connect(self.verify)
         export.clicked.connect(self.export)
@@ -82,26 +101,61 @@ class AuditPage(QWidget):
         assert isinstance(layout, QVBoxLayout)
         layout.insertLayout(layout.indexOf(self.table), row)
 
+    @property
+    def loading(self) -> bool:
+        """A search is being read (the page shows what it held before until it ends)."""
+        return self._reload.running
+
     def refresh(self) -> None:
-        since, until = (
-            (_day(self.since), _day(self.until)) if self.dated.isChecked() else (None, None)
+        """Search again, in the background (`loaded` when shown), with the words and days
+        as they are now: a search asked for while one runs is read again when it ends."""
+        dated = self.dated.isChecked()
+        self._query = (
+            self.search.text(),
+            _day(self.since) if dated else None,
+            _day(self.until) if dated else None,
         )
-        rows = audit.search_audit(
-            self.station, self.actor, self.search.text(), since=since, until=until
-        )
-        self.names = audit.audit_names(self.station)
+        self._reload.request()
+
+    def _search(self) -> tuple[list[AuditRow], AuditNames]:
+        """Runs on a worker thread, so it reads no widget: the words and days are those the
+        GUI thread kept at the newest `refresh` (a search read again uses the newest)."""
+        text, since, until = self._query
+        rows = audit.search_audit(self.station, self.actor, text, since=since, until=until)
+        return rows, audit.audit_names(self.station)
+
+    def _show_found(self, found: Any) -> None:
+        rows, self.names = found
         self.model.set_names(self.names)
         self.model.set_rows(rows)
         self.found.setText(
             f"{len(rows)} entries" + (" (the newest 5000)" if len(rows) >= 5000 else "")
         )
+        self.loaded.emit()
 
     def verify(self) -> None:
-        try:
-            report = audit.verify_chain(self.station, self.actor)
-        except ServiceError as exc:
-            show_error(self, exc, "checking the audit log")
+        """Check the whole chain in the background (seconds for years of entries)."""
+        if self.job is not None and self.job.running:
             return
+        self.verify_button.setEnabled(False)
+        self.verify_button.setText("Checking the audit log…")
+        self.job = start_job(
+            lambda _progress: audit.verify_chain(self.station, self.actor),
+            on_done=self._verified,
+            on_error=self._not_verified,
+            parent=self,
+        )
+
+    def _checked(self) -> None:
+        self.verify_button.setEnabled(True)
+        self.verify_button.setText(VERIFY_WORDS)
+
+    def _not_verified(self, exc: BaseException) -> None:
+        self._checked()
+        show_error(self, exc, "checking the audit log")
+
+    def _verified(self, report: Any) -> None:
+        self._checked()
         if report.ok:
             inform(
                 self,

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import YEAR_GROUPS, Role, ServiceError, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.errors import inform, show_error
-from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.sheet_dialog import SheetDialog
@@ -42,9 +42,11 @@ from ijs_vetting.services.register.templates import EnrolReport, ReferenceStatus
 
 
 class ChildrenPage(QWidget):
-    """`changed` fires after anything here changed data other screens show."""
+    """`changed` fires after anything here changed data other screens show; `loaded` when a
+    reload of the register was read and is shown."""
 
     changed = Signal()
+    loaded = Signal()
 
     def __init__(
         self, station: Station, actor: Actor, settings: QSettings, parent: QWidget | None = None
@@ -53,6 +55,12 @@ class ChildrenPage(QWidget):
         self.station, self.actor, self.settings = station, actor, settings
         form = mount_form(self, "children_page.ui")
         self.model = ChildrenTableModel(children.channel_codes(station), self)
+        self._reload = LatestRead(
+            lambda: children.list_children(self.station),
+            self._show_rows,
+            lambda exc: show_error(self, exc, "loading the register"),
+            self,
+        )
         self.filter = ChildrenFilter(self)
         self.filter.setSourceModel(self.model)
         self.table = child(form, QTableView, "childrenTable")
@@ -108,11 +116,21 @@ class ChildrenPage(QWidget):
             button.setObjectName(name)
             button.clicked.connect(slot)
             top.addWidget(button)
-        self.job: Job | None = None
-        self.refresh()
+        self.job: Job | None = None  # nothing is read until the window shows the page
+
+    @property
+    def loading(self) -> bool:
+        """A reload is being read (the page shows what it held before until it ends)."""
+        return self._reload.running
 
     def refresh(self) -> None:
-        self.model.set_rows(children.list_children(self.station))
+        """Reload the register in the background (`loaded` when shown): a school's whole
+        register, with every child's consent, is read off the GUI thread."""
+        self._reload.request()
+
+    def _show_rows(self, rows: Any) -> None:
+        self.model.set_rows(rows)
+        self.loaded.emit()
 
     def open_child(self, index: QModelIndex) -> None:
         summary = self.model.row(self.filter.mapToSource(index).row())

@@ -61,6 +61,7 @@ class ImportPage(QWidget):
         self.progress.hide()
         self.job: Job | None = None
         self.who: WhoIsThisDialog | None = None  # opened after the last import
+        self.asking: WhoIsThisDialog | None = None  # reading the newest import's faces
         self.refresh()
 
     def refresh(self) -> None:
@@ -161,6 +162,15 @@ class ImportPage(QWidget):
         dialog = WhoIsThisDialog(
             self.station, self.actor, report.batch_id, parent=self, likeness=report.likeness
         )
+        self.asking = dialog
+        dialog.loaded.connect(lambda: self._offer(dialog))
+
+    def _offer(self, dialog: WhoIsThisDialog) -> None:
+        """Open the view once its faces are read, if there are any. Only its first load
+        counts (naming faces reloads it), and only for the newest import."""
+        if dialog is not self.asking:
+            return
+        self.asking = None
         if dialog.crops.count() == 0:
             dialog.deleteLater()
             return

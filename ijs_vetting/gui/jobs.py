@@ -66,8 +66,11 @@ def start_job(
     # `_ignore_errors`: the error goes to `on_error` only. Without it superqt also re-raises it
     # in the event loop, where the app's excepthook showed a second, vaguer dialog.
     worker = create_worker(work, job.tracker, _start_thread=False, _ignore_errors=True)
-    worker.returned.connect(job.finished.emit)
-    worker.errored.connect(job.failed.emit)
+    # Signal to signal, not to `job.finished.emit`: a page closed while its job runs deletes
+    # the job, and Qt then drops these connections instead of emitting from a deleted object
+    # ("Signal source has been deleted", raised in the event loop).
+    worker.returned.connect(job.finished)
+    worker.errored.connect(job.failed)
     job._worker = worker  # type: ignore[attr-defined]  # keep the worker alive with the job
     worker.start()
     return job

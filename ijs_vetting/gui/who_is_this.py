@@ -14,8 +14,9 @@ Review, the crops come photo by photo (the arrangement is never stored).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,11 +31,13 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import ServiceError, year_label
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.images import ImageLoader
+from ijs_vetting.gui.jobs import LatestRead
 from ijs_vetting.gui.photo_canvas import face_crop
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import pictures, review
 from ijs_vetting.services.register import children, naming
+from ijs_vetting.services.register.children import ChildSummary
 from ijs_vetting.services.register.naming import UnnamedFace
 
 CROP_SIDE = 96
@@ -42,7 +45,12 @@ FACE_ROLE = Qt.ItemDataRole.UserRole
 
 
 class WhoIsThisDialog(QDialog):
-    """Names faces of the newest import batch (or of `batch_id`), arranged by `likeness`."""
+    """Names faces of the newest import batch (or of `batch_id`), arranged by `likeness`.
+
+    The faces and the register are read off the GUI thread (a batch can hold hundreds of
+    faces, the register a whole school): `loaded` fires when they are shown."""
+
+    loaded = Signal()
 
     def __init__(
         self,
@@ -71,18 +79,32 @@ class WhoIsThisDialog(QDialog):
         child(form, QPushButton, "closeButton").clicked.connect(self.reject)
         self.pictures = ImageLoader(1600, cache_size=64, parent=self)
         self.pictures.loaded.connect(self._picture_loaded)
-        self._register = children.list_children(self.station, include_left=False)
+        self._register: list[ChildSummary] = []
         self._faces: dict[int, UnnamedFace] = {}
+        self._reload = LatestRead(
+            self._read, self._show, lambda exc: show_error(self, exc, "loading the faces"), self
+        )
         self.resize(900, 560)
         self.refresh()
 
+    @property
+    def loading(self) -> bool:
+        return self._reload.running
+
     def refresh(self) -> None:
+        """Read the faces still unnamed (and who may be named) again, in the background."""
+        self._reload.request()
+
+    def _read(self) -> tuple[list[ChildSummary], list[UnnamedFace]]:
+        """On a worker thread: reads the register only, no widget."""
+        register = children.list_children(self.station, include_left=False)
+        if self.batch_id is None:
+            return register, []
+        return register, naming.unnamed_faces(self.station, self.batch_id, self.likeness)
+
+    def _show(self, read: Any) -> None:
+        self._register, faces = read
         self.crops.clear()
-        faces = (
-            naming.unnamed_faces(self.station, self.batch_id, self.likeness)
-            if self.batch_id
-            else []
-        )
         self._faces = {f.face_id: f for f in faces}
         for face in faces:
             item = QListWidgetItem(f"{face.file}\nface {face.position}")
@@ -94,6 +116,7 @@ class WhoIsThisDialog(QDialog):
             if image is not None:
                 self._set_crop(item, face, image)
         self._selection_changed()
+        self.loaded.emit()
 
     def selected_faces(self) -> list[UnnamedFace]:
         return [self._faces[i.data(FACE_ROLE)] for i in self.crops.selectedItems()]

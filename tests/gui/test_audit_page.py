@@ -27,7 +27,13 @@ def page(qtbot: QtBot, sqlite_station: Station, admin: Actor, roster_file: Path)
     shown = AuditPage(sqlite_station, admin)
     qtbot.addWidget(shown)
     shown.refresh()
+    _wait(qtbot, shown)
     return shown
+
+
+def _wait(qtbot: QtBot, page: AuditPage) -> None:
+    """Until the page shows what its (background) search read."""
+    qtbot.waitUntil(lambda: not page.loading, timeout=30_000)
 
 
 def _records(page: AuditPage) -> list[str]:
@@ -42,21 +48,24 @@ def test_search_by_a_childs_name_shows_names_not_only_ids(qtbot: QtBot, page: Au
     assert "consent.set" in actions
 
 
-def test_a_date_range_without_today_finds_nothing(page: AuditPage) -> None:
+def test_a_date_range_without_today_finds_nothing(qtbot: QtBot, page: AuditPage) -> None:
     assert page.model.rowCount() >= 2
     page.dated.setChecked(True)
     page.since.setDate(QDate.currentDate().addDays(-10))
     page.until.setDate(QDate.currentDate().addDays(-3))
+    _wait(qtbot, page)
     assert page.model.rowCount() == 0 and page.found.text() == "0 entries"
     page.until.setDate(QDate.currentDate())
+    _wait(qtbot, page)
     assert page.model.rowCount() >= 2
 
 
 def test_the_entries_found_are_saved_as_csv_and_the_export_audited(
-    page: AuditPage, sqlite_station: Station, admin: Actor, tmp_path: Path
+    qtbot: QtBot, page: AuditPage, sqlite_station: Station, admin: Actor, tmp_path: Path
 ) -> None:
     page.search.setText("A123")
     page.refresh()
+    _wait(qtbot, page)
     found = page.model.rowCount()
     out = tmp_path / "audit.csv"
     page.write_csv(out)
@@ -67,10 +76,14 @@ def test_the_entries_found_are_saved_as_csv_and_the_export_audited(
     assert newest.action == "audit.export" and newest.actor == admin.username
 
 
-def test_verify_says_the_log_is_intact(page: AuditPage) -> None:
-    page.findChild(QPushButton, "auditVerifyButton").click()
+def test_verify_says_the_log_is_intact(qtbot: QtBot, page: AuditPage) -> None:
+    button = page.findChild(QPushButton, "auditVerifyButton")
+    button.click()
+    assert not button.isEnabled() and "Checking" in button.text()  # in the background
+    qtbot.waitUntil(lambda: bool(page.findChildren(QMessageBox)), timeout=30_000)
     box = page.findChildren(QMessageBox)[-1]
     assert "intact" in box.text()
+    assert button.isEnabled() and button.text() == "Check the audit log"
 
 
 def test_staff_are_told_who_can_check_and_save(

@@ -102,7 +102,7 @@ def test_roster_to_export(
     assert "2 new" in dialog.summary.text()
     with qtbot.waitSignal(dialog.imported, timeout=30_000):
         dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
-    assert window.children_page.model.rowCount() == 2
+    qtbot.waitUntil(lambda: window.children_page.model.rowCount() == 2, timeout=30_000)
 
     # 2. Reference photos (Grace has biometric consent; Eileen does not and is not enrolled).
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(refs))
@@ -122,7 +122,9 @@ def test_roster_to_export(
         qtbot.mouseClick(
             window.import_page.findChild(QPushButton, "importButton"), Qt.MouseButton.LeftButton
         )
-    who = window.import_page.who  # Eileen is not enrolled: "Who is this?" offers her face
+    # Eileen is not enrolled: "Who is this?" offers her face
+    qtbot.waitUntil(lambda: window.import_page.who is not None, timeout=30_000)
+    who = window.import_page.who
     assert who is not None and who.isVisible() and who.crops.count() >= 1
     qtbot.keyClick(who, Qt.Key.Key_Escape)  # named on Review instead, below
     assert not who.isVisible()

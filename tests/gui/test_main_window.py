@@ -52,6 +52,8 @@ def _go(qtbot: QtBot, window: MainWindow, section: str) -> None:
         window, Qt.Key(Qt.Key.Key_1 + SECTIONS.index(section)), Qt.KeyboardModifier.ControlModifier
     )
     assert window.findChild(QListWidget, "navigation").currentRow() == SECTIONS.index(section)
+    page = window.pages.currentWidget()
+    qtbot.waitUntil(lambda: not getattr(page, "loading", False), timeout=30_000)
 
 
 def test_children_page_lists_the_register(qtbot: QtBot, window: MainWindow) -> None:
@@ -175,6 +177,6 @@ def test_another_stations_change_shows_in_the_section_in_view(
         other.close()
     with qtbot.waitSignal(window.watch.changed, timeout=10_000):
         window.watch.poll()
-    assert table.model().rowCount() == shown + 2
+    qtbot.waitUntil(lambda: table.model().rowCount() == shown + 2, timeout=10_000)
     newest = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
     assert "DEPUTY" in newest  # the entry signed by the other station

@@ -90,6 +90,7 @@ def test_queue_and_register_show_names_files_and_never_publish_in_red(
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert item_photo(item) in row and "Amelia Smith" in row
     window.navigation.setCurrentRow(SECTIONS.index("children"))
+    qtbot.waitUntil(lambda: not window.children_page.loading, timeout=30_000)
     register = window.children_page.model
     column = register.headers().index("Never publish")
     zoe = next(r for r in range(register.rowCount()) if register.row(r).mis_id == "C789")

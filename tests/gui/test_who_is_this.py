@@ -29,6 +29,7 @@ def test_naming_the_selected_crops_and_no_other(qtbot: QtBot, window: MainWindow
     dialog = WhoIsThisDialog(station, window.actor, parent=window)
     qtbot.addWidget(dialog)
     dialog.show()
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=30_000)
     before = naming.unnamed_faces(station, naming.latest_batch(station))
     assert dialog.crops.count() == len(before) >= 3
     labels = [dialog.crops.item(r).text() for r in range(dialog.crops.count())]
@@ -41,6 +42,7 @@ def test_naming_the_selected_crops_and_no_other(qtbot: QtBot, window: MainWindow
     assert dialog.count.text() == "2 selected"
     dialog.choice.setCurrentIndex(dialog.choice.findData("D100004"))  # Ada: no biometric consent
     dialog.findChild(QPushButton, "nameButton").click()
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=30_000)
     by_id = {f.id: f for p in photos.list_photos(station) for f in p.faces}
     picked = {before[r].face_id for r in chosen}
     assert all(by_id[i].child_id == "D100004" and by_id[i].by_reviewer for i in picked)
@@ -100,6 +102,7 @@ def test_an_import_with_faces_nobody_knows_opens_who_is_this(
         shot = scenes.portrait(person, 140 + 20 * n)
         scenes.write_jpeg(trip / f"IMG_{n:04d}.JPG", shot.pixels)
     _import_on_page(qtbot, window, trip)
+    qtbot.waitUntil(lambda: window.import_page.who is not None, timeout=30_000)
     dialog = window.import_page.who
     assert dialog is not None and dialog.isVisible()
     assert dialog.windowTitle() == "Who is this? (faces alike together)"
@@ -110,4 +113,5 @@ def test_an_import_with_faces_nobody_knows_opens_who_is_this(
     again = tmp_path / "again"  # the same photos: nothing new to name, nothing opens
     shutil.copytree(trip, again)
     _import_on_page(qtbot, window, again)
+    qtbot.waitUntil(lambda: window.import_page.asking is None, timeout=30_000)
     assert not dialog.isVisible() and window.import_page.who is dialog

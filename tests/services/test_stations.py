@@ -114,7 +114,8 @@ def test_a_vault_that_goes_away_is_refused_not_blamed_on_the_photos(
 
 
 def test_a_vault_file_missing_from_a_present_vault_is_still_that_photos_fault(
-    sqlite_station: Station, admin: Actor,
+    sqlite_station: Station,
+    admin: Actor,
 ) -> None:
     station = sqlite_station
     (photo_id,) = _pending_photos(station, 1)
