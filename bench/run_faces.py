@@ -17,8 +17,8 @@ is its own:
   face_encodings, default settings, one process (HEIC through pillow_heif's Pillow plugin, which
   it would otherwise not read at all);
 - the ijs face engine alone: `faces.pool.analyse_photos` with `--workers` processes;
-- the whole import: `services.photos.import_folder` into a fresh station (real SQLite database,
-  vault, two enrolled children whose templates come from `tests.scenes.portrait` reference
+- the whole import: `services.intake.importing.import_folder` into a fresh station (real SQLite
+  database, vault, two enrolled children whose templates come from `tests.scenes.portrait` reference
   photos) — hashing, vault copy, EXIF, decode, detect, encode, match, decide, store. Its boxes are
   read back from the database with `list_photos`. Station set-up and enrolment are not timed;
   starting the worker pool is (every import pays it). After the timed part, every clearable
@@ -275,7 +275,8 @@ def _import(folder: Path, workers: int) -> dict[str, object]:
     """A fresh station with two enrolled children, then one timed `import_folder`."""
     from ijs_vetting.domain import Role
     from ijs_vetting.services.core.station import Actor, open_station
-    from ijs_vetting.services.intake.photos import import_folder, list_photos
+    from ijs_vetting.services.intake.importing import import_folder
+    from ijs_vetting.services.intake.photos import list_photos
     from ijs_vetting.services.register.roster import import_roster
     from ijs_vetting.services.register.templates import enrol_references
     from tests import scenes

@@ -5,7 +5,7 @@ what the bench clears and exports was truly vetted); the bulk — thousands of p
 the posting queue's history and the audit log — is written with Core `executemany` inserts,
 because the ORM at one row a time would take longer than the benchmark itself. The bulk still
 uses the project's own rules: each photo's faces are decided by `policy.decide_photo` with the
-standings `services.vetting.standings` computes, and every audit entry is chained with
+standings `services.intake.deciding.standings` computes, and every audit entry is chained with
 `audit_chain.entry_hash`. Photo-face encodings are never stored (none are needed: decisions are
 made from the stored match results, as re-deciding does).
 
@@ -52,8 +52,9 @@ from ijs_vetting.policy import FaceEvidence, decide_photo
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.core.station_settings import settings_of
-from ijs_vetting.services.intake import devices, photos
-from ijs_vetting.services.intake.vetting import seal_encoding, standings
+from ijs_vetting.services.intake import devices, importing
+from ijs_vetting.services.intake.deciding import standings
+from ijs_vetting.services.intake.vetting import seal_encoding
 from ijs_vetting.services.register import consent, roster, templates
 from tests import scenes
 
@@ -643,7 +644,7 @@ def _import_real(station: Station, admin: Actor, folder: Path) -> list[int]:
         if n % 2:
             scenes.paste(canvas, scenes.portrait(scenes.ASTRONAUT, 190 + 3 * n), 1400, 500 + 9 * n)
         scenes.write_jpeg(dcim / f"IMG_{9000 + n}.JPG", canvas, exif=exif.tobytes())
-    report = photos.import_folder(station, admin, dcim, device=DEVICE[0])
+    report = importing.import_folder(station, admin, dcim, device=DEVICE[0])
     with station.read() as session:
         rows = session.execute(
             select(Photo.id, Photo.status)

@@ -20,7 +20,7 @@ from ijs_vetting.domain import InvalidInput
 from ijs_vetting.progress import Progress
 from ijs_vetting.samples import sample_picture
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import devices, photos
+from ijs_vetting.services.intake import devices, importing, photos
 from ijs_vetting.services.register import children, roster, templates
 
 ROSTER = """UPN,Legal Forename,Preferred Forename,Legal Surname,Year,Reg,Twitter,Website,Biometric
@@ -119,7 +119,7 @@ def write_demo_files(folder: Path) -> tuple[Path, Path, Path]:
 
 def load_demo(
     station: Station, actor: Actor, folder: Path, progress: Progress | None = None
-) -> photos.ImportReport:
+) -> importing.ImportReport:
     """Fill an empty station with the demo school and import its photos."""
     if photos.status_counts(station) or roster_has_children(station):
         raise InvalidInput("The demo can only be loaded into an empty station.")
@@ -127,7 +127,7 @@ def load_demo(
     roster.import_roster(station, actor, roster_file)
     devices.add_device(station, actor, "Year 5 iPad", *CAMERA)
     templates.enrol_references(station, actor, refs, progress=progress)
-    return photos.import_folder(station, actor, dcim, device="Year 5 iPad", progress=progress)
+    return importing.import_folder(station, actor, dcim, device="Year 5 iPad", progress=progress)
 
 
 def roster_has_children(station: Station) -> bool:

@@ -119,7 +119,7 @@ def main() -> int:
         window.navigation.setCurrentRow(SECTIONS.index("review"))
         review = window.review_page
         review.select_photo(next(p.id for p in review.model._photos if len(p.faces) == 8))
-        review.select_face_number(3)
+        review.faces.select_number(3)
 
         def who() -> None:
             window.grab().save(str(folder / "review-group.png"))

@@ -28,7 +28,8 @@ from ijs_vetting.db.models import (
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.domain import FaceDecision, FaceReason, PhotoStatus, QueueStatus
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.vetting import decide, seal_encoding
+from ijs_vetting.services.intake.deciding import decide
+from ijs_vetting.services.intake.vetting import seal_encoding
 from ijs_vetting.services.posting.accounts import find_account
 from ijs_vetting.services.register import roster
 from ijs_vetting.services.register.templates import REFERENCE

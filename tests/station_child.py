@@ -28,7 +28,7 @@ from sqlalchemy import select
 from ijs_vetting.db.models import Photo
 from ijs_vetting.domain import FaceOverride, PhotoStatus, Role, ServiceError
 from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake import importing, review
 from ijs_vetting.services.posting import clearing, queue_export
 from ijs_vetting.services.register import configure, consent
 
@@ -59,7 +59,7 @@ def _wait_until_vetted(station: Station, filename: str, seconds: float = 600) ->
 
 def act(station: Station, action: str, args: list[str]) -> dict[str, Any]:
     if action == "import":
-        return photos.import_folder(station, STAFF, Path(args[0]), workers=1).as_json()
+        return importing.import_folder(station, STAFF, Path(args[0]), workers=1).as_json()
     if action == "clear":
         return clearing.clear_photos(
             station, SLT, [int(args[0])], account=args[1], workers=1

@@ -11,7 +11,7 @@ from ijs_vetting.cli.output import emit_table, one_line, terminal_progress
 from ijs_vetting.domain import FaceDecision, PhotoStatus
 
 if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
-    from ijs_vetting.services.intake import photos
+    from ijs_vetting.services.intake import importing
 
 _WORKERS_HELP = "face-analysis processes (default: one per core, as memory allows)"
 
@@ -85,10 +85,10 @@ def cmd_faces_enrol(ctx: Context) -> Outcome:
 
 
 def cmd_import(ctx: Context) -> Outcome:
-    from ijs_vetting.services.intake import photos
+    from ijs_vetting.services.intake import importing
 
     args = ctx.args
-    report = photos.import_folder(
+    report = importing.import_folder(
         ctx.station,
         ctx.actor,
         args.folder,
@@ -99,7 +99,7 @@ def cmd_import(ctx: Context) -> Outcome:
     return Outcome(report.as_json(), lambda: _show_import(report, args.folder))
 
 
-def _show_import(report: photos.ImportReport, folder: Path) -> None:
+def _show_import(report: importing.ImportReport, folder: Path) -> None:
     skipped = sum(report.skipped.values())
     restored = f" of which {report.restored} restored to the vault" if report.restored else ""
     print(

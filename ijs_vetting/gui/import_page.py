@@ -27,13 +27,13 @@ from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import devices, photos, vetting
-from ijs_vetting.services.intake.photos import ImportReport
+from ijs_vetting.services.intake import devices, importing, vetting
+from ijs_vetting.services.intake.importing import ImportReport
 from ijs_vetting.services.intake.vetting import VetReport
 
 
 class ImportPage(QWidget):
-    """Runs `photos.import_folder` as a background job; `imported` fires when a run ends."""
+    """Runs `importing.import_folder` as a background job; `imported` fires when a run ends."""
 
     imported = Signal()
     progressed = Signal()  # a photo was stored or vetted (Review can show it already)
@@ -96,7 +96,7 @@ class ImportPage(QWidget):
         device = self.device.currentData()
         self._run(
             "importing photos",
-            lambda progress: photos.import_folder(
+            lambda progress: importing.import_folder(
                 self.station, self.actor, folder, device=device, progress=progress
             ),
         )

@@ -37,6 +37,7 @@ from ijs_vetting.services.core.changes import change_mark
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.posting import queue
+from ijs_vetting.services.register import children
 
 SECTIONS = ("import", "review", "queue", "children", "audit")
 
@@ -240,7 +241,8 @@ class MainWindow(QMainWindow):
         counts = photos.status_counts(self.station)
         ready = counts.get("ready", 0) + counts.get("ready_with_blur", 0)
         posting = queue.queue_counts(self.station)
-        self.hint.setText(next_step(self.station, self.actor) or "")
+        on_roll = children.on_roll_count(self.station)
+        self.hint.setText(next_step(self.actor, on_roll, counts) or "")
         self.counts.setText(
             f"To review: {counts.get('review', 0)} · Ready: {ready} · "
             f"Queued: {posting.waiting} · Takedowns due: {posting.takedowns_due}"

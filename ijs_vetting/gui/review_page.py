@@ -18,14 +18,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QLabel,
     QLineEdit,
     QListView,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -43,9 +42,10 @@ from ijs_vetting.domain import (
 from ijs_vetting.gui.child_field import ChildField
 from ijs_vetting.gui.clearing_panel import ClearingPanel
 from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.face_rows import FaceRows
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import LatestRead
-from ijs_vetting.gui.photo_canvas import PhotoCanvas, face_label, numbered
+from ijs_vetting.gui.photo_canvas import PhotoCanvas
 from ijs_vetting.gui.photo_model import (
     PHOTO_ROLE,
     THUMB_SIDE,
@@ -63,23 +63,6 @@ from ijs_vetting.services.intake import photos, pictures, review
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.register import face_reference
 
-REASON_WORDS = {
-    "consent": "shown: consent recorded",
-    "no_consent": "blurred: no consent for this channel",
-    "unknown": "blurred: not identified",
-    "ambiguous": "needs review: could be more than one child",
-    "too_small": "blurred: too small to identify",
-    "no_biometric_consent": "blurred: no biometric consent",
-    "safeguarding": "never publish (safeguarding)",
-    "marked_blur": "blurred by a reviewer",
-    "drawn": "drawn by a reviewer: blurred",
-    "not_a_face": "not a face",
-    "found_at_check": "found by the check before posting: blurred until you mark it",
-}
-
-
-ZOOM_SIDE = 128  # the enlarged selected face beside the list
-ROW_ICON = 40  # each face row's own small crop
 CLEAR_ROLES_WORDS = "Only SLT or an admin can clear or reject photos."
 
 
@@ -124,17 +107,16 @@ class ReviewPage(QWidget):
         host_layout = QVBoxLayout(host)
         host_layout.setContentsMargins(0, 0, 0, 0)
         host_layout.addWidget(self.canvas)
-        self.canvas.face_clicked.connect(self._select_face)
         self.canvas.box_drawn.connect(self._draw_face)
 
         self.title = child(form, QLabel, "photoTitle")
         self.note = child(form, QLabel, "noteLabel")
-        self.face_list = child(form, QListWidget, "faceList")
-        self.face_list.currentItemChanged.connect(self._face_row_changed)
-        self.zoom = child(form, QLabel, "faceZoom")
+        self.faces = FaceRows(
+            child(form, QListWidget, "faceList"), child(form, QLabel, "faceZoom"), self.canvas
+        )
         self.selection_count = child(form, QLabel, "selectionCount")
         self._names: dict[str, str] = {}  # MIS id -> "preferred name · class"
-        self.grid.activated.connect(lambda _i: self.face_list.setFocus())
+        self.grid.activated.connect(lambda _i: self.faces.rows.setFocus())
         self.head_count = child(form, QSpinBox, "headCountSpin")
         self.head_count.editingFinished.connect(self._head_count_changed)
         self.after = child(form, QCheckBox, "afterCheck")
@@ -219,12 +201,7 @@ class ReviewPage(QWidget):
         return [i.data(PHOTO_ROLE) for i in self.grid.selectionModel().selectedIndexes()]
 
     def current_face(self) -> FaceInfo | None:
-        item = self.face_list.currentItem()
-        photo = self.current_photo()
-        if item is None or photo is None:
-            return None
-        face_id = item.data(Qt.ItemDataRole.UserRole)
-        return next((f for f in photo.faces if f.id == face_id), None)
+        return self.faces.current()
 
     def select_photo(self, photo_id: int) -> None:
         row = self.model.row_of(photo_id)
@@ -251,7 +228,7 @@ class ReviewPage(QWidget):
             self.canvas.set_photo(None)
             self.title.setText("Select a photo")
             self.note.clear()
-            self.face_list.clear()
+            self.faces.show(None, self._names, None)
             return
         image = self.pictures.get(photo.id, pictures.picture_file(self.station, photo.sha256))
         self.canvas.set_photo(photo, image)
@@ -262,68 +239,13 @@ class ReviewPage(QWidget):
         self.head_count.blockSignals(True)
         self.head_count.setValue(-1 if photo.head_count is None else photo.head_count)
         self.head_count.blockSignals(False)
-        self.face_list.blockSignals(True)
-        self.face_list.clear()
-        for number, face in enumerate(numbered(photo), start=1):
-            words = REASON_WORDS.get(face.reason, face.reason)
-            by = " (by reviewer)" if face.by_reviewer else ""
-            item = QListWidgetItem(f"{number}. {face_label(face, self._names)}{by} — {words}")
-            item.setData(Qt.ItemDataRole.UserRole, face.id)
-            if face.child_id:
-                item.setToolTip(f"MIS id {face.child_id}")
-            self.face_list.addItem(item)
-        self.face_list.blockSignals(False)
-        self._show_crops()
-        if keep_face is not None:
-            self._select_face(keep_face)
-        elif photo.faces:
-            self.face_list.setCurrentRow(0)
-        else:
-            self._zoom_face()
-
-    def _show_crops(self) -> None:
-        """Each face row's small crop (once the picture is loaded) and the enlarged one."""
-        photo = self.current_photo()
-        faces = {f.id: f for f in photo.faces} if photo else {}
-        for row in range(self.face_list.count()):
-            item = self.face_list.item(row)
-            face = faces.get(item.data(Qt.ItemDataRole.UserRole))
-            crop = self.canvas.crop(face, ROW_ICON) if face else QImage()
-            item.setIcon(QIcon(QPixmap.fromImage(crop)) if not crop.isNull() else QIcon())
-        self._zoom_face()
-
-    def _zoom_face(self) -> None:
-        face = self.current_face()
-        crop = self.canvas.crop(face, ZOOM_SIDE) if face else QImage()
-        if crop.isNull():
-            self.zoom.clear()
-        else:
-            self.zoom.setPixmap(QPixmap.fromImage(crop))
+        self.faces.show(photo, self._names, keep_face)
 
     def _picture_loaded(self, key: object, image: QImage) -> None:
         photo = self.current_photo()
         if photo is not None and key == photo.id:
             self.canvas.set_image(image)
-            self._show_crops()
-
-    def _select_face(self, face_id: int) -> None:
-        for row in range(self.face_list.count()):
-            if self.face_list.item(row).data(Qt.ItemDataRole.UserRole) == face_id:
-                self.face_list.setCurrentRow(row)
-                return
-
-    def _face_row_changed(self, item: QListWidgetItem | None, _prev: object) -> None:
-        self.canvas.set_selected(item.data(Qt.ItemDataRole.UserRole) if item else None)
-        self._zoom_face()
-
-    def select_face_number(self, number: int) -> None:
-        """Face `number` as numbered on the picture (reading order)."""
-        if number <= self.face_list.count():
-            self.face_list.setCurrentRow(number - 1)
-
-    def next_face(self) -> None:
-        if self.face_list.count():
-            self.face_list.setCurrentRow((self.face_list.currentRow() + 1) % self.face_list.count())
+            self.faces.show_crops()
 
     # actions ------------------------------------------------------------------------------
     def _act(self, doing: str, call: Callable[[], object]) -> bool:
@@ -436,7 +358,7 @@ class ReviewPage(QWidget):
                 review.draw_face(self.station, self.actor, photo.id, (left, top, right, bottom))
             ),
         ):
-            self._select_face(made[0])
+            self.faces.select(made[0])
 
     def _head_count_changed(self) -> None:
         photo = self.current_photo()
@@ -463,7 +385,7 @@ class ReviewPage(QWidget):
         """
         specs: list[tuple[str, str, Callable[[], None]]] = [
             ("Toggle &blur on the face", "B", self.toggle_blur),
-            ("&Next face", "Tab", self.next_face),
+            ("&Next face", "Tab", self.faces.next),
             ("&Show the face", "S", self.show_face),
             ("Not a &face", "N", self.not_a_face),
             ("&Identify the face (type the child's name)", "F2", self.child_field.focus),
@@ -475,7 +397,7 @@ class ReviewPage(QWidget):
             ("&Reject selected photos…", "R", self.clearing.reject),
         ]
         for n in range(1, 10):
-            specs.append((f"Face {n}", str(n), partial(self.select_face_number, n)))
+            specs.append((f"Face {n}", str(n), partial(self.faces.select_number, n)))
             specs.append((f"Assign recent child {n}", f"Alt+{n}", partial(self.assign_recent, n)))
         actions = []
         for text, keys, slot in specs:
@@ -483,7 +405,7 @@ class ReviewPage(QWidget):
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             action.triggered.connect(lambda _c=False, run=slot: run())
-            for keyed in (self.grid, self.canvas, self.face_list):
+            for keyed in (self.grid, self.canvas, self.faces.rows):
                 keyed.addAction(action)
             actions.append(action)
         for action in actions:  # staff review faces but cannot clear or reject

@@ -140,7 +140,7 @@ def test_roster_to_export(
     assert pair.status is PhotoStatus.READY_WITH_BLUR
     review.select_photo(pair.id)
     unknown = next(f for f in pair.faces if f.child_id is None)
-    review._select_face(unknown.id)
+    review.faces.select(unknown.id)
     qtbot.keyClicks(review.child_field.edit, "E5")
     qtbot.keyClick(review.child_field.edit, Qt.Key.Key_Return)
     assert photos.get_photo(station, pair.id).status is PhotoStatus.READY

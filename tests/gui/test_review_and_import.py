@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting import demo
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.gui.main_window import MainWindow
-from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake import importing, photos
 from tests import scenes
 from tests.gui.review_world import ADMIN, message_boxes, open_photo, wait_loaded
 
@@ -48,22 +48,22 @@ def test_identifying_the_ambiguous_twins(qtbot: QtBot, window: MainWindow) -> No
     page = window.review_page
     twins = _open(window, "IMG_0104.JPG")
     assert twins.status is PhotoStatus.REVIEW
-    page.face_list.setCurrentRow(0)
+    page.faces.rows.setCurrentRow(0)
     qtbot.keyClicks(page.child_field.edit, "D100001")
     qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Return)
-    page.face_list.setCurrentRow(1)
+    page.faces.rows.setCurrentRow(1)
     qtbot.keyClick(page.grid, Qt.Key.Key_B)  # blur the other one
     faces = sorted(photos.get_photo(window.station, twins.id).faces, key=lambda f: f.id)
     assert [(f.child_id, f.decision) for f in faces] == [("D100001", "show"), (None, "blur")]
     assert _status(window, twins.id) is PhotoStatus.READY_WITH_BLUR
-    assert "Grace Hopper · 5H" in page.face_list.item(0).text()
+    assert "Grace Hopper · 5H" in page.faces.rows.item(0).text()
 
 
 def test_showing_a_child_without_consent_is_refused(qtbot: QtBot, window: MainWindow) -> None:
     page = window.review_page
     pair = _open(window, "IMG_0102.JPG")
     eileen = next(f for f in pair.faces if f.child_id == "D100002")
-    page._select_face(eileen.id)
+    page.faces.select(eileen.id)
     page.findChild(QPushButton, "showButton").click()
     box = _message_box(qtbot)
     assert "no current consent" in box.text()
@@ -129,7 +129,7 @@ def test_failed_photos_are_tried_again_from_the_import_page(
     folder = tmp_path / "ipad-cut"
     folder.mkdir()
     scenes.write_truncated_jpeg(folder / "IMG_9101.JPG", scenes.group_scene(seed=9).pixels)
-    photos.import_folder(window.station, ADMIN, folder, workers=1)
+    importing.import_folder(window.station, ADMIN, folder, workers=1)
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     page = window.import_page
     retry = page.findChild(QPushButton, "retryButton")

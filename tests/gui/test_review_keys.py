@@ -32,16 +32,16 @@ def test_numbers_follow_the_picture_and_keys_reach_that_face(
     qtbot.keyClick(page.canvas, Qt.Key.Key_3)
     third = page.current_face()
     assert third is not None and third.left == lefts[2]
-    assert page.face_list.currentItem().text().startswith("3. ")
-    qtbot.waitUntil(lambda: not page.zoom.pixmap().isNull())  # the selected face, enlarged
-    assert not page.face_list.item(2).icon().isNull()  # and each row its own small crop
+    assert page.faces.rows.currentItem().text().startswith("3. ")
+    qtbot.waitUntil(lambda: not page.faces.zoom.pixmap().isNull())  # the selected face, enlarged
+    assert not page.faces.rows.item(2).icon().isNull()  # and each row its own small crop
     qtbot.keyClick(page.canvas, Qt.Key.Key_Tab)
     fourth = page.current_face()
     assert fourth is not None and fourth.left == lefts[3]
     qtbot.keyClick(page.canvas, Qt.Key.Key_B)
     assert _face(window, fourth.id).override == "blur"
     assert _face(window, third.id).override is None
-    rows = [page.face_list.item(r).text() for r in range(page.face_list.count())]
+    rows = [page.faces.rows.item(r).text() for r in range(page.faces.rows.count())]
     assert [r.split(".")[0] for r in rows] == [str(n) for n in range(1, 9)]
     assert not any("D1000" in r or "0." in r.split("—")[0] for r in rows)
 
@@ -64,8 +64,8 @@ def test_identifying_by_keyboard_and_back_to_the_photo(qtbot: QtBot, window: Mai
     assert page.canvas.hasFocus()
     (face,) = photos.get_photo(window.station, photo.id).faces
     assert face.child_id == "D100005" and face.by_reviewer
-    assert page.face_list.item(0).text().startswith("1. Kath Johnson · 6C")  # preferred name
-    assert page.face_list.item(0).toolTip() == "MIS id D100005"
+    assert page.faces.rows.item(0).text().startswith("1. Kath Johnson · 6C")  # preferred name
+    assert page.faces.rows.item(0).toolTip() == "MIS id D100005"
     qtbot.keyClick(page.canvas, Qt.Key.Key_I)
     qtbot.keyClicks(page.child_field.edit, "a")
     qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Backspace)
@@ -77,7 +77,7 @@ def test_typing_a_caption_after_a_warning_changes_no_face(qtbot: QtBot, window: 
     page = window.review_page
     pair = open_photo(window, "IMG_0102.JPG")
     eileen = next(f for f in pair.faces if f.child_id == "D100002")
-    page._select_face(eileen.id)
+    page.faces.select(eileen.id)
     page.findChild(QPushButton, "showButton").click()  # refused: no consent
     qtbot.waitUntil(lambda: bool(message_boxes()))
     assert len(message_boxes()) == 1  # one message for one failure

@@ -65,7 +65,7 @@ def test_a_reference_from_a_face_needs_biometric_consent(qtbot: QtBot, window: M
     page = window.review_page
     photo = open_photo(window, "IMG_0103.JPG")
     (face,) = photo.faces
-    page._select_face(face.id)
+    page.faces.select(face.id)
     page.assign_child("D100003")  # Alan: no biometric consent
     assert page.findChild(QPushButton, "referenceButton").isVisible()
     page.findChild(QPushButton, "referenceButton").click()

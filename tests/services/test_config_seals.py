@@ -15,7 +15,7 @@ from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.services.core.legacy_seals import CONFIG_SEALED, seal_legacy_records
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.posting.accounts import route_account
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import configure, consent, roster

@@ -19,15 +19,15 @@ from ijs_vetting.db.models import Photo
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.imaging.decode import MAX_PIXELS, ImageDecodeError, decode_image, upright_size
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake import importing
 from ijs_vetting.vault import MARKER
 
 
-def _import(station: Station, actor: Actor, folder: Path) -> photos.ImportReport:
+def _import(station: Station, actor: Actor, folder: Path) -> importing.ImportReport:
     """Import in a thread, so an import that hangs (a pipe read forever) fails the test."""
-    result: list[photos.ImportReport] = []
+    result: list[importing.ImportReport] = []
     worker = threading.Thread(
-        target=lambda: result.append(photos.import_folder(station, actor, folder, workers=1)),
+        target=lambda: result.append(importing.import_folder(station, actor, folder, workers=1)),
         daemon=True,
     )
     worker.start()
@@ -112,7 +112,7 @@ def test_a_file_too_big_for_a_photo_is_refused_unread(
     folder = tmp_path / "DCIM"
     folder.mkdir()
     with (folder / "IMG_0001.JPG").open("wb") as huge:  # sparse: costs the disk nothing
-        huge.truncate(photos.MAX_PHOTO_BYTES + 1)
+        huge.truncate(importing.MAX_PHOTO_BYTES + 1)
     report = _import(station, staff, folder)
     ((name, reason),) = report.failed
     assert name == "IMG_0001.JPG" and "more than any photo" in reason

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake import importing
 from ijs_vetting.services.register import configure, naming
 from tests import scenes
 
@@ -37,13 +37,13 @@ def _files(station: Station, batch_id: int, likeness: list[int]) -> list[str]:
 def test_faces_alike_come_together_only_when_enabled(
     sqlite_station: Station, admin: Actor, tmp_path: Path
 ) -> None:
-    off = photos.import_folder(sqlite_station, admin, _trip(tmp_path / "off"), workers=1)
+    off = importing.import_folder(sqlite_station, admin, _trip(tmp_path / "off"), workers=1)
     assert off.likeness == [] and "likeness" not in off.as_json()
     in_order = ["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0003.JPG", "IMG_0004.JPG"]
     assert _files(sqlite_station, off.batch_id, off.likeness) == in_order
 
     configure.set_setting(sqlite_station, admin, "faces.order_unknown_by_likeness", True)
-    on = photos.import_folder(sqlite_station, admin, _trip(tmp_path / "on", 12), workers=1)
+    on = importing.import_folder(sqlite_station, admin, _trip(tmp_path / "on", 12), workers=1)
     assert on.imported == 4 and len(on.likeness) == 4
     arranged = _files(sqlite_station, on.batch_id, on.likeness)
     grace = frozenset({"IMG_0001.JPG", "IMG_0003.JPG"})

@@ -15,7 +15,7 @@ from ijs_vetting.db.models import Child, Photo, PhotoFace
 from ijs_vetting.domain import FaceDecision, FaceReason, PhotoStatus
 from ijs_vetting.progress import Cancelled, Progress
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.vetting import redecide_in_batches
+from ijs_vetting.services.intake.deciding import redecide_in_batches
 from ijs_vetting.services.register import children, configure, consent, roster
 from tests.query_count import count_statements
 

@@ -25,7 +25,7 @@ from ijs_vetting.imaging.box import Box
 from ijs_vetting.imaging.export import metadata_problems
 from ijs_vetting.imaging.redact import Mask, MaskStyle, head_region, in_mask
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake import importing, photos, review
 from ijs_vetting.services.intake.vetting import load_templates
 from ijs_vetting.services.posting import clearing, queue, queue_export
 from ijs_vetting.services.register import consent, roster
@@ -79,7 +79,7 @@ def _school(station: Station, admin: Actor, files: Files) -> dict[str, int]:
     """Roster, enrolment and import of the iPad folder; photo ids by file name."""
     roster.import_roster(station, admin, files.roster)
     enrolment.enrol_references(station, admin, files.references, workers=1)
-    photos.import_folder(station, admin, files.dcim, workers=2)
+    importing.import_folder(station, admin, files.dcim, workers=2)
     return {p.file: p.id for p in photos.list_photos(station)}
 
 

@@ -29,8 +29,8 @@ from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.imaging.mask_check import solid_masks
 from ijs_vetting.imaging.redact import DEFAULT_MASK, head_region, in_mask
 from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.intake import photos, review
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake import importing, photos, review
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.posting import clearing, queue
 from ijs_vetting.services.posting.verify import NOT_A_FACE_FOUND, SHOWN_MISMATCH
 from ijs_vetting.services.register import roster
@@ -80,7 +80,7 @@ def _school(station: Station, admin: Actor, files: Files, references: Path, dcim
     """Roster, enrolment and the import of one photo; its id."""
     roster.import_roster(station, admin, files.roster)
     enrolment.enrol_references(station, admin, references, workers=1)
-    photos.import_folder(station, admin, dcim, workers=2)
+    importing.import_folder(station, admin, dcim, workers=2)
     (photo,) = photos.list_photos(station)
     return photo.id
 

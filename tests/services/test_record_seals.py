@@ -28,7 +28,7 @@ from ijs_vetting.services.core.legacy_seals import (
     seal_legacy_records,
 )
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import children, consent, roster
 from tests.privacy_world import Face, add_photo, child_pk

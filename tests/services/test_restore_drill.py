@@ -29,7 +29,7 @@ from ijs_vetting.db.models import FaceTemplate
 from ijs_vetting.domain import Role
 from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake import importing, photos
 from ijs_vetting.services.intake.vetting import load_templates, open_encoding
 from ijs_vetting.services.posting import clearing, queue
 from ijs_vetting.services.privacy import audit, backup, restore
@@ -102,7 +102,7 @@ def _build(station: Station, folder: Path) -> dict[str, Any]:
     roster.import_roster(station, ADMIN, files / "roster.csv")
     consent.set_consent(station, ADMIN, "NOAH1", "website", True, form=files / "letter.jpg")
     enrolment.enrol_references(station, ADMIN, files / "refs", workers=1)
-    photos.import_folder(station, ADMIN, files / "DCIM", workers=1)
+    importing.import_folder(station, ADMIN, files / "DCIM", workers=1)
     ids = {p.file: p.id for p in photos.list_photos(station)}
     cleared = clearing.clear_photos(
         station, SLT, [ids["group.jpg"], ids["grace.jpg"]], caption="Sports day!", workers=1

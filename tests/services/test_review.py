@@ -23,7 +23,7 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, photos, review
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.register import face_reference, naming, roster
 
 ROSTER = (

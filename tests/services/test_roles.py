@@ -25,7 +25,7 @@ from ijs_vetting.domain import BiometricEvent, PermissionDenied, Role, ServiceEr
 from ijs_vetting.services.core import anchoring, joining, users
 from ijs_vetting.services.core.permissions import refusal
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import devices, photos, review, vetting
+from ijs_vetting.services.intake import devices, importing, review, vetting
 from ijs_vetting.services.posting import clearing, queue, queue_export
 from ijs_vetting.services.privacy import audit, backup, retention, subject_access, subject_rights
 from ijs_vetting.services.register import (
@@ -127,7 +127,7 @@ def faces_enrol(w: World, a: Actor) -> Any:
 
 
 def photos_import(w: World, a: Actor) -> Any:
-    return photos.import_folder(w.station, a, w.folder / "no-dcim")
+    return importing.import_folder(w.station, a, w.folder / "no-dcim")
 
 
 def photos_vet(w: World, a: Actor) -> Any:

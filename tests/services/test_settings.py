@@ -13,7 +13,7 @@ from ijs_vetting.services.core import station_settings
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.intake import photos
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.posting import queue
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import configure, roster

@@ -33,8 +33,8 @@ from ijs_vetting.domain import (
     QueueStatus,
 )
 from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.intake import photos
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake import importing, photos
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.posting import queue_export
 from ijs_vetting.services.register import roster
 from ijs_vetting.services.register import templates as enrolment
@@ -67,7 +67,7 @@ def _grace_school(station: Station, admin: Actor, tmp_path: Path) -> int:
     dcim = tmp_path / "DCIM"
     dcim.mkdir()
     scenes.write_jpeg(dcim / "grace.jpg", scenes.portrait(scenes.GRACE, 170, margin=1.0).pixels)
-    photos.import_folder(station, admin, dcim, workers=1)
+    importing.import_folder(station, admin, dcim, workers=1)
     (photo,) = photos.list_photos(station)
     assert photo.status == PhotoStatus.READY.value, photo.note
     return photo.id

@@ -19,7 +19,7 @@ from ijs_vetting.db.models import AuditEntry, Device, Photo
 from ijs_vetting.domain import PhotoStatus, ServiceError
 from ijs_vetting.services.core import changes
 from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.intake import devices, photos
+from ijs_vetting.services.intake import devices, importing
 from ijs_vetting.services.intake.vetting import vet_pending
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.vault import MARKER, VaultUnavailable, read_marker, write_marker
@@ -65,7 +65,7 @@ def test_another_registers_vault_is_refused_and_never_swept(
     try:
         assert second.vault_fault is not None and "another register" in second.vault_fault
         with pytest.raises(VaultUnavailable):
-            photos.import_folder(second, admin, tmp_path)
+            importing.import_folder(second, admin, tmp_path)
         assert read_marker(other) == "0123456789abcdef"
         assert (other / "ab" / "cdef").exists()
     finally:

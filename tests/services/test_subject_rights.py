@@ -34,7 +34,7 @@ from ijs_vetting.domain import (
     QueueStatus,
 )
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.vetting import UNDECIDED
+from ijs_vetting.services.intake.deciding import UNDECIDED
 from ijs_vetting.services.posting import queue
 from ijs_vetting.services.privacy import audit, subject_access, subject_rights
 from ijs_vetting.services.register import consent

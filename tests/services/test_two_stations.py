@@ -22,7 +22,7 @@ from ijs_vetting.key_wrap import wrap_key
 from ijs_vetting.services.core import joining
 from ijs_vetting.services.core.station import Actor, open_station
 from ijs_vetting.services.core.station_key import STATION_ID
-from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake import importing, photos, review
 from ijs_vetting.services.posting import clearing, queue, queue_export
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import roster
@@ -85,8 +85,8 @@ def test_two_stations_import_review_clear_and_export_each_others_photos(
         grace = scenes.portrait(scenes.GRACE, 170, margin=1.0).pixels
         scenes.write_jpeg(office_dcim / "grace.jpg", grace)
         scenes.write_jpeg(head_dcim / "astro.jpg", scenes.portrait(scenes.ASTRONAUT, 170).pixels)
-        photos.import_folder(office, staff, office_dcim, workers=1)
-        photos.import_folder(head, staff, head_dcim, workers=1)
+        importing.import_folder(office, staff, office_dcim, workers=1)
+        importing.import_folder(head, staff, head_dcim, workers=1)
         by_file = {p.file: p for p in photos.list_photos(head)}
         grace_photo, astro_photo = by_file["grace.jpg"], by_file["astro.jpg"]
         assert grace_photo.status is PhotoStatus.READY

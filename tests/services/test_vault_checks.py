@@ -16,7 +16,7 @@ from ijs_vetting.db.models import Form, Photo, QueueItem
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.faces.rendering_check import CheckRequest, check_rendering
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import photos
+from ijs_vetting.services.intake import importing, photos
 from ijs_vetting.services.intake.vetting import vet_pending
 from ijs_vetting.services.posting import clearing
 from ijs_vetting.services.register import consent, roster
@@ -52,7 +52,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _ready_photo(station: Station, admin: Actor, folder: Path) -> Photo:
     roster.import_roster(station, admin, folder / "roster.csv")
     enrolment.enrol_references(station, admin, folder / "references", workers=1)
-    photos.import_folder(station, admin, folder / "DCIM", workers=1)
+    importing.import_folder(station, admin, folder / "DCIM", workers=1)
     with station.read() as session:
         (photo,) = session.scalars(select(Photo))
     assert photo.status is PhotoStatus.READY
@@ -92,7 +92,7 @@ def test_an_altered_original_is_refused_and_nothing_is_queued(
     assert photos.get_photo(sqlite_station, photo.id).status is PhotoStatus.FAILED
 
     # importing the real file again puts the original back, and the photo is vetted again
-    again = photos.import_folder(sqlite_station, admin, folder / "DCIM", workers=1)
+    again = importing.import_folder(sqlite_station, admin, folder / "DCIM", workers=1)
     assert (again.duplicates, again.restored) == (1, 1)
     assert original.read_bytes() == (folder / "DCIM" / "grace.jpg").read_bytes()
     assert photos.get_photo(sqlite_station, photo.id).status is PhotoStatus.READY
@@ -161,14 +161,14 @@ def test_a_deleted_original_is_named_missing_and_reimporting_restores_it(
     assert "retention" not in reason
     assert _queued(sqlite_station) == 0
 
-    again = photos.import_folder(sqlite_station, admin, folder / "DCIM", workers=1)
+    again = importing.import_folder(sqlite_station, admin, folder / "DCIM", workers=1)
     assert (again.imported, again.duplicates, again.restored) == (0, 1, 1)
     sqlite_station.vault.check(photo.sha256)  # intact again
     result = clearing.clear_photos(sqlite_station, slt, [photo.id], workers=1)
     assert [c.photo_id for c in result.cleared] == [photo.id]
     assert _queued(sqlite_station) == 1
     # a further import of the same folder restores nothing: the vault is whole
-    assert photos.import_folder(sqlite_station, admin, folder / "DCIM", workers=1).restored == 0
+    assert importing.import_folder(sqlite_station, admin, folder / "DCIM", workers=1).restored == 0
 
 
 def test_a_sealed_form_with_one_bit_flipped_is_refused(

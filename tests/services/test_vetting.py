@@ -18,7 +18,7 @@ from ijs_vetting.db.models import Child, FaceTemplate, Photo
 from ijs_vetting.domain import BiometricEvent, PhotoStatus
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import devices, photos
+from ijs_vetting.services.intake import devices, importing, photos
 from ijs_vetting.services.intake.vetting import retry_failed
 from ijs_vetting.services.register import consent, roster, templates
 from tests import scenes
@@ -91,7 +91,7 @@ def test_enrol_import_vet_and_react_to_consent_changes(
         "ASTRO1": ("not_enrolled", "no_biometric_consent"),
     }
 
-    report = photos.import_folder(station, staff, _ipad_folder(tmp_path), workers=2)
+    report = importing.import_folder(station, staff, _ipad_folder(tmp_path), workers=2)
     assert (report.found, report.imported, report.duplicates) == (7, 7, 0)
     assert dict(report.skipped) == {".mov": 1, ".aae": 1}
     assert [name for name, _ in report.failed] == ["IMG_0007.JPG"]
@@ -152,7 +152,7 @@ def test_enrol_import_vet_and_react_to_consent_changes(
     assert [(f.decision, f.reason) for f in grace_faces] == [("blur", "no_biometric_consent")]
 
     # Importing the same folder again adds nothing.
-    repeat = photos.import_folder(station, staff, tmp_path / "DCIM", workers=2)
+    repeat = importing.import_folder(station, staff, tmp_path / "DCIM", workers=2)
     assert (repeat.imported, repeat.duplicates) == (0, 7)
 
 
@@ -167,7 +167,7 @@ def test_no_photo_face_encoding_is_stored(
     dcim.mkdir()
     group = scenes.group_scene(face_width=170)
     scenes.write_jpeg(dcim / "group.jpg", group.pixels)
-    photos.import_folder(station, admin, dcim, workers=1)
+    importing.import_folder(station, admin, dcim, workers=1)
 
     from ijs_vetting.faces.engine import analyse_photo  # the encodings the import computed
 
@@ -215,13 +215,13 @@ def test_cancelled_import_resumes(sqlite_station: Station, admin: Actor, tmp_pat
             progress.cancel()
 
     progress = Progress(stop_after_two)
-    first = photos.import_folder(station, admin, folder, progress=progress, workers=1)
+    first = importing.import_folder(station, admin, folder, progress=progress, workers=1)
     assert first.cancelled and first.imported == 2
     with station.read() as s:
         statuses = list(s.scalars(select(Photo.status)))
     assert statuses == [PhotoStatus.PENDING] * 2  # registered, not yet vetted
 
-    second = photos.import_folder(station, admin, folder, workers=1)
+    second = importing.import_folder(station, admin, folder, workers=1)
     assert (second.imported, second.duplicates, second.vetted) == (2, 2, 4)
     assert {p.status for p in photos.list_photos(station)} == {PhotoStatus.READY_WITH_BLUR}
 
@@ -236,7 +236,7 @@ def test_photos_from_unregistered_cameras_go_to_review(
     group = scenes.group_scene(face_width=120)
     scenes.write_jpeg_with_gps_and_thumbnail(folder / "school.jpg", group.pixels)
     scenes.write_jpeg(folder / "phone.jpg", group.pixels)  # no EXIF camera at all
-    photos.import_folder(station, admin, folder, workers=1)
+    importing.import_folder(station, admin, folder, workers=1)
     shot = _by_file(station)
     assert shot["school.jpg"].device == "Year 5 iPad"
     assert shot["school.jpg"].status is PhotoStatus.READY_WITH_BLUR
@@ -256,7 +256,7 @@ def test_failed_photos_can_be_tried_again(
     folder.mkdir()
     scenes.write_jpeg(folder / "crashed.jpg", scenes.group_scene(face_width=120).pixels)
     scenes.write_truncated_jpeg(folder / "cut.jpg", scenes.group_scene().pixels)
-    photos.import_folder(station, admin, folder, workers=1)
+    importing.import_folder(station, admin, folder, workers=1)
     with station.transaction() as s:  # as a worker crash would have left it
         crashed = s.scalars(select(Photo).where(Photo.filename == "crashed.jpg")).one()
         crashed.status, crashed.status_note = PhotoStatus.FAILED, "the analysis process crashed"

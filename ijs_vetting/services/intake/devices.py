@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import Device, Photo
 from ijs_vetting.domain import InvalidInput, NotFound, Role
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.vetting import redecide
+from ijs_vetting.services.intake.deciding import redecide
 
 DEVICE_ROLES = (Role.ADMIN,)
 

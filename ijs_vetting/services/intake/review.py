@@ -25,7 +25,7 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station, Write
-from ijs_vetting.services.intake.vetting import UNDECIDED, decide
+from ijs_vetting.services.intake.deciding import UNDECIDED, decide
 
 REVIEW_ROLES = (Role.ADMIN, Role.SLT, Role.STAFF)
 _REASON_WORDS = {

@@ -36,7 +36,7 @@ from ijs_vetting.domain import InvalidInput, Role
 from ijs_vetting.names import fold
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import settings_of
-from ijs_vetting.services.intake.vetting import standings
+from ijs_vetting.services.intake.deciding import standings
 from ijs_vetting.services.posting.accounts import year_groups_served
 
 OVERRIDE_ROLES = (Role.SLT, Role.ADMIN)

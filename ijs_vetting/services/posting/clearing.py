@@ -42,7 +42,8 @@ from ijs_vetting.imaging.redact import DEFAULT_MASK, Mask
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current, settings_of
-from ijs_vetting.services.intake.vetting import decide, load_templates
+from ijs_vetting.services.intake.deciding import decide
+from ijs_vetting.services.intake.vetting import load_templates
 from ijs_vetting.services.posting import caption_check
 from ijs_vetting.services.posting.accounts import find_account, route_account
 from ijs_vetting.services.posting.clearing_check import (

@@ -31,7 +31,7 @@ from ijs_vetting.imaging.redact import Mask, MaskStyle
 from ijs_vetting.imaging.render import Rendering, render_for_posting
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Write
-from ijs_vetting.services.intake.vetting import decide
+from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.posting.queue import back_to_review
 from ijs_vetting.services.posting.verify import Finding, ShownFace, Verification, verify_rendering
 from ijs_vetting.settings import Settings

@@ -34,7 +34,7 @@ from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.posting_folder import take_out
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current, settings_of
-from ijs_vetting.services.intake.vetting import decide_all
+from ijs_vetting.services.intake.deciding import decide_all
 from ijs_vetting.services.posting.accounts import find_account
 from ijs_vetting.services.posting.caption_check import (
     caption_length,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ijs_vetting.db.models import Channel, Child
 from ijs_vetting.db.state import biometric_states, current_consents, safeguarding_flags
@@ -67,6 +67,12 @@ class ChildSummary:
 def channel_codes(station: Station) -> list[str]:
     with station.read() as session:
         return list(session.scalars(select(Channel.code).order_by(Channel.sort_order)))
+
+
+def on_roll_count(station: Station) -> int:
+    """How many children are on roll: one count, for screens that only need to know."""
+    with station.read() as session:
+        return session.scalar(select(func.count(Child.id)).where(Child.on_roll.is_(True))) or 0
 
 
 def list_children(

@@ -20,7 +20,7 @@ from ijs_vetting.db.models import Child, QueueItem, QueueItemChild
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import QUEUE_WAITING, QueueStatus
 from ijs_vetting.policy import Standing
-from ijs_vetting.services.intake.vetting import redecide, standings
+from ijs_vetting.services.intake.deciding import redecide, standings
 from ijs_vetting.services.posting.queue import lock_items, withdraw
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from ijs_vetting.db.models import Child, ImportBatch, Photo
 from ijs_vetting.services.core.station import Station
+from ijs_vetting.services.intake.deciding import UNDECIDED, identified
 from ijs_vetting.services.intake.face_order import reading_order
-from ijs_vetting.services.intake.vetting import UNDECIDED, identified
 from ijs_vetting.services.register.children import ChildSummary
 
 

@@ -37,8 +37,9 @@ from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake.photos import PHOTO_TYPES
-from ijs_vetting.services.intake.vetting import mark_for_revetting, seal_encoding, vet_pending
+from ijs_vetting.services.intake.deciding import mark_for_revetting
+from ijs_vetting.services.intake.importing import PHOTO_TYPES
+from ijs_vetting.services.intake.vetting import seal_encoding, vet_pending
 from ijs_vetting.services.posting.queue import withdraw_photo_items
 
 ACTION = "faces.enrol"
