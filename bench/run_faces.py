@@ -347,7 +347,8 @@ def _clear_and_check(
     from ijs_vetting.imaging.box import Box
     from ijs_vetting.services.core.station import Actor, Station
     from ijs_vetting.services.intake.photos import list_photos
-    from ijs_vetting.services.posting.clearing import CLEARABLE, account_handles, clear_photos
+    from ijs_vetting.services.posting.accounts import account_handles
+    from ijs_vetting.services.posting.clearing import CLEARABLE, clear_photos
     from ijs_vetting.services.posting.queue_export import export_queue
 
     assert isinstance(station, Station) and isinstance(actor, Actor)

@@ -15,8 +15,8 @@ from ijs_vetting.cli.dispatch import Context, Outcome, handles
 from ijs_vetting.cli.output import emit_table
 
 if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
-    from ijs_vetting.services.posting.clearing import Refused
     from ijs_vetting.services.posting.queue import QueueItemInfo
+    from ijs_vetting.services.posting.refusals import Refused
 
 ALLOW_NAMES = (
     "SLT/admin: confirm a caption that names children (a surname, a full name, a MIS id, or a "
@@ -106,9 +106,9 @@ def cmd_clear(ctx: Context) -> Outcome:
 
 
 def cmd_reject(ctx: Context) -> Outcome:
-    from ijs_vetting.services.posting import clearing
+    from ijs_vetting.services.posting import rejecting
 
-    result = clearing.reject_photos(ctx.station, ctx.actor, ctx.args.photo_ids, ctx.args.reason)
+    result = rejecting.reject_photos(ctx.station, ctx.actor, ctx.args.photo_ids, ctx.args.reason)
     return Outcome(
         result.as_json(),
         lambda: print(f"{len(result.rejected)} rejected, {len(result.refused)} refused."),

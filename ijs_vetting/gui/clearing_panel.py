@@ -29,7 +29,7 @@ from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake.photos import PhotoInfo
-from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.posting import accounts, clearing, rejecting
 from ijs_vetting.services.posting.caption_check import CaptionReport
 from ijs_vetting.services.posting.caption_preview import preview_for_photos
 from ijs_vetting.services.posting.queue import QUEUE_ROLES
@@ -80,7 +80,7 @@ class ClearingPanel(QObject):
     def targets_changed(self) -> None:
         """The photos chosen changed: name the account they would go to, count the caption."""
         ids = [p.id for p in self.targets()]
-        suggested = clearing.suggest_account(self.station, ids)
+        suggested = accounts.suggest_account(self.station, ids)
         self.account.setItemText(0, f"{FROM_YEAR_GROUPS} ({suggested or 'choose one'})")
         self._count_caption(self.caption.text())
 
@@ -151,7 +151,7 @@ class ClearingPanel(QObject):
         if not ok:
             return
         try:
-            result = clearing.reject_photos(
+            result = rejecting.reject_photos(
                 self.station, self.actor, [p.id for p in targets], reason
             )
         except ServiceError as exc:

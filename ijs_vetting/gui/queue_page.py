@@ -41,7 +41,7 @@ from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.intake import pictures
-from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.posting import accounts, queue
 from ijs_vetting.services.posting.caption_check import CaptionReport, caption_length
 from ijs_vetting.services.posting.caption_preview import preview_for_item, preview_for_text
 from ijs_vetting.services.posting.queue import QUEUE_ROLES, TEXT_ROLES, QueueItemInfo
@@ -164,7 +164,7 @@ class QueuePage(QWidget):
         self.status_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.account_filter = child(form, QComboBox, "queueAccountFilter")
         self.account_filter.addItem("All accounts", None)
-        for handle in clearing.account_handles(station):
+        for handle in accounts.account_handles(station):
             self.account_filter.addItem(handle, handle)
         self.account_filter.currentIndexChanged.connect(
             lambda _i: self.filter.set_account(self.account_filter.currentData())
@@ -296,7 +296,7 @@ class QueuePage(QWidget):
             )
 
     def add_text(self) -> None:
-        handles = clearing.account_handles(self.station)
+        handles = accounts.account_handles(self.station)
         account, ok = QInputDialog.getItem(self, "Text post", "Account:", handles, 0, False)
         if not ok:
             return

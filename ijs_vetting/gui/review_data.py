@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ijs_vetting.services.core.station import Station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.intake.photos import PhotoInfo
-from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.posting import accounts
 from ijs_vetting.services.register import children
 from ijs_vetting.services.register.children import ChildSummary
 
@@ -25,7 +25,7 @@ class ReviewData:
 
 def read_review_data(station: Station) -> ReviewData:
     return ReviewData(
-        clearing.account_handles(station),
+        accounts.account_handles(station),
         photos.list_photos(station),
         children.list_children(station),
     )

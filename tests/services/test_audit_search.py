@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.posting import clearing
+from ijs_vetting.services.posting import rejecting
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import consent, roster
 from tests import privacy_world
@@ -23,7 +23,7 @@ def test_search_finds_a_child_by_name_and_a_photo_by_file(
     names = audit.audit_names(station)
     assert names.record(found[0]) == "Millie Smith (A123)"
     file_name = names.photos[str(photo)]
-    clearing.reject_photos(station, admin, [photo], "out of focus")
+    rejecting.reject_photos(station, admin, [photo], "out of focus")
     by_file = audit.search_audit(station, admin, file_name.lower())
     assert [r.action for r in by_file] == ["photos.reject"]
     assert audit.audit_names(station).record(by_file[0]) == file_name

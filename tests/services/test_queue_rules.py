@@ -25,8 +25,9 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
-from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.posting import clearing, queue, queue_export, rejecting
 from ijs_vetting.services.posting.accounts import find_account, route_account
+from ijs_vetting.services.posting.refusals import Refused
 from ijs_vetting.services.register import consent, roster
 from tests import privacy_world
 from tests.privacy_world import Face
@@ -131,11 +132,11 @@ def test_states_roles_and_rejection(
     with pytest.raises(InvalidInput, match="not posted"):
         queue.mark_taken_down(school, slt, item)
     with pytest.raises(PermissionDenied):
-        clearing.reject_photos(school, staff, [photo], "blurry")
+        rejecting.reject_photos(school, staff, [photo], "blurry")
 
-    result = clearing.reject_photos(school, slt, [photo, 9999], "  not our best  ")
+    result = rejecting.reject_photos(school, slt, [photo, 9999], "  not our best  ")
     assert result.rejected == [photo]
-    assert result.refused == [clearing.Refused(9999, "There is no photo 9999.", None)]
+    assert result.refused == [Refused(9999, "There is no photo 9999.", None)]
     assert _status(school, item) is QueueStatus.WITHDRAWN
     info = photos.get_photo(school, photo)
     assert (info.status, info.note) == (PhotoStatus.REJECTED, "not our best")
@@ -148,12 +149,12 @@ def test_states_roles_and_rejection(
     assert photos.get_photo(school, photo).status is PhotoStatus.REJECTED
     refused = clearing.clear_photos(school, slt, [photo])
     file = photos.get_photo(school, photo).file
-    assert refused.refused == [clearing.Refused(photo, "was rejected: not our best", file)]
+    assert refused.refused == [Refused(photo, "was rejected: not our best", file)]
 
     posted_photo, posted = _queued(school, [{"child": "K2"}])
     queue.mark_posted(school, slt, posted, " https://x.com/Year5IJS/status/2 ")
     assert queue.get_item(school, posted).post_url == "https://x.com/Year5IJS/status/2"
-    again = clearing.reject_photos(school, slt, [posted_photo], "no")
+    again = rejecting.reject_photos(school, slt, [posted_photo], "no")
     assert again.rejected == [] and "takedown" in again.refused[0].reason
 
 

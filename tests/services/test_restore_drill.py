@@ -31,7 +31,7 @@ from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import importing, photos
 from ijs_vetting.services.intake.vetting import load_templates, open_encoding
-from ijs_vetting.services.posting import clearing, queue
+from ijs_vetting.services.posting import clearing, queue, rejecting
 from ijs_vetting.services.privacy import audit, backup, restore
 from ijs_vetting.services.register import children, consent, forms, roster
 from ijs_vetting.services.register import templates as enrolment
@@ -109,7 +109,7 @@ def _build(station: Station, folder: Path) -> dict[str, Any]:
     )
     assert len(cleared.cleared) == 2, cleared.refused
     queue.edit_caption(station, SLT, cleared.cleared[1].item_id, "Sports day, Year 5")
-    clearing.reject_photos(station, SLT, [ids["astro.jpg"]], reason="eyes closed")
+    rejecting.reject_photos(station, SLT, [ids["astro.jpg"]], reason="eyes closed")
     state = _state(station)
     assert {q["status"] for q in state["queue"]} == {"queued"}
     assert len(state["photos"]) == 3 and len(_changes(state["audit"])) == 8

@@ -26,7 +26,7 @@ from ijs_vetting.services.core import anchoring, joining, users
 from ijs_vetting.services.core.permissions import refusal
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import devices, importing, review, vetting
-from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.posting import clearing, queue, queue_export, rejecting
 from ijs_vetting.services.privacy import audit, backup, retention, subject_access, subject_rights
 from ijs_vetting.services.register import (
     configure,
@@ -179,7 +179,7 @@ def photos_clear(w: World, a: Actor) -> Any:
 
 
 def photos_reject(w: World, a: Actor) -> Any:
-    return clearing.reject_photos(w.station, a, [MISSING], "out of focus")
+    return rejecting.reject_photos(w.station, a, [MISSING], "out of focus")
 
 
 def queue_add_text(w: World, a: Actor) -> Any:

@@ -9,14 +9,15 @@ year's account.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ijs_vetting.db.config_seals import checked_config
-from ijs_vetting.db.models import Account
-from ijs_vetting.domain import NotFound
+from ijs_vetting.db.models import Account, Child, PhotoFace
+from ijs_vetting.domain import FaceDecision, NotFound
+from ijs_vetting.services.core.station import Station
 
 
 def checked_accounts(session: Session) -> list[Account]:
@@ -64,3 +65,26 @@ def route_account(session: Session, year_groups: Iterable[int]) -> Account | Non
     if served != years or len(serving) != 1:
         return None
     return next(iter(serving.values()))
+
+
+def suggest_account(station: Station, photo_ids: Sequence[int]) -> str | None:
+    """The account the year groups of the children shown in these photos route to, if exactly
+    one (what the GUI pre-chooses); None when a person must choose."""
+    with station.read() as session:
+        shown = select(PhotoFace.child_id).where(
+            PhotoFace.photo_id.in_(list(photo_ids)),
+            PhotoFace.decision == FaceDecision.SHOW,
+            PhotoFace.child_id.is_not(None),
+        )
+        years = set(session.scalars(select(Child.year_group).where(Child.id.in_(shown))))
+        account = route_account(session, years)
+        return account.handle if account else None
+
+
+def account_handles(station: Station) -> list[str]:
+    with station.read() as session:
+        return list(
+            session.scalars(
+                select(Account.handle).where(Account.active.is_(True)).order_by(Account.handle)
+            )
+        )

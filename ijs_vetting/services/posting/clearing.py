@@ -1,4 +1,4 @@
-"""Clearing photos into the posting queue (SLT), and rejecting them.
+"""Clearing photos into the posting queue (SLT); rejecting them is services.posting.rejecting.
 
 Clearing one photo is: check it may be cleared (`ready` or `ready_with_blur`; anything else is
 refused with the reason, a photo in review with its note), pick the account from the year groups
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from ijs_vetting.db.models import Account, Child, Photo, PhotoFace, QueueItem, QueueItemChild
+from ijs_vetting.db.models import Account, Child, Photo, QueueItem, QueueItemChild
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
@@ -32,7 +32,6 @@ from ijs_vetting.domain import (
     FaceDecision,
     FaceOverride,
     InvalidInput,
-    NotFound,
     PhotoStatus,
     QueueStatus,
     ServiceError,
@@ -52,7 +51,8 @@ from ijs_vetting.services.posting.clearing_check import (
     render_and_check,
     to_review,
 )
-from ijs_vetting.services.posting.queue import QUEUE_ROLES, check_caption, withdraw_for_photo
+from ijs_vetting.services.posting.queue import QUEUE_ROLES, check_caption
+from ijs_vetting.services.posting.refusals import Refused, with_files
 from ijs_vetting.services.posting.verify import ShownFace
 from ijs_vetting.vault import RESTORE_HINT, VaultFileAltered, VaultFileMissing
 
@@ -81,33 +81,6 @@ class Cleared:
         }
 
 
-class Refused(NamedTuple):
-    """A photo not cleared or rejected, and why, in words about the photo (its file name
-    names it for people; the reason never says "photo 9")."""
-
-    photo_id: int
-    reason: str
-    file: str | None = None  # None: there is no such photo
-
-    def as_json(self) -> dict[str, Any]:
-        return {"photo_id": self.photo_id, "file": self.file, "reason": self.reason}
-
-    @property
-    def words(self) -> str:
-        """As a person reads it: the file name, then why."""
-        return f"{self.file}: {self.reason}" if self.file else self.reason
-
-
-def _with_files(station: Station, refused: list[tuple[int, str]]) -> list[Refused]:
-    """The refusals with their photos' file names (one read; none when nothing was refused)."""
-    if not refused:
-        return []
-    query = select(Photo.id, Photo.filename).where(Photo.id.in_({p for p, _ in refused}))
-    with station.read() as session:
-        files = {photo_id: name for photo_id, name in session.execute(query)}
-    return [Refused(photo_id, reason, files.get(photo_id)) for photo_id, reason in refused]
-
-
 @dataclass
 class ClearResult:
     cleared: list[Cleared] = field(default_factory=list)
@@ -116,18 +89,6 @@ class ClearResult:
     def as_json(self) -> dict[str, Any]:
         return {
             "cleared": [c.as_json() for c in self.cleared],
-            "refused": [r.as_json() for r in self.refused],
-        }
-
-
-@dataclass
-class RejectResult:
-    rejected: list[int] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "rejected": self.rejected,
             "refused": [r.as_json() for r in self.refused],
         }
 
@@ -217,7 +178,7 @@ def clear_photos(
             else:
                 refused.append((plan.photo_id, outcome))
     order = {photo_id: n for n, photo_id in enumerate(ids)}
-    result.refused = sorted(_with_files(station, refused), key=lambda r: order.get(r.photo_id, 0))
+    result.refused = sorted(with_files(station, refused), key=lambda r: order.get(r.photo_id, 0))
     result.cleared.sort(key=lambda c: order[c.photo_id])
     return result
 
@@ -432,74 +393,3 @@ def _queue_item(
     session.add(item)
     session.flush()
     return item
-
-
-def reject_photos(
-    station: Station, actor: Actor, photo_ids: Sequence[int], reason: str
-) -> RejectResult:
-    """Reject photos for good (SLT and admins): re-vetting never lifts it, and a queued photo's
-    item is withdrawn. A posted photo is refused: it needs a takedown, not a rejection."""
-    station.require(actor, "photos.reject", *QUEUE_ROLES)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("Give a reason for rejecting the photos.")
-    result = RejectResult()
-    refused: list[tuple[int, str]] = []
-    for photo_id in dict.fromkeys(photo_ids):
-        try:
-            _reject(station, actor, photo_id, reason)
-        except ServiceError as exc:
-            refused.append((photo_id, str(exc)))
-        else:
-            result.rejected.append(photo_id)
-    result.refused = _with_files(station, refused)
-    return result
-
-
-def _reject(station: Station, actor: Actor, photo_id: int, reason: str) -> None:
-    with station.write(actor, "photos.reject", *QUEUE_ROLES) as w:
-        photo = w.session.get(Photo, photo_id, with_for_update=True)
-        if photo is None:
-            raise NotFound(f"There is no photo {photo_id}.")
-        if photo.status is PhotoStatus.POSTED:
-            raise InvalidInput(
-                "It has been posted: withdraw it from the account and record the takedown instead."
-            )
-        if photo.rejected_by is not None:
-            raise InvalidInput(f"It was already rejected by {photo.rejected_by}.")
-        withdrawn = withdraw_for_photo(w.session, photo, f"photo rejected: {reason}")
-        photo.rejected_by, photo.rejected_at, photo.rejected_reason = (
-            actor.username,
-            utcnow(),
-            reason,
-        )
-        photo.status, photo.status_note = PhotoStatus.REJECTED, reason
-        w.audit(
-            f"photo {photo_id} rejected",
-            target_type="photo",
-            target_id=str(photo_id),
-            details={"reason": reason, "withdrawn_items": withdrawn},
-        )
-
-
-def suggest_account(station: Station, photo_ids: Sequence[int]) -> str | None:
-    """The account the year groups of the children shown in these photos route to, if exactly
-    one (what the GUI pre-chooses); None when a person must choose."""
-    with station.read() as session:
-        shown = select(PhotoFace.child_id).where(
-            PhotoFace.photo_id.in_(list(photo_ids)),
-            PhotoFace.decision == FaceDecision.SHOW,
-            PhotoFace.child_id.is_not(None),
-        )
-        years = set(session.scalars(select(Child.year_group).where(Child.id.in_(shown))))
-        account = route_account(session, years)
-        return account.handle if account else None
-
-
-def account_handles(station: Station) -> list[str]:
-    with station.read() as session:
-        return list(
-            session.scalars(
-                select(Account.handle).where(Account.active.is_(True)).order_by(Account.handle)
-            )
-        )
