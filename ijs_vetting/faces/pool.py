@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -227,19 +227,13 @@ class FacePool:
         brings a worker down on its own, twice, is reported failed. The others are not blamed.
         """
         progress = progress or Progress()
-        queue = [(number, key, task) for number, (key, task) in enumerate(tasks)]
-        progress.start(len(queue), label)
-        queue.reverse()  # pop() from the end keeps the caller's order
-        if queue:
+        work = _Work[K, R]([(number, key, task) for number, (key, task) in enumerate(tasks)])
+        progress.start(len(work.queue), label)
+        work.queue.reverse()  # pop() from the end keeps the caller's order
+        if work.queue:
             self.start()
-        suspects: list[tuple[int, K, Task[R]]] = []
-        crashes_alone: dict[int, int] = {}
         restarted, failed_starts, restarts_without_result = False, 0, 0
-        # Each future remembers its photo, the executor that ran it and whether it ran alone:
-        # after a crash, futures of the dead executor keep failing in, and must not restart the
-        # fresh one.
-        running: dict[Future[R | str], _InFlight[K, R]] = {}
-        while queue or suspects or running:
+        while work.left:
             if restarted:
                 if not self._came_up():
                     failed_starts += 1
@@ -252,44 +246,15 @@ class FacePool:
                 if restarts_without_result > _MAX_RESTARTS_WITHOUT_RESULT:
                     raise WorkersFailed()
             executor = self._running()
-            alone = bool(suspects)  # suspects run one at a time (decided before one is taken)
-            limit = 1 if alone else self.workers * _IN_FLIGHT_PER_WORKER
-            pending = suspects if alone else queue
-            broken = False
-            while pending and len(running) < limit:
-                progress.check()
-                number, key, task = pending.pop()
-                try:
-                    future = executor.submit(task)
-                except BrokenProcessPool:  # a worker died while the pool waited: no one's fault
-                    pending.append((number, key, task))
-                    broken = True
-                    break
-                running[future] = _InFlight(number, key, task, executor, alone)
-            done = wait(running, return_when=FIRST_COMPLETED)[0] if running else set()
+            broken = not work.submit(executor, self.workers * _IN_FLIGHT_PER_WORKER, progress)
+            done = wait(work.running, return_when=FIRST_COMPLETED)[0] if work.running else set()
             for future in done:
-                flight = running.pop(future)
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    broken = broken or flight.executor is executor
-                    if flight.alone:
-                        crashes_alone[flight.number] = crashes_alone.get(flight.number, 0) + 1
-                    if crashes_alone.get(flight.number, 0) < _ATTEMPTS:
-                        suspects.append((flight.number, flight.key, flight.task))
-                        continue
-                    outcome = "the analysis process crashed on this photo"
-                    result: TaskDone[K, R] | PhotoFailed[K] = PhotoFailed(
-                        flight.key, False, outcome
-                    )
-                except Exception as exc:  # anything a worker raised: report, keep going
-                    result = PhotoFailed(flight.key, False, f"{type(exc).__name__}: {exc}")
-                else:
-                    result = (
-                        PhotoFailed(flight.key, True, outcome)
-                        if isinstance(outcome, str)
-                        else TaskDone(flight.key, outcome)
-                    )
+                flight = work.running.pop(future)
+                if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+                    broken = broken or flight.executor is executor  # its worker died
+                result = work.settle(future, flight)
+                if result is None:  # it runs again, alone
+                    continue
                 restarts_without_result = 0
                 yield result
                 progress.step()
@@ -297,6 +262,60 @@ class FacePool:
                 self._restart()
                 restarted = True
                 restarts_without_result += 1
+
+
+@dataclass
+class _Work(Generic[K, R]):
+    """What one `FacePool.run` has left: photos waiting, *suspects* (in flight when a worker
+    died, so each runs again alone), and what is in flight. Each future remembers its photo,
+    the executor that ran it and whether it ran alone: after a crash, futures of the dead
+    executor keep failing in, and must not restart the fresh one."""
+
+    queue: list[tuple[int, K, Task[R]]]
+    suspects: list[tuple[int, K, Task[R]]] = field(default_factory=list)
+    crashes_alone: dict[int, int] = field(default_factory=dict)
+    running: dict[Future[R | str], _InFlight[K, R]] = field(default_factory=dict)
+
+    @property
+    def left(self) -> bool:
+        return bool(self.queue or self.suspects or self.running)
+
+    def submit(self, executor: ProcessPoolExecutor, limit: int, progress: Progress) -> bool:
+        """Fill the workers up to `limit` photos in flight (one while suspects wait, and then
+        only a suspect); False when the pool broke meanwhile (a worker died while it waited:
+        no photo's fault, and the photo taken goes back)."""
+        alone = bool(self.suspects)  # decided before one is taken
+        pending = self.suspects if alone else self.queue
+        while pending and len(self.running) < (1 if alone else limit):
+            progress.check()
+            number, key, task = pending.pop()
+            try:
+                future = executor.submit(task)
+            except BrokenProcessPool:
+                pending.append((number, key, task))
+                return False
+            self.running[future] = _InFlight(number, key, task, executor, alone)
+        return True
+
+    def settle(
+        self, future: Future[R | str], flight: _InFlight[K, R]
+    ) -> TaskDone[K, R] | PhotoFailed[K] | None:
+        """The photo's result, or None when its worker died and it is to run again, alone
+        (a photo that brought a worker down alone `_ATTEMPTS` times has failed)."""
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            if flight.alone:
+                self.crashes_alone[flight.number] = self.crashes_alone.get(flight.number, 0) + 1
+            if self.crashes_alone.get(flight.number, 0) < _ATTEMPTS:
+                self.suspects.append((flight.number, flight.key, flight.task))
+                return None
+            return PhotoFailed(flight.key, False, "the analysis process crashed on this photo")
+        except Exception as exc:  # anything a worker raised: report, keep going
+            return PhotoFailed(flight.key, False, f"{type(exc).__name__}: {exc}")
+        if isinstance(outcome, str):
+            return PhotoFailed(flight.key, True, outcome)
+        return TaskDone(flight.key, outcome)
 
 
 def analyse_photos(
