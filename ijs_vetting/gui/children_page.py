@@ -72,6 +72,27 @@ class ChildrenPage(QWidget):
         self.table.verticalHeader().hide()
         self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
         self.table.activated.connect(self.open_child)
+        self._connect_filters(form)
+        roster_button = child(form, QPushButton, "rosterButton")
+        roster_button.clicked.connect(self.import_roster)
+        gate(roster_button, actor, roster.ACTION, (Role.ADMIN,))
+        references = child(form, QPushButton, "referencesButton")
+        references.clicked.connect(self.enrol_references)
+        gate(references, actor, templates.ACTION, (Role.ADMIN,))
+        top = form.findChild(QHBoxLayout, "childrenTop")
+        assert top is not None
+        for name, text, slot in (
+            ("sheetButton", "Do-not-photograph sheet…", self.print_sheet),
+            ("reviewsButton", "Consent reviews…", self.consent_reviews),
+        ):
+            button = QPushButton(text, self)
+            button.setObjectName(name)
+            button.clicked.connect(slot)
+            top.addWidget(button)
+        self.job: Job | None = None  # nothing is read until the window shows the page
+
+    def _connect_filters(self, form: QWidget) -> None:
+        """The search, year, Twitter consent, biometric and on-roll choices over the register."""
         child(form, QLineEdit, "childrenSearch").textChanged.connect(self.filter.set_text)
         year = child(form, QComboBox, "childrenYear")
         year.addItem("All years", None)
@@ -100,23 +121,6 @@ class ChildrenPage(QWidget):
             lambda _i: self.filter.set_biometric(biometric.currentData())
         )
         child(form, QCheckBox, "childrenOnRoll").toggled.connect(self.filter.set_on_roll_only)
-        roster_button = child(form, QPushButton, "rosterButton")
-        roster_button.clicked.connect(self.import_roster)
-        gate(roster_button, actor, roster.ACTION, (Role.ADMIN,))
-        references = child(form, QPushButton, "referencesButton")
-        references.clicked.connect(self.enrol_references)
-        gate(references, actor, templates.ACTION, (Role.ADMIN,))
-        top = form.findChild(QHBoxLayout, "childrenTop")
-        assert top is not None
-        for name, text, slot in (
-            ("sheetButton", "Do-not-photograph sheet…", self.print_sheet),
-            ("reviewsButton", "Consent reviews…", self.consent_reviews),
-        ):
-            button = QPushButton(text, self)
-            button.setObjectName(name)
-            button.clicked.connect(slot)
-            top.addWidget(button)
-        self.job: Job | None = None  # nothing is read until the window shows the page
 
     @property
     def loading(self) -> bool:

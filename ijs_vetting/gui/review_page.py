@@ -92,22 +92,8 @@ class ReviewPage(QWidget):
         self.model = PhotoListModel(self.thumbs, self._original_path, self)
         self.filter = PhotoFilter(self)
         self.filter.setSourceModel(self.model)
-        self.grid = child(form, QListView, "photoGrid")
-        self.grid.setModel(self.filter)
-        self.grid.setItemDelegate(PhotoDelegate(self.grid))
-        self.grid.setMinimumWidth(230)
-        splitter = child(form, QSplitter, "reviewSplitter")
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([430, 650])
-        self.grid.selectionModel().currentChanged.connect(self._current_changed)
-
-        self.canvas = PhotoCanvas(form)
-        host = child(form, QWidget, "canvasHost")
-        host_layout = QVBoxLayout(host)
-        host_layout.setContentsMargins(0, 0, 0, 0)
-        host_layout.addWidget(self.canvas)
-        self.canvas.box_drawn.connect(self._draw_face)
+        self.grid = self._mount_grid(form)
+        self.canvas = self._mount_canvas(form)
 
         self.title = child(form, QLabel, "photoTitle")
         self.note = child(form, QLabel, "noteLabel")
@@ -132,6 +118,36 @@ class ReviewPage(QWidget):
             lambda: self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
         )
 
+        self._connect_buttons(form)
+        self.clearing = ClearingPanel(self, station, actor, self._targets)
+        self.clearing.changed.connect(self.changed)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.actions_for_menu = self._make_actions()
+        # Templates are the admin's (biometric data): others do not see the button at all.
+        child(form, QPushButton, "referenceButton").setVisible(actor.role is Role.ADMIN)
+
+    def _mount_grid(self, form: QWidget) -> QListView:
+        grid = child(form, QListView, "photoGrid")
+        grid.setModel(self.filter)
+        grid.setItemDelegate(PhotoDelegate(grid))
+        grid.setMinimumWidth(230)
+        splitter = child(form, QSplitter, "reviewSplitter")
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([430, 650])
+        grid.selectionModel().currentChanged.connect(self._current_changed)
+        return grid
+
+    def _mount_canvas(self, form: QWidget) -> PhotoCanvas:
+        canvas = PhotoCanvas(form)
+        host = child(form, QWidget, "canvasHost")
+        host_layout = QVBoxLayout(host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        host_layout.addWidget(canvas)
+        canvas.box_drawn.connect(self._draw_face)
+        return canvas
+
+    def _connect_buttons(self, form: QWidget) -> None:
         buttons: dict[str, Callable[[], None]] = {
             "assignButton": self.child_field.submit,
             "showButton": self.show_face,
@@ -145,12 +161,6 @@ class ReviewPage(QWidget):
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
-        self.clearing = ClearingPanel(self, station, actor, self._targets)
-        self.clearing.changed.connect(self.changed)
-        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
-        self.actions_for_menu = self._make_actions()
-        # Templates are the admin's (biometric data): others do not see the button at all.
-        child(form, QPushButton, "referenceButton").setVisible(actor.role is Role.ADMIN)
 
     def _selection_changed(self) -> None:
         self.clearing.targets_changed()

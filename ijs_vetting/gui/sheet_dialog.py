@@ -36,6 +36,7 @@ from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import named
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.register import children, sheets
+from ijs_vetting.services.register.children import ChildSummary
 from ijs_vetting.services.register.sheets import SheetReport
 
 
@@ -63,9 +64,30 @@ class SheetDialog(QDialog):
         self.setWindowTitle("Do-not-photograph sheet")
         rows = children.list_children(station, include_left=False)
         layout = QVBoxLayout(self)
+        layout.addLayout(self._scope_choice(rows))
+        self.trip = self._trip_list(rows)
+        layout.addWidget(self.trip)
+        self.by_list.toggled.connect(self.trip.setEnabled)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save PDF…")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.by_class.setChecked(True)
+        self.years.setEnabled(False)
+        self.trip.setEnabled(False)
+        if not self.classes.count():
+            self.by_list.setChecked(True)
+        self._count()
+        fit_size(self, 640, 560)
+
+    def _scope_choice(self, rows: list[ChildSummary]) -> QGridLayout:
+        """The channel, and whom the sheet is for: a class, a year group or a trip list."""
         grid = QGridLayout()
         self.channel = named(QComboBox(self), "sheetChannel")
-        for code in children.channel_codes(station):
+        for code in children.channel_codes(self.station):
             self.channel.addItem(code.capitalize(), code)
         grid.addWidget(QLabel("Channel", self), 0, 0)
         grid.addWidget(self.channel, 0, 1)
@@ -87,15 +109,17 @@ class SheetDialog(QDialog):
             button.toggled.connect(choice.setEnabled)
         self.scope_group.addButton(self.by_list)
         grid.addWidget(self.by_list, 3, 0)
-        layout.addLayout(grid)
+        return grid
 
-        self.trip = QWidget(self)
-        trip = QGridLayout(self.trip)
+    def _trip_list(self, rows: list[ChildSummary]) -> QWidget:
+        """The children on roll to tick, and a box to paste names into."""
+        box = QWidget(self)
+        trip = QGridLayout(box)
         trip.setContentsMargins(0, 0, 0, 0)
-        self.search = named(QLineEdit(self.trip), "sheetSearch")
+        self.search = named(QLineEdit(box), "sheetSearch")
         self.search.setPlaceholderText("Find a child…")
         self.search.textChanged.connect(self._filter)
-        self.picked = named(QListWidget(self.trip), "sheetChildren")
+        self.picked = named(QListWidget(box), "sheetChildren")
         for r in sorted(rows, key=lambda r: (r.year_group, r.class_name or "", r.display_name)):
             item = QListWidgetItem(f"{r.display_name} ({r.class_name or year_label(r.year_group)})")
             item.setData(Qt.ItemDataRole.UserRole, r.mis_id)
@@ -103,32 +127,17 @@ class SheetDialog(QDialog):
             item.setCheckState(Qt.CheckState.Unchecked)
             self.picked.addItem(item)
         self.picked.itemChanged.connect(lambda _item: self._count())
-        self.pasted = named(QPlainTextEdit(self.trip), "sheetPasted")
+        self.pasted = named(QPlainTextEdit(box), "sheetPasted")
         self.pasted.setPlaceholderText("Or paste names, one a line\n(e.g. Millie Smith, or a UPN)")
         self.pasted.textChanged.connect(self._count)
-        trip.addWidget(QLabel("Tick the children going", self.trip), 0, 0)
-        trip.addWidget(QLabel("Paste a list", self.trip), 0, 1)
+        trip.addWidget(QLabel("Tick the children going", box), 0, 0)
+        trip.addWidget(QLabel("Paste a list", box), 0, 1)
         trip.addWidget(self.search, 1, 0)
         trip.addWidget(self.picked, 2, 0)
         trip.addWidget(self.pasted, 1, 1, 2, 1)
-        self.summary = named(QLabel(self.trip), "sheetCount")
+        self.summary = named(QLabel(box), "sheetCount")
         trip.addWidget(self.summary, 3, 0, 1, 2)
-        layout.addWidget(self.trip)
-        self.by_list.toggled.connect(self.trip.setEnabled)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save PDF…")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.by_class.setChecked(True)
-        self.years.setEnabled(False)
-        self.trip.setEnabled(False)
-        if not self.classes.count():
-            self.by_list.setChecked(True)
-        self._count()
-        fit_size(self, 640, 560)
+        return box
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()

@@ -36,7 +36,7 @@ from ijs_vetting.faces.results import ReferenceCheck, Refusal
 from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.lookup import find_child
-from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.core.station import Actor, Station, Write
 from ijs_vetting.services.intake.deciding import mark_for_revetting
 from ijs_vetting.services.intake.importing import PHOTO_TYPES
 from ijs_vetting.services.intake.vetting import seal_encoding, vet_pending
@@ -230,25 +230,7 @@ def _store_templates(
             if replace and child_id not in replaced_children:
                 report.replaced += _delete_templates(w.session, [pk])
                 replaced_children.add(child_id)
-            sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
-            known = w.session.scalar(
-                select(FaceTemplate.id).where(
-                    FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
-                )
-            )
-            if known is None:
-                assert check.face is not None and check.encoding is not None
-                w.session.add(
-                    FaceTemplate(
-                        child_id=pk,
-                        encoding=seal_encoding(station, check.encoding),
-                        reference_sha256=sha,
-                        reference_name=path.name,
-                        face_width=check.face.width,
-                        sharpness=check.face.sharpness,
-                        created_by=actor.username,
-                    )
-                )
+            _store_template(station, w, pk, path, check)
             report.outcomes.append(
                 ReferenceOutcome(child_id, path.name, ReferenceStatus.ENROLLED, None, "enrolled")
             )
@@ -269,6 +251,31 @@ def _store_templates(
                 )
             },
         )
+
+
+def _store_template(station: Station, w: Write, pk: int, path: Path, check: ReferenceCheck) -> None:
+    """The reference sealed into the vault and its template stored, once per child and file
+    (enrolling the same photo again changes nothing)."""
+    sha = station.vault.put_sealed(path.read_bytes(), REFERENCE)
+    known = w.session.scalar(
+        select(FaceTemplate.id).where(
+            FaceTemplate.child_id == pk, FaceTemplate.reference_sha256 == sha
+        )
+    )
+    if known is not None:
+        return
+    assert check.face is not None and check.encoding is not None
+    w.session.add(
+        FaceTemplate(
+            child_id=pk,
+            encoding=seal_encoding(station, check.encoding),
+            reference_sha256=sha,
+            reference_name=path.name,
+            face_width=check.face.width,
+            sharpness=check.face.sharpness,
+            created_by=w.actor.username,
+        )
+    )
 
 
 def _not_enrolled(child_id: str, path: Path, message: str) -> ReferenceOutcome:
