@@ -112,7 +112,7 @@ def _build(station: Station, folder: Path) -> dict[str, Any]:
     rejecting.reject_photos(station, SLT, [ids["astro.jpg"]], reason="eyes closed")
     state = _state(station)
     assert {q["status"] for q in state["queue"]} == {"queued"}
-    assert len(state["photos"]) == 3 and len(_changes(state["audit"])) == 8
+    assert len(state["photos"]) == 3 and len(_changes(state["audit"])) == 9  # import: start, end
     return state
 
 
