@@ -37,6 +37,23 @@ def test_a_missing_key_is_one_dialog(
     assert list((tmp_path / "keys").glob("*.key")) == []
 
 
+def test_a_damaged_key_file_is_one_dialog_and_the_file_is_left_as_it_was(
+    qtbot: QtBot, tmp_path: Path, dialogs: list[tuple[str, str]]
+) -> None:
+    home = tmp_path / "home"
+    open_station(str(home)).close()
+    (key,) = (tmp_path / "keys").glob("*.key")
+    saved = key.read_bytes()
+    key.write_bytes(saved[:20])  # truncated, as a bad copy leaves it
+    assert app.run_gui(str(home)) == 1
+    ((title, text),) = dialogs
+    assert title == "The station cannot start"
+    assert "damaged" in text and str(key) in text
+    assert key.read_bytes() == saved[:20]  # never overwritten or replaced
+    key.write_bytes(saved)
+    open_station(str(home)).close()  # the key back: the station opens again
+
+
 def test_a_corrupted_database_is_one_dialog(
     qtbot: QtBot, tmp_path: Path, dialogs: list[tuple[str, str]]
 ) -> None:
