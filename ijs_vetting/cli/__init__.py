@@ -16,7 +16,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from ijs_vetting.cli import backups, dispatch, photos, privacy, queue, register, rules, stations
+from ijs_vetting.cli import (
+    admin,
+    backups,
+    dispatch,
+    photos,
+    privacy,
+    queue,
+    register,
+    rules,
+    stations,
+)
 from ijs_vetting.cli.output import fail
 from ijs_vetting.config import resolve_home
 from ijs_vetting.domain import ServiceError
@@ -47,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     register.add_commands(sub, common)
+    admin.add_commands(sub, common)
     photos.add_commands(sub, common)
     queue.add_commands(sub, common)
     privacy.add_commands(sub, common)
