@@ -32,8 +32,8 @@ from ijs_vetting.imaging.render import Rendering, render_for_posting
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Write
 from ijs_vetting.services.intake.deciding import decide
-from ijs_vetting.services.posting.queue import back_to_review
 from ijs_vetting.services.posting.verify import Finding, ShownFace, Verification, verify_rendering
+from ijs_vetting.services.posting.withdrawal import back_to_review
 from ijs_vetting.settings import Settings
 from ijs_vetting.vault import RESTORE_HINT, Vault, VaultFileAltered, VaultFileMissing
 

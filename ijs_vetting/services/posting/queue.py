@@ -2,25 +2,23 @@
 
 Items are made by clearing a photo (`services.clearing`) or by queueing a text-only post. They go
 `queued` -> `exported` (written to a posting folder by `services.queue_export`) -> `posted`, or
-are withdrawn before that (by SLT, a rejection, or the consent cascade in
-`services.consent_cascade`), their photos going back to review. Every change that takes an item
-out of the waiting states locks the item rows first, in id order like the export, and takes the
-item out of every posting folder it was written to (`services.posting_folder`). Only SLT and
-admins move items; staff may queue and edit text-only posts.
+are withdrawn before that (by SLT here, or by a rejection, the consent cascade or new templates:
+all through `services.posting.withdrawal`, which locks the item rows in id order like the export
+and takes the items out of every posting folder they were written to), their photos going back
+to review. Only SLT and admins move items; staff may queue and edit text-only posts.
 """
-
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from ijs_vetting.db.models import Photo, QueueItem, QueueItemChild
+from ijs_vetting.db.models import QueueItem, QueueItemChild
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import (
     QUEUE_WAITING,
@@ -34,7 +32,6 @@ from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.posting_folder import take_out
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current, settings_of
-from ijs_vetting.services.intake.deciding import decide_all
 from ijs_vetting.services.posting.accounts import find_account
 from ijs_vetting.services.posting.caption_check import (
     caption_length,
@@ -42,6 +39,7 @@ from ijs_vetting.services.posting.caption_check import (
     screen_caption,
     screen_item,
 )
+from ijs_vetting.services.posting.withdrawal import back_to_review, item_query, lock_items, withdraw
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +117,6 @@ def _item(session: Session, item_id: int) -> QueueItem:
     return item
 
 
-def lock_items(session: Session, where: Any) -> list[QueueItem]:
-    """The items matching `where`, their rows locked in id order (SELECT ... FOR UPDATE; on
-    SQLite the write transaction's lock serialises instead). The export locks the same way, so
-    a change taking items out of the queue waits for an export writing them, then removes what
-    it wrote, and never deadlocks with it."""
-    return list(
-        session.scalars(
-            _query().where(where).with_for_update().execution_options(populate_existing=True)
-        )
-    )
-
-
 def _locked(session: Session, item_id: int) -> QueueItem:
     items = lock_items(session, QueueItem.id == item_id)
     if not items:
@@ -164,23 +150,11 @@ def _info(item: QueueItem) -> QueueItemInfo:
     )
 
 
-def _query() -> Any:
-    return (
-        select(QueueItem)
-        .options(
-            selectinload(QueueItem.children).selectinload(QueueItemChild.child),
-            selectinload(QueueItem.account),
-            selectinload(QueueItem.photo),
-        )
-        .order_by(QueueItem.id)
-    )
-
-
 def list_queue(
     station: Station, *, statuses: Iterable[QueueStatus] | None = None
 ) -> list[QueueItemInfo]:
     """Queue items, oldest first (all statuses unless `statuses` is given)."""
-    query = _query()
+    query = item_query()
     if statuses is not None:
         query = query.where(QueueItem.status.in_(list(statuses)))
     with station.read() as session:
@@ -200,7 +174,7 @@ _TAKEDOWN_DUE = (QueueItem.status == QueueStatus.POSTED) & QueueItem.takedown_re
 def list_takedowns(station: Station) -> list[QueueItemInfo]:
     """Posted items showing a child who may no longer be shown, until someone takes them down."""
     with station.read() as session:
-        return [_info(item) for item in session.scalars(_query().where(_TAKEDOWN_DUE))]
+        return [_info(item) for item in session.scalars(item_query().where(_TAKEDOWN_DUE))]
 
 
 @dataclass(frozen=True)
@@ -370,60 +344,13 @@ def mark_taken_down(station: Station, actor: Actor, item_id: int) -> QueueItemIn
         return _info(item)
 
 
-def back_to_review(session: Session, *held: tuple[Photo, str]) -> None:
-    """Hold each photo for a person with its note: it stays in review, whatever re-deciding
-    says, until SLT accept it again (`review.accept_photo`). All are decided with one read of
-    the register (a new threshold sends a school's whole queue back).
-
-    A rejection (safeguarding, or SLT's) stands as it is: that is stronger than review.
-    """
-    for photo, note in held:
-        photo.hold_reason = note
-    decide_all(session, [photo for photo, _ in held])
-
-
-def withdraw(session: Session, items: Sequence[tuple[QueueItem, str]]) -> None:
-    """Withdraw these (locked) items, each for its reason: their photos go back to review and
-    their files leave every posting folder they were exported to."""
-    held: list[tuple[Photo, str]] = []
-    for item, reason in items:
-        item.status, item.withdrawn_at, item.withdrawn_reason = (
-            QueueStatus.WITHDRAWN,
-            utcnow(),
-            reason,
-        )
-        if item.photo is not None and item.photo.status is PhotoStatus.QUEUED:
-            held.append((item.photo, f"withdrawn from the queue: {reason}"))
-    back_to_review(session, *held)
-    take_out(session, [item for item, _ in items])
-
-
-def withdraw_for_photo(session: Session, photo: Photo, reason: str) -> list[int]:
-    """Withdraw the photo's items that are not yet posted (its rejection, say); their ids."""
-    items = lock_items(
-        session, (QueueItem.photo_id == photo.id) & QueueItem.status.in_(QUEUE_WAITING)
-    )
-    withdraw(session, [(item, reason) for item in items])
-    return [item.id for item in items]
-
-
 def items_showing(station: Station, mis_id: str) -> list[QueueItemInfo]:
     """Queued, exported and posted items that show or mask this child: what a withdrawal of
     their consent would pull back or ask to take down (shown before it is recorded)."""
     with station.read() as session:
         child = find_child(session, mis_id)
         linked = select(QueueItemChild.item_id).where(QueueItemChild.child_id == child.id)
-        query = _query().where(
+        query = item_query().where(
             QueueItem.id.in_(linked), QueueItem.status.in_([*QUEUE_WAITING, QueueStatus.POSTED])
         )
         return [_info(item) for item in session.scalars(query)]
-
-
-def withdraw_photo_items(session: Session, reason: str) -> list[int]:
-    """Withdraw every queued or exported photo item (their photos go back to review): after a
-    change that their verification could not have foreseen (new templates, new thresholds)."""
-    items = lock_items(
-        session, QueueItem.photo_id.is_not(None) & QueueItem.status.in_(QUEUE_WAITING)
-    )
-    withdraw(session, [(item, reason) for item in items])
-    return [item.id for item in items]

@@ -45,7 +45,8 @@ from ijs_vetting.services.core.posting_folder import (
     write_manifest,
 )
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.posting.queue import QUEUE_ROLES, lock_items
+from ijs_vetting.services.posting.queue import QUEUE_ROLES
+from ijs_vetting.services.posting.withdrawal import lock_items
 
 ACTION = "queue.export"
 

@@ -12,8 +12,9 @@ from ijs_vetting.db.models import Photo
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, ServiceError
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.posting.queue import QUEUE_ROLES, withdraw_for_photo
+from ijs_vetting.services.posting.queue import QUEUE_ROLES
 from ijs_vetting.services.posting.refusals import Refused, with_files
+from ijs_vetting.services.posting.withdrawal import withdraw_for_photo
 
 
 @dataclass

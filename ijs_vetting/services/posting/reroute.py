@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import Child, QueueItem, QueueItemChild
 from ijs_vetting.domain import QUEUE_WAITING, QueueStatus, year_label
 from ijs_vetting.services.posting.accounts import route_account
-from ijs_vetting.services.posting.queue import withdraw_for_photo
+from ijs_vetting.services.posting.withdrawal import withdraw_for_photo
 
 
 @dataclass(frozen=True)

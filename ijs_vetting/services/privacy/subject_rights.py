@@ -43,7 +43,8 @@ from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake.deciding import UNDECIDED, decide
 from ijs_vetting.services.posting.caption_check import mentions
-from ijs_vetting.services.posting.queue import QueueItemInfo, get_item, lock_items, withdraw
+from ijs_vetting.services.posting.queue import QueueItemInfo, get_item
+from ijs_vetting.services.posting.withdrawal import lock_items, withdraw
 from ijs_vetting.services.register.consent_cascade import on_consent_change
 from ijs_vetting.services.register.templates import delete_templates
 

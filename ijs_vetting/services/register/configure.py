@@ -15,7 +15,7 @@ from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import forget, settings_of
 from ijs_vetting.services.intake.deciding import mark_for_revetting, redecide_in_batches
-from ijs_vetting.services.posting.queue import withdraw_photo_items
+from ijs_vetting.services.posting.withdrawal import withdraw_photo_items
 from ijs_vetting.settings import coerce
 
 _REDECIDE = {"faces.match_threshold", "faces.match_margin", "posting.channel"}

@@ -21,7 +21,7 @@ from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import QUEUE_WAITING, QueueStatus
 from ijs_vetting.policy import Standing
 from ijs_vetting.services.intake.deciding import redecide, standings
-from ijs_vetting.services.posting.queue import lock_items, withdraw
+from ijs_vetting.services.posting.withdrawal import lock_items, withdraw
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from ijs_vetting.services.core.station import Actor, Station, Write
 from ijs_vetting.services.intake.deciding import mark_for_revetting
 from ijs_vetting.services.intake.importing import PHOTO_TYPES
 from ijs_vetting.services.intake.vetting import seal_encoding, vet_pending
-from ijs_vetting.services.posting.queue import withdraw_photo_items
+from ijs_vetting.services.posting.withdrawal import withdraw_photo_items
 
 ACTION = "faces.enrol"
 REFERENCE = b"reference"  # sealed reference photos in the vault
