@@ -15,7 +15,7 @@ from ijs_vetting.cli.session import PASSWORD_ENV
 from ijs_vetting.domain import BIOMETRIC_CHOICES, parse_year_group, year_label
 
 if TYPE_CHECKING:  # the services load in the handlers: a command starts in < 1 s
-    from ijs_vetting.services.register import roster
+    from ijs_vetting.services.register.roster_report import RosterReport
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -152,7 +152,7 @@ def cmd_roster_import(ctx: Context) -> Outcome:
     return Outcome(report.as_json(), lambda: _show_roster(report, args.file))
 
 
-def _show_roster(report: roster.RosterReport, file: Path) -> None:
+def _show_roster(report: RosterReport, file: Path) -> None:
     head = "Would change" if report.dry_run else "Imported"
     print(
         f"{head} from {file.name} ({report.encoding}): {len(report.added)} new, "

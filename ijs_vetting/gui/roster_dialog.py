@@ -23,7 +23,7 @@ from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.register import roster
-from ijs_vetting.services.register.roster import RosterReport
+from ijs_vetting.services.register.roster_report import RosterReport
 
 
 def _answer(value: bool | None) -> str:

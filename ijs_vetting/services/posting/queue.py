@@ -7,6 +7,7 @@ all through `services.posting.withdrawal`, which locks the item rows in id order
 and takes the items out of every posting folder they were written to), their photos going back
 to review. Only SLT and admins move items; staff may queue and edit text-only posts.
 """
+
 from __future__ import annotations
 
 import logging

@@ -8,10 +8,8 @@ the file are marked as leavers only when asked, because MIS reports are often fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,9 +26,10 @@ from ijs_vetting.domain import (
 from ijs_vetting.roster_csv import ParsedRoster, RosterFileError, RosterRow, parse_roster
 from ijs_vetting.services.core.lookup import channel_names, checked_channels
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.posting.reroute import Rerouted, reroute_moved_up
+from ijs_vetting.services.posting.reroute import reroute_moved_up
 from ijs_vetting.services.register.consent_cascade import on_consent_change
 from ijs_vetting.services.register.consent_review import LAPSED_SOURCE
+from ijs_vetting.services.register.roster_report import ChildDiff, ConsentDiff, RosterReport
 from ijs_vetting.services.register.templates import delete_templates
 from ijs_vetting.vault import sha256_file
 
@@ -49,123 +48,6 @@ class RosterError(ServiceError):
             + "; ".join(f"line {line}: {reason}" for line, reason in problems[:5])
             + (f"; and {count - 5} more" if count > 5 else "")
         )
-
-
-@dataclass(frozen=True)
-class ConsentDiff:
-    mis_id: str
-    name: str
-    channel: str  # a channel code, or "biometric"
-    before: bool | None
-    after: bool
-    given_on: date | None = None  # for a renewal: the date of the fresh consent
-
-
-@dataclass(frozen=True)
-class ChildDiff:
-    mis_id: str
-    name: str
-    changes: dict[str, tuple[Any, Any]]  # field -> (before, after)
-
-
-@dataclass
-class RosterReport:
-    """What an import did, or would do (dry run): consent changes first, as the admin reads them."""
-
-    dry_run: bool
-    file: str
-    encoding: str
-    consent_changes: list[ConsentDiff] = field(default_factory=list)
-    added: list[ChildDiff] = field(default_factory=list)
-    updated: list[ChildDiff] = field(default_factory=list)
-    returned: list[ChildDiff] = field(default_factory=list)
-    left: list[ChildDiff] = field(default_factory=list)
-    unchanged: int = 0
-    kept_withdrawals: list[ConsentDiff] = field(default_factory=list)  # roster said yes: kept no
-    renewed: list[ConsentDiff] = field(default_factory=list)  # yes again, dated after the last
-    rerouted: list[Rerouted] = field(default_factory=list)
-    channel_columns: dict[str, str] = field(default_factory=dict)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.consent_changes or self.added or self.updated or self.returned or self.left
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        def child(diff: ChildDiff) -> dict[str, Any]:
-            return {
-                "id": diff.mis_id,
-                "name": diff.name,
-                "changes": {k: [_plain(a), _plain(b)] for k, (a, b) in diff.changes.items()},
-            }
-
-        return {
-            "dry_run": self.dry_run,
-            "file": self.file,
-            "encoding": self.encoding,
-            "consent_changes": [
-                {
-                    "id": c.mis_id,
-                    "name": c.name,
-                    "channel": c.channel,
-                    "before": c.before,
-                    "after": c.after,
-                }
-                for c in self.consent_changes
-            ],
-            "added": [child(d) for d in self.added],
-            "updated": [child(d) for d in self.updated],
-            "returned": [child(d) for d in self.returned],
-            "left": [child(d) for d in self.left],
-            "unchanged": self.unchanged,
-            "kept_withdrawals": [
-                {"id": c.mis_id, "name": c.name, "channel": c.channel}
-                for c in self.kept_withdrawals
-            ],
-            "channel_columns": self.channel_columns,
-            "ignored_columns": self.ignored_columns,
-            "renewed": [
-                {
-                    "id": c.mis_id,
-                    "name": c.name,
-                    "channel": c.channel,
-                    "given_on": _plain(c.given_on),
-                }
-                for c in self.renewed
-            ],
-            "rerouted": [
-                {"item_id": r.item_id, "from": r.before, "to": r.to} for r in self.rerouted
-            ],
-        }
-
-    def audit_details(self) -> dict[str, Any]:
-        """What the audit log keeps: ids, channels and counts, no names or name changes.
-
-        Audit entries cannot be edited (the hash chain), so they must hold nothing that an
-        erasure request would need to remove: a MIS id alone no longer identifies an erased child.
-        """
-        return {
-            "file": Path(self.file).name,
-            "consent_changes": [
-                {"id": c.mis_id, "channel": c.channel, "before": c.before, "after": c.after}
-                for c in self.consent_changes
-            ],
-            "added": [d.mis_id for d in self.added],
-            "updated": {d.mis_id: sorted(d.changes) for d in self.updated},
-            "returned": [d.mis_id for d in self.returned],
-            "left": [d.mis_id for d in self.left],
-            "unchanged": self.unchanged,
-            "renewed": [{"id": c.mis_id, "channel": c.channel} for c in self.renewed],
-            "rerouted": [
-                {"item_id": r.item_id, "from": r.before, "to": r.to} for r in self.rerouted
-            ],
-        }
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def import_roster(
