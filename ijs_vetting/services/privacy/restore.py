@@ -19,10 +19,7 @@ log, by the operating-system user who ran it.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 import tempfile
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +27,11 @@ from typing import Any
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from ijs_vetting.audit_anchor import Anchor, anchor_path, write_anchor
+from ijs_vetting.audit_anchor import Anchor
 from ijs_vetting.config import StationPaths, acting_username, database_url, resolve_home
-from ijs_vetting.crypto import KEY_DIR_ENV, Sealer, install_key, key_dir, read_key
-from ijs_vetting.db.audit_log import append_entry, chain_tip
+from ijs_vetting.crypto import KEY_DIR_ENV, Sealer, key_dir, read_key
+from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.engine import (
     alembic_config,
     create_db_engine,
@@ -43,7 +39,7 @@ from ijs_vetting.db.engine import (
     upgrade_to_head,
 )
 from ijs_vetting.db.models import AuditEntry, Child, Photo, Setting, User
-from ijs_vetting.db.table_copy import copy_rows, count_rows, empty_schema
+from ijs_vetting.db.table_copy import count_rows
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.key_wrap import KeyFileRefused, unwrap_key
@@ -59,7 +55,8 @@ from ijs_vetting.services.privacy.backup_archive import (
     ArchiveReader,
     vault_name,
 )
-from ijs_vetting.vault import Vault, read_marker, write_marker
+from ijs_vetting.services.privacy.restore_switch import switch_over
+from ijs_vetting.vault import read_marker
 
 ACTION = "backup.restore"
 NOTHING = "nothing was restored"
@@ -168,7 +165,13 @@ def restore_backup(
                         home, target_url, vault, passphrase, by, progress
                     )
                 progress.check()  # the last moment Cancel can stop it: switching must finish
-                _switch(reader, report, paths, target, staged, key, progress.uncancellable())
+                switched = switch_over(
+                    reader, report.station_id, paths, target, staged, key, progress.uncancellable()
+                )
+                report.vault_written, report.key_installed = switched.vault_written, switched.key
+                if switched.previous_database is not None:  # SQLite: the file replaced
+                    report.previous_database = switched.previous_database
+                report.previous_anchor = switched.previous_anchor
         finally:
             target.dispose()
     finally:
@@ -327,94 +330,6 @@ def _check(
         vault_missing_at_backup=len(manifest.get("vault_missing", [])),
         audit_entries=chain.entries,
     )
-
-
-def _switch(
-    reader: ArchiveReader,
-    report: RestoreReport,
-    paths: StationPaths,
-    target: Engine,
-    staged: Path,
-    key: bytes,
-    progress: Progress,
-) -> None:
-    """Make the checked archive the target station (see the module docstring for the order)."""
-    moment = f"{utcnow():%Y%m%dT%H%M%S}"
-    paths.ensure()
-    vault = Vault(paths.vault)
-    keys = reader.vault_keys()
-    progress.start(len(keys) + 1, "Restoring the vault…")
-    for name in keys:
-        report.vault_written += vault.put_stored(name, reader.read(vault_name(name)))
-        progress.step()
-    write_marker(paths.vault, report.station_id)  # the register's vault, as on the old PC
-    report.key_installed = _install_key(report.station_id, key, moment)
-    if target.dialect.name == "sqlite":
-        report.previous_database = _replace_sqlite(target, staged, paths, moment)
-    else:
-        source = create_db_engine(f"sqlite:///{staged}")
-        try:
-            with source.connect() as rows, target.begin() as conn:
-                empty_schema(conn)
-                copy_rows(rows, conn)
-        finally:
-            source.dispose()
-    progress.step()
-    report.previous_anchor = _replace_anchor(report.station_id, target, moment)
-
-
-def _install_key(station_id: str, key: bytes, moment: str) -> bool:
-    present = read_key(station_id)
-    if present == key:
-        return False
-    if present is not None:  # --force: a different key file under this id is kept aside
-        path = key_dir() / f"{station_id}.key"
-        path.rename(path.with_name(f"{path.name}.before-restore-{moment}"))
-    install_key(station_id, key)
-    return True
-
-
-def _replace_sqlite(target: Engine, staged: Path, paths: StationPaths, moment: str) -> str | None:
-    """Put the staged database in place of the target file with one rename; an existing file
-    is first copied to the home's backups folder (SQLite's online backup, WAL included)."""
-    database = target.url.database
-    assert database
-    file = Path(database)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    kept = None
-    target.dispose()
-    if file.is_file():
-        paths.backups.mkdir(parents=True, exist_ok=True)
-        copy = paths.backups / f"station-before-restore-{moment}.db"
-        with closing(sqlite3.connect(file)) as src, closing(sqlite3.connect(copy)) as dst:
-            src.backup(dst)
-        kept = str(copy)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.restore-")
-    os.close(fd)
-    try:
-        with closing(sqlite3.connect(staged)) as src, closing(sqlite3.connect(tmp)) as dst:
-            src.backup(dst)
-        for stale in (Path(f"{file}-wal"), Path(f"{file}-shm")):  # the old file's journal
-            stale.unlink(missing_ok=True)
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return kept
-
-
-def _replace_anchor(station_id: str, target: Engine, moment: str) -> str | None:
-    """Anchor the restored chain. An anchor this key folder kept for the register (a newer
-    chain than the backup's, or the one replaced) is moved aside, not silently overwritten."""
-    path = anchor_path(key_dir(), station_id)
-    aside = None
-    if path.exists():
-        aside = path.with_name(f"{path.name}.before-restore-{moment}")
-        path.rename(aside)
-    with Session(target) as session:
-        tip = chain_tip(session)
-    write_anchor(path, tip, make=True)
-    return str(aside) if aside else None
 
 
 def _record(home: str | None, url: str | None, report: RestoreReport, by: str) -> None:
