@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -33,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import (
     BIOMETRIC_CHOICES,
-    BiometricState,
     PermissionDenied,
     QueueStatus,
     Role,
@@ -41,18 +38,16 @@ from ijs_vetting.domain import (
     year_label,
 )
 from ijs_vetting.gui.caption_warning import WARNING_STYLE
-from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.child_references import ReferencePhotos
+from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.images import to_qimage
-from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.screen_fit import fit_size, scroll_tabs
 from ijs_vetting.gui.uiload import child, mount_form, named
 from ijs_vetting.services.core.permissions import allows
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import vetting
 from ijs_vetting.services.posting import queue
-from ijs_vetting.services.register import children, consent, forms, templates
-from ijs_vetting.services.register.templates import ReferenceStatus
+from ijs_vetting.services.register import children, consent, forms
 
 BIOMETRIC_LABELS = {
     "yes": "Parent consents (signed letter)",
@@ -64,25 +59,6 @@ BIOMETRIC_LABELS = {
 
 def _answer(value: bool | None) -> str:
     return "not recorded" if value is None else ("yes" if value else "no")
-
-
-QUALITY = {"too_small": "too small. ", "blurred": "blurred. "}
-
-
-def references_note(state: BiometricState, count: int) -> str:
-    """What the references tab says, above all why it is empty."""
-    if state.child_objects:
-        why = "The child objects to face matching, so no reference photo may be kept"
-        return f"{why} (any there were have been deleted)." if not count else why + "."
-    if not state.parent_consent:
-        return (
-            "No reference photos: there is no parent's biometric consent on file (any photos "
-            "there were have been deleted). Without them the station cannot recognise this "
-            "child, so their face is always blurred."
-        )
-    if not count:
-        return "No reference photos yet: add a clear, recent photo of the child alone."
-    return "Quality: good, too small or blurred (the face must be at least 80 px wide and sharp)."
 
 
 def ask_form_date(parent: QWidget) -> date | None:
@@ -149,27 +125,10 @@ class ChildDialog(QDialog):
         self.page = child(form, QSpinBox, "pageSpin")
         self.page.valueChanged.connect(lambda _v: self._show_page())
         self.preview = child(form, QLabel, "formPreview")
-        self.references = child(form, QListWidget, "referenceList")
-        self.references.setIconSize(QSize(96, 96))
-        self.references_note = named(QLabel(form, wordWrap=True), "referencesNote")
-        refs_row = QHBoxLayout()
-        self.add_refs = named(QPushButton("Add reference photos…", form), "addReferenceButton")
-        self.remove_ref = named(QPushButton("Remove", form), "removeReferenceButton")
-        self.add_refs.clicked.connect(self.add_references)
-        self.remove_ref.clicked.connect(self.remove_reference)
-        for button in (self.add_refs, self.remove_ref):
-            button.setAutoDefault(False)
-            refs_row.addWidget(button)
-            gate(button, actor, templates.ACTION, (Role.ADMIN,))
-        refs_row.addStretch()
-        refs_layout = form.findChild(QVBoxLayout, "refsLayout")
-        assert refs_layout is not None
-        refs_layout.addWidget(self.references_note)
-        refs_layout.addLayout(refs_row)
+        self.references = ReferencePhotos(self, form, station, actor, mis_id)
+        self.references.changed.connect(self._changed)
         self._pages: list[QImage] = []
         self.setAcceptDrops(True)
-        self.job: Job | None = None
-        self.revet: Job | None = None
         for table in (self.consents, self.history):
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.verticalHeader().hide()
@@ -209,7 +168,6 @@ class ChildDialog(QDialog):
             for column, value in enumerate(values):
                 self.history.setItem(row, column, QTableWidgetItem(value))
         state = summary.biometric
-        self._biometric = state
         self.bio_state.setText(
             f"Parent consent: {'yes' if state.parent_consent else 'no'}; child objects: "
             f"{'yes' if state.child_objects else 'no'}. Face templates "
@@ -222,7 +180,7 @@ class ChildDialog(QDialog):
         )
         self._never_publish = summary.never_publish
         self._load_forms()
-        self._load_references()
+        self.references.load(state)
 
     def _safeguarding_text(self, never_publish: bool) -> str:
         """Never publish in red, with its reason for those allowed to read it."""
@@ -272,93 +230,15 @@ class ChildDialog(QDialog):
                 )
             )
 
-    def _load_references(self) -> None:
-        self.references.clear()
-        if not allows(self.actor.role, (Role.ADMIN,)):
-            self.references_note.setText("Reference photos are shown to admins only.")
-            return
-        found = templates.child_templates(self.station, self.actor, self.mis_id)
-        for info in found:
-            picture = templates.reference_picture(self.station, self.actor, info.id)
-            item = QListWidgetItem(
-                QIcon(QPixmap.fromImage(to_qimage(picture))),
-                f"{info.reference_name}\n{info.verdict}",
-            )
-            item.setData(Qt.ItemDataRole.UserRole, info.id)
-            self.references.addItem(item)
-        self.references_note.setText(references_note(self._biometric, len(found)))
-        self.add_refs.setEnabled(self._biometric.templates_allowed)
-        self.remove_ref.setEnabled(bool(found))
-
-    def add_references(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(
-            self, "Reference photos of this child", "", "Photos (*.jpg *.jpeg *.png *.heic)"
-        )
-        self._enrol([Path(n) for n in names])
-
-    def remove_reference(self) -> None:
-        item = self.references.currentItem()
-        if item is None:
-            return
-        name = item.text().splitlines()[0]
-        if (
-            QMessageBox.question(
-                self,
-                "Remove reference photo",
-                f"Remove the reference photo {name}? Photos not yet cleared are matched again "
-                "without it.",
-            )
-            != QMessageBox.StandardButton.Yes
-        ):
-            return
-        template_id = int(item.data(Qt.ItemDataRole.UserRole))
-        if self._run(
-            "removing the reference photo",
-            lambda: templates.remove_template(self.station, self.actor, template_id),
-        ):
-            self.revet = start_job(
-                lambda p: vetting.revet_pending(self.station, self.actor, progress=p),
-                on_done=lambda _r: self.changed.emit(),
-                parent=self,
-                on_error=lambda e: show_error(self, e, "checking photos again"),
-            )
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Reference photos dropped on the page are checked and enrolled in the background."""
-        self._enrol([Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()])
-
-    def _enrol(self, files: list[Path]) -> None:
-        if not files or (self.job is not None and self.job.running):
-            return
-        self.job = start_job(
-            lambda p: templates.enrol_files(
-                self.station, self.actor, self.mis_id, files, progress=p
-            ),
-            on_done=self._enrolled,
-            parent=self,
-            on_error=lambda e: show_error(self, e, "adding reference photos"),
+        self.references.enrol(
+            [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         )
-
-    def _enrolled(self, report: Any) -> None:
-        refused = "".join(
-            f"<li>{escape(o.file.split('-', 1)[-1])}: {escape(QUALITY.get(o.reason or '', ''))}"
-            f"{escape(o.message)}</li>"
-            for o in report.outcomes
-            if o.status != ReferenceStatus.ENROLLED
-        )
-        text = (
-            f"<p>{report.count(ReferenceStatus.ENROLLED)} reference photo(s) added (good); "
-            f"{report.revetted} photos checked again against them.</p>"
-        )
-        if refused:
-            text += f"<p>Not used:</p><ul>{refused}</ul>"
-        inform(self, "Reference photos", text)
-        self.load()
-        self.changed.emit()
 
     def _run(self, doing: str, call: object) -> bool:
         try:
@@ -367,9 +247,12 @@ class ChildDialog(QDialog):
         except ServiceError as exc:
             show_error(self, exc, doing)
             return False
+        self._changed()
+        return True
+
+    def _changed(self) -> None:
         self.load()
         self.changed.emit()
-        return True
 
     def _form_file(self) -> Path | None:
         name, _ = QFileDialog.getOpenFileName(
@@ -451,7 +334,7 @@ class ChildDialog(QDialog):
 
     def _confirm_deletion(self, choice: str) -> bool:
         """An objection or withdrawal deletes the child's reference photos: say so first."""
-        count = self.references.count()
+        count = self.references.list.count()
         who = "the child objects" if choice == "child-objects" else "the parent withdraws"
         deletes = (
             f"This deletes the child's {count} reference photo(s) and their face templates; "

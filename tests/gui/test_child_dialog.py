@@ -14,6 +14,7 @@ from ijs_vetting.domain import Role
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import children, consent, roster, templates
 from tests import scenes
 
@@ -133,3 +134,33 @@ def test_a_scanned_form_asks_the_date_written_on_it(
     before = len(children.consent_history(registered, "B456"))
     dialog.findChild(QPushButton, "withdrawButton").click()
     assert len(children.consent_history(registered, "B456")) == before
+
+
+def test_a_reference_is_removed_and_added_again_from_the_tab(
+    qtbot: QtBot, registered: Station, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Remove asks first, then the photos not yet cleared are matched again without it (an
+    audited re-vet); Add checks and enrols the chosen file in the background."""
+    make_app()
+    dialog = ChildDialog(registered, admin, "A123")
+    qtbot.addWidget(dialog)
+    references = dialog.findChild(QListWidget, "referenceList")
+    references.setCurrentRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(dialog.changed):
+        dialog.findChild(QPushButton, "removeReferenceButton").click()
+    assert references.count() == 0
+    assert templates.child_templates(registered, admin, "A123") == []
+    qtbot.waitUntil(lambda: not dialog.references.revet.running, timeout=60_000)
+    assert audit.list_audit(registered, limit=1)[0].action == "photos.vet"
+
+    again = tmp_path / "again.jpg"
+    scenes.write_jpeg(again, scenes.portrait(scenes.GRACE, 200).pixels)
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QFileDialog.getOpenFileNames", lambda *a, **k: ([str(again)], "")
+    )
+    with qtbot.waitSignal(dialog.changed, timeout=60_000):
+        dialog.findChild(QPushButton, "addReferenceButton").click()
+    assert references.count() == 1 and "px wide" in references.item(0).text()
+    for box in dialog.findChildren(QMessageBox):
+        box.close()
