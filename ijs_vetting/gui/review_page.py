@@ -7,7 +7,6 @@ and then re-reads that one photo, so what the screen shows is always what the da
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QLabel,
@@ -56,6 +55,7 @@ from ijs_vetting.gui.photo_model import (
 )
 from ijs_vetting.gui.review_data import ReviewData, read_review_data
 from ijs_vetting.gui.review_filters import GridFilters
+from ijs_vetting.gui.review_keys import review_actions
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
@@ -122,7 +122,7 @@ class ReviewPage(QWidget):
         self.clearing = ClearingPanel(self, station, actor, self._targets)
         self.clearing.changed.connect(self.changed)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
-        self.actions_for_menu = self._make_actions()
+        self.actions_for_menu = review_actions(self)
         # Templates are the admin's (biometric data): others do not see the button at all.
         child(form, QPushButton, "referenceButton").setVisible(actor.role is Role.ADMIN)
 
@@ -385,41 +385,3 @@ class ReviewPage(QWidget):
         chosen = self.selected_photos()
         current = self.current_photo()
         return chosen or ([current] if current else [])
-
-    def _make_actions(self) -> list[QAction]:
-        """Keyboard actions, listed in the main window's Photo menu (so their keys show).
-
-        Their keys work only while the photo grid, the picture or the face list has the focus
-        (Qt.WidgetShortcut on each): a letter typed into the caption, the Child field or a
-        dialog is text, never an action on a face.
-        """
-        specs: list[tuple[str, str, Callable[[], None]]] = [
-            ("Toggle &blur on the face", "B", self.toggle_blur),
-            ("&Next face", "Tab", self.faces.next),
-            ("&Show the face", "S", self.show_face),
-            ("Not a &face", "N", self.not_a_face),
-            ("&Identify the face (type the child's name)", "F2", self.child_field.focus),
-            ("Identify the face", "I", self.child_field.focus),
-            ("Select all &ready", "Ctrl+Shift+A", self.select_all_ready),
-            ("&Who is this? (name faces together)…", "W", self.who_is_this),
-            ("As it will be &posted", "P", self.after.toggle),
-            ("&Clear selected photos", "C", self.clearing.clear),
-            ("&Reject selected photos…", "R", self.clearing.reject),
-        ]
-        for n in range(1, 10):
-            specs.append((f"Face {n}", str(n), partial(self.faces.select_number, n)))
-            specs.append((f"Assign recent child {n}", f"Alt+{n}", partial(self.assign_recent, n)))
-        actions = []
-        for text, keys, slot in specs:
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(keys))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            action.triggered.connect(lambda _c=False, run=slot: run())
-            for keyed in (self.grid, self.canvas, self.faces.rows):
-                keyed.addAction(action)
-            actions.append(action)
-        for action in actions:  # staff review faces but cannot clear or reject
-            if action.shortcut().toString() in ("C", "R"):
-                action.setEnabled(self.clearing.may_clear)
-        menu = {"Tab", "B", "S", "N", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
-        return [a for a in actions if a.shortcut().toString() in menu]
