@@ -55,7 +55,7 @@ from ijs_vetting.services.privacy.backup_archive import (
     ArchiveReader,
     vault_name,
 )
-from ijs_vetting.services.privacy.restore_switch import switch_over
+from ijs_vetting.services.privacy.restore_switch import Switched, switch_over
 from ijs_vetting.vault import read_marker
 
 ACTION = "backup.restore"
@@ -84,6 +84,14 @@ class RestoreReport:
     previous_database: str | None = None
     previous_anchor: str | None = None  # an older anchor for this register, moved aside
     key_installed: bool = False  # False: the target already had this very key
+
+    def switched(self, done: Switched) -> None:
+        """What the switch-over wrote and kept aside (a shared database's register was kept
+        before it, by `_keep_register`; SQLite's replaced file is kept by the switch)."""
+        self.vault_written, self.key_installed = done.vault_written, done.key
+        if done.previous_database is not None:
+            self.previous_database = done.previous_database
+        self.previous_anchor = done.previous_anchor
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -165,13 +173,9 @@ def restore_backup(
                         home, target_url, vault, passphrase, by, progress
                     )
                 progress.check()  # the last moment Cancel can stop it: switching must finish
-                switched = switch_over(
-                    reader, report.station_id, paths, target, staged, key, progress.uncancellable()
-                )
-                report.vault_written, report.key_installed = switched.vault_written, switched.key
-                if switched.previous_database is not None:  # SQLite: the file replaced
-                    report.previous_database = switched.previous_database
-                report.previous_anchor = switched.previous_anchor
+                steps = progress.uncancellable()
+                done = switch_over(reader, station_id, paths, target, staged, key, steps)
+                report.switched(done)
         finally:
             target.dispose()
     finally:
