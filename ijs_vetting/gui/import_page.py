@@ -159,6 +159,8 @@ class ImportPage(QWidget):
         face was identified); Review learns of the names when the view closes."""
         if self.who is not None:
             self.who.close()
+        if self.asking is not None:  # an earlier import's view, still reading: never shown
+            self.asking.deleteLater()
         dialog = WhoIsThisDialog(
             self.station, self.actor, report.batch_id, parent=self, likeness=report.likeness
         )
