@@ -224,7 +224,8 @@ class ChildrenPage(QWidget):
 
     def _enrolled(self, report: Any) -> None:
         assert isinstance(report, EnrolReport)
-        names = {c.mis_id: c.display_name for c in children.list_children(self.station)}
+        # the names the page shows: reading the register again here would block the GUI thread
+        names = {c.mis_id: c.display_name for c in self.model.rows()}
         rows = "".join(
             f"<li>{escape(names.get(o.child_id, o.child_id))} ({escape(Path(o.file).name)}): "
             f"{escape(o.message)}</li>"

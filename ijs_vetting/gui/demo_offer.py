@@ -16,7 +16,8 @@ from ijs_vetting.services.register import children
 
 
 def station_is_empty(window: MainWindow) -> bool:
-    return not photos.status_counts(window.station) and not children.list_children(window.station)
+    """No child and no photo: two small reads, whatever the station holds."""
+    return not children.any_recorded(window.station) and not photos.status_counts(window.station)
 
 
 def offer_demo(window: MainWindow) -> Job | None:

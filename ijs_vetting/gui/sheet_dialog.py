@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import ServiceError, year_label
 from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.jobs import LatestRead
 from ijs_vetting.gui.screen_fit import fit_size
 from ijs_vetting.gui.uiload import named
 from ijs_vetting.services.core.station import Actor, Station
@@ -49,7 +50,10 @@ class Scope:
 
 
 class SheetDialog(QDialog):
-    """`report` is set once a sheet was saved."""
+    """`report` is set once a sheet was saved. The register (a whole school) is read off the
+    GUI thread: the choices fill, and Save is offered, when `loaded` fires."""
+
+    loaded = Signal()
 
     def __init__(
         self,
@@ -62,28 +66,57 @@ class SheetDialog(QDialog):
         self.station, self.actor, self.settings = station, actor, settings
         self.report: SheetReport | None = None
         self.setWindowTitle("Do-not-photograph sheet")
-        rows = children.list_children(station, include_left=False)
         layout = QVBoxLayout(self)
-        layout.addLayout(self._scope_choice(rows))
-        self.trip = self._trip_list(rows)
+        layout.addLayout(self._scope_choice())
+        self.trip = self._trip_list()
         layout.addWidget(self.trip)
         self.by_list.toggled.connect(self.trip.setEnabled)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Save PDF…")
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText("Save PDF…")
+        self.save_button.setEnabled(False)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.by_class.setChecked(True)
-        self.years.setEnabled(False)
+        self.summary.setText("Reading the register…")
+        for choice in (self.by_class, self.by_year, self.by_list, self.classes, self.years):
+            choice.setEnabled(False)  # until the register is read: nothing chosen is overridden
         self.trip.setEnabled(False)
+        self._register = LatestRead(
+            lambda: children.list_children(station, include_left=False),
+            self._fill,
+            lambda exc: show_error(self, exc, "reading the register"),
+            self,
+        )
+        self._register.request()
+        fit_size(self, 640, 560)
+
+    @property
+    def loading(self) -> bool:
+        return self._register.running
+
+    def _fill(self, rows: list[ChildSummary]) -> None:
+        """The classes, year groups and trip list of the children on roll."""
+        self.classes.addItems(sorted({r.class_name for r in rows if r.class_name}))
+        for year in sorted({r.year_group for r in rows}):
+            self.years.addItem(year_label(year), year)
+        for r in sorted(rows, key=lambda r: (r.year_group, r.class_name or "", r.display_name)):
+            item = QListWidgetItem(f"{r.display_name} ({r.class_name or year_label(r.year_group)})")
+            item.setData(Qt.ItemDataRole.UserRole, r.mis_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.picked.addItem(item)
+        for choice in (self.by_class, self.by_year, self.by_list, self.save_button):
+            choice.setEnabled(True)
+        self.by_class.setChecked(True)
         if not self.classes.count():
             self.by_list.setChecked(True)
         self._count()
-        fit_size(self, 640, 560)
+        self.loaded.emit()
 
-    def _scope_choice(self, rows: list[ChildSummary]) -> QGridLayout:
+    def _scope_choice(self) -> QGridLayout:
         """The channel, and whom the sheet is for: a class, a year group or a trip list."""
         grid = QGridLayout()
         self.channel = named(QComboBox(self), "sheetChannel")
@@ -96,10 +129,7 @@ class SheetDialog(QDialog):
         self.by_year = named(QRadioButton("A year group", self), "sheetByYear")
         self.by_list = named(QRadioButton("A trip list", self), "sheetByList")
         self.classes = named(QComboBox(self), "sheetClass")
-        self.classes.addItems(sorted({r.class_name for r in rows if r.class_name}))
         self.years = named(QComboBox(self), "sheetYear")
-        for year in sorted({r.year_group for r in rows}):
-            self.years.addItem(year_label(year), year)
         for row, (button, choice) in enumerate(
             ((self.by_class, self.classes), (self.by_year, self.years)), start=1
         ):
@@ -111,7 +141,7 @@ class SheetDialog(QDialog):
         grid.addWidget(self.by_list, 3, 0)
         return grid
 
-    def _trip_list(self, rows: list[ChildSummary]) -> QWidget:
+    def _trip_list(self) -> QWidget:
         """The children on roll to tick, and a box to paste names into."""
         box = QWidget(self)
         trip = QGridLayout(box)
@@ -120,12 +150,6 @@ class SheetDialog(QDialog):
         self.search.setPlaceholderText("Find a child…")
         self.search.textChanged.connect(self._filter)
         self.picked = named(QListWidget(box), "sheetChildren")
-        for r in sorted(rows, key=lambda r: (r.year_group, r.class_name or "", r.display_name)):
-            item = QListWidgetItem(f"{r.display_name} ({r.class_name or year_label(r.year_group)})")
-            item.setData(Qt.ItemDataRole.UserRole, r.mis_id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.picked.addItem(item)
         self.picked.itemChanged.connect(lambda _item: self._count())
         self.pasted = named(QPlainTextEdit(box), "sheetPasted")
         self.pasted.setPlaceholderText("Or paste names, one a line\n(e.g. Millie Smith, or a UPN)")

@@ -84,6 +84,7 @@ def test_children_page_prints_a_sheet_for_a_year_group(
     page.findChild(QPushButton, "sheetButton").click()
     dialog = page.findChild(SheetDialog)
     assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.loading)
     dialog.by_year.setChecked(True)
     dialog.years.setCurrentIndex(dialog.years.findText("Year 6"))
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
@@ -106,6 +107,10 @@ def test_a_trip_list_is_ticked_and_pasted(
     dialog = SheetDialog(sqlite_station, admin)
     qtbot.addWidget(dialog)
     dialog.open()
+    assert not dialog.save_button.isEnabled()  # until the register is read
+    with qtbot.waitSignal(dialog.loaded):
+        pass
+    assert dialog.save_button.isEnabled()
     dialog.by_list.setChecked(True)
     qtbot.keyClicks(dialog.search, "noah")
     shown = [

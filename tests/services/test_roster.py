@@ -95,6 +95,7 @@ def test_changes_update_in_place_and_append_consent_history(
 def test_leavers_only_when_asked_and_they_can_return(
     station: Station, admin: Actor, roster_file: Path, tmp_path: Path
 ) -> None:
+    assert not children.any_recorded(station)
     roster.import_roster(station, admin, roster_file)
     smaller = tmp_path / "smaller.csv"
     smaller.write_text("UPN,Forename,Surname,Year\nA123,Amelia,Smith,3\n", encoding="utf-8")
@@ -102,6 +103,7 @@ def test_leavers_only_when_asked_and_they_can_return(
     assert sorted(d.mis_id for d in report.left) == ["B456", "C789"]
     by_id = {c.mis_id: c for c in children.list_children(station)}
     assert not by_id["B456"].on_roll and by_id["B456"].date_left is not None
+    assert children.on_roll_count(station) == 1 and children.any_recorded(station)
     back = roster.import_roster(station, admin, roster_file)
     assert sorted(d.mis_id for d in back.returned) == ["B456", "C789"]
     assert all(c.on_roll for c in children.list_children(station))

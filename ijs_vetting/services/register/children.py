@@ -75,6 +75,13 @@ def on_roll_count(station: Station) -> int:
         return session.scalar(select(func.count(Child.id)).where(Child.on_roll.is_(True))) or 0
 
 
+def any_recorded(station: Station) -> bool:
+    """Whether the register holds any child, on roll or left: one row read, not the register
+    (the first-start check runs on the GUI thread)."""
+    with station.read() as session:
+        return session.scalar(select(Child.id).limit(1)) is not None
+
+
 def list_children(
     station: Station,
     *,
