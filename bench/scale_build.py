@@ -58,7 +58,7 @@ from ijs_vetting.services.intake.vetting import seal_encoding
 from ijs_vetting.services.register import consent, roster, templates
 from tests import scenes
 
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench-scale"
 PASSWORD = "bench scale password"
 ADMIN = "bench-admin"

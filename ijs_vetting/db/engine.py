@@ -8,6 +8,7 @@ background writer and a CLI run at the same time wait for each other instead of 
 from __future__ import annotations
 
 import ast
+import json
 import logging
 import re
 import sqlite3
@@ -33,11 +34,24 @@ _UPGRADE_LOCK = 7_241_916
 def create_db_engine(url: str) -> Engine:
     """An engine for `url` with the per-backend settings the station relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, json_serializer=stored_json
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=stored_json)
+
+
+def stored_json(value: Any) -> str:
+    """JSON columns as the audit chain hashes details (sorted keys, no spaces): both backends
+    keep the text as written (PostgreSQL's `json`, not `jsonb`), so walking the chain hashes an
+    entry's stored details as they are instead of decoding and encoding them again
+    (`audit_chain.stored_hash`). A value whose keys cannot be sorted is stored as it comes."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -3,9 +3,13 @@ edit or a removal is still found wherever it falls, across chunk boundaries too.
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import delete, select, update
+import json
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from ijs_vetting.audit_chain import stored_hash
 from ijs_vetting.db import audit_log
 from ijs_vetting.db.audit_log import append_entry, chain_rows
 from ijs_vetting.db.models import AuditEntry
@@ -62,3 +66,74 @@ def test_a_removal_across_a_chunk_boundary_is_found(
         ids[51],
         "an entry before it was removed or changed",
     )
+
+
+def test_details_are_hashed_as_stored_and_older_text_still_verifies(
+    station: Station, admin: Actor
+) -> None:
+    """Details are stored in the chain's canonical JSON, so a walk hashes the text as stored;
+    an entry whose text is in another form (written before, or by hand) is decoded and hashed
+    as before, and an edit of its details is still found."""
+    _chain(station, 3)
+    with station.sessions.begin() as s:
+        append_entry(
+            s, actor="t", action="bench.note", summary="é", details={"b": [1, "ü"], "a": None}
+        )
+    with station.read() as s:
+        rows = list(chain_rows(s))
+        assert rows[-1].details_text == '{"a":null,"b":[1,"ü"]}'
+        assert all(stored_hash(r) == r.entry_hash for r in rows)
+    older = next(r.id for r in rows if r.details_text == '{"n":1}')
+    with station.sessions.begin() as s:  # the same value as the default encoder writes it
+        s.execute(
+            text("UPDATE audit_entries SET details = :d WHERE id = :id"),
+            {"d": json.dumps({"n": 1}), "id": older},
+        )
+    with station.read() as s:
+        row = next(r for r in chain_rows(s) if r.id == older)
+        assert row.details_text == '{"n": 1}' and stored_hash(row) != row.entry_hash
+    assert audit.verify_chain(station, admin).ok
+    with station.sessions.begin() as s:
+        s.execute(
+            text("UPDATE audit_entries SET details = :d WHERE id = :id"),
+            {"d": json.dumps({"n": 2}), "id": older},
+        )
+    report = audit.verify_chain(station, admin)
+    assert (report.broken_at, report.reason) == (older, "this entry was edited")
+
+
+def test_a_station_moved_into_the_stored_details_is_an_edit(station: Station, admin: Actor) -> None:
+    """Stored details that end with the station's field, the row's own station emptied, hash
+    to the same text: such a row is hashed the long way, and the edit is found (SQLite only:
+    PostgreSQL refuses the text as JSON)."""
+    if station.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json column refuses the edited text")
+    with station.sessions.begin() as s:
+        s.info["station_name"] = "office"
+        entry = append_entry(s, actor="t", action="bench.note", summary="s", details={"n": 1})
+        s.flush()
+        edited, named = entry.id, entry.station
+    assert named == "office"
+    with station.sessions.begin() as s:
+        s.execute(
+            text("UPDATE audit_entries SET station = NULL, details = :d WHERE id = :id"),
+            {"d": '{"n":1},{"station":"office"}', "id": edited},
+        )
+    report = audit.verify_chain(station, admin)
+    assert (report.broken_at, report.reason) == (edited, "this entry was edited")
+
+
+@pytest.mark.parametrize("microsecond", [0, 420000, 7])
+def test_times_are_hashed_as_written_whatever_their_fraction(
+    station: Station, admin: Actor, monkeypatch: pytest.MonkeyPatch, microsecond: int
+) -> None:
+    """PostgreSQL gives a time back as text without the fraction's trailing zeros."""
+    moment = datetime(2026, 12, 3, 10, 5, 45, microsecond, tzinfo=UTC)
+    monkeypatch.setattr(audit_log, "utcnow", lambda: moment)
+    with station.sessions.begin() as s:
+        append_entry(s, actor="t", action="bench.note", summary="s", details={})
+    with station.read() as s:
+        row = list(chain_rows(s))[-1]
+    assert row.at == moment.replace(tzinfo=None)
+    assert stored_hash(row) == row.entry_hash
+    assert audit.verify_chain(station, admin).ok

@@ -161,6 +161,14 @@ def check_chain(
     return ChainReport(report.entries, None, problem) if problem else report
 
 
+def _details(row: ChainRow) -> dict[str, Any]:
+    """A row's details, or none when they are not JSON: the walk reports that row edited."""
+    try:
+        return row.details
+    except ValueError:
+        return {}
+
+
 class _RecordsAdded:
     """What the chain says was added to the consent register and which value each setting was
     last set to, noted while it is walked (the entries themselves are not kept: four years of
@@ -172,16 +180,19 @@ class _RecordsAdded:
         self.settings: dict[str, tuple[int, Any]] = {}  # key -> (entry, value it set)
 
     def noting(self, rows: Iterable[ChainRow]) -> Iterator[ChainRow]:
-        for row in rows:
+        for row in rows:  # the details are decoded only for the few actions that need them
             if row.action == ERASE_ACTION:
                 self.erased.add(row.target_id)
             elif row.action == retention.ACTION:
-                self.erased.update(row.details.get("leavers_erased", []))
-            record_id = row.details.get("record_id")
-            if row.action in RECORD_ACTIONS and isinstance(record_id, int):
-                self.added.append((row.id, row.action, row.target_id, record_id))
-            elif row.action == SETTING_ACTION and row.target_id and "after" in row.details:
-                self.settings[row.target_id] = (row.id, row.details["after"])
+                self.erased.update(_details(row).get("leavers_erased", []))
+            elif row.action in RECORD_ACTIONS:
+                record_id = _details(row).get("record_id")
+                if isinstance(record_id, int):
+                    self.added.append((row.id, row.action, row.target_id, record_id))
+            elif row.action == SETTING_ACTION and row.target_id:
+                details = _details(row)
+                if "after" in details:
+                    self.settings[row.target_id] = (row.id, details["after"])
             yield row
 
     def first_missing(self, session: Session) -> str | None:
