@@ -39,6 +39,7 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.gui.caption_warning import WARNING_STYLE
 from ijs_vetting.gui.child_references import ReferencePhotos
+from ijs_vetting.gui.enter_key import enter_presses
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.images import to_qimage
 from ijs_vetting.gui.role_gate import gate
@@ -132,6 +133,7 @@ class ChildDialog(QDialog):
         for table in (self.consents, self.history):
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.verticalHeader().hide()
+        enter_presses(self, {self.safe_reason: self.safe_button})
         self.load()
 
     def load(self) -> None:

@@ -15,10 +15,12 @@ RECENT = 9  # Alt+1 … Alt+9
 
 
 class ChildField(QObject):
-    """`chosen` carries the MIS id of the child typed or picked (Enter); `left` fires when Esc
-    gives the focus back to the picture. The children named last are kept for Alt+number."""
+    """`chosen` carries the MIS id of the child typed or picked (Enter), `unknown` what to say
+    when nobody matches; `left` fires when Esc gives the focus back to the picture. The
+    children named last are kept for Alt+number."""
 
     chosen = Signal(str)
+    unknown = Signal(str)
     left = Signal()
 
     def __init__(self, edit: QLineEdit) -> None:
@@ -55,11 +57,25 @@ class ChildField(QObject):
         self.edit.selectAll()
 
     def submit(self) -> None:
-        """Name the face as the child typed or picked (Enter, or the Assign button)."""
+        """Name the face as the child typed or picked (Enter, or the Assign button): the child
+        picked, the child whose MIS id was typed, or the one child whose name and class hold
+        what was typed. Several such children: the list of them opens to pick from."""
         text = self.edit.text().strip()
-        mis_id = self._children.get(text, text)
-        if mis_id:
-            self.chosen.emit(mis_id)
+        if not text:
+            return
+        ids = {mis_id.casefold(): mis_id for mis_id in self._children.values()}
+        matches = [n for n in self._children if text.casefold() in n.casefold()]
+        if text in self._children:
+            self.chosen.emit(self._children[text])
+        elif text.casefold() in ids:
+            self.chosen.emit(ids[text.casefold()])
+        elif len(matches) == 1:
+            self.chosen.emit(self._children[matches[0]])
+        elif matches:
+            self.completer.setCompletionPrefix(text)
+            self.completer.complete()
+        else:
+            self.unknown.emit(f"No child on roll is called '{text}': type part of their name.")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Esc leaves the field for the photo (the field keeps nothing half-typed)."""

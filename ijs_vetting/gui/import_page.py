@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ijs_vetting.domain import InvalidInput
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child, mount_form
@@ -91,7 +92,20 @@ class ImportPage(QWidget):
         self.start_import()
 
     def start_import(self) -> None:
-        folder = Path(self.folder.text().strip()).expanduser()
+        text = self.folder.text().strip()
+        folder = Path(text).expanduser()
+        if not text or not folder.is_absolute():
+            # "" and "DCIM" are folders of wherever the app was started from: never a choice
+            show_error(
+                self,
+                InvalidInput(
+                    "Choose the folder of photos first: Browse…, or drop the folder here."
+                    if not text
+                    else f"'{text}' is not a whole folder path: choose the folder with Browse…."
+                ),
+                "importing photos",
+            )
+            return
         self.settings.setValue("import/last_folder", str(folder))
         device = self.device.currentData()
         self._run(
@@ -213,11 +227,16 @@ def summary_html(report: ImportReport) -> str:
         else ""
     )
     vetted = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(report.statuses.items()))
+    nothing = (
+        "stopped before the end (what was vetted shows in Review; the rest waits for the next run)"
+        if report.cancelled
+        else "nothing new"
+    )
     rows = "".join(f"<li>{escape(name)}: {escape(reason)}</li>" for name, reason in report.failed)
     failed = f"<p>Could not be read:</p><ul>{rows}</ul>" if rows else ""
     return (
         f"{state}<p><b>{report.imported}</b> new photos imported from {escape(report.folder)}; "
         f"<b>{report.duplicates}</b> were already in the station.</p>"
         f"<p>Other files skipped (videos, edits…): {escape(skipped)}.</p>"
-        f"<p>Vetted: {escape(vetted or 'nothing new')}.</p>{failed}"
+        f"<p>Vetted: {escape(vetted or nothing)}.</p>{failed}"
     )

@@ -18,7 +18,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
-from ijs_vetting.progress import Progress
+from ijs_vetting.domain import ServiceError
+from ijs_vetting.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,10 @@ def start_job(
 
     def error(exc: BaseException) -> None:
         job.running = False
-        log.error("background job failed", exc_info=exc)
+        if isinstance(exc, ServiceError | Cancelled):  # a refusal or a Cancel, not a fault
+            log.info("background job stopped: %s", exc or type(exc).__name__)
+        else:
+            log.error("background job failed", exc_info=exc)
         on_error(exc)
 
     job.finished.connect(done)

@@ -31,7 +31,7 @@ from ijs_vetting.gui.import_page import ImportPage
 from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.queue_page import QueuePage
 from ijs_vetting.gui.review_page import ReviewPage
-from ijs_vetting.gui.screen_fit import fit_size
+from ijs_vetting.gui.screen_fit import ROOMY_WIDTH, available, fit_size
 from ijs_vetting.gui.uiload import child, load_form, named
 from ijs_vetting.services.core.changes import change_mark
 from ijs_vetting.services.core.station import Actor, Station
@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             fit_size(self, 1280, 760)
+            if available(self).width() < ROOMY_WIDTH:  # a 1366x768 office screen: use all of it
+                self.setWindowState(Qt.WindowState.WindowMaximized)
 
     def page(self, section: str) -> QWidget:
         page = self.pages.widget(SECTIONS.index(section))

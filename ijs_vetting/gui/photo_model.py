@@ -34,7 +34,7 @@ THUMB_SIDE = 240
 
 BADGES: dict[str, tuple[str, str]] = {
     # status value: (label, colour)
-    "pending": ("vetting…", "#767676"),
+    "pending": ("to be vetted", "#767676"),  # vetting now, or when an import runs again
     "ready": ("ready", "#1b6e34"),
     "ready_with_blur": ("ready · blur", "#2b5797"),
     "review": ("review", "#b35c00"),

@@ -190,7 +190,16 @@ class QueuePage(QWidget):
 
     def refresh(self) -> None:
         statuses = self.status_filter.currentData()
+        shown = self.current_item()
         self.model.set_rows(queue.list_queue(self.station, statuses=statuses))
+        # the reset left no row current: the item shown stays so if it is still listed, and
+        # the caption field never keeps the words of an item no longer selected
+        rows = [r for r, item in enumerate(self.model.rows()) if shown and item.id == shown.id]
+        index = self.filter.mapFromSource(self.model.index(rows[0], 0)) if rows else None
+        if index is not None and index.isValid():
+            self.table.setCurrentIndex(index)
+        else:
+            self._current_changed(QModelIndex(), QModelIndex())
         self.takedowns.clear()
         for item in queue.list_takedowns(self.station):
             who = ", ".join(item.shown_names) or "children no longer shown"
@@ -215,7 +224,10 @@ class QueuePage(QWidget):
         self.save_button.setEnabled(True)
         self.save_button.setToolTip("")
         may = gate(self.save_button, self.actor, "queue.caption", roles)
-        self.caption.setEnabled(bool(may and item and item.status is QueueStatus.QUEUED))
+        editable = bool(may and item and item.status is QueueStatus.QUEUED)
+        self.caption.setEnabled(editable)
+        if may:  # a refusal's tooltip stays; otherwise Save is there only for a caption to edit
+            self.save_button.setEnabled(editable)
 
     def _caption_report(self, text: str) -> CaptionReport | None:
         item = self.current_item()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from ijs_vetting.domain import (
     ChangedElsewhere,
     FaceOverride,
+    InvalidInput,
     Role,
     ServiceError,
     year_label,
@@ -114,6 +115,9 @@ class ReviewPage(QWidget):
 
         self.child_field = ChildField(child(form, QLineEdit, "assignEdit"))
         self.child_field.chosen.connect(self.assign_typed_child)
+        self.child_field.unknown.connect(
+            lambda words: show_error(self, InvalidInput(words), "identifying the face")
+        )
         self.child_field.left.connect(
             lambda: self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
         )
@@ -201,6 +205,9 @@ class ReviewPage(QWidget):
         self.child_field.set_children(names)
         if current is not None:
             self.select_photo(current.id)
+        if self.current_photo() is None:
+            self._show(None)  # the photo shown left the grid (cleared, rejected): not left editable
+        self._selection_changed()
         self.loaded.emit()
 
     def current_photo(self) -> PhotoInfo | None:
@@ -274,6 +281,7 @@ class ReviewPage(QWidget):
         updated = photos.get_photo(self.station, photo.id)
         self.model.update_photo(updated)
         self._show(updated, keep_face=face.id if face else None)
+        self.clearing.targets_changed()  # who is shown decides the account
         self.reviewed.emit()
         return True
 

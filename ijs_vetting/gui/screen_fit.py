@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QWidget
 SMALLEST_SCREEN = QSize(1280, 720)
 WINDOW_FRAME = QSize(16, 80)
 USABLE = SMALLEST_SCREEN - WINDOW_FRAME
+# Below this the main window starts maximised: the Review page's picture, faces and clearing
+# panel want every pixel of a 1366-pixel screen.
+ROOMY_WIDTH = 1440
 
 
 def available(widget: QWidget | None = None) -> QSize:

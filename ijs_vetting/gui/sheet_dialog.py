@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import ServiceError, year_label
+from ijs_vetting.gui.enter_key import enter_presses
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import LatestRead
 from ijs_vetting.gui.screen_fit import fit_size
@@ -80,6 +81,7 @@ class SheetDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        enter_presses(self)  # Enter in the search box is not Save
         self.summary.setText("Reading the register…")
         for choice in (self.by_class, self.by_year, self.by_list, self.classes, self.years):
             choice.setEnabled(False)  # until the register is read: nothing chosen is overridden

@@ -131,3 +131,35 @@ def test_a_trip_list_is_ticked_and_pasted(
     dialog.pasted.setPlainText("Nobody Here")
     dialog.write(out, dialog.scope())
     assert "is no child on roll" in dialog.findChildren(QMessageBox)[-1].text()
+
+
+def test_a_refresh_keeps_the_item_and_an_exported_caption_cannot_be_typed(
+    qtbot: QtBot, sqlite_station: Station, admin: Actor, slt: Actor, tmp_path: Path
+) -> None:
+    """After a refresh (an export, a save) the item shown stays selected with its own caption;
+    once it is exported neither the caption field nor Save caption can be used."""
+    from sqlalchemy import update
+
+    from ijs_vetting.db.models import QueueItem
+    from ijs_vetting.domain import QueueStatus
+
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    photo = privacy_world.add_photo(sqlite_station, [Face("A123")])
+    item = privacy_world.add_item(sqlite_station, photo, caption="Fair")
+    page = QueuePage(
+        sqlite_station, slt, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(page)
+    page.refresh()
+    page.table.selectRow(0)
+    assert page.caption.isEnabled() and page.save_button.isEnabled()
+    page.caption.setText("half typed")
+    with sqlite_station.sessions.begin() as s:
+        s.execute(
+            update(QueueItem).where(QueueItem.id == item).values(status=QueueStatus.EXPORTED)
+        )
+    page.refresh()
+    shown = page.current_item()
+    assert shown is not None and shown.id == item and page.caption.text() == "Fair"
+    assert not page.caption.isEnabled() and not page.save_button.isEnabled()

@@ -1,4 +1,4 @@
-"""The Children & consent page: what it tells the admin after enrolling reference photos."""
+"""The Children & consent page and its dialogs: what they say, and what Enter does."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.children_page import ChildrenPage
+from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.register import children
 from tests import privacy_world
 
 pytestmark = pytest.mark.gui
@@ -43,3 +46,30 @@ def test_reference_results_name_the_child_from_the_register_shown(
     text = page.findChild(QMessageBox).text()
     assert "0 reference photos enrolled" in text
     assert "Amelia Smith (A123.jpg)" in text
+
+
+def test_enter_in_a_dialogs_text_field_presses_only_its_own_button(
+    qtbot: QtBot, sqlite_station: Station, admin: Actor, tmp_path: Path
+) -> None:
+    """Enter in the safeguarding reason sets never publish and leaves the child's page open;
+    Enter in the sheet's search box saves nothing."""
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    dialog = ChildDialog(sqlite_station, admin, "A123")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.safe_reason, "Court order")
+    qtbot.keyClick(dialog.safe_reason, Qt.Key.Key_Return)
+    assert dialog.isVisible()
+    (amelia,) = children.list_children(sqlite_station, mis_id="A123")
+    assert amelia.never_publish
+    assert children.never_publish_reason(sqlite_station, admin, "A123") == "Court order"
+
+    sheet = SheetDialog(sqlite_station, admin)
+    qtbot.addWidget(sheet)
+    sheet.show()
+    qtbot.waitUntil(lambda: not sheet.loading)
+    sheet.by_list.setChecked(True)
+    qtbot.keyClicks(sheet.search, "noah")
+    qtbot.keyClick(sheet.search, Qt.Key.Key_Return)
+    assert sheet.isVisible() and sheet.report is None and not sheet.findChildren(QMessageBox)

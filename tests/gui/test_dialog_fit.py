@@ -20,7 +20,7 @@ from ijs_vetting.gui.log_view import LogDialog
 from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.gui.roster_dialog import RosterDialog
-from ijs_vetting.gui.screen_fit import USABLE, available
+from ijs_vetting.gui.screen_fit import ROOMY_WIDTH, USABLE, available
 from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting.caption_preview import preview_for_text
@@ -121,3 +121,5 @@ def test_the_main_window_opens_within_the_screen(
     assert window.height() <= max(room.height(), window.minimumHeight())
     assert _fits(window.minimumSizeHint()), window.minimumSizeHint()
     assert window.statusBar().isVisible()
+    # a first start on a screen narrower than ROOMY_WIDTH (offscreen's is) uses all of it
+    assert room.width() < ROOMY_WIDTH and window.isMaximized()

@@ -59,6 +59,47 @@ def test_identifying_the_ambiguous_twins(qtbot: QtBot, window: MainWindow) -> No
     assert "Grace Hopper · 5H" in page.faces.rows.item(0).text()
 
 
+def test_the_child_field_takes_a_name_only_one_child_has(qtbot: QtBot, window: MainWindow) -> None:
+    """Part of one child's name and Enter names the face; part of several opens the list to
+    pick from; a name nobody has is said so in words, and no face is named."""
+    page = window.review_page
+    twins = _open(window, "IMG_0104.JPG")
+    face = next(f for f in twins.faces if f.child_id is None)  # the window is shared
+    page.faces.select(face.id)
+    qtbot.keyClicks(page.child_field.edit, "zzz")
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Return)
+    assert "No child on roll is called 'zzz'" in _message_box(qtbot).text()
+    message_boxes()[0].done(0)
+    page.child_field.edit.clear()
+    qtbot.keyClicks(page.child_field.edit, "e")  # in several children's names
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Return)
+    assert page.child_field.completer.popup().isVisible()
+    page.child_field.completer.popup().hide()
+    unnamed = {f.id: f for f in photos.get_photo(window.station, twins.id).faces}
+    assert unnamed[face.id].child_id != "D100003" and not message_boxes()
+    page.child_field.edit.clear()
+    qtbot.keyClicks(page.child_field.edit, "turing")  # Alan Turing only
+    qtbot.keyClick(page.child_field.edit, Qt.Key.Key_Return)
+    named = {f.id: f for f in photos.get_photo(window.station, twins.id).faces}
+    assert named[face.id].by_reviewer and named[face.id].child_id == "D100003"
+
+
+def test_an_empty_folder_field_imports_nothing(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither an empty field nor a bare folder name is taken as wherever the app started."""
+    page = window.import_page
+    before = len(photos.list_photos(window.station))
+    for text, words in (("", "Choose the folder of photos first"), ("DCIM", "whole folder path")):
+        page.folder.setText(text)
+        qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+        assert words in _message_box(qtbot).text()
+        assert page.job is None
+        message_boxes()[0].done(0)
+        qtbot.waitUntil(lambda: not message_boxes())
+    assert len(photos.list_photos(window.station)) == before
+
+
 def test_showing_a_child_without_consent_is_refused(qtbot: QtBot, window: MainWindow) -> None:
     page = window.review_page
     pair = _open(window, "IMG_0102.JPG")

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import photos, review
 from ijs_vetting.services.posting import rejecting
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import consent, roster
 from tests import privacy_world
+from tests.privacy_world import Face
 
 
 def test_search_finds_a_child_by_name_and_a_photo_by_file(
@@ -31,3 +33,16 @@ def test_search_finds_a_child_by_name_and_a_photo_by_file(
     assert audit.search_audit(station, admin, "", since=today, until=today)
     assert audit.search_audit(station, admin, "", until=today - timedelta(days=1)) == []
     assert audit.search_audit(station, admin, "no such words") == []
+
+
+def test_search_by_name_finds_the_faces_named_as_the_child(
+    station: Station, admin: Actor, roster_file: Path
+) -> None:
+    """Naming a face writes the child's MIS id in the summary: the name finds that entry too."""
+    roster.import_roster(station, admin, roster_file)
+    photo = privacy_world.add_photo(station, [Face(None)])
+    (face,) = photos.get_photo(station, photo).faces
+    review.assign_child(station, admin, face.id, "A123")
+    found = audit.search_audit(station, admin, "Smith")
+    assert f"face {face.id} identified as A123" in {r.summary for r in found}
+    assert not any("A123" in r.summary for r in audit.search_audit(station, admin, "Jones"))

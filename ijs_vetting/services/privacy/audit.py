@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, anchor_in_file, read_anchor
@@ -256,6 +256,9 @@ def audit_names(station: Station) -> AuditNames:
     return AuditNames(kids, files)
 
 
+_NAMED_IN_SUMMARY = 20  # children a name matches whose MIS ids are searched for in summaries
+
+
 def search_audit(
     station: Station,
     reader: Actor,
@@ -280,8 +283,14 @@ def search_audit(
                 )
             )
             files = select(func.cast(Photo.id, String)).where(func.lower(Photo.filename).like(like))
+            # entries about a child's face or photo name the child by MIS id in their summary
+            named = [
+                func.lower(AuditEntry.summary).like(f"%{mis_id.lower()}%")
+                for mis_id in session.scalars(kids.limit(_NAMED_IN_SUMMARY))
+            ]
             query = query.where(
-                func.lower(AuditEntry.summary).like(like)
+                or_(false(), *named)
+                | func.lower(AuditEntry.summary).like(like)
                 | func.lower(AuditEntry.action).like(like)
                 | func.lower(AuditEntry.actor).like(like)
                 | func.lower(func.coalesce(AuditEntry.station, "")).like(like)
