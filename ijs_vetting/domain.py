@@ -19,6 +19,18 @@ class Role(enum.StrEnum):
     SLT = "slt"
     STAFF = "staff"
 
+    @property
+    def label(self) -> str:
+        """The role as the school says it (the value is what scripts and the CLI use)."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Admin",
+    Role.SLT: "SLT",
+    Role.STAFF: "Staff",
+}
+
 
 class BiometricEvent(enum.StrEnum):
     """One entry in a child's biometric ledger (Protection of Freedoms Act 2012 ss.26-28).

@@ -42,7 +42,7 @@ class UsersDialog(QDialog):
         self.password = child(form, QLineEdit, "newPassword")
         self.role = child(form, QComboBox, "newRole")
         for role in (Role.STAFF, Role.SLT, Role.ADMIN):
-            self.role.addItem(role.value, role)
+            self.role.addItem(role.label, role)
         child(form, QPushButton, "addUserButton").clicked.connect(self.add_user)
         child(form, QPushButton, "resetPasswordButton").clicked.connect(self.set_password)
         child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
@@ -56,7 +56,7 @@ class UsersDialog(QDialog):
         for row, user in enumerate(rows):
             state = "locked" if user.locked else ("active" if user.active else "disabled")
             for column, value in enumerate(
-                (user.username, user.display_name, user.role.value, state)
+                (user.username, user.display_name, user.role.label, state)
             ):
                 self.table.setItem(row, column, QTableWidgetItem(value))
 

@@ -129,7 +129,8 @@ class AuditPage(QWidget):
         self.model.set_names(self.names)
         self.model.set_rows(rows)
         self.found.setText(
-            f"{len(rows)} entries" + (" (the newest 5000)" if len(rows) >= 5000 else "")
+            (f"{len(rows)} entries" if len(rows) != 1 else "1 entry")
+            + (" (the newest 5000)" if len(rows) >= 5000 else "")
         )
         self.loaded.emit()
 

@@ -29,10 +29,11 @@ def confirm_names(parent: QWidget, report: CaptionReport) -> bool | None:
     the user confirms, None when they go back to change it."""
     if not report.found:
         return False
+    warning = report.warning()
     answer = QMessageBox.question(
         parent,
         "Caption names children",
-        f"{report.warning()}.\n\nOnly SLT may confirm such a caption, and it is recorded in the "
-        "audit log. Use this caption anyway?",
+        f"{warning[:1].upper()}{warning[1:]}.\n\nOnly SLT or an admin may confirm such a "
+        "caption, and it is recorded in the audit log. Use this caption anyway?",
     )
     return True if answer == QMessageBox.StandardButton.Yes else None

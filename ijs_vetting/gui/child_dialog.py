@@ -149,7 +149,9 @@ class ChildDialog(QDialog):
         self.consents.setHorizontalHeaderLabels(["Channel", "Current answer"])
         self.consents.setRowCount(len(summary.consents))
         for row, (channel, granted) in enumerate(summary.consents.items()):
-            self.consents.setItem(row, 0, QTableWidgetItem(channel))
+            name = QTableWidgetItem(channel.capitalize())
+            name.setData(Qt.ItemDataRole.UserRole, channel)  # the code the services take
+            self.consents.setItem(row, 0, name)
             self.consents.setItem(row, 1, QTableWidgetItem(_answer(granted)))
         if self.consents.currentRow() < 0:
             self.consents.selectRow(0)
@@ -161,7 +163,7 @@ class ChildDialog(QDialog):
         self.history.setRowCount(len(rows))
         for row, h in enumerate(rows):
             values = [
-                h.channel,
+                h.channel.capitalize(),
                 _answer(h.granted),
                 h.given_on.isoformat() if h.given_on else "",
                 f"{h.recorded_at.astimezone():%d/%m/%Y %H:%M} by {h.recorded_by}",
@@ -287,9 +289,9 @@ class ChildDialog(QDialog):
         item = self.consents.item(row, 0)
         if item is None:
             return
-        channel = item.text()
+        channel = str(item.data(Qt.ItemDataRole.UserRole))
         verb = "yes" if granted else "no"
-        question = f"Record '{verb}' for {channel}?"
+        question = f"Record '{verb}' for {item.text()}?"
         if not granted:
             question += self._withdrawal_impact()
         if QMessageBox.question(self, "Record consent", question) != QMessageBox.StandardButton.Yes:

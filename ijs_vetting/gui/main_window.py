@@ -54,7 +54,9 @@ SHORTCUT_HELP = """
 <tr><td><b>1 … 9</b></td><td>select face 1 … 9 (the numbers on the boxes)</td></tr>
 <tr><td><b>F2</b> or <b>I</b></td><td>type the child's name; Enter assigns, Esc leaves</td></tr>
 <tr><td><b>Alt+1 … Alt+9</b></td><td>assign a recently used child to the face</td></tr>
+<tr><td><b>W</b></td><td>who is this? name the unknown faces of many photos together</td></tr>
 <tr><td><b>P</b></td><td>see the photo as it will be posted</td></tr>
+<tr><td><b>Ctrl+Shift+A</b></td><td>select every photo ready to clear</td></tr>
 <tr><td><b>C</b>, <b>R</b></td><td>clear or reject the selected photos</td></tr>
 <tr><td><b>F5</b></td><td>refresh</td></tr>
 </table>
@@ -72,7 +74,7 @@ class MainWindow(QMainWindow):
         self.actor = actor
         self.settings = QSettings(str(station.paths.home / "gui.ini"), QSettings.Format.IniFormat)
         self.setWindowTitle(
-            f"IJS photo vetting station — {station.name} — {actor.username} ({actor.role.value})"
+            f"IJS photo vetting station — {station.name} — {actor.username} ({actor.role.label})"
         )
         self.setWindowIcon(QIcon(str(resource("icons/app.svg"))))
 

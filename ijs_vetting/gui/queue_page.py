@@ -274,7 +274,8 @@ class QueuePage(QWidget):
             inform(
                 self,
                 "Queue exported",
-                f"{len(report.items)} items written to {escape(folder)} with manifest.json.",
+                f"{len(report.items)} item{'' if len(report.items) == 1 else 's'} written to "
+                f"{escape(folder)} with manifest.json.",
             )
 
         # Export re-checks every image and writes files: off the GUI thread, like every long job.

@@ -234,7 +234,7 @@ class SheetDialog(QDialog):
             self.parentWidget() or self,
             "Do-not-photograph sheet",
             f"<p>{listed} of {self.report.selected} children must not appear on "
-            f"{escape(self.report.channel)}: saved to {escape(str(path))} "
+            f"{escape(self.report.channel.capitalize())}: saved to {escape(str(path))} "
             f"({len(self.report.classes)} page(s), one per class).</p>",
         )
         self.accept()

@@ -25,11 +25,12 @@ def test_adding_a_user(qtbot: QtBot, sqlite_station: Station) -> None:
     dialog.show()
     qtbot.keyClicks(dialog.findChild(QLineEdit, "newUsername"), "mr.lee")
     role = dialog.findChild(QComboBox, "newRole")
-    role.setCurrentIndex(role.findText("slt"))
+    role.setCurrentIndex(role.findText("SLT"))
     qtbot.keyClicks(dialog.findChild(QLineEdit, "newPassword"), "lee-password")
     qtbot.mouseClick(dialog.findChild(QPushButton, "addUserButton"), Qt.MouseButton.LeftButton)
     table = dialog.findChild(QTableWidget, "usersTable")
     assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["mr.lee", "mrs.khan"]
+    assert [table.item(r, 2).text() for r in range(table.rowCount())] == ["SLT", "Admin"]
     assert users.login(sqlite_station, "mr.lee", "lee-password").role is Role.SLT
 
 

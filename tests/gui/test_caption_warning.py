@@ -91,7 +91,7 @@ def test_children_page_prints_a_sheet_for_a_year_group(
     assert out.read_bytes().startswith(b"%PDF")
     assert not dialog.isVisible()
     box = page.findChild(QMessageBox)
-    assert box is not None and "1 of 1 children must not appear on twitter" in box.text()
+    assert box is not None and "1 of 1 children must not appear on Twitter" in box.text()
 
 
 def test_a_trip_list_is_ticked_and_pasted(
@@ -156,9 +156,7 @@ def test_a_refresh_keeps_the_item_and_an_exported_caption_cannot_be_typed(
     assert page.caption.isEnabled() and page.save_button.isEnabled()
     page.caption.setText("half typed")
     with sqlite_station.sessions.begin() as s:
-        s.execute(
-            update(QueueItem).where(QueueItem.id == item).values(status=QueueStatus.EXPORTED)
-        )
+        s.execute(update(QueueItem).where(QueueItem.id == item).values(status=QueueStatus.EXPORTED))
     page.refresh()
     shown = page.current_item()
     assert shown is not None and shown.id == item and page.caption.text() == "Fair"

@@ -69,7 +69,7 @@ def test_admin_sees_forms_and_references_and_records_consent(
     with qtbot.waitSignal(dialog.changed):
         dialog.findChild(QPushButton, "withdrawButton").click()
     assert children.get_child(registered, "A123").consents["twitter"] is False
-    assert table.item(0, 1).text() == "no"
+    assert table.item(0, 1).text() == "no" and table.item(0, 0).text() == "Twitter"
 
 
 def test_staff_do_not_see_consent_forms(qtbot: QtBot, registered: Station) -> None:

@@ -113,3 +113,14 @@ def test_status_bar_counts_follow_a_review(qtbot: QtBot, window: MainWindow) -> 
     page.head_count.setValue(2)  # two people, one face: back to review
     page.head_count.editingFinished.emit()
     assert f"To review: {before + 1}" in window.counts.text()
+
+
+def test_the_keyboard_help_names_every_key_of_the_photo_menu(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    from ijs_vetting.gui.main_window import SHORTCUT_HELP
+
+    menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Photo")
+    keys = [a.shortcut().toString() for a in menu.actions() if not a.shortcut().isEmpty()]
+    assert "W" in keys and "Ctrl+Shift+A" in keys
+    assert [k for k in keys if f"<b>{k}</b>" not in SHORTCUT_HELP] == []
