@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.gui import setting_labels
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.screen_fit import fit_size
@@ -123,12 +124,14 @@ class SettingsDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setRowCount(len(rows))
         for row, (key, (value, default)) in enumerate(rows.items()):
-            name = QTableWidgetItem(key)
+            name = QTableWidgetItem(setting_labels.label(key))
+            name.setData(Qt.ItemDataRole.UserRole, key)
+            name.setToolTip(key)
             name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            shipped = QTableWidgetItem(str(default))
+            shipped = QTableWidgetItem(setting_labels.shown(default))
             shipped.setFlags(shipped.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.table.setItem(row, 0, name)
-            self.table.setItem(row, 1, QTableWidgetItem(str(value)))
+            self.table.setItem(row, 1, QTableWidgetItem(setting_labels.shown(value)))
             self.table.setItem(row, 2, shipped)
         self._loading = False
 
@@ -138,17 +141,18 @@ class SettingsDialog(QDialog):
         key_item = self.table.item(item.row(), 0)
         if key_item is None:
             return
-        key, raw = key_item.text(), item.text()
+        key, raw = str(key_item.data(Qt.ItemDataRole.UserRole)), item.text()
+        label = key_item.text()
         # A match setting re-decides every undecided photo (seconds at a school's scale): off
         # the GUI thread, with progress and Cancel (the setting itself is saved first).
-        dialog = QProgressDialog(f"Applying {key}…", "Cancel", 0, 0, self)
+        dialog = QProgressDialog(f"Applying {label}…", "Cancel", 0, 0, self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(500)
 
         def progress(done: int, total: int, message: str) -> None:
             dialog.setMaximum(total)
             dialog.setValue(done)
-            dialog.setLabelText(f"{key}: {message}" if message else f"Applying {key}…")
+            dialog.setLabelText(f"{label}: {message}" if message else f"Applying {label}…")
 
         def finished(_value: object) -> None:
             dialog.reset()

@@ -10,9 +10,11 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting.domain import Role
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.setting_labels import LABELS
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import Station
 from ijs_vetting.services.core.station_settings import current
+from ijs_vetting.settings import defaults
 
 pytestmark = pytest.mark.gui
 
@@ -41,9 +43,11 @@ def test_changing_a_setting_in_the_table(qtbot: QtBot, sqlite_station: Station) 
     qtbot.addWidget(dialog)
     dialog.show()
     table = dialog.findChild(QTableWidget, "settingsTable")
-    row = next(
-        r for r in range(table.rowCount()) if table.item(r, 0).text() == "posting.caption_limit"
-    )
+    rows = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}
+    assert set(rows) == set(defaults()) == set(LABELS)  # every setting has its words
+    row = rows["posting.caption_limit"]
+    assert table.item(row, 0).text() == "Caption length limit (characters)"
+    assert table.item(rows["sheets.reference_photos"], 1).text() == "no"
     with qtbot.waitSignal(dialog.changed):
         table.item(row, 1).setText("100")
     assert current(sqlite_station).caption_limit == 100
