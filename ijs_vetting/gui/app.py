@@ -13,10 +13,10 @@ from ijs_vetting.gui.backup_dialogs import remind_backup
 from ijs_vetting.gui.demo_offer import offer_demo
 from ijs_vetting.gui.errors import show_error
 from ijs_vetting.gui.jobs import start_job
-from ijs_vetting.gui.login import IdleLock, LoginDialog
+from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.gui.session import open_session
 from ijs_vetting.services.core.station import Actor, Station, open_station
-from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.privacy.retention import RetentionReport, run_retention
 from ijs_vetting.services.register.consent_lapse import apply_lapses
 
@@ -106,10 +106,8 @@ def run_gui(home: str | None, vault: str | None = None) -> int:
     if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
         station.close()
         return 0
-    window = MainWindow(station, login.actor)
-    window.show()
+    window = open_session(station, login.actor)
     warn_at_start(window, station, login.actor)
-    IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
     apply_lapses_on_start(window)
     if offer_demo(window) is None and login.actor.role is Role.ADMIN:
         start_retention(window)

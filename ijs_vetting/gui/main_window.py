@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -66,7 +66,10 @@ Drag on the photo to draw a face the station missed; it will be blurred.</p>
 
 
 class MainWindow(QMainWindow):
-    """Top-level window; each section is a page in the stacked widget of `ui/main_window.ui`."""
+    """Top-level window; each section is a page in the stacked widget of `ui/main_window.ui`.
+    `switch_user` fires when the user asks to hand the station to someone else."""
+
+    switch_user = Signal()
 
     def __init__(self, station: Station, actor: Actor) -> None:
         super().__init__()
@@ -145,6 +148,7 @@ class MainWindow(QMainWindow):
     def _setup_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Refresh", QKeySequence.StandardKey.Refresh, self.refresh)
+        self._action(file_menu, "S&witch user…", QKeySequence(), self.switch_user.emit)
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         go_menu = self.menuBar().addMenu("&Go")
         for number in range(1, len(SECTIONS) + 1):

@@ -98,3 +98,33 @@ def test_the_login_suggests_the_last_user_not_the_os_login(
     again = LoginDialog(sqlite_station)
     qtbot.addWidget(again)
     assert again.findChild(QLineEdit, "usernameEdit").text() == "mr.lee"
+
+
+def test_switching_user_opens_the_next_users_own_window(
+    qtbot: QtBot, sqlite_station: Station
+) -> None:
+    """File > Switch user: the next person logs in as themselves and gets a window of their
+    role; the last one's window is closed. Cancel logs out."""
+    from PySide6.QtWidgets import QApplication
+
+    from ijs_vetting.gui.main_window import MainWindow
+    from ijs_vetting.gui.session import open_session, switch_user
+
+    make_app()
+    admin = users.login(sqlite_station, "mrs.khan", "first-password")
+    users.add_user(sqlite_station, admin, "mr.lee", Role.STAFF, "lee-password")
+    first = open_session(sqlite_station, admin)
+    dialog = switch_user(sqlite_station, first)
+    assert dialog is not None and dialog.isVisible() and not first.isVisible()
+    dialog.findChild(QLineEdit, "usernameEdit").setText("mr.lee")
+    _submit(qtbot, dialog, "lee-password")
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    shown = [w for w in windows if w.isVisible()]
+    assert [w.actor.username for w in shown] == ["mr.lee"]
+    assert "Admin" not in [a.text().replace("&", "") for a in shown[0].menuBar().actions()]
+    leaving = switch_user(sqlite_station, shown[0])
+    assert leaving is not None
+    leaving.reject()
+    assert not shown[0].isVisible()
+    for window in windows:
+        window.deleteLater()
