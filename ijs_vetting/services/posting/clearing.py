@@ -257,7 +257,9 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
             if not years
             else "the children shown are in " + ", ".join(year_label(y) for y in sorted(years))
         )
-        raise _Refused(f"{who}, so choose the account to post it to")
+        raise _Refused(
+            f"{who}, so choose the account to post it to (Account; --account in commands)"
+        )
     subject = Subject(
         original=original,
         original_sha256=photo.sha256,
