@@ -48,8 +48,12 @@ class Document(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font(FONT, "", 8)
-        self.cell(self.epw - 22, 5, f"{INTERNAL} · {self.footer_text}", align="L")
-        self.cell(22, 5, f"page {self.page_no()}/{{nb}}", align="R")
+        room = self.epw - 24  # the page number's cell, and a gap before it
+        left = f"{INTERNAL} · {self.footer_text}"
+        while len(left) > 1 and self.get_string_width(left) > room:
+            left = left[:-2] + "…"  # a long footer is cut, never run into the page number
+        self.cell(room, 5, left, align="L")
+        self.cell(24, 5, f"page {self.page_no()}/{{nb}}", align="R")
 
     def title_block(self, title: str, lines: Sequence[str]) -> None:
         self.set_font(FONT, "B", 18)

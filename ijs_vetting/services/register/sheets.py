@@ -154,7 +154,7 @@ def _select(
         raise InvalidInput("Choose one of a year group, a class or a list of children.")
     if names is not None:
         picked = match_children(session, names)
-        return picked, f"list of {len(picked)} children"
+        return picked, f"{TRIP_LIST} of {len(picked)} children"
     query = select(Child).where(Child.on_roll.is_(True))
     if year is not None:
         query = query.where(Child.year_group == year)
@@ -167,6 +167,9 @@ def _select(
     if not kids:
         raise InvalidInput(f"There are no children on roll in {scope}.")
     return kids, scope
+
+
+TRIP_LIST = "a trip list"  # how a sheet for names picked one by one says whom it is for
 
 
 def _why(session: Session, kids: list[Child], channel: str, today: date) -> dict[int, SheetEntry]:
@@ -307,9 +310,14 @@ def render_sheet(report: SheetReport, channel_name: str, username: str, photos: 
             f"Do not photograph for {channel_name}: {class_name}",
             [
                 f"Made {made} from the register ({report.register_state}); {report.scope}.",
-                f"These children must not appear in photos for {channel_name}. The other "
-                f"children of {report.scope} in this class have consent today; ask the office "
-                "about any child who is not on the register.",
+                f"These children must not appear in photos for {channel_name}. "
+                + (
+                    f"The other children of {class_name} on the trip list"
+                    if report.scope.startswith(TRIP_LIST)
+                    else f"The other children of {class_name}"
+                )
+                + " have consent today; ask the office about any child who is not on the "
+                "register.",
             ],
         )
         if not entries:
