@@ -10,6 +10,7 @@ from ijs_vetting.domain import PhotoStatus, QueueStatus
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import photos
 from ijs_vetting.services.posting import queue
+from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import templates
 from tests import privacy_world, scenes
 
@@ -39,3 +40,5 @@ def test_enrolling_new_templates_withdraws_cleared_items(
     back = photos.get_photo(station, photo)
     assert back.status is PhotoStatus.REVIEW
     assert "new reference photos were enrolled" in (back.note or "")
+    entry = audit.search_audit(station, admin, "reference photos from")[0]
+    assert entry.summary.startswith("reference photos from B456.jpg:")  # not a temporary folder

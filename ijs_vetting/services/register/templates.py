@@ -122,12 +122,14 @@ def enrol_references(
     replace: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    source: str | None = None,
 ) -> EnrolReport:
     """Check each reference photo and store a template for each accepted one (admins only).
 
     With `replace`, a child's old templates go once at least one new reference is accepted.
     Undecided photos are matched again against the new templates before this returns, so no
-    caller can leave them waiting.
+    caller can leave them waiting. `source` names where the photos came from in the audit
+    entry (the folder's name when not given).
     """
     station.require(actor, ACTION, Role.ADMIN)
     station.require_vault()
@@ -162,7 +164,8 @@ def enrol_references(
     # One pool for checking the references and for re-vetting the photos they send back.
     with FacePool(workers) as pool:
         accepted = _checked(pool, eligible, progress, report)
-        _store_templates(station, actor, folder, accepted, children, replace, report)
+        where = source or folder.name
+        _store_templates(station, actor, where, accepted, children, replace, report)
         if report.photos_to_revet:
             report.revetted = vet_pending(station, actor, progress=progress, pool=pool).vetted
     return report
@@ -202,14 +205,14 @@ def _checked(
 def _store_templates(
     station: Station,
     actor: Actor,
-    folder: Path,
+    source: str,
     accepted: list[_Accepted],
     children: dict[str, int],
     replace: bool,
     report: EnrolReport,
 ) -> None:
-    """Store the accepted references' templates in one audited transaction, and send the
-    photos they may now identify back for vetting."""
+    """Store the accepted references' templates in one audited transaction (naming `source`),
+    and send the photos they may now identify back for vetting."""
     with station.write(actor, ACTION, Role.ADMIN) as w:
         replaced_children: set[str] = set()
         # Read again: an objection or withdrawal may have been recorded while the photos were
@@ -241,9 +244,9 @@ def _store_templates(
             report.withdrawn = withdraw_photo_items(w.session, "new reference photos were enrolled")
         report.outcomes.sort(key=lambda o: (o.child_id, o.file))
         w.audit(
-            f"reference photos from {folder.name}: {report.counts_in_words()}",
+            f"reference photos from {source}: {report.counts_in_words()}",
             target_type="faces",
-            target_id=folder.name,
+            target_id=source[:64],  # the column's width
             details={k: v for k, v in report.as_json().items() if k != "references"}
             | {
                 "children": sorted(
@@ -392,4 +395,5 @@ def enrol_files(
         for number, source in enumerate(files):
             if source.suffix.lower() in PHOTO_TYPES:
                 shutil.copyfile(source, folder / f"{number:03d}-{source.name}")
-        return enrol_references(station, actor, Path(tmp), progress=progress)
+        named = ", ".join(f.name for f in files)
+        return enrol_references(station, actor, Path(tmp), progress=progress, source=named)
