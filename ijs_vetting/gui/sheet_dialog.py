@@ -202,6 +202,12 @@ class SheetDialog(QDialog):
         if scope.names == []:
             show_error(self, ServiceError("Tick the children going, or paste their names."), "")
             return
+        if scope.names is not None:
+            try:
+                sheets.check_trip_list(self.station, scope.names)
+            except ServiceError as exc:
+                show_error(self, exc, "checking the trip list")
+                return
         start = str(self.settings.value("sheets/last_folder", "")) if self.settings else ""
         name, _ = QFileDialog.getSaveFileName(
             self,

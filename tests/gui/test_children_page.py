@@ -73,3 +73,28 @@ def test_enter_in_a_dialogs_text_field_presses_only_its_own_button(
     qtbot.keyClicks(sheet.search, "noah")
     qtbot.keyClick(sheet.search, Qt.Key.Key_Return)
     assert sheet.isVisible() and sheet.report is None and not sheet.findChildren(QMessageBox)
+
+
+def test_a_trip_list_is_checked_before_the_file_is_asked_for(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    asked: list[object] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a) or ("", ""))
+    sheet = SheetDialog(sqlite_station, admin)
+    qtbot.addWidget(sheet)
+    sheet.show()
+    qtbot.waitUntil(lambda: not sheet.loading)
+    sheet.by_list.setChecked(True)
+    sheet.pasted.setPlainText("Nobody Here\n")
+    sheet.save()
+    assert asked == [] and "is no child on roll" in sheet.findChildren(QMessageBox)[-1].text()
+    sheet.findChildren(QMessageBox)[-1].done(0)
+    sheet.pasted.setPlainText("zoe brown\n")
+    sheet.save()
+    assert len(asked) == 1  # a list that names children goes on to the file

@@ -241,6 +241,13 @@ def register_state(session: Session) -> str:
     return f"audit entry {entry.id} ({entry.entry_hash[:12]})" if entry else "empty register"
 
 
+def check_trip_list(station: Station, lines: Sequence[str]) -> int:
+    """How many children a trip list names, or the refusal `make_sheet` would give it: asked
+    before the office picks where to save the sheet, not after."""
+    with station.read() as session:
+        return len(match_children(session, lines))
+
+
 def make_sheet(
     station: Station,
     actor: Actor,
