@@ -235,7 +235,9 @@ def summary_html(report: ImportReport) -> str:
     rows = "".join(f"<li>{escape(name)}: {escape(reason)}</li>" for name, reason in report.failed)
     failed = f"<p>Could not be read:</p><ul>{rows}</ul>" if rows else ""
     return (
-        f"{state}<p><b>{report.imported}</b> new photos imported from {escape(report.folder)}; "
+        f"{state}<p><b>{report.imported}</b> new photos imported from {escape(report.folder)}"
+        + (f" ({report.unreadable} cannot be read: below)" if report.unreadable else "")
+        + "; "
         f"<b>{report.duplicates}</b> were already in the station.</p>"
         f"<p>Other files skipped (videos, edits…): {escape(skipped)}.</p>"
         f"<p>Vetted: {escape(vetted or nothing)}.</p>{failed}"

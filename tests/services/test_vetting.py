@@ -95,6 +95,7 @@ def test_enrol_import_vet_and_react_to_consent_changes(
     assert (report.found, report.imported, report.duplicates) == (7, 7, 0)
     assert dict(report.skipped) == {".mov": 1, ".aae": 1}
     assert [name for name, _ in report.failed] == ["IMG_0007.JPG"]
+    assert report.unreadable == 1 and report.as_json()["unreadable"] == 1
 
     shot = _by_file(station)
     grace_shown, astronaut_unknown = ("GRACE1", "show", "consent"), (None, "blur", "unknown")

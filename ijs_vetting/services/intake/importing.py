@@ -70,6 +70,8 @@ class ImportReport:
     imported: int = 0
     duplicates: int = 0
     restored: int = 0  # duplicates whose original was missing or altered in the vault: put back
+    # photos stored whose picture cannot be read (at import, or when vetted; also in `failed`)
+    unreadable: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # extension -> count
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped_folders: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
@@ -86,6 +88,7 @@ class ImportReport:
             "imported": self.imported,
             "duplicates": self.duplicates,
             "restored": self.restored,
+            "unreadable": self.unreadable,
             "skipped": dict(sorted(self.skipped.items())),
             "failed": [{"file": f, "reason": r} for f, r in self.failed],
             "skipped_folders": [{"folder": f, "reason": r} for f, r in self.skipped_folders],
@@ -242,6 +245,7 @@ def import_folder(
         report.vetted, report.statuses = vetting.vetted, vetting.statuses
         report.likeness = vetting.likeness
         report.failed.extend(vetting.failed)
+        report.unreadable += len(vetting.failed)
     except Cancelled:
         report.cancelled = True
     except BaseException:
@@ -313,6 +317,7 @@ def _register(
         except ImageDecodeError as exc:
             photo.status, photo.status_note = PhotoStatus.FAILED, exc.reason
             report.failed.append((path.name, exc.reason))
+            report.unreadable += 1
         session.add(photo)
         report.imported += 1
 
