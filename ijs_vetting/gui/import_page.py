@@ -101,7 +101,7 @@ class ImportPage(QWidget):
                 InvalidInput(
                     "Choose the folder of photos first: Browse…, or drop the folder here."
                     if not text
-                    else f"'{text}' is not a whole folder path: choose the folder with Browse…."
+                    else f"'{text}' is not a whole folder path: choose the folder with Browse…"
                 ),
                 "importing photos",
             )
@@ -234,11 +234,10 @@ def summary_html(report: ImportReport) -> str:
     )
     rows = "".join(f"<li>{escape(name)}: {escape(reason)}</li>" for name, reason in report.failed)
     failed = f"<p>Could not be read:</p><ul>{rows}</ul>" if rows else ""
+    unreadable = f" ({report.unreadable} cannot be read: below)" if report.unreadable else ""
     return (
         f"{state}<p><b>{report.imported}</b> new photos imported from {escape(report.folder)}"
-        + (f" ({report.unreadable} cannot be read: below)" if report.unreadable else "")
-        + "; "
-        f"<b>{report.duplicates}</b> were already in the station.</p>"
+        f"{unreadable}; <b>{report.duplicates}</b> were already in the station.</p>"
         f"<p>Other files skipped (videos, edits…): {escape(skipped)}.</p>"
         f"<p>Vetted: {escape(vetted or nothing)}.</p>{failed}"
     )

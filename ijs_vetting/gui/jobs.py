@@ -60,7 +60,7 @@ def start_job(
     def error(exc: BaseException) -> None:
         job.running = False
         if isinstance(exc, ServiceError | Cancelled):  # a refusal or a Cancel, not a fault
-            log.info("background job stopped: %s", exc or type(exc).__name__)
+            log.info("background job stopped: %s", str(exc) or type(exc).__name__)
         else:
             log.error("background job failed", exc_info=exc)
         on_error(exc)

@@ -119,6 +119,13 @@ class IdleLock(QObject):
         self.dialog.rejected.connect(self.window.close)
         self.dialog.open()
 
+    def stop(self) -> None:
+        """Never lock again (the window is being handed to another user)."""
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
     def _unlocked(self) -> None:
         self.dialog = None
         self.window.setEnabled(True)

@@ -194,8 +194,10 @@ class QueuePage(QWidget):
         self.model.set_rows(queue.list_queue(self.station, statuses=statuses))
         # the reset left no row current: the item shown stays so if it is still listed, and
         # the caption field never keeps the words of an item no longer selected
-        rows = [r for r, item in enumerate(self.model.rows()) if shown and item.id == shown.id]
-        index = self.filter.mapFromSource(self.model.index(rows[0], 0)) if rows else None
+        row = next(
+            (r for r, item in enumerate(self.model.rows()) if shown and item.id == shown.id), None
+        )
+        index = self.filter.mapFromSource(self.model.index(row, 0)) if row is not None else None
         if index is not None and index.isValid():
             self.table.setCurrentIndex(index)
         else:

@@ -43,6 +43,8 @@ def switch_user(station: Station, old: MainWindow) -> LoginDialog | None:
         )
         return None
     old.hide()
+    for lock in old.findChildren(IdleLock):  # it would lock the hidden window meanwhile
+        lock.stop()
     login = LoginDialog(station)
     login.setWindowTitle("Switch user")
 

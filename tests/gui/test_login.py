@@ -116,6 +116,7 @@ def test_switching_user_opens_the_next_users_own_window(
     first = open_session(sqlite_station, admin)
     dialog = switch_user(sqlite_station, first)
     assert dialog is not None and dialog.isVisible() and not first.isVisible()
+    assert not any(lock.timer.isActive() for lock in first.findChildren(IdleLock))
     dialog.findChild(QLineEdit, "usernameEdit").setText("mr.lee")
     _submit(qtbot, dialog, "lee-password")
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]

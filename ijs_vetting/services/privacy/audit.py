@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, false, func, or_, select
+from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import Session
 
 from ijs_vetting.audit_anchor import Anchor, AnchorUnreadable, anchor_in_file, read_anchor
@@ -289,14 +289,16 @@ def search_audit(
                 for mis_id in session.scalars(kids.limit(_NAMED_IN_SUMMARY))
             ]
             query = query.where(
-                or_(false(), *named)
-                | func.lower(AuditEntry.summary).like(like)
-                | func.lower(AuditEntry.action).like(like)
-                | func.lower(AuditEntry.actor).like(like)
-                | func.lower(func.coalesce(AuditEntry.station, "")).like(like)
-                | func.lower(func.coalesce(AuditEntry.target_id, "")).like(like)
-                | ((AuditEntry.target_type == "child") & AuditEntry.target_id.in_(kids))
-                | ((AuditEntry.target_type == "photo") & AuditEntry.target_id.in_(files))
+                or_(
+                    *named,
+                    func.lower(AuditEntry.summary).like(like),
+                    func.lower(AuditEntry.action).like(like),
+                    func.lower(AuditEntry.actor).like(like),
+                    func.lower(func.coalesce(AuditEntry.station, "")).like(like),
+                    func.lower(func.coalesce(AuditEntry.target_id, "")).like(like),
+                    (AuditEntry.target_type == "child") & AuditEntry.target_id.in_(kids),
+                    (AuditEntry.target_type == "photo") & AuditEntry.target_id.in_(files),
+                )
             )
         if since is not None:
             query = query.where(AuditEntry.at >= _local_midnight(since))

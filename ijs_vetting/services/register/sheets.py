@@ -154,7 +154,7 @@ def _select(
         raise InvalidInput("Choose one of a year group, a class or a list of children.")
     if names is not None:
         picked = match_children(session, names)
-        return picked, f"{TRIP_LIST} of {len(picked)} children"
+        return picked, f"a trip list of {len(picked)} children"
     query = select(Child).where(Child.on_roll.is_(True))
     if year is not None:
         query = query.where(Child.year_group == year)
@@ -167,9 +167,6 @@ def _select(
     if not kids:
         raise InvalidInput(f"There are no children on roll in {scope}.")
     return kids, scope
-
-
-TRIP_LIST = "a trip list"  # how a sheet for names picked one by one says whom it is for
 
 
 def _why(session: Session, kids: list[Child], channel: str, today: date) -> dict[int, SheetEntry]:
@@ -279,7 +276,8 @@ def make_sheet(
             if c.id in listed:
                 photo = _photo(station, w.session, c.id) if with_photos else None
                 entries.append(replace(listed[c.id], photo=photo))
-        write_atomically(out, render_sheet(report, chan.name, actor.username, with_photos))
+        trip = names is not None
+        write_atomically(out, render_sheet(report, chan.name, actor.username, with_photos, trip))
         w.audit(
             f"do-not-photograph sheet for {scope} ({chan.code}) printed",
             target_type="sheet",
@@ -296,8 +294,10 @@ def make_sheet(
         return report
 
 
-def render_sheet(report: SheetReport, channel_name: str, username: str, photos: bool) -> bytes:
-    """The PDF: one page (or more, if long) per class."""
+def render_sheet(
+    report: SheetReport, channel_name: str, username: str, photos: bool, trip: bool
+) -> bytes:
+    """The PDF: one page (or more, if long) per class; `trip` when it is for a trip list."""
     made = f"{report.made_at.astimezone():%d %B %Y %H:%M}"  # the office's own clock
     from ijs_vetting.documents import Column, Document  # fpdf: only when printing (1 s)
 
@@ -320,7 +320,7 @@ def render_sheet(report: SheetReport, channel_name: str, username: str, photos: 
                 f"These children must not appear in photos for {channel_name}. "
                 + (
                     f"The other children of {class_name} on the trip list"
-                    if report.scope.startswith(TRIP_LIST)
+                    if trip
                     else f"The other children of {class_name}"
                 )
                 + " have consent today; ask the office about any child who is not on the "
