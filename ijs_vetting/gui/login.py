@@ -6,7 +6,7 @@ minutes; the check itself (Argon2, lockout, audit) lives in `services.users`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -105,6 +105,7 @@ class IdleLock(QObject):
         app.installEventFilter(self)
         self.timer.start()
         self.dialog: LoginDialog | None = None
+        self._hidden: list[QWidget] = []
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in self._INPUT and self.dialog is None:
@@ -112,8 +113,19 @@ class IdleLock(QObject):
         return False
 
     def lock(self) -> None:
-        """Cover the window with the login dialog; only the same user's password opens it."""
+        """Cover the window with the login dialog; only the same user's password opens it.
+        What the window showed is hidden meanwhile: a disabled page is still readable, and
+        an admin's Audit page left open would be read by whoever sits down next."""
         self.window.setEnabled(False)
+        self._hidden = [
+            widget
+            for widget in self.window.findChildren(
+                QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly
+            )
+            if widget.isVisible()
+        ]
+        for widget in self._hidden:
+            widget.hide()
         self.dialog = LoginDialog(self.station, None, locked_user=self.actor.username)
         self.dialog.accepted.connect(self._unlocked)
         self.dialog.rejected.connect(self.window.close)
@@ -128,5 +140,8 @@ class IdleLock(QObject):
 
     def _unlocked(self) -> None:
         self.dialog = None
+        for widget in self._hidden:
+            widget.show()
+        self._hidden = []
         self.window.setEnabled(True)
         self.timer.start()

@@ -64,14 +64,16 @@ def test_idle_lock_needs_the_password_again(qtbot: QtBot, sqlite_station: Statio
     actor = users.login(sqlite_station, "mrs.khan", "first-password")
     window = QWidget()
     qtbot.addWidget(window)
+    page = QLabel("the audit entries an admin left open", window)
     window.show()
     lock = IdleLock(window, sqlite_station, actor, minutes=10)
     lock.lock()
     assert not window.isEnabled() and lock.dialog is not None
+    assert not page.isVisible()  # whoever sits down next cannot read what was left open
     dialog = lock.dialog
     assert dialog.findChild(QLineEdit, "usernameEdit").isReadOnly()
     _submit(qtbot, dialog, "first-password")
-    assert window.isEnabled() and lock.dialog is None
+    assert window.isEnabled() and lock.dialog is None and page.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_A)  # input restarts the countdown
     assert lock.timer.isActive()
 
