@@ -41,8 +41,10 @@ def test_search_by_name_finds_the_faces_named_as_the_child(
     """Naming a face writes the child's MIS id in the summary: the name finds that entry too."""
     roster.import_roster(station, admin, roster_file)
     photo = privacy_world.add_photo(station, [Face(None)])
-    (face,) = photos.get_photo(station, photo).faces
+    info = photos.get_photo(station, photo)
+    (face,) = info.faces
     review.assign_child(station, admin, face.id, "A123")
     found = audit.search_audit(station, admin, "Smith")
-    assert f"face {face.id} identified as A123" in {r.summary for r in found}
+    # the face as the reviewer saw it (its number on the screen, the file), not a database id
+    assert f"face 1 of {info.file} identified as A123" in {r.summary for r in found}
     assert not any("A123" in r.summary for r in audit.search_audit(station, admin, "Jones"))

@@ -26,6 +26,7 @@ from ijs_vetting.domain import (
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station, Write
 from ijs_vetting.services.intake.deciding import UNDECIDED, decide
+from ijs_vetting.services.intake.face_order import reading_order
 
 REVIEW_ROLES = (Role.ADMIN, Role.SLT, Role.STAFF)
 _REASON_WORDS = {
@@ -62,6 +63,13 @@ def _mis_id(session: Session, child_pk: int | None) -> str | None:
     return child.mis_id if child else None
 
 
+def _named(face: PhotoFace) -> str:
+    """The face as the reviewer saw it, for the audit: its number on the review screen (reading
+    order) and the photo's file name. The database id ("face 5") names nothing a person sees."""
+    number = reading_order(face.photo.faces).index(face) + 1
+    return f"face {number} of {face.photo.filename}"
+
+
 def _reviewed(face: PhotoFace, actor: Actor) -> None:
     face.reviewed_by, face.reviewed_at = actor.username, utcnow()
 
@@ -89,7 +97,7 @@ def assign_child(station: Station, actor: Actor, face_id: int, child_id: str | N
         return _done(
             w,
             photo,
-            f"face {face_id} identified as {child_id or 'nobody'}",
+            f"{_named(face)} identified as {child_id or 'nobody'}",
             face_id=face_id,
             child_id=child_id,
         )
@@ -145,11 +153,11 @@ def set_override(
         _reviewed(face, actor)
         photo = w.session.get(Photo, face.photo_id)
         assert photo is not None
-        label = override.value if override else "policy decision"
+        label = override.value.replace("_", " ") if override else "policy decision"
         return _done(
             w,
             photo,
-            f"face {face_id}: {label}",
+            f"{_named(face)}: {label}",
             face_id=face_id,
             override=override.value if override else None,
         )
@@ -169,7 +177,7 @@ def reset_face(station: Station, actor: Actor, face_id: int) -> PhotoStatus:
         _reviewed(face, actor)
         photo = w.session.get(Photo, face.photo_id)
         assert photo is not None
-        return _done(w, photo, f"face {face_id}: review undone", face_id=face_id, undone=undone)
+        return _done(w, photo, f"{_named(face)}: review undone", face_id=face_id, undone=undone)
 
 
 def mark_show(station: Station, actor: Actor, face_id: int) -> PhotoStatus:
@@ -186,7 +194,7 @@ def mark_show(station: Station, actor: Actor, face_id: int) -> PhotoStatus:
         # The identity stays what it was (a match stays a match, so a later withdrawal of
         # biometric consent still pulls the photo); showing only lifts the reviewer's mask.
         _reviewed(face, actor)
-        return _done(w, photo, f"face {face_id} shown", face_id=face_id)
+        return _done(w, photo, f"{_named(face)} shown", face_id=face_id)
 
 
 def draw_face(
@@ -226,7 +234,7 @@ def draw_face(
         _done(
             w,
             photo,
-            f"face drawn on photo {photo_id}",
+            f"{_named(face)} drawn by hand",
             face_id=face.id,
             box=[left, top, right, bottom],
             child_id=child_id,
@@ -242,9 +250,10 @@ def delete_drawn_face(station: Station, actor: Actor, face_id: int) -> PhotoStat
             raise InvalidInput("Only faces drawn by a reviewer can be deleted; mark it instead.")
         photo = w.session.get(Photo, face.photo_id)
         assert photo is not None
+        summary = f"{_named(face)} (drawn by hand) deleted"
         photo.faces.remove(face)
         w.session.flush()
-        return _done(w, photo, f"drawn face {face_id} deleted", face_id=face_id)
+        return _done(w, photo, summary, face_id=face_id)
 
 
 def set_head_count(station: Station, actor: Actor, photo_id: int, count: int | None) -> PhotoStatus:
@@ -254,7 +263,7 @@ def set_head_count(station: Station, actor: Actor, photo_id: int, count: int | N
     with station.write(actor, "review.head_count", *REVIEW_ROLES) as w:
         photo = _photo(w.session, photo_id)
         photo.head_count = count
-        return _done(w, photo, f"head count of photo {photo_id}: {count}", head_count=count)
+        return _done(w, photo, f"head count of {photo.filename}: {count}", head_count=count)
 
 
 def accept_photo(station: Station, actor: Actor, photo_id: int) -> PhotoStatus:
@@ -267,7 +276,7 @@ def accept_photo(station: Station, actor: Actor, photo_id: int) -> PhotoStatus:
         return _done(
             w,
             photo,
-            f"photo {photo_id} accepted as reviewed",
+            f"{photo.filename} accepted as reviewed",
             hold=held,
             camera=f"{photo.camera_make or ''} {photo.camera_model or ''}".strip(),
         )

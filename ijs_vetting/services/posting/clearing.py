@@ -328,7 +328,7 @@ def _commit(
             mis[link.child_id]: link.consent_record_id for link in item.children if link.shown
         }
         w.audit(
-            f"photo {plan.photo_id} cleared to {plan.account}",
+            f"{photo.filename} cleared to {plan.account}",
             target_type="photo",
             target_id=str(plan.photo_id),
             details={

@@ -160,7 +160,7 @@ def to_review(w: Write, photo: Photo, checked: Checked, account: str) -> str:
             "none, then clear the photo again"
         )
     w.audit(
-        f"photo {photo.id} failed verification and went back to review",
+        f"{photo.filename} failed the check before clearing and went back to review",
         target_type="photo",
         target_id=str(photo.id),
         details={
