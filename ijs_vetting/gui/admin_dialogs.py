@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QProgressDialog,
     QPushButton,
@@ -96,7 +97,10 @@ class UsersDialog(QDialog):
 
 
 class SettingsDialog(QDialog):
-    """Settings in a table; editing a value sets it through the service (checked, audited)."""
+    """Settings in a table; editing a value sets it through the service (checked, audited).
+    A value the service refuses is said under the table, in the setting's words, and the
+    value in force is shown again: a message box raised by the background job came after
+    Enter had closed the dialog."""
 
     changed = Signal()
 
@@ -107,7 +111,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         fit_size(self, 720, 560)
         self.table = child(form, QTableWidget, "settingsTable")
-
+        self.error = child(form, QLabel, "settingError")
         self.table.verticalHeader().hide()
         child(form, QDialogButtonBox, "buttons").rejected.connect(self.reject)
         self._loading = False
@@ -143,6 +147,12 @@ class SettingsDialog(QDialog):
             return
         key, raw = str(key_item.data(Qt.ItemDataRole.UserRole)), item.text()
         label = key_item.text()
+        try:
+            configure.check_setting(key, raw)
+        except ServiceError as exc:
+            self._refused(exc, key, label)
+            return
+        self.error.clear()
         # A match setting re-decides every undecided photo (seconds at a school's scale): off
         # the GUI thread, with progress and Cancel (the setting itself is saved first).
         dialog = QProgressDialog(f"Applying {label}…", "Cancel", 0, 0, self)
@@ -163,6 +173,8 @@ class SettingsDialog(QDialog):
             dialog.reset()
             if isinstance(exc, Cancelled):  # saved; the photos not reached are decided again
                 self.changed.emit()  # when cleared (clearing always decides first)
+            elif isinstance(exc, ServiceError):
+                self._refused(exc, key, label)
             else:
                 show_error(self, exc, "changing the setting")
             self.load()
@@ -175,3 +187,8 @@ class SettingsDialog(QDialog):
             parent=self,
         )
         dialog.canceled.connect(self.job.cancel)
+
+    def _refused(self, exc: ServiceError, key: str, label: str) -> None:
+        reason = str(exc).removeprefix(f"Cannot set {key}: ").replace(key, "it")
+        self.error.setText(f"“{label}” was not changed: {reason}")
+        QTimer.singleShot(0, self.load)  # not while the table is still closing the editor

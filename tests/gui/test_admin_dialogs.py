@@ -11,7 +11,7 @@ from ijs_vetting.domain import Role
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.setting_labels import LABELS
-from ijs_vetting.services.core import users
+from ijs_vetting.services.core import station_settings, users
 from ijs_vetting.services.core.station import Station
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.settings import defaults
@@ -51,3 +51,39 @@ def test_changing_a_setting_in_the_table(qtbot: QtBot, sqlite_station: Station) 
     with qtbot.waitSignal(dialog.changed):
         table.item(row, 1).setText("100")
     assert current(sqlite_station).caption_limit == 100
+
+
+def test_a_value_out_of_bounds_is_refused_in_the_dialog(
+    qtbot: QtBot, sqlite_station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed into the cell and Enter pressed: the dialog stays open, says under the table
+    why (in the setting's words, not its key), and the value shown is the one in force."""
+    from PySide6.QtWidgets import QLabel, QMessageBox
+
+    boxes: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: boxes.append(box.text()) or 0)
+    make_app()
+    admin = users.login(sqlite_station, "mrs.khan", "first-password")
+    dialog = SettingsDialog(sqlite_station, admin)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    table = dialog.findChild(QTableWidget, "settingsTable")
+    rows = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}
+    row = rows["faces.match_threshold"]
+    table.setCurrentCell(row, 1)
+    table.editItem(table.item(row, 1))
+    editor = table.viewport().findChild(QLineEdit)
+    assert editor is not None
+    editor.selectAll()
+    qtbot.keyClicks(editor, "5")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    error = dialog.findChild(QLabel, "settingError")
+    qtbot.waitUntil(lambda: bool(error.text()))
+    assert dialog.isVisible() and boxes == []
+    assert "largest distance that counts" in error.text() and "faces.match_threshold" not in error.text()
+    assert "between" in error.text()
+    in_force = station_settings.list_settings(sqlite_station)["faces.match_threshold"][0]
+    qtbot.waitUntil(lambda: table.item(row, 1).text() == str(in_force))
+    table.item(rows["posting.caption_limit"], 1).setText("100")  # a good value clears it
+    qtbot.waitUntil(lambda: not error.text())

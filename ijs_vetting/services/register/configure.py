@@ -22,6 +22,15 @@ _REDECIDE = {"faces.match_threshold", "faces.match_margin", "posting.channel"}
 _REVET = {"faces.min_identify_width"}
 
 
+def check_setting(key: str, raw: Any) -> Any:
+    """`raw` as the value `key` would store, or InvalidInput saying why not: the Settings
+    dialog asks before it starts the change, so a refusal is said beside the value typed."""
+    try:
+        return coerce(key, raw)
+    except ValueError as exc:
+        raise InvalidInput(f"Cannot set {key}: {exc}.") from exc
+
+
 def set_setting(
     station: Station, actor: Actor, key: str, raw: Any, *, progress: Progress | None = None
 ) -> Any:
@@ -31,10 +40,7 @@ def set_setting(
     batches (`redecide_in_batches`), so a school's four years of photos never hold the write
     lock for long; `progress` reports them and can cancel the rest (clearing decides a photo
     again anyway before it queues it)."""
-    try:
-        value = coerce(key, raw)
-    except ValueError as exc:
-        raise InvalidInput(f"Cannot set {key}: {exc}.") from exc
+    value = check_setting(key, raw)
     with station.write(actor, "settings.set", Role.ADMIN) as w:
         before = settings_of(w.session).values[key]
         row = w.session.get(Setting, key)
