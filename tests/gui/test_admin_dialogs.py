@@ -81,8 +81,9 @@ def test_a_value_out_of_bounds_is_refused_in_the_dialog(
     error = dialog.findChild(QLabel, "settingError")
     qtbot.waitUntil(lambda: bool(error.text()))
     assert dialog.isVisible() and boxes == []
-    assert "largest distance that counts" in error.text() and "faces.match_threshold" not in error.text()
-    assert "between" in error.text()
+    said = error.text()
+    assert "largest distance that counts" in said and "faces.match_threshold" not in said
+    assert "between" in said
     in_force = station_settings.list_settings(sqlite_station)["faces.match_threshold"][0]
     qtbot.waitUntil(lambda: table.item(row, 1).text() == str(in_force))
     table.item(rows["posting.caption_limit"], 1).setText("100")  # a good value clears it
