@@ -13,7 +13,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from ijs_vetting.imaging.decode import ImageDecodeError, decode_image
@@ -29,13 +29,20 @@ def to_qimage(pixels: Any) -> QImage:
 
 
 class _Load(QRunnable):
-    def __init__(self, loader: ImageLoader, key: object, path: Path, max_side: int) -> None:
+    def __init__(self, loader: ImageLoader, key: object, path: Path) -> None:
         super().__init__()
-        self.loader, self.key, self.path, self.max_side = loader, key, path, max_side
+        self.loader, self.key, self.path = loader, key, path
 
     def run(self) -> None:
+        fit = self.loader.fit
         try:
-            image = to_qimage(decode_image(self.path, max_side=self.max_side).pixels)
+            image = to_qimage(decode_image(self.path, max_side=self.loader.max_side).pixels)
+            if fit is not None and fit.boundedTo(image.size()) != image.size():
+                image = image.scaled(
+                    fit,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
         except (ImageDecodeError, OSError) as exc:
             log.info("cannot show %s: %s", self.path, exc)
             image = QImage()
@@ -43,13 +50,22 @@ class _Load(QRunnable):
 
 
 class ImageLoader(QObject):
-    """Decodes images in the background; `loaded(key, QImage)` (a null image when unreadable)."""
+    """Decodes images in the background; `loaded(key, QImage)` (a null image when unreadable).
+    With `fit`, each image is made small enough to fit that box: a table cell draws an image
+    at its own size, so a wider or taller one is cut off."""
 
     loaded = Signal(object, QImage)
 
-    def __init__(self, max_side: int, cache_size: int = 2000, parent: QObject | None = None):
+    def __init__(
+        self,
+        max_side: int,
+        cache_size: int = 2000,
+        parent: QObject | None = None,
+        *,
+        fit: QSize | None = None,
+    ):
         super().__init__(parent)
-        self.max_side = max_side
+        self.max_side, self.fit = max_side, fit
         self._cache: OrderedDict[object, QImage] = OrderedDict()
         self._cache_size = cache_size
         self._pending: set[object] = set()
@@ -65,7 +81,7 @@ class ImageLoader(QObject):
             return image
         if key not in self._pending:
             self._pending.add(key)
-            self._pool.start(_Load(self, key, path, self.max_side))
+            self._pool.start(_Load(self, key, path))
         return None
 
     def forget(self, key: object) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QSettings,
+    QSize,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -62,6 +63,9 @@ _ACTIONS = {
     "withdrawButton": "queue.withdraw",
     "takenDownButton": "queue.taken_down",
 }
+
+
+THUMB_FIT = QSize(92, 64)  # each item's picture, whole, in its cell
 
 
 class QueueTableModel(RowsTableModel[QueueItemInfo]):
@@ -142,13 +146,13 @@ class QueuePage(QWidget):
         super().__init__(parent)
         self.station, self.actor, self.settings = station, actor, settings
         form = mount_form(self, "queue_page.ui")
-        self.thumbs = ImageLoader(160, parent=self)
+        self.thumbs = ImageLoader(160, parent=self, fit=THUMB_FIT)
         self.model = QueueTableModel(self.thumbs, station, self)
         self.filter = AccountFilter(self)
         self.filter.setSourceModel(self.model)
         self.table = child(form, QTableView, "queueTable")
         self.table.setModel(self.filter)
-        self.table.verticalHeader().setDefaultSectionSize(72)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_FIT.height() + 8)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -156,7 +160,7 @@ class QueuePage(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         # The picture column has a fixed width: measuring it would decode every item's picture.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        self.table.setColumnWidth(0, 100)
+        self.table.setColumnWidth(0, THUMB_FIT.width() + 8)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.status_filter = child(form, QComboBox, "queueStatusFilter")
         for text, statuses in STATUS_FILTERS:
