@@ -146,19 +146,41 @@ class ReferencePhotos(QObject):
         )
 
     def enrol(self, files: list[Path]) -> None:
-        """Check and enrol `files` as this child's references, in the background."""
+        """Check and enrol `files` as this child's references, in the background. The face
+        engine takes seconds to start, so the tab says at once what it is doing (a silent
+        five seconds after choosing a photo looked like nothing had happened)."""
         if not files or (self.job is not None and self.job.running):
             return
+        self.add.setEnabled(False)
+        self.add.setText("Adding reference photos…")
+        self.note.setText(
+            f"Looking for the child's face in {len(files)} photo(s); the face engine takes a "
+            "few seconds to start…"
+        )
         self.job = start_job(
             lambda p: templates.enrol_files(
                 self.station, self.actor, self.mis_id, files, progress=p
             ),
             on_done=self._enrolled,
+            on_progress=self._progressed,
             parent=self,
-            on_error=lambda e: show_error(self.dialog, e, "adding reference photos"),
+            on_error=self._failed,
         )
 
+    def _progressed(self, done: int, total: int, message: str) -> None:
+        if total:
+            self.note.setText(f"Checking the reference photos: {done} of {total}. {message}")
+
+    def _finished(self) -> None:
+        self.add.setText("Add reference photos…")  # enabled again by `load`, if still allowed
+
+    def _failed(self, exc: BaseException) -> None:
+        self._finished()
+        show_error(self.dialog, exc, "adding reference photos")
+        self.changed.emit()  # the tab's note and buttons as the register has them
+
     def _enrolled(self, report: Any) -> None:
+        self._finished()
         refused = "".join(
             f"<li>{escape(o.file.split('-', 1)[-1])}: {escape(QUALITY.get(o.reason or '', ''))}"
             f"{escape(o.message)}</li>"

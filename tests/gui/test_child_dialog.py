@@ -159,8 +159,13 @@ def test_a_reference_is_removed_and_added_again_from_the_tab(
     monkeypatch.setattr(
         "PySide6.QtWidgets.QFileDialog.getOpenFileNames", lambda *a, **k: ([str(again)], "")
     )
+    add = dialog.findChild(QPushButton, "addReferenceButton")
     with qtbot.waitSignal(dialog.changed, timeout=60_000):
-        dialog.findChild(QPushButton, "addReferenceButton").click()
+        add.click()
+        # at once, while the face engine starts: the tab says what it is doing
+        assert not add.isEnabled() and add.text() == "Adding reference photos…"
+        assert "Looking for the child's face in 1 photo" in dialog.references.note.text()
+    assert add.isEnabled() and add.text() == "Add reference photos…"
     assert references.count() == 1 and "px wide" in references.item(0).text()
     for box in dialog.findChildren(QMessageBox):
         box.close()
