@@ -27,7 +27,7 @@ REASON_WORDS = {
     "not_a_face": "not a face",
     "found_at_check": "found by the check before posting: blurred until you mark it",
 }
-ZOOM_SIDE = 128  # the enlarged selected face beside the list
+ZOOM_SIDE = 110  # the enlarged selected face beside the list
 ROW_ICON = 40  # each face row's own small crop
 FACE_ROLE = Qt.ItemDataRole.UserRole
 

@@ -44,7 +44,7 @@ class GridFilters(QObject):
         self.year.currentIndexChanged.connect(lambda _i: self._apply_year())
 
         self.order = child(form, QComboBox, "sortOrder")
-        self.order.addItem("Newest imports first", None)
+        self.order.addItem("Newest imported", None)
         self.order.addItem("Taken: newest first", Qt.SortOrder.DescendingOrder)
         self.order.addItem("Taken: oldest first", Qt.SortOrder.AscendingOrder)
         self.order.currentIndexChanged.connect(lambda _i: self._apply_order())

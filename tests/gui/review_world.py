@@ -20,8 +20,9 @@ def open_window(qtbot: QtBot, station: Station, actor: Actor) -> MainWindow:
     make_app()
     win = MainWindow(station, actor)
     qtbot.addWidget(win)
-    win.resize(1366, 740)
     win.show()
+    win.showNormal()  # it starts maximised on offscreen's small screen
+    win.resize(1366, 740)
     qtbot.waitExposed(win)
     win.activateWindow()  # the section shortcuts need the window active
     qtbot.waitUntil(win.isActiveWindow)
