@@ -147,3 +147,6 @@ def test_each_section_fits_the_smallest_screen_without_scrolling(
     scroll = window.findChild(QScrollArea, "pagesScroll")
     assert not scroll.horizontalScrollBar().isVisible(), scroll.horizontalScrollBar().maximum()
     assert not scroll.verticalScrollBar().isVisible(), scroll.verticalScrollBar().maximum()
+    navigation = window.navigation  # every section's name whole, and no scroll bar under them
+    assert navigation.sizeHintForColumn(0) <= navigation.viewport().width()
+    assert not navigation.horizontalScrollBar().isVisible()
