@@ -259,6 +259,8 @@ def gui_run(built: Built, copy: WorkCopy, cap: float, log: Any) -> dict[str, dic
         log(
             f"    {row['op']}: {_fmt(row['seconds'], cap)} (longest block {row['block_ms']:.0f} ms)"
         )
+        for ms, where in row.get("stalls", []):
+            log(f"        blocked {ms} ms in {where}")
     if seconds is None or code != 0:
         tail = (copy.dir / "gui.txt").read_text(errors="replace")[-800:]
         log(f"    the GUI run {'timed out' if seconds is None else f'exited {code}'}: {tail}")
@@ -386,7 +388,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--cap", type=float, default=600.0, help="seconds before an operation is cut off"
     )
+    parser.add_argument(
+        "--stalls",
+        action="store_true",
+        help="also print where the GUI thread was while it was blocked (sampled)",
+    )
     args = parser.parse_args(argv)
+    if args.stalls:
+        os.environ["BENCH_STALLS"] = "1"
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:

@@ -8,6 +8,10 @@ blocked during each action: any gap between ticks longer than 10 ms is time the 
 serve events. An action ends when its own condition holds, no background job or image loader
 is running, and the event queue has drained. Each result is appended as one JSON line as soon
 as it is known, so a run that the parent must kill still reports what it finished.
+
+With BENCH_STALLS=1 (`bench.scale --stalls`) a sampler thread also records where the GUI thread
+was while it was blocked: every 5 ms without a heartbeat for over 40 ms, the GUI thread's
+innermost frames of the project's own code, counted per action (the `stalls` of each result).
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 RESULTS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("gui-results.jsonl")
 T0 = float(os.environ.get("BENCH_T0", time.time()))
@@ -27,6 +34,45 @@ CAP = float(os.environ.get("BENCH_CAP", "600"))
 REAL_IDS: list[int] = json.loads(os.environ.get("BENCH_REAL_IDS", "[]"))
 USER = os.environ.get("BENCH_GUI_USER", "bench-slt")
 PASSWORD = os.environ.get("IJS_VETTING_PASSWORD", "")
+STALLS = os.environ.get("BENCH_STALLS") == "1"
+_OWN = (f"{os.sep}ijs_vetting{os.sep}", f"{os.sep}bench{os.sep}")
+
+
+def _where(frame: FrameType | None, depth: int = 4) -> str:
+    """The innermost `depth` frames of the project's code under `frame` (library frames
+    above them kept as one name), innermost last."""
+    own: list[str] = []
+    library = ""
+    while frame is not None and len(own) < depth:
+        code = frame.f_code
+        if any(part in code.co_filename for part in _OWN):
+            name = code.co_filename.rsplit(os.sep, 1)[-1]
+            own.append(f"{name}:{frame.f_lineno} {code.co_name}")
+        elif not own:
+            library = f"{code.co_filename.rsplit(os.sep, 1)[-1]} {code.co_name}"
+        frame = frame.f_back
+    return " < ".join(own) + (f" > {library}" if library else "")
+
+
+class StallSampler:
+    """Counts where the GUI thread is while `beat` has not ticked for 40 ms."""
+
+    def __init__(self, beat: object) -> None:
+        self.beat, self.gui = beat, threading.main_thread().ident
+        self.seen: Counter[str] = Counter()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.005)
+            if time.perf_counter() - self.beat.last > 0.04:  # type: ignore[attr-defined]
+                self.seen[_where(sys._current_frames().get(self.gui or 0))] += 5
+
+    def take(self) -> list[tuple[int, str]]:
+        """The most blocked places since the last take: (ms, where)."""
+        top = [(ms, where) for where, ms in self.seen.most_common(6)]
+        self.seen.clear()
+        return top
 
 
 def record(**fields: object) -> None:
@@ -75,6 +121,10 @@ def main() -> None:
             self.last, self.worst = time.perf_counter(), 0.0
 
     beat = Heartbeat()
+    sampler = StallSampler(beat) if STALLS else None
+
+    def stalls() -> list[tuple[int, str]]:
+        return sampler.take() if sampler is not None else []
 
     def pools_idle(window: object | None) -> bool:
         pools = [QThreadPool.globalInstance()]
@@ -119,6 +169,7 @@ def main() -> None:
         seconds=time.time() - T0,
         cpu_seconds=time.process_time(),
         block_ms=beat.worst * 1000,
+        stalls=stalls(),
     )
     assert shown is not None
     login.username.setText(USER)
@@ -138,6 +189,7 @@ def main() -> None:
         seconds=time.time() - T0,
         cpu_seconds=time.process_time(),
         block_ms=beat.worst * 1000,
+        stalls=stalls(),
     )
 
     review = window.review_page
@@ -177,6 +229,7 @@ def main() -> None:
         ("GUI Audit page", go("audit"), lambda: not window.audit_page.loading),
     ]
     for name, action, done in actions:
+        stalls()
         beat.reset()
         started, cpu = time.perf_counter(), time.process_time()
         action()
@@ -192,6 +245,7 @@ def main() -> None:
             block_ms=beat.worst * 1000,
             messages=messages,
             waiting_items=waiting,
+            stalls=stalls(),
         )
     cleared = len(list(export_dir.rglob("*.jpg")))
     peak = high_water_mb()
