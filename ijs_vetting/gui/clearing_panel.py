@@ -57,6 +57,12 @@ class ClearingPanel(QObject):
         self.caption = child(page, QLineEdit, "captionEdit")
         self.caption_counter = child(page, QLabel, "captionCounter")
         self.caption.textChanged.connect(self._count_caption)
+        # The photos the caption was typed for: it is emptied when the selection becomes
+        # others, so a caption naming one photo's child never goes out with the next photo.
+        self._captioned: frozenset[int] = frozenset()
+        self.caption.textEdited.connect(
+            lambda _text: setattr(self, "_captioned", frozenset(p.id for p in self.targets()))
+        )
         self._count_caption("")
         child(page, QPushButton, "clearButton").clicked.connect(self.clear)
         child(page, QPushButton, "rejectButton").clicked.connect(self.reject)
@@ -80,6 +86,8 @@ class ClearingPanel(QObject):
     def targets_changed(self) -> None:
         """The photos chosen changed: name the account they would go to, count the caption."""
         ids = [p.id for p in self.targets()]
+        if self.caption.text() and frozenset(ids) != self._captioned:
+            self.caption.clear()
         suggested = accounts.suggest_account(self.station, ids)
         self.account.setItemText(0, f"{FROM_YEAR_GROUPS} ({suggested or 'choose one'})")
         self._count_caption(self.caption.text())
@@ -138,7 +146,8 @@ class ClearingPanel(QObject):
             rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
             lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
         inform(self.page, "Clear for posting", "".join(lines))
-        self.caption.clear()
+        if result.cleared:  # a refused photo keeps the caption typed for it
+            self.caption.clear()
         self.changed.emit()
 
     def reject(self) -> None:

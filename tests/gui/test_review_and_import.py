@@ -195,3 +195,35 @@ def test_year_group_and_date_filters(window: MainWindow) -> None:
     page.filters.date.setCurrentIndex(0)
     page.filters.order.setCurrentIndex(2)
     assert page.filter.rowCount() >= 6
+
+
+def test_a_caption_stays_with_the_photos_it_was_typed_for(qtbot: QtBot, window: MainWindow) -> None:
+    """A caption typed for one photo (naming its child) was still there when the next photo
+    was opened, ready to be cleared with it. Opening another photo empties it; a reload of
+    the same photo keeps it."""
+    page = window.review_page
+    _open(window, "IMG_0104.JPG")
+    qtbot.keyClicks(page.clearing.caption, "Grace in 5H")
+    window.refresh()
+    wait_loaded(qtbot, window)
+    assert page.clearing.caption.text() == "Grace in 5H"
+    _open(window, "IMG_0106.JPG")
+    assert page.clearing.caption.text() == ""
+    assert page.clearing.caption_counter.text() == "0/140"
+
+
+def test_a_refused_clearing_keeps_the_caption(qtbot: QtBot, window: MainWindow) -> None:
+    """The check refuses a real face marked "not a face"; the caption typed is still there to
+    clear the photo with once the face is blurred."""
+    page = window.review_page
+    twins = _open(window, "IMG_0104.JPG")
+    page.faces.rows.setCurrentRow(1)
+    qtbot.keyClick(page.grid, Qt.Key.Key_N)
+    qtbot.keyClicks(page.clearing.caption, "Science week")
+    qtbot.mouseClick(page.findChild(QPushButton, "clearButton"), Qt.MouseButton.LeftButton)
+    box = _message_box(qtbot)
+    assert "0 photo(s) cleared" in box.text() and "IMG_0104.JPG" in box.text()
+    box.close()
+    wait_loaded(qtbot, window)
+    assert _status(window, twins.id) is PhotoStatus.REVIEW
+    assert page.clearing.caption.text() == "Science week"
