@@ -74,6 +74,9 @@ class WhoIsThisDialog(QDialog):
         self.crops = child(form, QListWidget, "faceCrops")
         self.count = child(form, QLabel, "whoCount")
         self.choice = child(form, QComboBox, "childChoice")
+        # Nobody is chosen until the reviewer chooses: Enter must never name faces as the
+        # first child of the list.
+        self.choice.setPlaceholderText("Choose the child…")
         self.crops.itemSelectionChanged.connect(self._selection_changed)
         child(form, QPushButton, "nameButton").clicked.connect(self.name_selected)
         child(form, QPushButton, "closeButton").clicked.connect(self.reject)
@@ -142,13 +145,14 @@ class WhoIsThisDialog(QDialog):
             self.choice.addItem(
                 f"{c.display_name} — {c.class_name or year_label(c.year_group)}", c.mis_id
             )
-        self.choice.setCurrentIndex(max(self.choice.findData(chosen), 0))
+        self.choice.setCurrentIndex(self.choice.findData(chosen) if chosen is not None else -1)
 
     def name_selected(self) -> None:
         faces = self.selected_faces()
         mis_id = self.choice.currentData()
         if not faces or mis_id is None:
-            show_error(self, ServiceError("Select the faces of one child first."), "naming")
+            words = "Choose who they are first." if faces else "Select the faces of one child first."
+            show_error(self, ServiceError(words), "naming")
             return
         try:
             review.assign_faces(self.station, self.actor, [f.face_id for f in faces], mis_id)

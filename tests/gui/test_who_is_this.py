@@ -40,6 +40,8 @@ def test_naming_the_selected_crops_and_no_other(qtbot: QtBot, window: MainWindow
         index = dialog.crops.model().index(row, 0)
         dialog.crops.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
     assert dialog.count.text() == "2 selected"
+    assert dialog.choice.currentData() is None  # nobody until the reviewer chooses
+    assert dialog.choice.currentText() == "" and dialog.choice.placeholderText()
     dialog.choice.setCurrentIndex(dialog.choice.findData("D100004"))  # Ada: no biometric consent
     dialog.findChild(QPushButton, "nameButton").click()
     qtbot.waitUntil(lambda: not dialog.loading, timeout=30_000)
