@@ -151,7 +151,7 @@ class WhoIsThisDialog(QDialog):
         faces = self.selected_faces()
         mis_id = self.choice.currentData()
         if not faces or mis_id is None:
-            words = "Choose who they are first." if faces else "Select the faces of one child first."
+            words = "Choose who they are first." if faces else "Select one child's faces first."
             show_error(self, ServiceError(words), "naming")
             return
         try:
