@@ -93,10 +93,11 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
     }
     assert batch["cleared"][0]["shown"] == ["GRACE1"]
     ((refused),) = batch["refused"]
-    assert refused["photo_id"] == int(astro) and "--account" in refused["reason"]
+    assert refused["photo_id"] == int(astro) and refused["needs_account"] is True
     assert refused["file"] == "astro.jpg" and "photo" not in refused["reason"].split(":")[0]
     code, _out, err = cli("mr.head", "clear", astro)
     assert code == 1 and f"astro.jpg (photo {astro}) refused: nobody identified is shown" in err
+    assert err.rstrip().endswith("choose the account to post it to (--account)")
     code, out, err = cli("mr.head", "clear", astro, "--account", "@Year6IJS")
     assert code == 0 and "Cleared photo" in out and "1 face masked" in out and err == ""
 
@@ -156,7 +157,7 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
     rejected = cli.json("mr.head", "reject", astro, "999", "--reason", "background", code=1)
     assert rejected["rejected"] == [int(astro)]
     assert rejected["refused"] == [
-        {"photo_id": 999, "file": None, "reason": "There is no photo 999."}
+        {"photo_id": 999, "file": None, "reason": "There is no photo 999.", "needs_account": False}
     ]
     statuses = {i["id"]: i["status"] for i in cli.json("mr.head", "queue", "list")["items"]}
     assert statuses[astro_item] == "withdrawn"

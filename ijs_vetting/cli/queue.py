@@ -117,10 +117,11 @@ def cmd_reject(ctx: Context) -> Outcome:
 
 
 def _refusals(refused: list[Refused]) -> list[str]:
-    return [
-        f"{r.file} (photo {r.photo_id}) refused: {r.reason}" if r.file else r.reason
-        for r in refused
-    ]
+    lines = []
+    for r in refused:
+        reason = r.reason + (" (--account)" if r.needs_account else "")
+        lines.append(f"{r.file} (photo {r.photo_id}) refused: {reason}" if r.file else reason)
+    return lines
 
 
 def _table(items: list[QueueItemInfo]) -> None:

@@ -143,7 +143,10 @@ class ClearingPanel(QObject):
         assert isinstance(result, clearing.ClearResult)
         lines = [f"<p>{len(result.cleared)} photo(s) cleared to the posting queue.</p>"]
         if result.refused:
-            rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
+            rows = "".join(
+                f"<li>{escape(r.words)}{' (in the Account box)' if r.needs_account else ''}</li>"
+                for r in result.refused
+            )
             lines.append(f"<p>Not cleared:</p><ul>{rows}</ul>")
         inform(self.page, "Clear for posting", "".join(lines))
         if result.cleared:  # a refused photo keeps the caption typed for it

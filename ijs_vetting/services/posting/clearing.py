@@ -52,7 +52,7 @@ from ijs_vetting.services.posting.clearing_check import (
     to_review,
 )
 from ijs_vetting.services.posting.queue import QUEUE_ROLES, check_caption
-from ijs_vetting.services.posting.refusals import Refused, with_files
+from ijs_vetting.services.posting.refusals import CHOOSE_ACCOUNT, Refused, with_files
 from ijs_vetting.services.posting.verify import ShownFace
 from ijs_vetting.vault import RESTORE_HINT, VaultFileAltered, VaultFileMissing
 
@@ -257,9 +257,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
             if not years
             else "the children shown are in " + ", ".join(year_label(y) for y in sorted(years))
         )
-        raise _Refused(
-            f"{who}, so choose the account to post it to (Account; --account in commands)"
-        )
+        raise _Refused(f"{who}, so {CHOOSE_ACCOUNT}")
     subject = Subject(
         original=original,
         original_sha256=photo.sha256,

@@ -14,6 +14,9 @@ from ijs_vetting.db.models import Photo
 from ijs_vetting.services.core.station import Station
 
 
+CHOOSE_ACCOUNT = "choose the account to post it to"  # each front says where it is chosen
+
+
 class Refused(NamedTuple):
     """A photo not cleared or rejected, and why, in words about the photo (its file name
     names it for people; the reason never says "photo 9")."""
@@ -23,7 +26,17 @@ class Refused(NamedTuple):
     file: str | None = None  # None: there is no such photo
 
     def as_json(self) -> dict[str, Any]:
-        return {"photo_id": self.photo_id, "file": self.file, "reason": self.reason}
+        return {
+            "photo_id": self.photo_id,
+            "file": self.file,
+            "reason": self.reason,
+            "needs_account": self.needs_account,
+        }
+
+    @property
+    def needs_account(self) -> bool:
+        """Nothing says which account: clearing it again with one chosen would go ahead."""
+        return self.reason.endswith(CHOOSE_ACCOUNT)
 
     @property
     def words(self) -> str:
