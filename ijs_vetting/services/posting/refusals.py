@@ -13,7 +13,6 @@ from sqlalchemy import select
 from ijs_vetting.db.models import Photo
 from ijs_vetting.services.core.station import Station
 
-
 CHOOSE_ACCOUNT = "choose the account to post it to"  # each front says where it is chosen
 
 
