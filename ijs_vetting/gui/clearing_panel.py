@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QProgressDialog,
     QPushButton,
     QWidget,
@@ -157,8 +158,12 @@ class ClearingPanel(QObject):
         targets = self.targets()
         if not targets:
             return
+        which = targets[0].file if len(targets) == 1 else f"these {len(targets)} photos"
         reason, ok = QInputDialog.getText(
-            self.page, "Reject", f"Why are these {len(targets)} photo(s) rejected?"
+            self.page,
+            "Reject",
+            f"Reject {which} for good? A rejected photo is never posted, and this cannot be "
+            "undone.\n\nWhy is it rejected?",
         )
         if not ok:
             return
@@ -172,4 +177,9 @@ class ClearingPanel(QObject):
         if result.refused:
             rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
             inform(self.page, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
+        window = self.page.window()
+        if result.rejected and isinstance(window, QMainWindow):  # the photo leaves the grid
+            files = [p.file for p in targets if p.id in result.rejected]
+            done = files[0] if len(files) == 1 else f"{len(files)} photos"
+            window.statusBar().showMessage(f"{done} rejected: never to be posted.", 10_000)
         self.changed.emit()

@@ -227,3 +227,23 @@ def test_a_refused_clearing_keeps_the_caption(qtbot: QtBot, window: MainWindow) 
     wait_loaded(qtbot, window)
     assert _status(window, twins.id) is PhotoStatus.REVIEW
     assert page.clearing.caption.text() == "Science week"
+
+
+def test_reject_says_it_is_for_good_and_what_it_did(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QInputDialog,
+        "getText",
+        lambda _p, _t, label, *a, **k: asked.append(label) or ("dark", True),
+    )
+    page = window.review_page
+    photo = _open(window, "IMG_0106.JPG")
+    qtbot.keyClick(page.grid, Qt.Key.Key_R)
+    assert asked and "IMG_0106.JPG" in asked[0] and "cannot be undone" in asked[0]
+    assert _status(window, photo.id) is PhotoStatus.REJECTED
+    said = window.statusBar().currentMessage()
+    assert said == "IMG_0106.JPG rejected: never to be posted."
