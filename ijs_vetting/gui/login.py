@@ -39,7 +39,7 @@ class LoginDialog(QDialog):
         self.password = child(form, QLineEdit, "passwordEdit")
         self.confirm = child(form, QLineEdit, "confirmEdit")
         self.error = child(form, QLabel, "errorLabel")
-        info = child(form, QLabel, "loginInfo")
+        self.info = info = child(form, QLabel, "loginInfo")
         self.first_admin = users.station_is_new(station)
         # The office PC has one OS login for everyone: suggest who logged in last, not it.
         self.remembered = QSettings(str(station.paths.home / "gui.ini"), QSettings.Format.IniFormat)
@@ -61,10 +61,18 @@ class LoginDialog(QDialog):
         if not self.first_admin:
             self.confirm.hide()
             child(form, QLabel, "confirmLabel").hide()
-        buttons = child(form, QDialogButtonBox, "buttons")
+        self.buttons = buttons = child(form, QDialogButtonBox, "buttons")
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         (self.password if self.username.text() else self.username).setFocus()
+
+    def for_next_user(self) -> None:
+        """Asked when the station is handed over: Cancel logs the last user out and closes
+        the station, so the button says so (an Esc there quit without a word)."""
+        self.info.setText("Log in as yourself to carry on. “Log out and quit” closes the station.")
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        if cancel is not None:
+            cancel.setText("Log out and quit")
 
     def try_login(self) -> None:
         if self.first_admin and self.password.text() != self.confirm.text():

@@ -47,6 +47,7 @@ def switch_user(station: Station, old: MainWindow) -> LoginDialog | None:
         lock.stop()
     login = LoginDialog(station)
     login.setWindowTitle("Switch user")
+    login.for_next_user()
 
     def accepted() -> None:
         assert login.actor is not None

@@ -118,6 +118,8 @@ def test_switching_user_opens_the_next_users_own_window(
     first = open_session(sqlite_station, admin)
     dialog = switch_user(sqlite_station, first)
     assert dialog is not None and dialog.isVisible() and not first.isVisible()
+    cancel = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel)
+    assert cancel.text() == "Log out and quit"  # what Cancel (and Esc) does here
     assert not any(lock.timer.isActive() for lock in first.findChildren(IdleLock))
     dialog.findChild(QLineEdit, "usernameEdit").setText("mr.lee")
     _submit(qtbot, dialog, "lee-password")
