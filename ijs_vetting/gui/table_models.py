@@ -199,7 +199,8 @@ class AuditTableModel(RowsTableModel[AuditRow]):
         self._names = AuditNames({}, {})
 
     def set_names(self, names: AuditNames) -> None:
-        """Children's and files' names for the Record column (the log itself holds ids)."""
+        """Children's and files' names for the Record and Summary columns (the log itself
+        holds ids)."""
         self._names = names
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -219,4 +220,4 @@ class AuditTableModel(RowsTableModel[AuditRow]):
             case 4:
                 return self._names.record(entry)
             case _:
-                return entry.summary
+                return self._names.summary(entry)

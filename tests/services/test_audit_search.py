@@ -47,4 +47,7 @@ def test_search_by_name_finds_the_faces_named_as_the_child(
     found = audit.search_audit(station, admin, "Smith")
     # the face as the reviewer saw it (its number on the screen, the file), not a database id
     assert f"face 1 of {info.file} identified as A123" in {r.summary for r in found}
+    names = audit.audit_names(station)  # as the Audit page shows it: the name beside the id
+    shown = {names.summary(r) for r in found}
+    assert f"face 1 of {info.file} identified as A123 (Millie Smith)" in shown
     assert not any("A123" in r.summary for r in audit.search_audit(station, admin, "Jones"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -231,6 +232,9 @@ class _RecordsAdded:
 _ID_CHUNK = 5_000  # ids per IN list (well under SQLite's bound variables limit)
 
 
+_MIS_LIKE = re.compile(r"\b[A-Za-z0-9]{3,20}\b")  # a word that may be an MIS id
+
+
 @dataclass(frozen=True)
 class AuditNames:
     """What the audit's record ids stand for, so people read names: MIS id -> child's name,
@@ -238,6 +242,16 @@ class AuditNames:
 
     children: dict[str, str]
     photos: dict[str, str]
+
+    def summary(self, row: AuditRow) -> str:
+        """The summary as people read it: each child's MIS id followed by their name ("D100001
+        (Grace Hopper)"). The log itself keeps the ids: names change, and it is evidence."""
+        if not self.children:
+            return row.summary
+        return _MIS_LIKE.sub(
+            lambda m: f"{m[0]} ({self.children[m[0]]})" if m[0] in self.children else m[0],
+            row.summary,
+        )
 
     def record(self, row: AuditRow) -> str:
         if not row.target_id:
