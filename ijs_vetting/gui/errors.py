@@ -53,3 +53,16 @@ def inform(parent: QWidget | None, title: str, text: str) -> QMessageBox:
     )
     box.open()
     return box
+
+
+def ask(parent: QWidget | None, title: str, text: str) -> bool:
+    """A yes/no question whose default (Enter, and Esc) is No: for the marks a slip must not
+    make."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes

@@ -41,7 +41,7 @@ from ijs_vetting.domain import (
 )
 from ijs_vetting.gui.child_field import ChildField
 from ijs_vetting.gui.clearing_panel import ClearingPanel
-from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.errors import ask, inform, show_error
 from ijs_vetting.gui.face_rows import FaceRows
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import LatestRead
@@ -321,6 +321,19 @@ class ReviewPage(QWidget):
         self._with_face("masking the face", toggle)
 
     def not_a_face(self) -> None:
+        """Asked first: "not a face" is the one mark that leaves a box unblurred, and one
+        key press put it on a real face (only the check before clearing stopped it)."""
+        face = self.current_face()
+        if face is not None and face.override != FaceOverride.NOT_A_FACE.value:
+            number = self.faces.rows.currentRow() + 1
+            if not ask(
+                self,
+                "Not a face?",
+                f"Mark box {number} as not a face? It will not be blurred. Only for something "
+                "that is not a person's face (a poster, a pattern, a reflection); the check "
+                "before clearing looks at it again.",
+            ):
+                return
         self._with_face(
             "marking the box",
             lambda f: review.set_override(self.station, self.actor, f.id, FaceOverride.NOT_A_FACE),

@@ -212,13 +212,32 @@ def test_a_caption_stays_with_the_photos_it_was_typed_for(qtbot: QtBot, window: 
     assert page.clearing.caption_counter.text() == "0/140"
 
 
-def test_a_refused_clearing_keeps_the_caption(qtbot: QtBot, window: MainWindow) -> None:
-    """The check refuses a real face marked "not a face"; the caption typed is still there to
-    clear the photo with once the face is blurred."""
+def test_a_refused_clearing_keeps_the_caption(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N asks first (No changes nothing); the check refuses a real face marked "not a face";
+    the caption typed is still there to clear the photo with once the face is blurred."""
     page = window.review_page
     twins = _open(window, "IMG_0104.JPG")
     page.faces.rows.setCurrentRow(1)
+    chosen = page.current_face()
+    assert chosen is not None
+    before = photos.get_photo(window.station, twins.id).faces
+    asked: list[str] = []
+
+    def answer(reply: QMessageBox.StandardButton) -> None:
+        monkeypatch.setattr(
+            QMessageBox, "question", lambda _p, _t, text, *a: asked.append(text) or reply
+        )
+
+    answer(QMessageBox.StandardButton.No)
     qtbot.keyClick(page.grid, Qt.Key.Key_N)
+    assert "box 2" in asked[0] and "will not be blurred" in asked[0]
+    assert photos.get_photo(window.station, twins.id).faces == before
+    answer(QMessageBox.StandardButton.Yes)
+    qtbot.keyClick(page.grid, Qt.Key.Key_N)
+    marked = {f.id: f.override for f in photos.get_photo(window.station, twins.id).faces}
+    assert marked[chosen.id] == "not_a_face"
     qtbot.keyClicks(page.clearing.caption, "Science week")
     qtbot.mouseClick(page.findChild(QPushButton, "clearButton"), Qt.MouseButton.LeftButton)
     box = _message_box(qtbot)
