@@ -139,6 +139,12 @@ class IdleLock(QObject):
         self.dialog.rejected.connect(self.window.close)
         self.dialog.open()
 
+    def set_minutes(self, minutes: int) -> None:
+        """Lock after `minutes` without input from now on (the countdown starts again)."""
+        self.timer.setInterval(max(1, minutes) * 60_000)
+        if self.dialog is None:
+            self.timer.start()
+
     def stop(self) -> None:
         """Never lock again (the window is being handed to another user)."""
         self.timer.stop()

@@ -67,9 +67,11 @@ Drag on the photo to draw a face the station missed; it will be blurred.</p>
 
 class MainWindow(QMainWindow):
     """Top-level window; each section is a page in the stacked widget of `ui/main_window.ui`.
-    `switch_user` fires when the user asks to hand the station to someone else."""
+    `switch_user` fires when the user asks to hand the station to someone else,
+    `settings_changed` when an admin changed a setting from it."""
 
     switch_user = Signal()
+    settings_changed = Signal()  # an admin changed a station setting here
 
     def __init__(self, station: Station, actor: Actor) -> None:
         super().__init__()
@@ -199,6 +201,7 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.station, self.actor, self)
         dialog.changed.connect(self.refresh)
+        dialog.changed.connect(self.settings_changed)
         dialog.open()
 
     def show_backup(self, restoring: bool) -> None:

@@ -20,7 +20,9 @@ def open_session(station: Station, actor: Actor) -> MainWindow:
     """The main window for `actor`, shown, with its idle lock and its Switch user."""
     window = MainWindow(station, actor)
     window.show()
-    IdleLock(window, station, actor, current(station).idle_lock_minutes)
+    lock = IdleLock(window, station, actor, current(station).idle_lock_minutes)
+    # a new idle time counts from now, not from the next start
+    window.settings_changed.connect(lambda: lock.set_minutes(current(station).idle_lock_minutes))
     window.switch_user.connect(lambda: switch_user(station, window))
     return window
 

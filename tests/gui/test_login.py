@@ -133,3 +133,28 @@ def test_switching_user_opens_the_next_users_own_window(
     assert not shown[0].isVisible()
     for window in windows:
         window.deleteLater()
+
+
+def test_a_new_idle_time_counts_at_once(qtbot: QtBot, sqlite_station: Station) -> None:
+    """Changed in Settings, the idle lock's minutes applied only from the next start."""
+    from ijs_vetting.gui.admin_dialogs import SettingsDialog
+    from ijs_vetting.gui.session import open_session
+
+    make_app()
+    admin = users.login(sqlite_station, "mrs.khan", "first-password")
+    window = open_session(sqlite_station, admin)
+    qtbot.addWidget(window)
+    (lock,) = window.findChildren(IdleLock)
+    assert lock.timer.interval() != 60_000
+    window.show_settings()
+    (dialog,) = window.findChildren(SettingsDialog)
+    table = dialog.table
+    row = next(
+        r
+        for r in range(table.rowCount())
+        if table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "gui.idle_lock_minutes"
+    )
+    with qtbot.waitSignal(window.settings_changed):
+        table.item(row, 1).setText("1")
+    assert lock.timer.interval() == 60_000 and lock.timer.isActive()
+    dialog.close()
