@@ -74,7 +74,7 @@ def cmd_faces_enrol(ctx: Context) -> Outcome:
         emit_table(
             ["child", "file", "result", "why"],
             [
-                [o.child_id, o.file, o.status, o.message if o.status != "enrolled" else ""]
+                [o.child_id, o.file, o.status, o.message if o.reason else ""]
                 for o in report.outcomes
             ],
         )

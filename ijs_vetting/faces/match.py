@@ -58,6 +58,18 @@ class TemplateSet(Generic[K]):
         runner_up = float(per_key[order[1]]) if order.size > 1 else None
         return Match(self._keys[int(order[0])], float(per_key[order[0]]), runner_up)
 
+    def nearest_other(self, encoding: Encoding, excluded: K) -> Match[K] | None:
+        """The best person for this encoding other than `excluded` (is this face also
+        someone else's?), or None when nobody else has templates."""
+        if not any(key != excluded for key in self._keys):
+            return None
+        distances = np.linalg.norm(self._matrix - encoding, axis=1)
+        per_key = np.minimum.reduceat(distances, self._starts)
+        if excluded in self._keys:
+            per_key[self._keys.index(excluded)] = np.inf
+        best = int(np.argmin(per_key))
+        return Match(self._keys[best], float(per_key[best]), None)
+
     def distance_to(self, key: K, encoding: Encoding) -> float | None:
         """This person's distance to the encoding (best of their templates); None without any."""
         if key not in self._keys:

@@ -193,5 +193,12 @@ class ReferencePhotos(QObject):
         )
         if refused:
             text += f"<p>Not used:</p><ul>{refused}</ul>"
+        warned = "".join(
+            f"<li>{escape(o.file.split('-', 1)[-1])}: {escape(o.message)}</li>"
+            for o in report.outcomes
+            if o.status == ReferenceStatus.ENROLLED and o.reason
+        )
+        if warned:
+            text += f"<p>Check:</p><ul>{warned}</ul>"
         inform(self.dialog, "Reference photos", text)
         self.changed.emit()

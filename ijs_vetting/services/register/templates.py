@@ -9,6 +9,7 @@ identifies them by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import shutil
 import tempfile
@@ -32,7 +33,7 @@ from ijs_vetting.faces.reference import (
     REFERENCE_MIN_WIDTH,
     judge_reference,
 )
-from ijs_vetting.faces.results import ReferenceCheck, Refusal
+from ijs_vetting.faces.results import Encoding, ReferenceCheck, Refusal
 from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.lookup import find_child
@@ -41,6 +42,8 @@ from ijs_vetting.services.intake.deciding import mark_for_revetting
 from ijs_vetting.services.intake.importing import PHOTO_TYPES
 from ijs_vetting.services.intake.vetting import seal_encoding, vet_pending
 from ijs_vetting.services.posting.withdrawal import withdraw_photo_items
+from ijs_vetting.services.register.look_alike import REASON as LOOK_ALIKE
+from ijs_vetting.services.register.look_alike import look_alikes
 
 ACTION = "faces.enrol"
 REFERENCE = b"reference"  # sealed reference photos in the vault
@@ -215,6 +218,7 @@ def _store_templates(
     and send the photos they may now identify back for vetting."""
     with station.write(actor, ACTION, Role.ADMIN) as w:
         replaced_children: set[str] = set()
+        stored: list[tuple[int, int, Encoding]] = []  # outcome's index, child, template
         # Read again: an objection or withdrawal may have been recorded while the photos were
         # being analysed, and then no template may be stored.
         allowed_now = biometric_states(w.session)
@@ -234,8 +238,19 @@ def _store_templates(
                 report.replaced += _delete_templates(w.session, [pk])
                 replaced_children.add(child_id)
             _store_template(station, w, pk, path, check)
+            assert check.encoding is not None
+            stored.append((len(report.outcomes), pk, check.encoding))
             report.outcomes.append(
                 ReferenceOutcome(child_id, path.name, ReferenceStatus.ENROLLED, None, "enrolled")
+            )
+        alike = look_alikes(station, w.session, [(pk, enc) for _, pk, enc in stored])
+        for number, name in alike.items():
+            at = stored[number][0]
+            report.outcomes[at] = dataclasses.replace(
+                report.outcomes[at],
+                reason=LOOK_ALIKE,
+                message=f"enrolled, but the face also matches the reference photos of {name}: "
+                "check it is the right child (until then photos of either go to review)",
             )
         if accepted or report.replaced:
             report.photos_to_revet = mark_for_revetting(w.session)
