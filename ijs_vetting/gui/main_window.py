@@ -50,7 +50,8 @@ SHORTCUT_HELP = """
 <tr><td><b>Enter</b></td><td>open the photo's faces</td></tr>
 <tr><td><b>Tab</b></td><td>next face</td></tr>
 <tr><td><b>B</b></td><td>blur / unblur the selected face</td></tr>
-<tr><td><b>S</b>, <b>N</b></td><td>show the face; not a face</td></tr>
+<tr><td><b>S</b>, <b>N</b></td><td>show the face; not a face (asks first)</td></tr>
+<tr><td><b>U</b></td><td>undo the review of the selected face</td></tr>
 <tr><td><b>1 … 9</b></td><td>select face 1 … 9 (the numbers on the boxes)</td></tr>
 <tr><td><b>F2</b> or <b>I</b></td><td>type the child's name; Enter assigns, Esc leaves</td></tr>
 <tr><td><b>Alt+1 … Alt+9</b></td><td>assign a recently used child to the face</td></tr>

@@ -26,6 +26,7 @@ def review_actions(page: ReviewPage) -> list[QAction]:
         ("&Next face", "Tab", page.faces.next),
         ("&Show the face", "S", page.show_face),
         ("Not a &face", "N", page.not_a_face),
+        ("&Undo the review of the face", "U", page.reset_face),
         ("&Identify the face (type the child's name)", "F2", page.child_field.focus),
         ("Identify the face", "I", page.child_field.focus),
         ("Select all &ready", "Ctrl+Shift+A", page.select_all_ready),
@@ -49,5 +50,5 @@ def review_actions(page: ReviewPage) -> list[QAction]:
     for action in actions:  # staff review faces but cannot clear or reject
         if action.shortcut().toString() in ("C", "R"):
             action.setEnabled(page.clearing.may_clear)
-    menu = {"Tab", "B", "S", "N", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
+    menu = {"Tab", "B", "S", "N", "U", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
     return [a for a in actions if a.shortcut().toString() in menu]

@@ -41,6 +41,10 @@ def test_numbers_follow_the_picture_and_keys_reach_that_face(
     qtbot.keyClick(page.canvas, Qt.Key.Key_B)
     assert _face(window, fourth.id).override == "blur"
     assert _face(window, third.id).override is None
+    qtbot.keyClick(page.canvas, Qt.Key.Key_U)  # undone: the policy's decision again
+    assert _face(window, fourth.id).override is None
+    qtbot.keyClick(page.canvas, Qt.Key.Key_B)
+    assert _face(window, fourth.id).override == "blur"
     rows = [page.faces.rows.item(r).text() for r in range(page.faces.rows.count())]
     assert [r.split(".")[0] for r in rows] == [str(n) for n in range(1, 9)]
     assert not any("D1000" in r or "0." in r.split("—")[0] for r in rows)
