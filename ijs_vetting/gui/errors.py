@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import traceback
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.progress import Cancelled
@@ -14,6 +16,21 @@ log = logging.getLogger(__name__)
 
 
 _OPEN: set[str] = set()  # the messages on screen now
+
+
+def _focus_back_after(box: QMessageBox) -> None:
+    """When `box` closes, the keyboard goes back where it was: after a refusal on the Review
+    page the face keys stopped working until the face list was clicked again, so a B pressed
+    then blurred nothing."""
+    had = QApplication.focusWidget()
+    if had is None:
+        return
+
+    def give_back(_result: int) -> None:
+        if shiboken6.isValid(had) and had.isVisible():
+            had.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    box.finished.connect(give_back)
 
 
 def show_error(parent: QWidget | None, exc: BaseException, doing: str) -> None:
@@ -28,6 +45,7 @@ def show_error(parent: QWidget | None, exc: BaseException, doing: str) -> None:
     _OPEN.add(key)
     box = QMessageBox(parent)
     box.finished.connect(lambda _result: _OPEN.discard(key))
+    _focus_back_after(box)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("IJS vetting station")
     if isinstance(exc, ServiceError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting.domain import Role
@@ -128,3 +128,24 @@ def test_the_keyboard_help_names_every_key_of_the_photo_menu(window: MainWindow)
     keys = [a.shortcut().toString() for a in menu.actions() if not a.shortcut().isEmpty()]
     assert "W" in keys and "Ctrl+Shift+A" in keys
     assert [k for k in keys if f"<b>{k}</b>" not in SHORTCUT_HELP] == []
+
+
+def test_the_face_keys_work_again_once_a_refusal_is_closed(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """S refused (no consent), the box closed with Esc: B then blurs that face at once."""
+    page = window.review_page
+    pair = open_photo(window, "IMG_0102.JPG")
+    eileen = next(f for f in pair.faces if f.child_id == "D100002")
+    page.faces.select(eileen.id)
+    page.faces.rows.setFocus()
+    qtbot.waitUntil(page.faces.rows.hasFocus)
+    qtbot.keyClick(page.faces.rows, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: bool(message_boxes()))
+    (box,) = message_boxes()
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not message_boxes())
+    focused = QApplication.focusWidget()
+    assert focused is page.faces.rows
+    qtbot.keyClick(focused, Qt.Key.Key_B)
+    assert _face(window, eileen.id).override == "blur"
