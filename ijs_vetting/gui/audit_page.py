@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -23,10 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.gui.column_fit import fit_on_load, refit
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.role_gate import gate
-from ijs_vetting.gui.table_models import CONTENT_ROWS_MEASURED, AuditTableModel
+from ijs_vetting.gui.table_models import AuditTableModel
 from ijs_vetting.gui.uiload import child, mount_form, named
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.privacy import audit
@@ -62,8 +62,7 @@ class AuditPage(QWidget):
         self.job: Job | None = None
         self.table = child(form, QTableView, "auditTable")
         self.table.setModel(self.model)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setResizeContentsPrecision(CONTENT_ROWS_MEASURED)
+        fit_on_load(self.table)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.search = child(form, QLineEdit, "auditSearch")
@@ -128,6 +127,7 @@ class AuditPage(QWidget):
         rows, self.names = found
         self.model.set_names(self.names)
         self.model.set_rows(rows)
+        refit(self.table)
         self.found.setText(
             (f"{len(rows)} entries" if len(rows) != 1 else "1 entry")
             + (" (the newest 5000)" if len(rows) >= 5000 else "")

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -23,13 +22,13 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import YEAR_GROUPS, Role, ServiceError, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
+from ijs_vetting.gui.column_fit import fit_on_load, refit
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.sheet_dialog import SheetDialog
 from ijs_vetting.gui.table_models import (
-    CONTENT_ROWS_MEASURED,
     ChildrenFilter,
     ChildrenTableModel,
 )
@@ -65,10 +64,7 @@ class ChildrenPage(QWidget):
         self.filter.setSourceModel(self.model)
         self.table = child(form, QTableView, "childrenTable")
         self.table.setModel(self.filter)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setResizeContentsPrecision(CONTENT_ROWS_MEASURED)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        fit_on_load(self.table, stretch=1)
         self.table.verticalHeader().hide()
         self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
         self.table.activated.connect(self.open_child)
@@ -134,6 +130,7 @@ class ChildrenPage(QWidget):
 
     def _show_rows(self, rows: Any) -> None:
         self.model.set_rows(rows)
+        refit(self.table)
         self.loaded.emit()
 
     def open_child(self, index: QModelIndex) -> None:

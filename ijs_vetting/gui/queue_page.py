@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import QueueStatus, ServiceError
 from ijs_vetting.gui.caption_warning import confirm_names, show_report
+from ijs_vetting.gui.column_fit import fit_on_load, refit
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.role_gate import gate
-from ijs_vetting.gui.table_models import CONTENT_ROWS_MEASURED, RowsTableModel
+from ijs_vetting.gui.table_models import RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
@@ -154,10 +155,8 @@ class QueuePage(QWidget):
         self.table.setModel(self.filter)
         self.table.verticalHeader().setDefaultSectionSize(THUMB_FIT.height() + 8)
         self.table.verticalHeader().hide()
+        fit_on_load(self.table, stretch=2)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setResizeContentsPrecision(CONTENT_ROWS_MEASURED)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         # The picture column has a fixed width: measuring it would decode every item's picture.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(0, THUMB_FIT.width() + 8)
@@ -196,6 +195,7 @@ class QueuePage(QWidget):
         statuses = self.status_filter.currentData()
         shown = self.current_item()
         self.model.set_rows(queue.list_queue(self.station, statuses=statuses))
+        refit(self.table)
         # the reset left no row current: the item shown stays so if it is still listed, and
         # the caption field never keeps the words of an item no longer selected
         row = next(

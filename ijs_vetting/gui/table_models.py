@@ -20,9 +20,6 @@ from ijs_vetting.services.register.children import ChildSummary
 Index = QModelIndex | QPersistentModelIndex
 T = TypeVar("T")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-# Rows a table measures to size its columns to their contents (Qt's default, 1000, meant
-# 100,000 calls to a model per reload of a school's register; the visible rows count anyway).
-CONTENT_ROWS_MEASURED = 200
 
 
 def _yes_no(value: bool | None) -> str:

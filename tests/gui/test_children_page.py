@@ -98,3 +98,49 @@ def test_a_trip_list_is_checked_before_the_file_is_asked_for(
     sheet.pasted.setPlainText("zoe brown\n")
     sheet.save()
     assert len(asked) == 1  # a list that names children goes on to the file
+
+
+def test_columns_are_measured_once_when_the_register_loads(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each column as wide as its contents after a load; a change of a row asks the model for
+    nothing more (ResizeToContents measured every column again on each change: issue 15)."""
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtWidgets import QHeaderView
+
+    from ijs_vetting.gui.table_models import ChildrenTableModel
+
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    page = ChildrenPage(
+        sqlite_station, admin, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(page)
+    page.resize(1200, 600)
+    page.show()
+    qtbot.waitExposed(page)
+    with qtbot.waitSignal(page.loaded):
+        page.refresh()
+    qtbot.wait(20)  # laid out and painted as loaded
+    table, header = page.table, page.table.horizontalHeader()
+    for column in range(page.filter.columnCount()):
+        if header.sectionResizeMode(column) is QHeaderView.ResizeMode.Interactive:
+            wanted = max(table.sizeHintForColumn(column), header.sectionSizeHint(column))
+            assert header.sectionSize(column) >= wanted, column
+    assert header.sectionResizeMode(1) is QHeaderView.ResizeMode.Stretch
+    calls: list[int] = []
+    real = ChildrenTableModel.data
+
+    def counted(model: ChildrenTableModel, index: QModelIndex, role: int = 0) -> object:
+        calls.append(index.row())
+        return real(model, index, role)
+
+    monkeypatch.setattr(ChildrenTableModel, "data", counted)
+    page.model.dataChanged.emit(page.model.index(0, 0), page.model.index(0, 3))  # one row
+    assert calls == []  # a change measures nothing: that row is redrawn when painted
+    table.viewport().repaint()
+    assert calls  # (the counting does see the model's calls)
