@@ -225,7 +225,11 @@ def main() -> None:
         ("GUI filter Review (Ready)", filter_ready, lambda: True),
         ("GUI open a photo", open_photo, lambda: True),
         ("GUI clear 20 photos", clear_20, job_done(review.clearing)),
-        ("GUI export the queue", window.queue_page.export, job_done(window.queue_page)),
+        (
+            "GUI export the queue",
+            window.queue_page.export,
+            lambda: job_done(window.queue_page)() and not window.queue_page.loading,
+        ),
         ("GUI Audit page", go("audit"), lambda: not window.audit_page.loading),
     ]
     for name, action, done in actions:

@@ -36,7 +36,7 @@ from ijs_vetting.gui.caption_warning import confirm_names, show_report
 from ijs_vetting.gui.column_fit import fit_on_load, refit
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.images import ImageLoader
-from ijs_vetting.gui.jobs import Job, start_job
+from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.table_models import RowsTableModel
 from ijs_vetting.gui.uiload import child, mount_form
@@ -140,6 +140,7 @@ class QueuePage(QWidget):
     """`changed` fires when photos' states changed (an item withdrawn sends one to review)."""
 
     changed = Signal()
+    loaded = Signal()  # a reload was read and is shown
 
     def __init__(
         self, station: Station, actor: Actor, settings: QSettings, parent: QWidget | None = None
@@ -190,11 +191,34 @@ class QueuePage(QWidget):
         self.save_button = child(form, QPushButton, "saveCaptionButton")
         self._count("")
         self.job: Job | None = None
+        self._statuses: set[QueueStatus] | None = None
+        self._reload = LatestRead(
+            self._read,
+            self._show_read,
+            lambda exc: show_error(self, exc, "loading the queue"),
+            self,
+        )
+
+    @property
+    def loading(self) -> bool:
+        """A reload is being read (the page shows what it held before until it ends)."""
+        return self._reload.running
 
     def refresh(self) -> None:
-        statuses = self.status_filter.currentData()
+        """Read the queue and the takedowns again in the background (`loaded` when shown):
+        both grow with the school's years, and the GUI thread never waits on them."""
+        self._statuses = self.status_filter.currentData()
+        self._reload.request()
+
+    def _read(self) -> tuple[list[QueueItemInfo], list[QueueItemInfo]]:
+        """On a worker thread: no widget is read (the statuses are the newest request's)."""
+        items = queue.list_queue(self.station, statuses=self._statuses)
+        return items, queue.list_takedowns(self.station)
+
+    def _show_read(self, read: Any) -> None:
+        items, takedowns = read
         shown = self.current_item()
-        self.model.set_rows(queue.list_queue(self.station, statuses=statuses))
+        self.model.set_rows(items)
         refit(self.table)
         # the reset left no row current: the item shown stays so if it is still listed, and
         # the caption field never keeps the words of an item no longer selected
@@ -207,7 +231,7 @@ class QueuePage(QWidget):
         else:
             self._current_changed(QModelIndex(), QModelIndex())
         self.takedowns.clear()
-        for item in queue.list_takedowns(self.station):
+        for item in takedowns:
             who = ", ".join(item.shown_names) or "children no longer shown"
             entry = QListWidgetItem(
                 f"{item_photo(item)} on {item.account} showing {who} "
@@ -215,6 +239,7 @@ class QueuePage(QWidget):
             )
             entry.setData(Qt.ItemDataRole.UserRole, item.id)
             self.takedowns.addItem(entry)
+        self.loaded.emit()
 
     def current_item(self) -> QueueItemInfo | None:
         index = self.table.currentIndex()

@@ -35,7 +35,8 @@ def test_queue_caption_warns_as_typed_and_saves_only_when_slt_confirms(
         sqlite_station, slt, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
     )
     qtbot.addWidget(page)
-    page.refresh()
+    with qtbot.waitSignal(page.loaded):
+        page.refresh()
     page.table.selectRow(0)
     page.caption.clear()
     qtbot.keyClicks(page.caption, "Amelia and Zo")
@@ -151,13 +152,15 @@ def test_a_refresh_keeps_the_item_and_an_exported_caption_cannot_be_typed(
         sqlite_station, slt, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
     )
     qtbot.addWidget(page)
-    page.refresh()
+    with qtbot.waitSignal(page.loaded):
+        page.refresh()
     page.table.selectRow(0)
     assert page.caption.isEnabled() and page.save_button.isEnabled()
     page.caption.setText("half typed")
     with sqlite_station.sessions.begin() as s:
         s.execute(update(QueueItem).where(QueueItem.id == item).values(status=QueueStatus.EXPORTED))
-    page.refresh()
+    with qtbot.waitSignal(page.loaded):
+        page.refresh()
     shown = page.current_item()
     assert shown is not None and shown.id == item and page.caption.text() == "Fair"
     assert not page.caption.isEnabled() and not page.save_button.isEnabled()

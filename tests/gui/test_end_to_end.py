@@ -172,6 +172,7 @@ def test_roster_to_export(
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.pages.currentWidget() is window.queue_page
+    qtbot.waitUntil(lambda: not window.queue_page.loading)  # read in the background
     assert window.queue_page.model.rowCount() == 2
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(export_dir))
     qtbot.mouseClick(

@@ -86,6 +86,7 @@ def test_queue_and_register_show_names_files_and_never_publish_in_red(
     item = queue.list_queue(sqlite_station)[0]
     assert item_photo(item).startswith("IMG_") and item.shown_names == ("Amelia Smith",)
     window.navigation.setCurrentRow(SECTIONS.index("queue"))  # a section loads when shown
+    qtbot.waitUntil(lambda: not window.queue_page.loading)
     model = window.queue_page.model
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert item_photo(item) in row and "Amelia Smith" in row
