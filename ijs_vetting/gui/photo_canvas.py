@@ -8,7 +8,16 @@ box for a face the detector missed; clicking a box selects that face.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ijs_vetting.imaging.box import Box
@@ -69,6 +78,14 @@ def face_crop(image: QImage, photo_width: int, box: tuple[int, int, int, int], s
     return image.copy(area).scaled(
         side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
     )
+
+
+def box_label(number: int, words: str, box_width: float, metrics: QFontMetrics) -> str:
+    """The label over a face's box: its number and words, or the number only where the words
+    are much wider than the box. Small faces side by side would otherwise cover each other's
+    numbers, the selected one's too (its words are in the face list and the zoom anyway)."""
+    text = f"{number}  {words}"
+    return str(number) if metrics.horizontalAdvance(text) > box_width * 1.5 else text
 
 
 class PhotoCanvas(QWidget):
@@ -210,9 +227,7 @@ class PhotoCanvas(QWidget):
         font.setBold(True)
         painter.setFont(font)
         metrics = painter.fontMetrics()
-        text = f"{number}  {face_label(face, self._names)}"
-        if not selected and metrics.horizontalAdvance(text) > box.width() * 1.5:
-            text = str(number)  # small faces side by side: the number only, or labels overlap
+        text = box_label(number, face_label(face, self._names), box.width(), metrics)
         label = QRectF(
             box.left(),
             box.top() - metrics.height() - 4,

@@ -149,3 +149,15 @@ def test_the_face_keys_work_again_once_a_refusal_is_closed(
     assert focused is page.faces.rows
     qtbot.keyClick(focused, Qt.Key.Key_B)
     assert _face(window, eileen.id).override == "blur"
+
+
+def test_a_small_selected_face_is_labelled_by_its_number_only(window: MainWindow) -> None:
+    """Eight small faces in a line: the selected one's words ("too small") covered its
+    neighbours' numbers; like the others it shows its number, its words being in the list."""
+    from PySide6.QtGui import QFontMetrics
+
+    from ijs_vetting.gui.photo_canvas import box_label
+
+    metrics = QFontMetrics(window.review_page.canvas.font())
+    assert box_label(3, "too small", 30, metrics) == "3"
+    assert box_label(3, "Grace Hopper · 5H", 400, metrics) == "3  Grace Hopper · 5H"
