@@ -95,13 +95,16 @@ def main() -> None:
 
     from ijs_vetting.gui.app import make_app
     from ijs_vetting.gui.demo_offer import offer_demo
+    from ijs_vetting.gui.idle_gc import IdleCollector, defer_full_collections
     from ijs_vetting.gui.login import IdleLock, LoginDialog
     from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+    from ijs_vetting.gui.session import busy
     from ijs_vetting.services.core.station import open_station
     from ijs_vetting.services.core.station_settings import current
     from ijs_vetting.services.posting import queue
 
     app = make_app()
+    defer_full_collections()  # as run_gui does
 
     class Heartbeat:
         def __init__(self) -> None:
@@ -181,7 +184,10 @@ def main() -> None:
     window = MainWindow(station, login.actor)
     window.show()
     # The idle lock is made as at start, but never fires: no input arrives offscreen.
-    IdleLock(window, station, login.actor, current(station).idle_lock_minutes).timer.stop()
+    lock = IdleLock(window, station, login.actor, current(station).idle_lock_minutes)
+    lock.timer.stop()
+    # as open_session does: full collections at idle (no input arrives here, so whenever due)
+    collector = IdleCollector(window, lock.idle_seconds, lambda: busy(window))
     offer_demo(window)
     settle(window, lambda: not window.review_page.loading, started)  # its photos are shown
     record(
@@ -234,6 +240,7 @@ def main() -> None:
     ]
     for name, action, done in actions:
         stalls()
+        lock.last_input = time.monotonic()  # each action starts with a click or a key
         beat.reset()
         started, cpu = time.perf_counter(), time.process_time()
         action()
@@ -253,7 +260,12 @@ def main() -> None:
         )
     cleared = len(list(export_dir.rglob("*.jpg")))
     peak = high_water_mb()
-    record(op="done", peak_rss_mb=peak, exported_images=cleared)
+    record(
+        op="done",
+        peak_rss_mb=peak,
+        exported_images=cleared,
+        idle_collections=collector.collections,
+    )
     window.close()
     station.close()
 

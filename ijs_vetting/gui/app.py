@@ -12,6 +12,7 @@ from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.gui.backup_dialogs import remind_backup
 from ijs_vetting.gui.demo_offer import offer_demo
 from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.idle_gc import defer_full_collections
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
@@ -97,6 +98,7 @@ def run_gui(home: str | None, vault: str | None = None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
     app = make_app()
     sys.excepthook = _report_uncaught
+    defer_full_collections()  # run at idle by the session's IdleCollector (gui/idle_gc)
     try:
         station = open_station(home, vault=vault)
     except ServiceError as exc:

@@ -6,6 +6,8 @@ minutes; the check itself (Argon2, lockout, audit) lives in `services.users`.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
@@ -114,11 +116,18 @@ class IdleLock(QObject):
         self.timer.start()
         self.dialog: LoginDialog | None = None
         self._hidden: list[QWidget] = []
+        self.last_input = time.monotonic()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in self._INPUT and self.dialog is None:
-            self.timer.start()
+        if event.type() in self._INPUT:
+            self.last_input = time.monotonic()
+            if self.dialog is None:
+                self.timer.start()
         return False
+
+    def idle_seconds(self) -> float:
+        """Since the last keyboard or mouse input anywhere in the app."""
+        return time.monotonic() - self.last_input
 
     def lock(self) -> None:
         """Cover the window with the login dialog; only the same user's password opens it.

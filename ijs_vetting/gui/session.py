@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject
 
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.gui.errors import show_error
+from ijs_vetting.gui.idle_gc import IdleCollector
 from ijs_vetting.gui.jobs import Job, LatestRead
 from ijs_vetting.gui.login import IdleLock, LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
@@ -21,6 +22,7 @@ def open_session(station: Station, actor: Actor) -> MainWindow:
     window = MainWindow(station, actor)
     window.show()
     lock = IdleLock(window, station, actor, current(station).idle_lock_minutes)
+    IdleCollector(window, lock.idle_seconds, lambda: busy(window))
     # a new idle time counts from now, not from the next start
     window.settings_changed.connect(lambda: lock.set_minutes(current(station).idle_lock_minutes))
     window.switch_user.connect(lambda: switch_user(station, window))
