@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QWindow
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -92,7 +93,12 @@ class LoginDialog(QDialog):
 
 
 class IdleLock(QObject):
-    """Locks the window after `minutes` without keyboard or mouse input."""
+    """Locks the window after `minutes` without keyboard or mouse input.
+
+    Input is watched on the app's windows (each QWindow, as it takes the focus), not on the
+    whole application: an application-wide Python event filter made every Qt event (each
+    paint, timer and layout) wait for Python's lock while a background read held it, which
+    was most of what froze the window during a refresh (issue 15)."""
 
     _INPUT = frozenset(
         {
@@ -110,13 +116,21 @@ class IdleLock(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(max(1, minutes) * 60_000)
         self.timer.timeout.connect(self.lock)
-        app = QApplication.instance()
-        assert app is not None
-        app.installEventFilter(self)
+        self._watched: list[QWindow] = []
+        app = QGuiApplication.instance()
+        assert isinstance(app, QGuiApplication)
+        app.focusWindowChanged.connect(self._watch)
+        self._watch(window.windowHandle())
         self.timer.start()
         self.dialog: LoginDialog | None = None
         self._hidden: list[QWidget] = []
         self.last_input = time.monotonic()
+
+    def _watch(self, handle: QWindow | None) -> None:
+        """Count input in `handle` too (the main window, then each dialog as it is used)."""
+        if handle is not None and handle not in self._watched:
+            handle.installEventFilter(self)
+            self._watched.append(handle)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in self._INPUT:
@@ -157,9 +171,13 @@ class IdleLock(QObject):
     def stop(self) -> None:
         """Never lock again (the window is being handed to another user)."""
         self.timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.disconnect(self._watch)
+        for handle in self._watched:
+            if shiboken6.isValid(handle):
+                handle.removeEventFilter(self)
+        self._watched = []
 
     def _unlocked(self) -> None:
         self.dialog = None

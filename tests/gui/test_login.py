@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QWidget
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting.domain import Role
@@ -74,8 +75,16 @@ def test_idle_lock_needs_the_password_again(qtbot: QtBot, sqlite_station: Statio
     assert dialog.findChild(QLineEdit, "usernameEdit").isReadOnly()
     _submit(qtbot, dialog, "first-password")
     assert window.isEnabled() and lock.dialog is None and page.isVisible()
-    qtbot.keyClick(window, Qt.Key.Key_A)  # input restarts the countdown
+    lock.timer.stop()
+    qtbot.keyClick(window.windowHandle(), Qt.Key.Key_A)  # input restarts the countdown
     assert lock.timer.isActive()
+    typed_at = lock.last_input
+    dialog = QDialog(window)  # input in a dialog counts too, once it has the focus
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is dialog.windowHandle())
+    qtbot.keyClick(dialog.windowHandle(), Qt.Key.Key_B)
+    assert lock.last_input > typed_at
 
 
 def test_the_login_suggests_the_last_user_not_the_os_login(
