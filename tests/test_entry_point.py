@@ -25,6 +25,17 @@ def test_importing_the_entry_point_loads_no_database_or_services() -> None:
     assert loaded == "[]"
 
 
+def test_the_gui_and_the_services_load_no_neural_network_runtime() -> None:
+    """onnxruntime and dlib are for the face workers: in the GUI they cost 100 MB of the
+    window's memory for nothing (issue 15)."""
+    loaded = _python(
+        "import sys, ijs_vetting.gui.app, ijs_vetting.services.posting.clearing, "
+        "ijs_vetting.services.intake.importing, ijs_vetting.services.register.templates; "
+        "print(sorted(m for m in ('onnxruntime', 'dlib', 'face_recognition') if m in sys.modules))"
+    )
+    assert loaded == "[]"
+
+
 def test_python_m_runs_the_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "ijs_vetting", "--help"], capture_output=True, text=True

@@ -9,6 +9,9 @@ above the threshold where the same pixels without the masks beside them scored n
 unmasked picture's score there is the original's own vetting verdict on that place, so the
 decision (`services.verify`) can tell a face vetting missed from an effect of the masks.
 
+The engine (onnxruntime and dlib, 100 MB) is imported inside the worker's call only: the
+station's own process imports this module to name the task, and the GUI never runs it.
+
 The rendering comes in as bytes, not as a file: a rendering waiting for its check is never on
 disk, where a crash would leave it. The worker reports the SHA-256 of the bytes it checked, and
 compares the original against its vault name before using it: a verdict is always about known
@@ -20,13 +23,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ijs_vetting.faces import engine
-from ijs_vetting.faces.centerface import CenterFace
 from ijs_vetting.faces.detect import plan_passes
 from ijs_vetting.faces.results import PhotoAnalysis
 from ijs_vetting.imaging.box import Box
@@ -34,6 +36,9 @@ from ijs_vetting.imaging.decode import ImageDecodeError, decode_image
 from ijs_vetting.imaging.mask_check import solid_masks
 from ijs_vetting.imaging.redact import in_mask
 from ijs_vetting.imaging.render import unmasked
+
+if TYPE_CHECKING:
+    from ijs_vetting.faces.centerface import CenterFace
 
 # Overlap at which two boxes are one face (as `services.verify` judges them).
 SAME_FACE_IOU = 0.3
@@ -76,6 +81,8 @@ def same_face(a: Box, b: Box) -> bool:
 def check_rendering(request: CheckRequest) -> RenderingCheck | str:
     """Runs in a worker (`FacePool.run`); an unreadable rendering, or an original that no longer
     matches its vault name, comes back as its message."""
+    from ijs_vetting.faces import engine  # in the worker only (see the module's docstring)
+
     checked = hashlib.sha256(request.rendering).hexdigest()
     try:
         image = decode_image(request.rendering)
