@@ -26,7 +26,7 @@ def look_alikes(
     station: Station, session: Session, new: Sequence[tuple[int, Encoding]]
 ) -> dict[int, str]:
     """For each index of `new` (child pk, template) whose face matches another child's
-    templates within the match threshold, that child's name and class, in words."""
+    templates within the match threshold, what to tell the admin (naming that child)."""
     if not new:
         return {}
     everyone = load_templates(station, session)
@@ -40,4 +40,8 @@ def look_alikes(
         return {}
     children = session.scalars(select(Child).where(Child.id.in_(set(found.values()))))
     names = {c.id: f"{c.display_name} ({c.class_name or c.mis_id})" for c in children}
-    return {index: names[pk] for index, pk in found.items()}
+    return {
+        index: f"enrolled, but the face also matches the reference photos of {names[pk]}: "
+        "check it is the right child (until then photos of either go to review)"
+        for index, pk in found.items()
+    }

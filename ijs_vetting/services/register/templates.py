@@ -244,13 +244,10 @@ def _store_templates(
                 ReferenceOutcome(child_id, path.name, ReferenceStatus.ENROLLED, None, "enrolled")
             )
         alike = look_alikes(station, w.session, [(pk, enc) for _, pk, enc in stored])
-        for number, name in alike.items():
+        for number, words in alike.items():
             at = stored[number][0]
             report.outcomes[at] = dataclasses.replace(
-                report.outcomes[at],
-                reason=LOOK_ALIKE,
-                message=f"enrolled, but the face also matches the reference photos of {name}: "
-                "check it is the right child (until then photos of either go to review)",
+                report.outcomes[at], reason=LOOK_ALIKE, message=words
             )
         if accepted or report.replaced:
             report.photos_to_revet = mark_for_revetting(w.session)
