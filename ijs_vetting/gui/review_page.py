@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QImage
@@ -125,7 +126,13 @@ class ReviewPage(QWidget):
         self._connect_buttons(form)
         self.clearing = ClearingPanel(self, station, actor, self._targets)
         self.clearing.changed.connect(self.changed)
-        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        # A burst of selection changes (shift-click, a script) is followed once: the account
+        # and the caption's names are read from the register for the photos chosen.
+        self._selection_timer = QTimer(self, singleShot=True, interval=0)
+        self._selection_timer.timeout.connect(self._selection_changed)
+        self.grid.selectionModel().selectionChanged.connect(
+            lambda *_: self._selection_timer.start()
+        )
         self.actions_for_menu = review_actions(self)
         # Templates are the admin's (biometric data): others do not see the button at all.
         child(form, QPushButton, "referenceButton").setVisible(actor.role is Role.ADMIN)

@@ -42,6 +42,7 @@ def open_photo(window: MainWindow, file: str) -> photos.PhotoInfo:
     page = window.review_page
     photo = next(p for p in photos.list_photos(window.station) if p.file == file)
     page.select_photo(photo.id)
+    QApplication.processEvents()  # the page follows the selection once the change is over
     current = page.current_photo()
     assert current is not None and current.id == photo.id
     return photo

@@ -105,8 +105,32 @@ def test_staff_see_clear_and_reject_disabled_saying_who_can(
         assert not button.isEnabled() and "SLT or an admin" in button.toolTip()
     page = window.review_page
     page.select_all_ready()
-    assert page.selection_count.text() == f"{len(page.selected_photos())} selected"
+    qtbot.waitUntil(
+        lambda: page.selection_count.text() == f"{len(page.selected_photos())} selected"
+    )
     assert len(page.selected_photos()) > 0
+
+
+def test_a_burst_of_selection_changes_is_followed_once(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each change read the account and the caption's names from the register on the GUI
+    thread: twenty photos picked one by one froze the window for all twenty."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    page = window.review_page
+    followed: list[int] = []
+    real = page.clearing.targets_changed
+    monkeypatch.setattr(page.clearing, "targets_changed", lambda: followed.append(1) or real())
+    selection = page.grid.selectionModel()
+    selection.clearSelection()
+    for row in range(page.filter.rowCount()):
+        selection.select(page.filter.index(row, 0), QItemSelectionModel.SelectionFlag.Select)
+    assert followed == []  # not yet: once the burst is over
+    qtbot.waitUntil(lambda: followed == [1])
+    assert page.selection_count.text() == f"{page.filter.rowCount()} selected"
+    qtbot.wait(20)
+    assert followed == [1]
 
 
 def test_status_bar_counts_follow_a_review(qtbot: QtBot, window: MainWindow) -> None:
