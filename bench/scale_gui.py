@@ -98,13 +98,15 @@ def main() -> None:
     from ijs_vetting.gui.idle_gc import IdleCollector, defer_full_collections
     from ijs_vetting.gui.login import IdleLock, LoginDialog
     from ijs_vetting.gui.main_window import SECTIONS, MainWindow
+    from ijs_vetting.gui.malloc_arenas import limit_arenas
     from ijs_vetting.gui.session import busy
     from ijs_vetting.services.core.station import open_station
     from ijs_vetting.services.core.station_settings import current
     from ijs_vetting.services.posting import queue
 
+    limit_arenas()  # as run_gui does
     app = make_app()
-    defer_full_collections()  # as run_gui does
+    defer_full_collections()
 
     class Heartbeat:
         def __init__(self) -> None:

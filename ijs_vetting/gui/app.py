@@ -16,6 +16,7 @@ from ijs_vetting.gui.idle_gc import defer_full_collections
 from ijs_vetting.gui.jobs import start_job
 from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.gui.malloc_arenas import limit_arenas
 from ijs_vetting.gui.session import open_session
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.privacy.retention import RetentionReport, run_retention
@@ -96,6 +97,7 @@ def warn_at_start(window: MainWindow, station: Station, actor: Actor) -> None:
 
 def run_gui(home: str | None, vault: str | None = None) -> int:
     """Open the station at `home` in the main window; a station that cannot open is explained."""
+    limit_arenas()  # before Qt starts any thread
     app = make_app()
     sys.excepthook = _report_uncaught
     defer_full_collections()  # run at idle by the session's IdleCollector (gui/idle_gc)
