@@ -29,8 +29,9 @@ is its own:
   detector runs and network megapixels, so that no photo costs much more than the median.
 
 Plain runs once (minutes; `--skip-plain` reuses its last result). The engine and import rows run
-`--repeat` times (default 3) and show the run of median wall time: this shared machine's speed
-drifts by about 10% within minutes, so one run can flatter or wrong the row.
+`--repeat` times (default 3), taking turns so that both see the same minutes, and show the run
+of median wall time: this shared machine's speed drifts by 10-50% within minutes, so one run
+can flatter or wrong the row, and rows run one after the other compared two machines.
 
 Columns: photos/s and seconds of the timed part; "x plain" = plain seconds / row seconds; CPU
 seconds per photo and per megapixel summed over the row's processes (the numbers to compare on
@@ -122,20 +123,22 @@ def main() -> None:
             continue
         cached = folder / "plain-result.json"
         results: dict[str, dict[str, object]] = {}
-        for phase in PHASES:
-            if phase == "plain" and args.skip_plain and cached.exists():
-                results[phase] = json.loads(cached.read_text())
-                continue
-            if phase in ("plain", "cost"):
-                results[phase] = _phase_in_child(phase, name, args)
-                if phase == "plain":
-                    cached.write_text(json.dumps(results[phase]))
-                continue
-            # This shared machine's speed drifts by 10% within minutes: the faster rows are run
-            # --repeat times and the run of median wall time is reported (each run is whole).
-            runs = sorted(
-                (_phase_in_child(phase, name, args) for _ in range(args.repeat)), key=_seconds
-            )
+        if args.skip_plain and cached.exists():
+            results["plain"] = json.loads(cached.read_text())
+        else:
+            results["plain"] = _phase_in_child("plain", name, args)
+            cached.write_text(json.dumps(results["plain"]))
+        results["cost"] = _phase_in_child("cost", name, args)
+        # This shared machine's speed drifts by 10-50% within minutes: the faster rows are run
+        # --repeat times, taking turns (engine, import, engine, import, ...) so that both rows
+        # see the same minutes, and the run of median wall time is reported (each run whole).
+        timed = [p for p in PHASES if p not in ("plain", "cost")]
+        taken: dict[str, list[dict[str, object]]] = {phase: [] for phase in timed}
+        for _ in range(args.repeat):
+            for phase in timed:
+                taken[phase].append(_phase_in_child(phase, name, args))
+        for phase, runs in taken.items():
+            runs.sort(key=_seconds)
             results[phase] = runs[len(runs) // 2]
             results[phase]["runs"] = [_seconds(run) for run in runs]
         print(f"\n## {name} set")
