@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
                 QKeySequence(f"Ctrl+{number}"),
                 partial(self.navigation.setCurrentRow, number - 1),
             )
-        photo_menu = self.menuBar().addMenu("&Photo")
+        self.photo_menu = photo_menu = self.menuBar().addMenu("&Photo")
         for action in self.review_page.actions_for_menu:
             photo_menu.addAction(action)
         if self.actor.role is Role.ADMIN:
@@ -237,6 +237,8 @@ class MainWindow(QMainWindow):
         if self._loaded.get(SECTIONS[row]) != change_mark(self.station).counter:
             self._refresh_section(SECTIONS[row])
         self.pages.setCurrentIndex(row)
+        # the Photo menu acts on the photo the Review page shows: offered only there
+        self.photo_menu.menuAction().setEnabled(SECTIONS[row] == "review")
         self.settings.setValue("window/section", SECTIONS[row])
         if SECTIONS[row] == "review":
             self.review_page.grid.setFocus(Qt.FocusReason.OtherFocusReason)

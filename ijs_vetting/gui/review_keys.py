@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 
 def review_actions(page: ReviewPage) -> list[QAction]:
-    """Every key's action on `page`; returns those listed in the main window's Photo menu (so
-    their keys show there)."""
+    """Every key's action on `page`; returns the entries of the main window's Photo menu (each
+    naming its key, which works only where the keys do)."""
     specs: list[tuple[str, str, Callable[[], None]]] = [
         ("Toggle &blur on the face", "B", page.toggle_blur),
         ("&Next face", "Tab", page.faces.next),
@@ -50,5 +50,17 @@ def review_actions(page: ReviewPage) -> list[QAction]:
     for action in actions:  # staff review faces but cannot clear or reject
         if action.shortcut().toString() in ("C", "R"):
             action.setEnabled(page.clearing.may_clear)
-    menu = {"Tab", "B", "S", "N", "U", "F2", "Ctrl+Shift+A", "W", "P", "C", "R"}
-    return [a for a in actions if a.shortcut().toString() in menu]
+    return [_menu_entry(page, a) for a in actions if a.shortcut().toString() in MENU_KEYS]
+
+
+MENU_KEYS = ("Tab", "B", "S", "N", "U", "F2", "Ctrl+Shift+A", "W", "P", "C", "R")
+
+
+def _menu_entry(page: ReviewPage, keyed: QAction) -> QAction:
+    """The Photo menu's entry for `keyed`: the same action, its key shown after a tab but not
+    bound. Bound, the keys followed the menu bar: with a menu open (Alt), B blurred and S
+    showed the last face opened on the Review page, from any page."""
+    entry = QAction(f"{keyed.text()}\t{keyed.shortcut().toString()}", page)
+    entry.setEnabled(keyed.isEnabled())
+    entry.triggered.connect(keyed.trigger)
+    return entry
