@@ -147,6 +147,12 @@ def test_each_section_fits_the_smallest_screen_without_scrolling(
     scroll = window.findChild(QScrollArea, "pagesScroll")
     assert not scroll.horizontalScrollBar().isVisible(), scroll.horizontalScrollBar().maximum()
     assert not scroll.verticalScrollBar().isVisible(), scroll.verticalScrollBar().maximum()
+    if section == "review":  # the search box's words whole ("Searc…" at 150%)
+        from PySide6.QtWidgets import QLineEdit
+
+        search = window.review_page.findChild(QLineEdit, "photoSearch")
+        words = search.fontMetrics().horizontalAdvance(search.placeholderText())
+        assert search.width() >= words + 40, (search.width(), words)
     navigation = window.navigation  # every section's name whole, and no scroll bar under them
     assert navigation.sizeHintForColumn(0) <= navigation.viewport().width()
     assert not navigation.horizontalScrollBar().isVisible()
