@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.config import acting_username
 from ijs_vetting.domain import ServiceError
+from ijs_vetting.gui.errors import ask
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import Actor, Station
@@ -44,6 +45,7 @@ class LoginDialog(QDialog):
         self.error = child(form, QLabel, "errorLabel")
         self.info = info = child(form, QLabel, "loginInfo")
         self.first_admin = users.station_is_new(station)
+        self._asks_before_quitting = False  # set when handing the station over
         # The office PC has one OS login for everyone: suggest who logged in last, not it.
         self.remembered = QSettings(str(station.paths.home / "gui.ini"), QSettings.Format.IniFormat)
         last = str(self.remembered.value(LAST_USER, ""))
@@ -76,6 +78,16 @@ class LoginDialog(QDialog):
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         if cancel is not None:
             cancel.setText("Log out and quit")
+        self._asks_before_quitting = True
+
+    def reject(self) -> None:
+        """Esc or Cancel. Handing the station over, they close it: asked first (No by default),
+        since an Esc pressed by habit ended the app without a word."""
+        if self._asks_before_quitting and not ask(
+            self, "Log out and quit?", "Close the station? Nobody will be logged in."
+        ):
+            return
+        super().reject()
 
     def try_login(self) -> None:
         if self.first_admin and self.password.text() != self.confirm.text():

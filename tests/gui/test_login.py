@@ -112,7 +112,7 @@ def test_the_login_suggests_the_last_user_not_the_os_login(
 
 
 def test_switching_user_opens_the_next_users_own_window(
-    qtbot: QtBot, sqlite_station: Station
+    qtbot: QtBot, sqlite_station: Station, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """File > Switch user: the next person logs in as themselves and gets a window of their
     role; the last one's window is closed. Cancel logs out."""
@@ -138,8 +138,19 @@ def test_switching_user_opens_the_next_users_own_window(
     assert "Admin" not in [a.text().replace("&", "") for a in shown[0].menuBar().actions()]
     leaving = switch_user(sqlite_station, shown[0])
     assert leaving is not None
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def answer(reply: QMessageBox.StandardButton) -> None:
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append("") or reply)
+
+    answer(QMessageBox.StandardButton.No)  # an Esc by habit: asked, and nothing closes
+    qtbot.keyClick(leaving.findChild(QLineEdit, "passwordEdit"), Qt.Key.Key_Escape)
+    assert asked and leaving.isVisible()
+    answer(QMessageBox.StandardButton.Yes)  # Cancel logs out
     leaving.reject()
-    assert not shown[0].isVisible()
+    assert not leaving.isVisible() and not shown[0].isVisible()
     for window in windows:
         window.deleteLater()
 
