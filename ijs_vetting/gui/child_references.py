@@ -8,6 +8,7 @@ cleared to be matched again without it (in the background, audited).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,32 @@ from ijs_vetting.services.core.permissions import allows
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import vetting
 from ijs_vetting.services.register import templates
-from ijs_vetting.services.register.templates import ReferenceStatus
+from ijs_vetting.services.register.templates import (
+    EnrolReport,
+    ReferenceOutcome,
+    ReferenceStatus,
+)
 
 QUALITY = {"too_small": "too small. ", "blurred": "blurred. "}
+
+
+def after_enrolment(report: EnrolReport, named: Callable[[ReferenceOutcome], str]) -> str:
+    """What an enrolment also did, for the admin's message: the queued posts it sent back to
+    review (checked before these templates existed, they are cleared again), and each
+    reference whose face is also another child's (`named` names an outcome's photo)."""
+    text = ""
+    if report.withdrawn:
+        text += (
+            f"<p>{len(report.withdrawn)} post(s) waiting in the queue went back to review: "
+            "they were checked before these reference photos, so they must be cleared again."
+            "</p>"
+        )
+    warned = "".join(
+        f"<li>{escape(named(o))}: {escape(o.message)}</li>"
+        for o in report.outcomes
+        if o.status == ReferenceStatus.ENROLLED and o.reason
+    )
+    return text + (f"<p>Check:</p><ul>{warned}</ul>" if warned else "")
 
 
 def references_note(state: BiometricState, count: int) -> str:
@@ -193,12 +217,6 @@ class ReferencePhotos(QObject):
         )
         if refused:
             text += f"<p>Not used:</p><ul>{refused}</ul>"
-        warned = "".join(
-            f"<li>{escape(o.file.split('-', 1)[-1])}: {escape(o.message)}</li>"
-            for o in report.outcomes
-            if o.status == ReferenceStatus.ENROLLED and o.reason
-        )
-        if warned:
-            text += f"<p>Check:</p><ul>{warned}</ul>"
+        text += after_enrolment(report, lambda o: o.file.split("-", 1)[-1])
         inform(self.dialog, "Reference photos", text)
         self.changed.emit()

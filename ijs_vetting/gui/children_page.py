@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import YEAR_GROUPS, Role, ServiceError, year_label
 from ijs_vetting.gui.child_dialog import ChildDialog
+from ijs_vetting.gui.child_references import after_enrolment
 from ijs_vetting.gui.column_fit import fit_on_load, refit
 from ijs_vetting.gui.errors import inform, show_error
 from ijs_vetting.gui.jobs import Job, LatestRead, start_job
@@ -235,5 +236,8 @@ class ChildrenPage(QWidget):
         )
         if rows:
             text += f"<p>Not used:</p><ul>{rows}</ul>"
+        text += after_enrolment(
+            report, lambda o: f"{names.get(o.child_id, o.child_id)} ({Path(o.file).name})"
+        )
         inform(self, "Reference photos", text)
         self._changed()

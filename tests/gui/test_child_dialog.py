@@ -169,3 +169,22 @@ def test_a_reference_is_removed_and_added_again_from_the_tab(
     assert references.count() == 1 and "px wide" in references.item(0).text()
     for box in dialog.findChildren(QMessageBox):
         box.close()
+
+
+def test_the_enrolment_message_says_what_else_it_did() -> None:
+    """Two cleared posts went back to review with only "4 photos checked again" said."""
+    from ijs_vetting.gui.child_references import after_enrolment
+    from ijs_vetting.services.register.look_alike import REASON
+    from ijs_vetting.services.register.templates import EnrolReport, ReferenceOutcome
+
+    report = EnrolReport(
+        outcomes=[
+            ReferenceOutcome("A1", "kath.jpg", templates.ReferenceStatus.ENROLLED, REASON, "alike"),
+            ReferenceOutcome("A2", "tom.jpg", templates.ReferenceStatus.ENROLLED, None, "enrolled"),
+        ],
+        withdrawn=[7, 9],
+    )
+    text = after_enrolment(report, lambda o: o.file)
+    assert "2 post(s) waiting in the queue went back to review" in text
+    assert "<li>kath.jpg: alike</li>" in text and "tom.jpg" not in text
+    assert after_enrolment(EnrolReport(), lambda o: o.file) == ""
