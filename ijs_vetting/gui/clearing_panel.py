@@ -159,14 +159,16 @@ class ClearingPanel(QObject):
         if not targets:
             return
         which = targets[0].file if len(targets) == 1 else f"these {len(targets)} photos"
-        reason, ok = QInputDialog.getText(
-            self.page,
-            "Reject",
+        question = (
             f"Reject {which} for good? A rejected photo is never posted, and this cannot be "
-            "undone.\n\nWhy is it rejected?",
+            "undone.\n\nWhy is it rejected?"
         )
-        if not ok:
-            return
+        reason = ""
+        while not reason.strip():  # asked again, not refused after the dialog has gone
+            reason, ok = QInputDialog.getText(self.page, "Reject", question)
+            if not ok:
+                return
+            question = f"A reason is needed: it is kept in the audit log.\n\n{question}"
         try:
             result = rejecting.reject_photos(
                 self.station, self.actor, [p.id for p in targets], reason

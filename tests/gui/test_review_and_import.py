@@ -254,15 +254,17 @@ def test_reject_says_it_is_for_good_and_what_it_did(
     from PySide6.QtWidgets import QInputDialog
 
     asked: list[str] = []
+    answers = iter([("  ", True), ("dark", True)])  # an empty reason is asked for again
     monkeypatch.setattr(
         QInputDialog,
         "getText",
-        lambda _p, _t, label, *a, **k: asked.append(label) or ("dark", True),
+        lambda _p, _t, label, *a, **k: asked.append(label) or next(answers),
     )
     page = window.review_page
     photo = _open(window, "IMG_0106.JPG")
     qtbot.keyClick(page.grid, Qt.Key.Key_R)
-    assert asked and "IMG_0106.JPG" in asked[0] and "cannot be undone" in asked[0]
+    assert len(asked) == 2 and "IMG_0106.JPG" in asked[0] and "cannot be undone" in asked[0]
+    assert asked[1].startswith("A reason is needed") and not message_boxes()
     assert _status(window, photo.id) is PhotoStatus.REJECTED
     said = window.statusBar().currentMessage()
     assert said == "IMG_0106.JPG rejected: never to be posted."

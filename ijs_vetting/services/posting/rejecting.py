@@ -70,7 +70,7 @@ def _reject(station: Station, actor: Actor, photo_id: int, reason: str) -> None:
         )
         photo.status, photo.status_note = PhotoStatus.REJECTED, reason
         w.audit(
-            f"{photo.filename} rejected",
+            f"{photo.filename} rejected: {reason}",
             target_type="photo",
             target_id=str(photo_id),
             details={"reason": reason, "withdrawn_items": withdrawn},
