@@ -78,7 +78,9 @@ class WhoIsThisDialog(QDialog):
         # first child of the list.
         self.choice.setPlaceholderText("Choose the child…")
         self.crops.itemSelectionChanged.connect(self._selection_changed)
-        child(form, QPushButton, "nameButton").clicked.connect(self.name_selected)
+        self.name_button = child(form, QPushButton, "nameButton")
+        self.name_button.clicked.connect(self.name_selected)
+        self.choice.currentIndexChanged.connect(lambda _i: self._offer_naming())
         child(form, QPushButton, "closeButton").clicked.connect(self.reject)
         self.pictures = ImageLoader(1600, cache_size=64, parent=self)
         self.pictures.loaded.connect(self._picture_loaded)
@@ -146,6 +148,12 @@ class WhoIsThisDialog(QDialog):
                 f"{c.display_name} — {c.class_name or year_label(c.year_group)}", c.mis_id
             )
         self.choice.setCurrentIndex(self.choice.findData(chosen) if chosen is not None else -1)
+        self._offer_naming()
+
+    def _offer_naming(self) -> None:
+        """Naming is offered once faces are selected and a child is chosen, not refused after."""
+        ready = bool(self.crops.selectedItems()) and self.choice.currentData() is not None
+        self.name_button.setEnabled(ready)
 
     def name_selected(self) -> None:
         faces = self.selected_faces()

@@ -42,7 +42,9 @@ def test_naming_the_selected_crops_and_no_other(qtbot: QtBot, window: MainWindow
     assert dialog.count.text() == "2 selected"
     assert dialog.choice.currentData() is None  # nobody until the reviewer chooses
     assert dialog.choice.currentText() == "" and dialog.choice.placeholderText()
+    assert not dialog.name_button.isEnabled()  # offered once someone is chosen
     dialog.choice.setCurrentIndex(dialog.choice.findData("D100004"))  # Ada: no biometric consent
+    assert dialog.name_button.isEnabled()
     dialog.findChild(QPushButton, "nameButton").click()
     qtbot.waitUntil(lambda: not dialog.loading, timeout=30_000)
     by_id = {f.id: f for p in photos.list_photos(station) for f in p.faces}
