@@ -102,3 +102,14 @@ def test_staff_are_told_who_can_check_and_save(
         not export.isEnabled()
         and export.toolTip() == "Only SLT or an admin can export the audit log."
     )
+
+
+def test_the_log_shows_no_sort_it_does_not_do(qtbot: QtBot, page: AuditPage) -> None:
+    """Newest first is the log's order; the header showed an "oldest first" arrow that a
+    click did not change (the search and the days are how entries are found)."""
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.rowCount() > 1)
+    assert not page.table.isSortingEnabled()
+    assert not page.table.horizontalHeader().isSortIndicatorShown()
+    ids = [page.model.row(r).id for r in range(page.model.rowCount())]
+    assert ids == sorted(ids, reverse=True)
