@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
-from ijs_vetting.services.posting.caption_check import CaptionReport
+from ijs_vetting.gui.errors import ask
+from ijs_vetting.services.core.permissions import allows
+from ijs_vetting.services.core.station import Actor
+from ijs_vetting.services.posting.caption_check import OVERRIDE_ROLES, CaptionReport
 
 WARNING_STYLE = "color: #a4262c; font-weight: bold;"
 
@@ -24,16 +27,26 @@ def show_report(label: QLabel, report: CaptionReport) -> None:
     label.setStyleSheet(WARNING_STYLE if report.found or report.too_long else "")
 
 
-def confirm_names(parent: QWidget, report: CaptionReport) -> bool | None:
+def confirm_names(parent: QWidget, report: CaptionReport, actor: Actor) -> bool | None:
     """Whether to send the caption with `allow_names`: False when nothing is named, True when
-    the user confirms, None when they go back to change it."""
+    SLT or an admin confirm (No by default), None to go back and change it. Staff are told
+    once that the words must change (asked, they were refused after saying yes)."""
     if not report.found:
         return False
     warning = report.warning()
-    answer = QMessageBox.question(
+    said = f"{warning[:1].upper()}{warning[1:]}."
+    if not allows(actor.role, OVERRIDE_ROLES):
+        QMessageBox.warning(
+            parent,
+            "Caption names children",
+            f"{said}\n\nOnly SLT or an admin may confirm such a caption: change the words, or "
+            "ask them.",
+        )
+        return None
+    confirmed = ask(
         parent,
         "Caption names children",
-        f"{warning[:1].upper()}{warning[1:]}.\n\nOnly SLT or an admin may confirm such a "
-        "caption, and it is recorded in the audit log. Use this caption anyway?",
+        f"{said}\n\nOnly SLT or an admin may confirm such a caption, and it is recorded in the "
+        "audit log. Use this caption anyway?",
     )
-    return True if answer == QMessageBox.StandardButton.Yes else None
+    return True if confirmed else None

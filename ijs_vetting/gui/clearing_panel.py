@@ -107,7 +107,7 @@ class ClearingPanel(QObject):
             return
         ids = [p.id for p in targets]
         account, caption = self.account.currentData(), self.caption.text()
-        allow_names = confirm_names(self.page, self._caption_report(caption))
+        allow_names = confirm_names(self.page, self._caption_report(caption), self.actor)
         if allow_names is None:
             return
         dialog = QProgressDialog(

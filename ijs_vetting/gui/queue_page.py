@@ -282,7 +282,7 @@ class QueuePage(QWidget):
     def save_caption(self) -> None:
         item = self.current_item()
         report = self._caption_report(self.caption.text())
-        allow_names = confirm_names(self, report) if report else False
+        allow_names = confirm_names(self, report, self.actor) if report else False
         if item is not None and allow_names is not None:
             self._run(
                 "saving the caption",
@@ -344,17 +344,18 @@ class QueuePage(QWidget):
         account, ok = QInputDialog.getItem(self, "Text post", "Account:", handles, 0, False)
         if not ok:
             return
-        caption, ok = QInputDialog.getText(self, "Text post", "Text of the post:")
-        if not ok:
-            return
-        allow_names = confirm_names(self, preview_for_text(self.station, caption, account))
-        if allow_names is not None:
-            self._run(
-                "adding the text post",
-                lambda: queue.add_text(
-                    self.station, self.actor, account, caption, allow_names=allow_names
-                ),
-            )
+        caption, allow_names = "", None
+        while allow_names is None:  # asked again with the words typed, not lost
+            caption, ok = QInputDialog.getText(self, "Text post", "Text of the post:", text=caption)
+            if not ok:
+                return
+            report = preview_for_text(self.station, caption, account)
+            allow_names = confirm_names(self, report, self.actor)
+        allowed = allow_names
+        self._run(
+            "adding the text post",
+            lambda: queue.add_text(self.station, self.actor, account, caption, allow_names=allowed),
+        )
 
     def taken_down(self) -> None:
         entry = self.takedowns.currentItem()

@@ -164,3 +164,42 @@ def test_a_refresh_keeps_the_item_and_an_exported_caption_cannot_be_typed(
     shown = page.current_item()
     assert shown is not None and shown.id == item and page.caption.text() == "Fair"
     assert not page.caption.isEnabled() and not page.save_button.isEnabled()
+
+
+def test_staff_are_told_once_to_change_a_text_post_that_names_a_child(
+    qtbot: QtBot,
+    sqlite_station: Station,
+    admin: Actor,
+    staff: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Staff were asked "Use this caption anyway?" and refused after Yes (two boxes), and the
+    text was gone. Now: one warning, and the text comes back to be changed."""
+    from PySide6.QtWidgets import QInputDialog
+
+    make_app()
+    privacy_world.school(sqlite_station, admin, tmp_path)
+    page = QueuePage(
+        sqlite_station, staff, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(page)
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("@Year5IJS", True))
+    offered: list[str] = []
+    typed = iter(["Amelia Smith won the race", "Year 5 won the race"])
+
+    def get_text(*_a: object, text: str = "", **_k: object) -> tuple[str, bool]:
+        offered.append(text)
+        return next(typed), True
+
+    monkeypatch.setattr(QInputDialog, "getText", get_text)
+    questions: list[str] = []
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: questions.append("") or 0)
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
+    page.add_text()
+    assert questions == [] and len(warnings) == 1 and "change the words" in warnings[0]
+    assert offered == ["", "Amelia Smith won the race"]  # the words typed, to change
+    qtbot.waitUntil(lambda: not page.loading)
+    (item,) = [i for i in queue.list_queue(sqlite_station) if i.photo_id is None]
+    assert item.caption == "Year 5 won the race"

@@ -104,7 +104,7 @@ def test_the_caption_question_is_answered_no_by_escape(
         qtbot.keyClick(box, Qt.Key.Key_Escape)
 
     QTimer.singleShot(200, press_escape)
-    assert confirm_names(host, report) is None
+    assert confirm_names(host, report, admin) is None
 
 
 def test_the_main_window_opens_within_the_screen(
