@@ -52,8 +52,7 @@ class TemplateSet(Generic[K]):
         """The best person for this encoding, or None when there are no templates at all."""
         if not self._keys:
             return None
-        distances = np.linalg.norm(self._matrix - encoding, axis=1)
-        per_key = np.minimum.reduceat(distances, self._starts)
+        per_key = self._per_key(encoding)
         order = np.argsort(per_key, kind="stable")[:2]
         runner_up = float(per_key[order[1]]) if order.size > 1 else None
         return Match(self._keys[int(order[0])], float(per_key[order[0]]), runner_up)
@@ -63,12 +62,16 @@ class TemplateSet(Generic[K]):
         someone else's?), or None when nobody else has templates."""
         if not any(key != excluded for key in self._keys):
             return None
-        distances = np.linalg.norm(self._matrix - encoding, axis=1)
-        per_key = np.minimum.reduceat(distances, self._starts)
+        per_key = self._per_key(encoding)
         if excluded in self._keys:
             per_key[self._keys.index(excluded)] = np.inf
         best = int(np.argmin(per_key))
         return Match(self._keys[best], float(per_key[best]), None)
+
+    def _per_key(self, encoding: Encoding) -> NDArray[np.float64]:
+        """Each person's distance to the encoding: the best of their templates."""
+        distances = np.linalg.norm(self._matrix - encoding, axis=1)
+        return np.minimum.reduceat(distances, self._starts)
 
     def distance_to(self, key: K, encoding: Encoding) -> float | None:
         """This person's distance to the encoding (best of their templates); None without any."""
