@@ -140,6 +140,7 @@ class IdleLock(QObject):
 
     def _watch(self, handle: QWindow | None) -> None:
         """Count input in `handle` too (the main window, then each dialog as it is used)."""
+        self._watched = [h for h in self._watched if shiboken6.isValid(h)]  # closed dialogs
         if handle is not None and handle not in self._watched:
             handle.installEventFilter(self)
             self._watched.append(handle)

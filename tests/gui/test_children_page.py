@@ -21,6 +21,14 @@ from tests import privacy_world
 pytestmark = pytest.mark.gui
 
 
+def _page(station: Station, admin: Actor, tmp_path: Path) -> ChildrenPage:
+    make_app()
+    privacy_world.school(station, admin, tmp_path)
+    return ChildrenPage(
+        station, admin, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    )
+
+
 def test_reference_results_name_the_child_from_the_register_shown(
     qtbot: QtBot,
     sqlite_station: Station,
@@ -29,14 +37,10 @@ def test_reference_results_name_the_child_from_the_register_shown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A reference photo with no face is reported by the child's name, not the UPN alone."""
-    make_app()
-    privacy_world.school(sqlite_station, admin, tmp_path)
     folder = tmp_path / "references"
     folder.mkdir()
     Image.new("RGB", (400, 400), (128, 128, 128)).save(folder / "A123.jpg")
-    page = ChildrenPage(
-        sqlite_station, admin, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
-    )
+    page = _page(sqlite_station, admin, tmp_path)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.loaded):
         page.refresh()
@@ -114,11 +118,7 @@ def test_columns_are_measured_once_when_the_register_loads(
 
     from ijs_vetting.gui.table_models import ChildrenTableModel
 
-    make_app()
-    privacy_world.school(sqlite_station, admin, tmp_path)
-    page = ChildrenPage(
-        sqlite_station, admin, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
-    )
+    page = _page(sqlite_station, admin, tmp_path)
     qtbot.addWidget(page)
     page.resize(1200, 600)
     page.show()
