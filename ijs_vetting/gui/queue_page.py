@@ -351,7 +351,7 @@ class QueuePage(QWidget):
                 return
             report = preview_for_text(self.station, caption, account)
             allow_names = confirm_names(self, report, self.actor)
-        allowed = allow_names
+        allowed: bool = allow_names  # settled by the loop (a name the lambda can keep)
         self._run(
             "adding the text post",
             lambda: queue.add_text(self.station, self.actor, account, caption, allow_names=allowed),
