@@ -22,18 +22,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ijs_vetting.json_report import JsonFields
+
 
 @dataclass(frozen=True)
-class Anchor:
-    """The chain at one moment: `entries` long, ending with entry `entry_id` hashed `entry_hash`."""
+class Anchor(JsonFields):
+    """The chain at one moment: `entries` long, ending with entry `entry_id` hashed `entry_hash`.
+    Its `as_json()` is what the anchor file holds and export manifests carry (`audit_anchor`)."""
 
     entries: int
     entry_id: int | None
     entry_hash: str | None
-
-    def as_json(self) -> dict[str, int | str | None]:
-        """The anchor as its file holds it, and as export manifests carry it (`audit_anchor`)."""
-        return {"entries": self.entries, "entry_id": self.entry_id, "entry_hash": self.entry_hash}
 
 
 class AnchorUnreadable(Exception):

@@ -138,7 +138,7 @@ def cmd_audit(ctx: Context) -> Outcome:
     if args.check == "anchor":
         tip = anchoring.remake_anchor(ctx.station, ctx.actor)
         line = f"The audit log is anchored again at entry {tip.entry_id} ({tip.entries} entries)."
-        return Outcome(tip.as_json(), lambda: print(line))
+        return Outcome(tip, lambda: print(line))
     if args.check == "verify":
         return _audit_verify(ctx)
     if args.limit is not None and args.limit < 1:

@@ -90,7 +90,7 @@ def cmd_backup(ctx: Context) -> Outcome:
         report = backup.backup_to_folder(station, ctx.actor, folder, secret, args.keep, progress)
     else:
         report = backup.make_backup(station, ctx.actor, args.out, secret, progress)
-    return Outcome(report.as_json(), lambda: _show_backup(report))
+    return Outcome(report, lambda: _show_backup(report))
 
 
 def _show_backup(report: backup.BackupReport) -> None:
@@ -123,7 +123,7 @@ def cmd_restore(args: argparse.Namespace) -> Outcome:
         force=args.force,
         progress=terminal_progress(not args.json),
     )
-    return Outcome(report.as_json(), lambda: _show_restore(report))
+    return Outcome(report, lambda: _show_restore(report))
 
 
 def _show_restore(report: restore.RestoreReport) -> None:

@@ -10,12 +10,13 @@ same way, and fails the same way (one line on stderr per refusal, exit 1).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ijs_vetting.cli import session
 from ijs_vetting.cli.output import emit_json, fail
+from ijs_vetting.json_report import JsonReport
 from ijs_vetting.services.core.station import Actor, Station
 
 
@@ -29,7 +30,7 @@ class Outcome:
     some photos were refused still reports the others); `failed` makes the exit code 1 without
     a refusal line (e.g. `audit verify` on a broken chain: the report says why)."""
 
-    payload: Any
+    payload: JsonReport | Mapping[str, Any] | Iterator[JsonReport]  # printed by `--json`
     show: Callable[[], None] = _silent
     refused: Sequence[str] = field(default_factory=tuple)
     failed: bool = False

@@ -7,19 +7,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ijs_vetting.json_report import json_value
 from ijs_vetting.progress import Progress
 
 
 def emit_json(payload: Any) -> None:
-    """Compact JSON (the same fields as ever). A list, or an iterator a service streams, goes
-    out one element per line as it is encoded, so 20,000 photos stream instead of being built
-    and indented in one pass (23 s, measured)."""
+    """Compact JSON (the same fields as ever): a report by its `as_json()`
+    (`ijs_vetting.json_report`), or plain values. A list, or an iterator a service streams,
+    goes out one element per line as it is encoded, so 20,000 photos stream instead of being
+    built and indented in one pass (23 s, measured)."""
     if not isinstance(payload, list | Iterator):
-        sys.stdout.write(_compact(payload) + "\n")
+        sys.stdout.write(_compact(json_value(payload)) + "\n")
         return
     sys.stdout.write("[")
     for n, item in enumerate(payload):
-        sys.stdout.write(("," if n else "") + "\n" + _compact(item))
+        sys.stdout.write(("," if n else "") + "\n" + _compact(json_value(item)))
     sys.stdout.write("\n]\n")
 
 

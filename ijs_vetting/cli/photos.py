@@ -81,7 +81,7 @@ def cmd_faces_enrol(ctx: Context) -> Outcome:
         if report.revetted:
             print(f"Re-vetted {report.revetted} photos against the new templates.")
 
-    return Outcome(report.as_json(), show)
+    return Outcome(report, show)
 
 
 def cmd_import(ctx: Context) -> Outcome:
@@ -96,7 +96,7 @@ def cmd_import(ctx: Context) -> Outcome:
         progress=terminal_progress(not args.json),
         workers=args.workers,
     )
-    return Outcome(report.as_json(), lambda: _show_import(report, args.folder))
+    return Outcome(report, lambda: _show_import(report, args.folder))
 
 
 def _show_import(report: importing.ImportReport, folder: Path) -> None:
@@ -142,7 +142,7 @@ def cmd_photos_list(ctx: Context) -> Outcome:
             ],
         )
 
-    return Outcome((p.as_json() for p in listed), show)
+    return Outcome(listed, show)
 
 
 def cmd_photos_vet(ctx: Context) -> Outcome:
@@ -197,4 +197,4 @@ def cmd_demo(ctx: Context) -> Outcome:
             f"({', '.join(f'{n} {s}' for s, n in sorted(report.statuses.items()))})."
         )
 
-    return Outcome(report.as_json(), show)
+    return Outcome(report, show)

@@ -88,7 +88,7 @@ def cmd_child_export(ctx: Context) -> Outcome:
     from ijs_vetting.services.privacy import subject_access
 
     result = subject_access.export_child(ctx.station, ctx.actor, ctx.args.child_id, ctx.args.out)
-    return Outcome(result.as_json(), lambda: _show_export(result))
+    return Outcome(result, lambda: _show_export(result))
 
 
 def _show_export(result: subject_access.ExportResult) -> None:
@@ -105,7 +105,7 @@ def cmd_child_erase(ctx: Context) -> Outcome:
     from ijs_vetting.services.privacy import subject_rights
 
     result = subject_rights.erase_child(ctx.station, ctx.actor, ctx.args.child_id)
-    return Outcome(result.as_json(), lambda: _show_erasure(result))
+    return Outcome(result, lambda: _show_erasure(result))
 
 
 def _show_erasure(result: subject_rights.ErasureResult) -> None:

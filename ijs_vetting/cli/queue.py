@@ -102,7 +102,7 @@ def cmd_clear(ctx: Context) -> Outcome:
             )
         print(f"{len(result.cleared)} cleared, {len(result.refused)} refused.")
 
-    return Outcome(result.as_json(), show, _refusals(result.refused))
+    return Outcome(result, show, _refusals(result.refused))
 
 
 def cmd_reject(ctx: Context) -> Outcome:
@@ -143,7 +143,7 @@ def _table(items: list[QueueItemInfo]) -> None:
 
 
 def _item(item: QueueItemInfo, message: str) -> Outcome:
-    return Outcome(item.as_json(), lambda: print(message))
+    return Outcome(item, lambda: print(message))
 
 
 def cmd_queue_list(ctx: Context) -> Outcome:
@@ -185,7 +185,7 @@ def cmd_queue_export(ctx: Context) -> Outcome:
         for entry in report.removed_entries:
             print(f"  removed queue item {entry} from the old manifest")
 
-    return Outcome(report.as_json(), show)
+    return Outcome(report, show)
 
 
 def cmd_queue_posted(ctx: Context) -> Outcome:

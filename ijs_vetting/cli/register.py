@@ -149,7 +149,7 @@ def cmd_roster_import(ctx: Context) -> Outcome:
     report = roster.import_roster(
         ctx.station, ctx.actor, args.file, dry_run=args.dry_run, mark_leavers=args.mark_leavers
     )
-    return Outcome(report.as_json(), lambda: _show_roster(report, args.file))
+    return Outcome(report, lambda: _show_roster(report, args.file))
 
 
 def _show_roster(report: RosterReport, file: Path) -> None:

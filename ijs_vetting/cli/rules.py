@@ -94,7 +94,7 @@ def cmd_consent_lapse(ctx: Context) -> Outcome:
         f"{len(report.lapsed)} consent record(s) {verb}; {len(report.withdrawn)} queue "
         f"item(s) withdrawn, {len(report.takedowns)} takedown(s)."
     )
-    return Outcome(report.as_json(), lambda: print(line))
+    return Outcome(report, lambda: print(line))
 
 
 def cmd_sheet(ctx: Context) -> Outcome:
@@ -121,4 +121,4 @@ def cmd_sheet(ctx: Context) -> Outcome:
         f"Wrote {report.file}: {listed} of {report.selected} children must not appear on "
         f"{report.channel} ({len(report.classes)} class page(s))."
     )
-    return Outcome(report.as_json(), lambda: print(line))
+    return Outcome(report, lambda: print(line))

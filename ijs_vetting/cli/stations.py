@@ -59,7 +59,7 @@ def cmd_join(args: argparse.Namespace) -> Outcome:
     finally:
         station.close()
     head = f"Station {report.name} joined register {report.register}."
-    return Outcome(report.as_json(), lambda: _print(report, head))
+    return Outcome(report, lambda: _print(report, head))
 
 
 def cmd_show(ctx: Context) -> Outcome:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +25,7 @@ from ijs_vetting.crypto import Sealer, install_key, key_location, read_key
 from ijs_vetting.db.engine import create_db_engine, session_factory
 from ijs_vetting.db.models import Setting
 from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.key_wrap import unwrap_key
 from ijs_vetting.services.core import users
 from ijs_vetting.services.core.station import (
@@ -43,7 +43,7 @@ NOTHING = "nothing was written on this PC"
 
 
 @dataclass(frozen=True)
-class JoinReport:
+class JoinReport(JsonFields):
     name: str
     home: str
     database: str
@@ -51,17 +51,6 @@ class JoinReport:
     register: str
     key_fingerprint: str
     key_location: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "home": self.home,
-            "database": self.database,
-            "vault": self.vault,
-            "register": self.register,
-            "key_fingerprint": self.key_fingerprint,
-            "key_location": self.key_location,
-        }
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,17 @@ import enum
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ijs_vetting.db.models import Child, QueueItem
 from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.names import fold
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import settings_of
@@ -61,13 +62,12 @@ _WHY = {
 
 
 @dataclass(frozen=True)
-class NameFound:
+class NameFound(JsonFields):
+    json_names: ClassVar[Mapping[str, str]] = {"mis_id": "id"}
+
     kind: Finding
     mis_id: str
     words: str  # the words of the caption that matched, as typed
-
-    def as_json(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "id": self.mis_id, "words": self.words}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -38,6 +37,7 @@ from ijs_vetting.domain import (
     year_label,
 )
 from ijs_vetting.imaging.redact import DEFAULT_MASK, Mask
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current, settings_of
@@ -60,7 +60,7 @@ CLEARABLE = (PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR)
 
 
 @dataclass(frozen=True)
-class Cleared:
+class Cleared(JsonFields):
     """A photo now in the queue."""
 
     photo_id: int
@@ -70,27 +70,11 @@ class Cleared:
     image_sha256: str
     shown: tuple[str, ...]  # MIS ids of the children shown
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "photo_id": self.photo_id,
-            "item_id": self.item_id,
-            "account": self.account,
-            "blurred_faces": self.blurred_faces,
-            "image_sha256": self.image_sha256,
-            "shown": list(self.shown),
-        }
-
 
 @dataclass
-class ClearResult:
+class ClearResult(JsonFields):
     cleared: list[Cleared] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "cleared": [c.as_json() for c in self.cleared],
-            "refused": [r.as_json() for r in self.refused],
-        }
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from ijs_vetting.domain import (
     QueueStatus,
     Role,
 )
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.posting_folder import take_out
 from ijs_vetting.services.core.station import Actor, Station
@@ -49,7 +49,7 @@ TEXT_ROLES = (Role.STAFF, Role.SLT, Role.ADMIN)  # the policy lets staff post te
 
 
 @dataclass(frozen=True)
-class QueueItemInfo:
+class QueueItemInfo(JsonFields):
     """One queue item as the fronts show it."""
 
     id: int
@@ -70,32 +70,6 @@ class QueueItemInfo:
     taken_down_at: datetime | None
     photo_file: str | None = None  # the photo's file name, as people know it
     shown_names: tuple[str, ...] = ()  # the children shown, by name (same order as `shown`)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "account": self.account,
-            "status": self.status.value,
-            "caption": self.caption,
-            "photo_id": self.photo_id,
-            "image_sha256": self.image_sha256,
-            "blurred_faces": self.blurred_faces,
-            "shown": list(self.shown),
-            "cleared_by": self.cleared_by,
-            "cleared_at": self.cleared_at.isoformat(),
-            "exported_at": _iso(self.exported_at),
-            "posted_at": _iso(self.posted_at),
-            "post_url": self.post_url,
-            "withdrawn_reason": self.withdrawn_reason,
-            "takedown_reason": self.takedown_reason,
-            "taken_down_at": _iso(self.taken_down_at),
-            "photo_file": self.photo_file,
-            "shown_names": list(self.shown_names),
-        }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def check_caption(caption: str | None, *, limit: int, required: bool = False) -> str:

@@ -35,6 +35,7 @@ from ijs_vetting.db.models import PostingEntry, QueueItem
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import QUEUE_WAITING, QueueStatus, ServiceError
 from ijs_vetting.imaging.export import ExportError, check_clean
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.services.core.posting_folder import (
     caption_name,
     image_name,
@@ -52,7 +53,7 @@ ACTION = "queue.export"
 
 
 @dataclass(frozen=True)
-class ExportedItem:
+class ExportedItem(JsonFields):
     id: int
     account: str
     image: str | None  # path relative to OUTDIR, None for a text-only post
@@ -60,17 +61,6 @@ class ExportedItem:
     photo_id: int | None
     blurred_faces: int
     caption_file: str  # path relative to OUTDIR of the caption as UTF-8 text
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "account": self.account,
-            "image": self.image,
-            "caption": self.caption,
-            "photo_id": self.photo_id,
-            "blurred_faces": self.blurred_faces,
-            "caption_file": self.caption_file,
-        }
 
 
 @dataclass

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ijs_vetting.db.models import Photo
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, NotFound, PhotoStatus, ServiceError
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting.queue import QUEUE_ROLES
 from ijs_vetting.services.posting.refusals import Refused, with_files
@@ -18,15 +18,9 @@ from ijs_vetting.services.posting.withdrawal import withdraw_for_photo
 
 
 @dataclass
-class RejectResult:
+class RejectResult(JsonFields):
     rejected: list[int] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "rejected": self.rejected,
-            "refused": [r.as_json() for r in self.refused],
-        }
 
 
 def reject_photos(

@@ -28,6 +28,7 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.record_seals import all_records, first_broken, first_broken_child
 from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.services.core.anchoring import missing_anchor
 from ijs_vetting.services.core.posting_folder import write_atomically
 from ijs_vetting.services.core.station import Actor, Station
@@ -45,7 +46,7 @@ SETTING_ACTION = "settings.set"  # its details carry the value it set ("after")
 
 
 @dataclass(frozen=True)
-class AuditRow:
+class AuditRow(JsonFields):
     id: int
     at: datetime
     actor: str
@@ -55,19 +56,6 @@ class AuditRow:
     summary: str
     details: dict[str, Any]
     station: str | None = None  # the station it was done on (None: before stations were named)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "action": self.action,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "summary": self.summary,
-            "details": self.details,
-            "station": self.station,
-        }
 
 
 def list_audit(

@@ -20,7 +20,6 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +32,7 @@ from ijs_vetting.db.models import AuditEntry, FaceTemplate, Form, Photo, QueueIt
 from ijs_vetting.db.table_copy import count_rows, snapshot
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, Role, ServiceError
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.key_wrap import check_passphrase, wrap_key
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station
@@ -56,7 +56,7 @@ _SCHEDULED = re.compile(r"^ijs-vetting-\d{8}T\d{12}Z" + re.escape(SUFFIX) + "$")
 
 
 @dataclass
-class BackupReport:
+class BackupReport(JsonFields):
     file: Path
     made_at: datetime
     snapshot: str  # how the database was copied (sqlite-online-backup | postgresql-repeatable-read)
@@ -70,23 +70,6 @@ class BackupReport:
     bytes: int = 0
     sha256: str = ""
     deleted: list[str] = field(default_factory=list)  # older archives a --keep removed
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file": str(self.file),
-            "made_at": self.made_at.isoformat(),
-            "snapshot": self.snapshot,
-            "schema_revision": self.schema_revision,
-            "tables": self.tables,
-            "vault_files": self.vault_files,
-            "vault_missing": self.vault_missing,
-            "vault_altered": self.vault_altered,
-            "audit_entries": self.audit_entries,
-            "key_fingerprint": self.key_fingerprint,
-            "bytes": self.bytes,
-            "sha256": self.sha256,
-            "deleted": self.deleted,
-        }
 
 
 def _station_key(station: Station) -> tuple[str, bytes, str]:

@@ -22,7 +22,6 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select
@@ -42,6 +41,7 @@ from ijs_vetting.db.models import AuditEntry, Child, Photo, Setting, User
 from ijs_vetting.db.table_copy import count_rows
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import Role, ServiceError
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.key_wrap import KeyFileRefused, unwrap_key
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.station import Actor, Station, open_station
@@ -63,7 +63,7 @@ NOTHING = "nothing was restored"
 
 
 @dataclass
-class RestoreReport:
+class RestoreReport(JsonFields):
     archive: Path
     made_at: str
     station_id: str
@@ -92,28 +92,6 @@ class RestoreReport:
         if done.previous_database is not None:
             self.previous_database = done.previous_database
         self.previous_anchor = done.previous_anchor
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "archive": str(self.archive),
-            "made_at": self.made_at,
-            "station_id": self.station_id,
-            "key_fingerprint": self.key_fingerprint,
-            "source_backend": self.source_backend,
-            "target_backend": self.target_backend,
-            "target": self.target,
-            "schema_revision": self.schema_revision,
-            "upgraded": self.upgraded,
-            "tables": self.tables,
-            "vault_files": self.vault_files,
-            "vault_written": self.vault_written,
-            "vault_missing_at_backup": self.vault_missing_at_backup,
-            "audit_entries": self.audit_entries,
-            "replaced": self.replaced,
-            "previous_database": self.previous_database,
-            "previous_anchor": self.previous_anchor,
-            "key_installed": self.key_installed,
-        }
 
 
 def restore_backup(

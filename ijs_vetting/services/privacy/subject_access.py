@@ -34,6 +34,7 @@ from ijs_vetting.db.models import (
 )
 from ijs_vetting.db.types import utcnow
 from ijs_vetting.domain import InvalidInput, Role
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.privacy.subject_rights import forms_of
@@ -47,7 +48,7 @@ EXPORT_ACTION = "child.export"
 
 
 @dataclass
-class ExportResult:
+class ExportResult(JsonFields):
     child_id: str
     file: Path
     forms: int
@@ -56,18 +57,6 @@ class ExportResult:
     posted_images: int
     audit_entries: int
     not_stored: list[str]  # files the records name that are gone (retention, say)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "child_id": self.child_id,
-            "file": str(self.file),
-            "forms": self.forms,
-            "reference_photos": self.reference_photos,
-            "photo_originals": self.photo_originals,
-            "posted_images": self.posted_images,
-            "audit_entries": self.audit_entries,
-            "not_stored": self.not_stored,
-        }
 
 
 def export_child(station: Station, actor: Actor, child_id: str, out: Path) -> ExportResult:

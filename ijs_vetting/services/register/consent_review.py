@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ijs_vetting.db.models import Child, ConsentRecord
 from ijs_vetting.db.state import current_consents
 from ijs_vetting.domain import year_label
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.renewal import ReviewPolicy, ReviewState
 from ijs_vetting.services.core.standing import review_date
 from ijs_vetting.services.core.station import Station
@@ -34,19 +35,12 @@ LAPSED_SOURCE = "review_lapsed"  # the "no" recorded when a review's grace perio
 
 
 @dataclass(frozen=True)
-class ReviewStatus:
+class ReviewStatus(JsonFields):
     """A child's consent for one channel as the review sees it."""
 
     state: ReviewState
     review_on: date | None
     grace_ends: date | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "state": self.state.value,
-            "review_on": self.review_on.isoformat() if self.review_on else None,
-            "grace_ends": self.grace_ends.isoformat() if self.grace_ends else None,
-        }
 
 
 def review_status(record: ConsentRecord, policy: ReviewPolicy, today: date) -> ReviewStatus | None:

@@ -35,6 +35,7 @@ from ijs_vetting.faces.reference import (
 )
 from ijs_vetting.faces.results import Encoding, ReferenceCheck, Refusal
 from ijs_vetting.imaging.decode import decode_image
+from ijs_vetting.json_report import JsonFields
 from ijs_vetting.progress import Progress
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station, Write
@@ -58,21 +59,12 @@ class ReferenceStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class ReferenceOutcome:
+class ReferenceOutcome(JsonFields):
     child_id: str
     file: str
     status: ReferenceStatus
     reason: str | None  # machine-readable: no_face, several_faces, too_small, blurred, ...
     message: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "child_id": self.child_id,
-            "file": self.file,
-            "status": self.status,
-            "reason": self.reason,
-            "message": self.message,
-        }
 
 
 @dataclass
