@@ -96,7 +96,10 @@ def test_clear_export_post_and_take_down_from_the_cli(cli: Cli, tmp_path: Path) 
     assert refused["photo_id"] == int(astro) and refused["needs_account"] is True
     assert refused["file"] == "astro.jpg" and "photo" not in refused["reason"].split(":")[0]
     code, _out, err = cli("mr.head", "clear", astro)
-    assert code == 1 and f"astro.jpg (photo {astro}) refused: nobody identified is shown" in err
+    assert (
+        code == 1
+        and f"astro.jpg (photo {astro}) refused: every face in it is masked, so choose" in err
+    )
     assert err.rstrip().endswith("choose the account to post it to (--account)")
     code, out, err = cli("mr.head", "clear", astro, "--account", "@Year6IJS")
     assert code == 0 and "Cleared photo" in out and "1 face masked" in out and err == ""

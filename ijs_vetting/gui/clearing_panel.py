@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import ServiceError
 from ijs_vetting.gui.caption_warning import confirm_names, show_report
-from ijs_vetting.gui.errors import inform, show_error
+from ijs_vetting.gui.errors import ask, inform, show_error
 from ijs_vetting.gui.jobs import Job, start_job
 from ijs_vetting.gui.uiload import child
 from ijs_vetting.services.core.station import Actor, Station
@@ -69,11 +69,15 @@ class ClearingPanel(QObject):
         child(page, QPushButton, "rejectButton").clicked.connect(self.reject)
         self.job: Job | None = None
         self.may_clear = actor.role in QUEUE_ROLES
+        self.clear_button = child(page, QPushButton, "clearButton")
         for name in ("clearButton", "rejectButton"):
             button = child(page, QPushButton, name)
             button.setEnabled(self.may_clear)
             if not self.may_clear:
                 button.setToolTip(CLEAR_ROLES_WORDS)
+        # Where each chosen photo would go by itself (None: a person must choose).
+        self._routes: dict[int, str | None] = {}
+        self.account.currentIndexChanged.connect(lambda _index: self._gate_clear())
 
     def set_accounts(self, handles: Sequence[str]) -> None:
         """The active accounts to offer; the one chosen stays chosen if it is still offered."""
@@ -89,9 +93,24 @@ class ClearingPanel(QObject):
         ids = [p.id for p in self.targets()]
         if self.caption.text() and frozenset(ids) != self._captioned:
             self.caption.clear()
-        suggested = accounts.suggest_account(self.station, ids)
-        self.account.setItemText(0, f"{FROM_YEAR_GROUPS} ({suggested or 'choose one'})")
+        self._routes = accounts.routes(self.station, ids)
+        self.account.setItemText(0, _from_year_groups(self._routes))
+        self._gate_clear()
         self._count_caption(self.caption.text())
+
+    def _unrouted(self, routes: dict[int, str | None]) -> list[str]:
+        """The chosen photos that no year group sends anywhere, by file name."""
+        return [p.file for p in self.targets() if routes.get(p.id, "") is None]
+
+    def _gate_clear(self) -> None:
+        """Clear is offered only when every chosen photo has somewhere to go: a photo no year
+        group routes needs an account chosen first (before, it was masked, checked and then
+        refused)."""
+        if not self.may_clear:
+            return
+        unrouted = self._unrouted(self._routes) if self.account.currentData() is None else []
+        self.clear_button.setEnabled(not unrouted)
+        self.clear_button.setToolTip(_choose_for(unrouted) if unrouted else "")
 
     def _caption_report(self, text: str) -> CaptionReport:
         ids = [p.id for p in self.targets()]
@@ -107,6 +126,24 @@ class ClearingPanel(QObject):
             return
         ids = [p.id for p in targets]
         account, caption = self.account.currentData(), self.caption.text()
+        routes = accounts.routes(self.station, ids)  # as they are now, not at the last look
+        if account is None and (unrouted := self._unrouted(routes)):
+            self._say(_choose_for(unrouted))
+            self.account.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        elsewhere = sorted({p.file for p in targets if routes[p.id] not in (None, account)})
+        if (
+            account is not None
+            and elsewhere
+            and not ask(
+                self.page,
+                f"Clear to {account}?",
+                f"{_files(elsewhere)} {'shows' if len(elsewhere) == 1 else 'show'} children whose "
+                f"year group posts to another account. Clear {len(ids)} photo(s) to {account} "
+                "all the same?",
+            )
+        ):
+            return
         allow_names = confirm_names(self.page, self._caption_report(caption), self.actor)
         if allow_names is None:
             return
@@ -154,6 +191,11 @@ class ClearingPanel(QObject):
             self.caption.clear()
         self.changed.emit()
 
+    def _say(self, text: str) -> None:
+        window = self.page.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text, 10_000)
+
     def reject(self) -> None:
         targets = self.targets()
         if not targets:
@@ -179,9 +221,32 @@ class ClearingPanel(QObject):
         if result.refused:
             rows = "".join(f"<li>{escape(r.words)}</li>" for r in result.refused)
             inform(self.page, "Reject", f"<p>Not rejected:</p><ul>{rows}</ul>")
-        window = self.page.window()
-        if result.rejected and isinstance(window, QMainWindow):  # the photo leaves the grid
+        if result.rejected:  # the photo leaves the grid
             files = [p.file for p in targets if p.id in result.rejected]
             done = files[0] if len(files) == 1 else f"{len(files)} photos"
-            window.statusBar().showMessage(f"{done} rejected: never to be posted.", 10_000)
+            self._say(f"{done} rejected: never to be posted.")
         self.changed.emit()
+
+
+def _files(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:3])
+    return shown if len(names) <= 3 else f"{shown} and {len(names) - 3} more"
+
+
+def _from_year_groups(routes: dict[int, str | None]) -> str:
+    """The Account box's first entry: where the chosen photos go by their year groups."""
+    handles = set(routes.values())
+    if not handles:
+        return FROM_YEAR_GROUPS
+    if None in handles:
+        return f"{FROM_YEAR_GROUPS} (choose one)"
+    if len(handles) == 1:
+        return f"{FROM_YEAR_GROUPS} ({handles.pop()})"
+    return f"{FROM_YEAR_GROUPS} (each to its own account)"
+
+
+def _choose_for(files: Sequence[str]) -> str:
+    return (
+        f"Choose the account for {_files(files)} in the Account box: no child shown in "
+        f"{'it' if len(files) == 1 else 'them'} says which year group's account."
+    )

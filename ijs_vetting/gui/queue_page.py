@@ -39,13 +39,14 @@ from ijs_vetting.gui.images import ImageLoader
 from ijs_vetting.gui.jobs import Job, LatestRead, start_job
 from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.table_models import RowsTableModel
+from ijs_vetting.gui.text_post import TextPostDialog
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_settings import current
 from ijs_vetting.services.intake import pictures
 from ijs_vetting.services.posting import accounts, queue
 from ijs_vetting.services.posting.caption_check import CaptionReport, caption_length
-from ijs_vetting.services.posting.caption_preview import preview_for_item, preview_for_text
+from ijs_vetting.services.posting.caption_preview import preview_for_item
 from ijs_vetting.services.posting.queue import QUEUE_ROLES, TEXT_ROLES, QueueItemInfo
 from ijs_vetting.services.posting.queue_export import ExportReport, export_queue
 
@@ -340,22 +341,10 @@ class QueuePage(QWidget):
             )
 
     def add_text(self) -> None:
-        handles = accounts.account_handles(self.station)
-        account, ok = QInputDialog.getItem(self, "Text post", "Account:", handles, 0, False)
-        if not ok:
-            return
-        caption, allow_names = "", None
-        while allow_names is None:  # asked again with the words typed, not lost
-            caption, ok = QInputDialog.getText(self, "Text post", "Text of the post:", text=caption)
-            if not ok:
-                return
-            report = preview_for_text(self.station, caption, account)
-            allow_names = confirm_names(self, report, self.actor)
-        allowed: bool = allow_names  # settled by the loop (a name the lambda can keep)
-        self._run(
-            "adding the text post",
-            lambda: queue.add_text(self.station, self.actor, account, caption, allow_names=allowed),
-        )
+        dialog = TextPostDialog(self.station, self.actor, self)
+        if dialog.exec() == TextPostDialog.DialogCode.Accepted:
+            self.refresh()
+            self.changed.emit()
 
     def taken_down(self) -> None:
         entry = self.takedowns.currentItem()

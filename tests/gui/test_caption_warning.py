@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting.gui.app import make_app
 from ijs_vetting.gui.queue_page import QueuePage
+from ijs_vetting.gui.text_post import TextPostDialog
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting import queue
 from tests import privacy_world
@@ -166,7 +167,7 @@ def test_a_refresh_keeps_the_item_and_an_exported_caption_cannot_be_typed(
     assert not page.caption.isEnabled() and not page.save_button.isEnabled()
 
 
-def test_staff_are_told_once_to_change_a_text_post_that_names_a_child(
+def test_a_text_post_is_one_dialog_that_keeps_the_words_until_they_can_go(
     qtbot: QtBot,
     sqlite_station: Station,
     admin: Actor,
@@ -174,32 +175,32 @@ def test_staff_are_told_once_to_change_a_text_post_that_names_a_child(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Staff were asked "Use this caption anyway?" and refused after Yes (two boxes), and the
-    text was gone. Now: one warning, and the text comes back to be changed."""
-    from PySide6.QtWidgets import QInputDialog
-
+    """It took two dialogs, the account first (@year3ijs last); a text over the limit was
+    refused after OK and lost. Now one dialog: OK only for words that can go, and staff whose
+    words name a child are told once and get the words back to change."""
     make_app()
     privacy_world.school(sqlite_station, admin, tmp_path)
-    page = QueuePage(
-        sqlite_station, staff, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
-    )
-    qtbot.addWidget(page)
-    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("@Year5IJS", True))
-    offered: list[str] = []
-    typed = iter(["Amelia Smith won the race", "Year 5 won the race"])
-
-    def get_text(*_a: object, text: str = "", **_k: object) -> tuple[str, bool]:
-        offered.append(text)
-        return next(typed), True
-
-    monkeypatch.setattr(QInputDialog, "getText", get_text)
+    dialog = TextPostDialog(sqlite_station, staff)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    handles = [dialog.account.itemText(n) for n in range(dialog.account.count())]
+    assert handles == ["@year3ijs", "@Year4IJS", "@Year5IJS", "@Year6IJS"]
+    assert not dialog.ok.isEnabled() and dialog.counter.text() == "0/140"
+    qtbot.keyClicks(dialog.text, "x" * 141)
+    assert not dialog.ok.isEnabled() and dialog.counter.text() == "141/140"
     questions: list[str] = []
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: questions.append("") or 0)
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
-    page.add_text()
+    dialog.account.setCurrentText("@Year5IJS")
+    dialog.text.setText("Amelia Smith won the race")
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Return)
     assert questions == [] and len(warnings) == 1 and "change the words" in warnings[0]
-    assert offered == ["", "Amelia Smith won the race"]  # the words typed, to change
-    qtbot.waitUntil(lambda: not page.loading)
+    assert dialog.isVisible() and dialog.text.text() == "Amelia Smith won the race"
+    assert not [i for i in queue.list_queue(sqlite_station) if i.photo_id is None]
+    dialog.text.setText("Year 5 won the race")
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Return)
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Accepted
     (item,) = [i for i in queue.list_queue(sqlite_station) if i.photo_id is None]
-    assert item.caption == "Year 5 won the race"
+    assert (item.caption, item.account) == ("Year 5 won the race", "@Year5IJS")
+    assert dialog.added is not None and dialog.added.id == item.id

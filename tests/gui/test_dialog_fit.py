@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from ijs_vetting.gui.admin_dialogs import SettingsDialog, UsersDialog
 from ijs_vetting.gui.app import make_app
+from ijs_vetting.gui.backup_dialogs import BackupDialog
 from ijs_vetting.gui.caption_warning import confirm_names
 from ijs_vetting.gui.child_dialog import ChildDialog
 from ijs_vetting.gui.device_dialog import DevicesDialog
@@ -22,6 +23,7 @@ from ijs_vetting.gui.main_window import MainWindow
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.screen_fit import ROOMY_WIDTH, USABLE, available
 from ijs_vetting.gui.sheet_dialog import SheetDialog
+from ijs_vetting.gui.text_post import TextPostDialog
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting.caption_preview import preview_for_text
 from ijs_vetting.services.register import roster
@@ -50,6 +52,9 @@ DIALOGS: dict[str, Factory] = {
     "log": lambda station, _a, _p: LogDialog(station.paths),
     "devices": lambda station, admin, _p: DevicesDialog(station, admin),
     "sheet": lambda station, admin, _p: SheetDialog(station, admin),
+    "text post": lambda station, admin, _p: TextPostDialog(station, admin),
+    "backup": lambda station, admin, _p: BackupDialog(station, admin, restoring=False),
+    "restore": lambda station, admin, _p: BackupDialog(station, admin, restoring=True),
 }
 
 

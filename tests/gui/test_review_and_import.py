@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from ijs_vetting import demo
 from ijs_vetting.domain import PhotoStatus
 from ijs_vetting.gui.main_window import MainWindow
+from ijs_vetting.gui.photo_model import PHOTO_ROLE
 from ijs_vetting.services.intake import importing, photos
 from tests import scenes
 from tests.gui.review_world import ADMIN, message_boxes, open_photo, wait_loaded
@@ -268,3 +269,56 @@ def test_reject_says_it_is_for_good_and_what_it_did(
     assert _status(window, photo.id) is PhotoStatus.REJECTED
     said = window.statusBar().currentMessage()
     assert said == "IMG_0106.JPG rejected: never to be posted."
+
+
+def _select(window: MainWindow, *files: str) -> None:
+    """Ctrl-click-like selection of several photos in the grid."""
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QApplication
+
+    page = window.review_page
+    open_photo(window, files[0])
+    ids = {p.id for p in photos.list_photos(window.station) if p.file in files}
+    for row in range(page.filter.rowCount()):
+        index = page.filter.index(row, 0)
+        if index.data(PHOTO_ROLE).id in ids:
+            page.grid.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
+    QApplication.processEvents()  # the panel follows the selection once the change is over
+    assert {p.file for p in page.selected_photos()} == set(files)
+
+
+def test_the_account_box_says_where_each_photo_goes_before_clear(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grace's portrait (Year 5) and a photo whose only face is masked were offered as going
+    to @Year5IJS together; Clear then masked, checked and refused the second one. With an
+    account chosen, a Year 5 photo went to @Year6IJS without a word."""
+    page, panel = window.review_page, window.review_page.clearing
+    before = {p.id: p.status for p in photos.list_photos(window.station)}
+    _select(window, "IMG_0101.JPG", "IMG_0103.JPG")
+    assert panel.account.currentIndex() == 0
+    assert panel.account.itemText(0) == "From the year groups shown (choose one)"
+    assert not panel.clear_button.isEnabled()
+    assert "IMG_0103.JPG" in panel.clear_button.toolTip()
+    page.grid.setFocus()
+    qtbot.keyClick(page.grid, Qt.Key.Key_C)  # the key says why instead of clearing
+    assert "Choose the account for IMG_0103.JPG" in window.statusBar().currentMessage()
+    assert panel.account.hasFocus() and not message_boxes()
+
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda _p, _t, text, *a: asked.append(text) or QMessageBox.StandardButton.No,
+    )
+    panel.account.setCurrentIndex(panel.account.findData("@Year6IJS"))
+    assert panel.clear_button.isEnabled()
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and asked[0].startswith("IMG_0101.JPG shows children")
+    assert "to @Year6IJS all the same" in asked[0]
+    assert {p.id: p.status for p in photos.list_photos(window.station)} == before
+
+    panel.account.setCurrentIndex(0)
+    _select(window, "IMG_0101.JPG", "IMG_0102.JPG")
+    assert panel.account.itemText(0) == "From the year groups shown (@Year5IJS)"
+    assert panel.clear_button.isEnabled() and panel.clear_button.toolTip() == ""

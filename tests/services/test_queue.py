@@ -27,7 +27,7 @@ from ijs_vetting.imaging.redact import Mask, MaskStyle, head_region, in_mask
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import importing, photos, review
 from ijs_vetting.services.intake.vetting import load_templates
-from ijs_vetting.services.posting import clearing, queue, queue_export
+from ijs_vetting.services.posting import accounts, clearing, queue, queue_export
 from ijs_vetting.services.register import consent, roster
 from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
@@ -108,6 +108,10 @@ def test_clearing_masks_verifies_routes_and_strips(
     with pytest.raises(PermissionDenied):
         clearing.clear_photos(station, staff, [group])
 
+    # What the Account box says before Clear: each photo's own route, as clearing takes it.
+    routes = accounts.routes(station, [group, grace, astro])
+    assert routes == {group: "@Year5IJS", grace: "@Year5IJS", astro: None}
+
     result = clearing.clear_photos(
         station, slt, [group, twins, grace, astro], caption="Sports day!", workers=2
     )
@@ -118,7 +122,7 @@ def test_clearing_masks_verifies_routes_and_strips(
     refused = {r.photo_id: r.reason for r in result.refused}
     assert list(refused) == [twins, astro]
     assert "needs review" in refused[twins] and "told apart" in refused[twins]
-    assert "nobody identified is shown" in refused[astro]
+    assert "every face in it is masked, so choose the account" in refused[astro]
     assert [r.needs_account for r in result.refused] == [False, True]  # each front says where
     assert _status(station, group) is PhotoStatus.QUEUED
     assert _status(station, twins) is PhotoStatus.REVIEW

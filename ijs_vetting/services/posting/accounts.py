@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ijs_vetting.db.config_seals import checked_config
@@ -67,24 +67,34 @@ def route_account(session: Session, year_groups: Iterable[int]) -> Account | Non
     return next(iter(serving.values()))
 
 
-def suggest_account(station: Station, photo_ids: Sequence[int]) -> str | None:
-    """The account the year groups of the children shown in these photos route to, if exactly
-    one (what the GUI pre-chooses); None when a person must choose."""
+def routes(station: Station, photo_ids: Sequence[int]) -> dict[int, str | None]:
+    """Where clearing would send each photo by itself: the handle the year groups of the
+    children it shows route to, or None when a person must choose (the rule of
+    `clearing._plan`, photo by photo, so the GUI says before Clear what Clear will do)."""
+    ids = list(dict.fromkeys(photo_ids))
     with station.read() as session:
-        shown = select(PhotoFace.child_id).where(
-            PhotoFace.photo_id.in_(list(photo_ids)),
-            PhotoFace.decision == FaceDecision.SHOW,
-            PhotoFace.child_id.is_not(None),
+        shown = session.execute(
+            select(PhotoFace.photo_id, Child.year_group)
+            .join(Child, Child.id == PhotoFace.child_id)
+            .where(PhotoFace.photo_id.in_(ids), PhotoFace.decision == FaceDecision.SHOW)
         )
-        years = set(session.scalars(select(Child.year_group).where(Child.id.in_(shown))))
-        account = route_account(session, years)
-        return account.handle if account else None
+        years: dict[int, set[int]] = {photo_id: set() for photo_id in ids}
+        for photo_id, year_group in shown:
+            years[photo_id].add(year_group)
+        by_years: dict[frozenset[int], str | None] = {}
+        for groups in map(frozenset, years.values()):
+            if groups not in by_years:
+                account = route_account(session, groups)
+                by_years[groups] = account.handle if account else None
+        return {photo_id: by_years[frozenset(groups)] for photo_id, groups in years.items()}
 
 
 def account_handles(station: Station) -> list[str]:
     with station.read() as session:
         return list(
             session.scalars(
-                select(Account.handle).where(Account.active.is_(True)).order_by(Account.handle)
+                select(Account.handle)
+                .where(Account.active.is_(True))
+                .order_by(func.lower(Account.handle))
             )
         )

@@ -236,12 +236,7 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
     routed = route_account(session, years)
     target = chosen or routed
     if target is None:
-        who = (
-            "nobody identified is shown"
-            if not years
-            else "the children shown are in " + ", ".join(year_label(y) for y in sorted(years))
-        )
-        raise _Refused(f"{who}, so {CHOOSE_ACCOUNT}")
+        raise _Refused(f"{_why_no_route(photo, years)}, so {CHOOSE_ACCOUNT}")
     subject = Subject(
         original=original,
         original_sha256=photo.sha256,
@@ -263,6 +258,13 @@ def _plan(station: Station, session: Session, photo_id: int, chosen: Account | N
         present=frozenset(_present(photo)),
         decisions=_decisions(photo),
     )
+
+
+def _why_no_route(photo: Photo, years: set[int]) -> str:
+    """Why no year group chooses the account, in words about the photo."""
+    if years:
+        return "the children shown are in " + ", ".join(year_label(y) for y in sorted(years))
+    return "every face in it is masked" if photo.faces else "it shows no child"
 
 
 def _present(photo: Photo) -> set[int]:
