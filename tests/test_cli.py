@@ -131,6 +131,10 @@ def test_roster_children_consent_and_audit_round_trip(
     assert [e["action"] for e in entries if e["actor"] != "mrs.khan"] == ["audit.anchor"]
     consent_entries = run_json(capsys, home, "audit", "--action", "consent", "--target", "A123")
     assert len(consent_entries["entries"]) == 1
+    # People read the child's name, not "child:A123" (the JSON keeps the ids).
+    code, out, _err = run(capsys, home, "audit", "--action", "consent", "--target", "A123")
+    (line,) = [row for row in out.splitlines() if "consent.set" in row]
+    assert code == 0 and "Millie Smith (A123)" in line and "child:A123" not in line
 
     code, out, _err = run(capsys, home, "children", "list")
     assert code == 0 and "Millie Smith" in out and "child objects" in out

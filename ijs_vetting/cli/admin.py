@@ -151,9 +151,10 @@ def cmd_audit(ctx: Context) -> Outcome:
         limit=args.limit,
         reader=ctx.actor,
     )
-    return Outcome(
-        {"entries": [r.as_json() for r in rows]},
-        lambda: emit_table(
+
+    def show() -> None:
+        names = audit.audit_names(ctx.station)  # people read file and children's names
+        emit_table(
             ["when", "who", "station", "action", "record", "what"],
             [
                 [
@@ -161,13 +162,14 @@ def cmd_audit(ctx: Context) -> Outcome:
                     r.actor,
                     r.station,
                     r.action,
-                    f"{r.target_type}:{r.target_id}" if r.target_id else None,
-                    r.summary,
+                    names.record(r) or None,
+                    names.summary(r),
                 ]
                 for r in rows
             ],
-        ),
-    )
+        )
+
+    return Outcome({"entries": [r.as_json() for r in rows]}, show)
 
 
 def _audit_verify(ctx: Context) -> Outcome:

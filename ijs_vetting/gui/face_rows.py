@@ -7,7 +7,7 @@ page's actions act on (`current`), and the picture's boxes follow the selection.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem
 
@@ -33,7 +33,10 @@ FACE_ROLE = Qt.ItemDataRole.UserRole
 
 
 class FaceRows(QObject):
-    """The face list (`rows`) and the enlarged face (`zoom`) of the photo the canvas shows."""
+    """The face list (`rows`) and the enlarged face (`zoom`) of the photo the canvas shows;
+    `face_changed` gives the face now selected (or None)."""
+
+    face_changed = Signal(object)
 
     def __init__(self, rows: QListWidget, zoom: QLabel, canvas: PhotoCanvas) -> None:
         super().__init__(rows)
@@ -98,6 +101,7 @@ class FaceRows(QObject):
     def _row_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
         self.canvas.set_selected(item.data(FACE_ROLE) if item else None)
         self._zoom()
+        self.face_changed.emit(self.current())
 
     def _zoom(self) -> None:
         face = self.current()

@@ -59,6 +59,13 @@ def face_label(face: FaceInfo, names: dict[str, str]) -> str:
     return _UNNAMED.get(face.reason, "unknown")
 
 
+HALO, OUTLINE, THIN = 4, 5, 2  # pen widths (px): the selected face's halo and outline, others'
+
+
+def _outside(box: QRectF, by: float) -> QRectF:
+    return box.adjusted(-by, -by, by, by)
+
+
 def numbered(photo: PhotoInfo | None) -> list[FaceInfo]:
     """The photo's faces in reading order: face n on the picture is row n of the list."""
     return reading_order(photo.faces) if photo is not None else []
@@ -214,15 +221,19 @@ class PhotoCanvas(QWidget):
         selected = face.id == self._selected
         if self._selected is not None and not selected:
             colour.setAlpha(110)  # the others step back: the selected face is unmistakable
+        # Every stroke lies outside the box: a face of a few pixels on screen (a crowd seen
+        # whole) stays visible inside its outline, selected or not.
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         if selected:  # a white halo, then the colour, thick
-            painter.setPen(QPen(QColor("#ffffff"), 9))
-            painter.drawRect(box)
-        pen = QPen(colour, 5 if selected else 2)
+            painter.setPen(QPen(QColor("#ffffff"), HALO))
+            painter.drawRect(_outside(box, OUTLINE + HALO / 2))
+        width = OUTLINE if selected else THIN
+        pen = QPen(colour, width)
         if face.reason == "not_a_face" or face.origin == "drawn":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(box)
+        painter.drawRect(_outside(box, width / 2 + 0.5))
+        box = _outside(box, OUTLINE + HALO if selected else THIN + 1)  # the label sits outside
         font = QFont(painter.font())
         font.setBold(True)
         painter.setFont(font)

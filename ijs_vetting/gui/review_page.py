@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ijs_vetting.domain import (
     ChangedElsewhere,
+    FaceOrigin,
     FaceOverride,
     InvalidInput,
     Role,
@@ -58,6 +59,7 @@ from ijs_vetting.gui.photo_model import (
 from ijs_vetting.gui.review_data import ReviewData, read_review_data
 from ijs_vetting.gui.review_filters import GridFilters
 from ijs_vetting.gui.review_keys import review_actions
+from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
@@ -172,6 +174,12 @@ class ReviewPage(QWidget):
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
+        undraw = child(form, QPushButton, "deleteDrawnButton")  # only a drawn face can go
+        self.faces.face_changed.connect(
+            lambda face: undraw.setEnabled(face is not None and face.origin == FaceOrigin.DRAWN)
+        )
+        accept = child(form, QPushButton, "confirmCameraButton")
+        gate(accept, self.actor, "review.accept", (Role.ADMIN, Role.SLT))
 
     def _selection_changed(self) -> None:
         self.clearing.targets_changed()
@@ -403,6 +411,11 @@ class ReviewPage(QWidget):
         value = self.head_count.value()
         count = None if value < 0 else value
         if photo is not None and count != photo.head_count:
+            # Shown as stored until the service says otherwise: the box loses focus to a
+            # refusal's message and finishes editing a second time, which then asks nothing.
+            self.head_count.blockSignals(True)
+            self.head_count.setValue(-1 if photo.head_count is None else photo.head_count)
+            self.head_count.blockSignals(False)
             self._act(
                 "recording the head count",
                 lambda: review.set_head_count(self.station, self.actor, photo.id, count),

@@ -100,7 +100,7 @@ def test_staff_see_clear_and_reject_disabled_saying_who_can(
     qtbot: QtBot, demo_station: Station
 ) -> None:
     window = open_window(qtbot, demo_station, Actor("teacher", Role.STAFF))
-    for name in ("clearButton", "rejectButton"):
+    for name in ("clearButton", "rejectButton", "confirmCameraButton"):
         button = window.review_page.findChild(QPushButton, name)
         assert not button.isEnabled() and "SLT or an admin" in button.toolTip()
     page = window.review_page
@@ -223,3 +223,45 @@ def test_no_face_key_acts_while_the_menu_bar_has_the_keyboard(
     qtbot.waitUntil(page.faces.rows.hasFocus)
     qtbot.keyClick(page.faces.rows, Qt.Key.Key_B)  # where the keys belong, they still act
     assert photos.get_photo(window.station, pair.id).faces != before
+
+
+def test_a_refused_head_count_is_tried_once_and_shown_as_stored(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter in the head count, refused: the box that took the focus made the spin box finish
+    editing again, so the service was asked twice (and a second box was only held back)."""
+    from ijs_vetting.domain import ChangedElsewhere
+    from ijs_vetting.services.intake import review
+
+    page = window.review_page
+    photo = open_photo(window, "IMG_0105.JPG")
+    calls: list[int | None] = []
+
+    def refuse(_station: Station, _actor: Actor, _photo_id: int, count: int | None) -> None:
+        calls.append(count)
+        raise ChangedElsewhere("IMG_0105.JPG changed on another station")
+
+    monkeypatch.setattr(review, "set_head_count", refuse)
+    page.head_count.setFocus()
+    page.head_count.setValue(12)
+    qtbot.keyClick(page.head_count, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(message_boxes()))
+    QApplication.processEvents()
+    assert calls == [12] and len(message_boxes()) == 1
+    stored = photos.get_photo(window.station, photo.id).head_count
+    assert page.head_count.value() == (-1 if stored is None else stored)
+    message_boxes()[0].done(0)
+
+
+def test_delete_drawn_is_offered_for_drawn_faces_only(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.review_page
+    open_photo(window, "IMG_0101.JPG")
+    undraw = page.findChild(QPushButton, "deleteDrawnButton")
+    assert page.current_face() is not None and not undraw.isEnabled()
+    page.canvas.box_drawn.emit(40, 40, 160, 160)  # image pixels, as a drag gives them
+    drawn = next(f for f in page.current_photo().faces if f.origin == "drawn")
+    page.faces.select(drawn.id)
+    assert undraw.isEnabled()
+    qtbot.mouseClick(undraw, Qt.MouseButton.LeftButton)
+    assert all(f.origin != "drawn" for f in page.current_photo().faces)
+    assert not undraw.isEnabled()

@@ -53,7 +53,7 @@ def _photo(session: Session, photo_id: int) -> Photo:
 def _face(session: Session, face_id: int) -> PhotoFace:
     face = session.get(PhotoFace, face_id)
     if face is None:  # the photo was vetted again meanwhile: its faces are new rows
-        raise ChangedElsewhere(f"The photo of face {face_id}")
+        raise ChangedElsewhere("The face chosen")
     _photo(session, face.photo_id)
     return face
 
