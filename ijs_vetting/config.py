@@ -50,6 +50,11 @@ class StationPaths:
         return self.home / "logs"
 
     @property
+    def scratch(self) -> Path:
+        """Private working files of children's data, for a moment (`ijs_vetting.scratch`)."""
+        return self.home / "scratch"
+
+    @property
     def backups(self) -> Path:
         """Copies of the SQLite file taken before each schema upgrade."""
         return self.home / "backups"

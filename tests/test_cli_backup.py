@@ -76,8 +76,10 @@ def _fresh_target(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) ->
 
 
 def _untouched(home: Path, tmp_path: Path, name: str) -> None:
-    """No database, vault or key was made; only the log of the refusal is there."""
-    assert not home.exists() or {p.name for p in home.iterdir()} <= {"logs"}
+    """No database, vault or key was made; only the log of the refusal is there (and the
+    empty private folder the archive's database was checked in)."""
+    assert not home.exists() or {p.name for p in home.iterdir()} <= {"logs", "scratch"}
+    assert not (home / "scratch").exists() or list((home / "scratch").iterdir()) == []
     assert not (tmp_path / f"{name}-keys").exists()
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, event, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ijs_vetting import scratch
 from ijs_vetting.audit_anchor import anchor_path, write_anchor
 from ijs_vetting.config import (
     StationPaths,
@@ -278,6 +279,10 @@ def open_station(
     paths = resolve_home(home, vault)
     try:
         paths.ensure()
+        # Children's data a crashed process left in its scratch folder (a face crop, a copy
+        # of the database) goes before anything else is done.
+        if swept := scratch.sweep(paths):
+            log.warning("removed %d scratch folder(s) of processes that ended", len(swept))
     except OSError as exc:
         _raise_plain(exc, paths.home.parent)
         raise

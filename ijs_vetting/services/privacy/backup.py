@@ -35,6 +35,7 @@ from ijs_vetting.domain import InvalidInput, Role, ServiceError
 from ijs_vetting.json_report import JsonFields
 from ijs_vetting.key_wrap import check_passphrase, wrap_key
 from ijs_vetting.progress import Progress
+from ijs_vetting.scratch import scratch_dir
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.core.station_key import KEY_FINGERPRINT, STATION_ID
 from ijs_vetting.services.core.station_settings import current
@@ -106,8 +107,8 @@ def make_backup(
         except AnchorUnreadable as exc:
             raise ServiceError(f"{exc}; nothing was backed up.") from exc
     made_at = utcnow()
-    with tempfile.TemporaryDirectory(prefix="ijs-backup-") as scratch:
-        copy = Path(scratch) / "station.db"
+    with scratch_dir(station.paths, "backup") as scratch:
+        copy = scratch / "station.db"
         progress.start(0, "Copying the database…")
         how = snapshot(station.engine, copy, lambda table, n: progress.check())
         engine = create_db_engine(f"sqlite:///{copy}")

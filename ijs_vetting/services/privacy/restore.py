@@ -19,7 +19,6 @@ log, by the operating-system user who ran it.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from ijs_vetting.domain import Role, ServiceError
 from ijs_vetting.json_report import JsonFields
 from ijs_vetting.key_wrap import KeyFileRefused, unwrap_key
 from ijs_vetting.progress import Progress
+from ijs_vetting.scratch import scratch_dir
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.core.station_key import KEY_FINGERPRINT, STATION_ID
 from ijs_vetting.services.privacy.audit import check_chain
@@ -140,8 +140,8 @@ def restore_backup(
                     f"{station_id}; point {KEY_DIR_ENV} elsewhere"
                     f"{' or add --force' if in_file else ' or remove that entry'}; {NOTHING}."
                 )
-            with tempfile.TemporaryDirectory(prefix="ijs-restore-") as scratch:
-                staged = Path(scratch) / "station.db"
+            with scratch_dir(paths, "restore") as scratch:
+                staged = scratch / "station.db"
                 report = _check(reader, staged, sealer, station_id, progress)
                 report.target_backend = target.dialect.name
                 report.target = target.url.render_as_string(hide_password=True)

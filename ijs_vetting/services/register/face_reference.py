@@ -8,7 +8,6 @@ enough), via `templates.enrol_files`, so a face too small or blurred is refused 
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from PIL import Image
@@ -17,6 +16,7 @@ from ijs_vetting.db.models import Child, Photo, PhotoFace
 from ijs_vetting.db.state import biometric_states
 from ijs_vetting.domain import NO_BIOMETRIC_CONSENT, InvalidInput, NotFound, Role
 from ijs_vetting.imaging.decode import decode_image
+from ijs_vetting.scratch import scratch_dir
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.register.templates import ACTION, EnrolReport, enrol_files
 
@@ -56,7 +56,7 @@ def add_face_as_reference(station: Station, actor: Actor, face_id: int) -> Enrol
     crop = pixels[
         max(0, top - pad) : min(height, bottom + pad), max(0, left - pad) : min(width, right + pad)
     ]
-    with tempfile.TemporaryDirectory(prefix="ijs-face-ref-") as tmp:
-        path = Path(tmp) / f"{Path(filename).stem}-face-{face_id}.jpg"
+    with scratch_dir(station.paths, "face-reference") as tmp:
+        path = tmp / f"{Path(filename).stem}-face-{face_id}.jpg"
         Image.fromarray(crop).save(path, quality=92)
         return enrol_files(station, actor, mis_id, [path])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +36,7 @@ from ijs_vetting.faces.results import Encoding, ReferenceCheck, Refusal
 from ijs_vetting.imaging.decode import decode_image
 from ijs_vetting.json_report import JsonFields
 from ijs_vetting.progress import Progress
+from ijs_vetting.scratch import scratch_dir
 from ijs_vetting.services.core.lookup import find_child
 from ijs_vetting.services.core.station import Actor, Station, Write
 from ijs_vetting.services.intake.deciding import mark_for_revetting
@@ -393,11 +393,11 @@ def enrol_files(
     progress: Progress | None = None,
 ) -> EnrolReport:
     """Enrol photos dropped on a child's page: the same checks as a folder enrolment."""
-    with tempfile.TemporaryDirectory(prefix="ijs-enrol-") as tmp:
-        folder = Path(tmp) / mis_id
+    with scratch_dir(station.paths, "enrol") as tmp:
+        folder = tmp / mis_id
         folder.mkdir()
         for number, source in enumerate(files):
             if source.suffix.lower() in PHOTO_TYPES:
                 shutil.copyfile(source, folder / f"{number:03d}-{source.name}")
         named = ", ".join(f.name for f in files)
-        return enrol_references(station, actor, Path(tmp), progress=progress, source=named)
+        return enrol_references(station, actor, tmp, progress=progress, source=named)
