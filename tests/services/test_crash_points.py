@@ -20,28 +20,20 @@ from ijs_vetting.domain import PhotoStatus, QueueStatus, ServiceError
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import importing
 from ijs_vetting.services.posting import clearing
-from ijs_vetting.services.register import roster
-from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
 from tests.conftest import SLT, STAFF
 from tests.crashing import run_killed
+from tests.grace_school import enrol_grace
 
 pytestmark = pytest.mark.slow  # the real engine, in a fresh process per step
 
-ROSTER = "UPN,Forename,Surname,Year,Reg,Twitter,Biometric\nGRACE1,Grace,Hopper,Year 5,5H,Y,Y\n"
 DECIDED = {PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR, PhotoStatus.REVIEW}
 CLEARABLE = {PhotoStatus.READY, PhotoStatus.READY_WITH_BLUR}
 
 
 @pytest.fixture
 def school(station: Station, admin: Actor, tmp_path: Path) -> Station:
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    roster.import_roster(station, admin, tmp_path / "roster.csv")
-    refs = tmp_path / "references"
-    refs.mkdir()
-    scenes.write_jpeg(refs / "GRACE1.jpg", scenes.portrait(scenes.GRACE, 220).pixels)
-    enrolment.enrol_references(station, admin, refs, workers=1)
-    return station
+    return enrol_grace(station, admin, tmp_path)
 
 
 def _folder(tmp_path: Path, n: int) -> Path:

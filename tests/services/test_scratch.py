@@ -21,8 +21,7 @@ from ijs_vetting.services.register import face_reference, roster, templates
 from tests import scenes
 from tests.conftest import STAFF
 from tests.crashing import run_killed
-
-ROSTER = "UPN,Forename,Surname,Year,Reg,Twitter,Biometric\nGRACE1,Grace,Hopper,Year 5,5H,Y,Y\n"
+from tests.grace_school import ROSTER, enrol_grace
 
 
 def _files(folder: Path) -> list[Path]:
@@ -33,13 +32,7 @@ def _files(folder: Path) -> list[Path]:
 def test_a_face_crop_killed_mid_enrolment_is_private_and_gone_at_the_next_start(
     sqlite_station: Station, admin: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    station = sqlite_station
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    roster.import_roster(station, admin, tmp_path / "roster.csv")
-    refs = tmp_path / "references"
-    refs.mkdir()
-    scenes.write_jpeg(refs / "GRACE1.jpg", scenes.portrait(scenes.GRACE, 220).pixels)
-    templates.enrol_references(station, admin, refs, workers=1)
+    station = enrol_grace(sqlite_station, admin, tmp_path)
     dcim = tmp_path / "DCIM"
     dcim.mkdir()
     scenes.write_jpeg(dcim / "IMG_1.JPG", scenes.portrait(scenes.GRACE, 180, margin=1.0).pixels)
@@ -106,7 +99,7 @@ def test_backup_and_reference_photos_use_no_system_temp(
         return real(station, actor, folder, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(templates, "enrol_references", watching)
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")  # no template yet
     roster.import_roster(sqlite_station, admin, tmp_path / "roster.csv")
     photo = tmp_path / "grace.jpg"
     scenes.write_jpeg(photo, scenes.portrait(scenes.GRACE, 220).pixels)

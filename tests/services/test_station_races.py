@@ -36,15 +36,13 @@ from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import importing, photos
 from ijs_vetting.services.intake.deciding import decide
 from ijs_vetting.services.posting import queue_export
-from ijs_vetting.services.register import roster
-from ijs_vetting.services.register import templates as enrolment
 from tests import scenes
 from tests.conftest import SLT
+from tests.grace_school import enrol_grace
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
-ROSTER = "UPN,Forename,Surname,Year,Reg,Twitter,Biometric\nGRACE1,Grace,Hopper,Year 5,5H,Y,Y\n"
 ACCOUNT = "@Year5IJS"
 
 
@@ -58,12 +56,7 @@ def station(postgres_url: str, tmp_path: Path) -> Iterator[Station]:
 
 def _grace_school(station: Station, admin: Actor, tmp_path: Path) -> int:
     """Roster, Grace's template and her portrait imported: the photo's id (vetted ready)."""
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    roster.import_roster(station, admin, tmp_path / "roster.csv")
-    refs = tmp_path / "references"
-    refs.mkdir()
-    scenes.write_jpeg(refs / "GRACE1.jpg", scenes.portrait(scenes.GRACE, 220).pixels)
-    enrolment.enrol_references(station, admin, refs, workers=1)
+    enrol_grace(station, admin, tmp_path)
     dcim = tmp_path / "DCIM"
     dcim.mkdir()
     scenes.write_jpeg(dcim / "grace.jpg", scenes.portrait(scenes.GRACE, 170, margin=1.0).pixels)
