@@ -5,8 +5,9 @@ a second, a new interpreter in about five), opens the station afresh in the chil
 engine, its own connections) and runs the work there with one fault armed:
 
     commit:N:before|after   SIGKILL itself just before / after the N-th database commit
-    replace:N:before|after  ... the N-th `os.replace` (a vault file, or the audit anchor, put
-                            in place)
+    replace:N:before|after  ... the N-th `os.replace` (a vault file, a posting-folder file or
+                            the audit anchor put in place)
+    mkstemp:N:before        ... the N-th temporary file about to be made
     after:MODULE:NAME       ... once MODULE.NAME returns (a step with no write, e.g. the
                             renderings checked in memory)
     count                   no kill: the child reports how many commits and replaces it made
@@ -22,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +77,15 @@ def _arm(fault: str, counts: dict[str, int]) -> None:
             _die()
 
     os.replace = replace
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        counts["mkstemps"] += 1
+        if kind == "mkstemp" and counts["mkstemps"] == target:
+            _die()
+        return real_mkstemp(*args, **kwargs)
+
+    tempfile.mkstemp = mkstemp  # type: ignore[assignment]
 
 
 def run_killed(
@@ -92,7 +103,7 @@ def run_killed(
         code = 0
         try:
             opened = open_station(home, url=url, vault=vault)
-            counts = {"commits": 0, "replaces": 0}
+            counts = {"commits": 0, "replaces": 0, "mkstemps": 0}
             _arm(fault, counts)
             work(opened)
             report.write_text(json.dumps(counts), encoding="utf-8")

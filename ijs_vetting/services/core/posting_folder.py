@@ -138,12 +138,18 @@ def lock_folder(session: Session, outdir: Path) -> PostingFolder:
 
 
 def held(session: Session, folder: PostingFolder) -> list[QueueItem]:
-    """The items the register holds as waiting in `folder`: only their files may be there."""
+    """The items the register holds as exported to `folder` and still waiting: only their files
+    may be there. An item whose intent alone is recorded was being written when an export
+    failed or was killed; its files go (the next export writes them again)."""
     return list(
         session.scalars(
             select(QueueItem)
             .join(PostingEntry, PostingEntry.item_id == QueueItem.id)
-            .where(PostingEntry.folder_id == folder.id, QueueItem.status.in_(QUEUE_WAITING))
+            .where(
+                PostingEntry.folder_id == folder.id,
+                PostingEntry.written.is_(True),
+                QueueItem.status.in_(QUEUE_WAITING),
+            )
             .order_by(QueueItem.id)
         )
     )

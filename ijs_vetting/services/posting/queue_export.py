@@ -22,6 +22,7 @@ carry no metadata.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from ijs_vetting.services.core.posting_folder import (
     lock_folder,
     reconcile,
     register_folder,
+    settle_folders,
     write_atomically,
     write_manifest,
 )
@@ -49,6 +51,7 @@ from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.posting.queue import QUEUE_ROLES
 from ijs_vetting.services.posting.withdrawal import lock_items
 
+log = logging.getLogger(__name__)
 ACTION = "queue.export"
 
 
@@ -98,7 +101,21 @@ def export_queue(station: Station, actor: Actor, outdir: Path) -> ExportReport:
         _record_intent(station, outdir)
         return _write(station, actor, outdir)
     except OSError as exc:  # nothing is marked exported: the writing rolled back
+        _tidy(station)
         raise ServiceError(f"Cannot write the export to {outdir}: {exc.strerror or exc}") from exc
+    except ServiceError:
+        _tidy(station)
+        raise
+
+
+def _tidy(station: Station) -> None:
+    """After a failed export: take out at once the files it wrote for items it did not mark
+    exported (else they would wait for the next start, readable by the posting tool). A folder
+    that cannot be changed now stays unsettled; the original error is what the user hears."""
+    try:
+        settle_folders(station)
+    except Exception:  # the database or the disk failing again: the next start tries
+        log.warning("posting folders not tidied after a failed export", exc_info=True)
 
 
 def _waiting(session: Session) -> list[QueueItem]:
