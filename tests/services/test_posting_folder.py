@@ -40,16 +40,10 @@ CAPTION = "Sports day — well run, Year 5! ☀"
 
 def _picture_item(station: Station, mis_id: str, shade: int) -> int:
     """A queued photo item whose rendering in the vault is a real, metadata-free JPEG."""
-    photo = privacy_world.add_photo(station, [Face(mis_id)])
-    item_id = privacy_world.add_item(station, photo, caption=CAPTION, rendering=False)
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (shade, 90, 160)).save(buffer, "JPEG", quality=80)
-    sha = station.vault.put_bytes(buffer.getvalue())
-    with station.sessions.begin() as s:
-        item = s.get(QueueItem, item_id)
-        assert item is not None
-        item.image_sha256 = sha
-    return item_id
+    photo = privacy_world.add_photo(station, [Face(mis_id)])
+    return privacy_world.add_item(station, photo, caption=CAPTION, picture=buffer.getvalue())
 
 
 @pytest.fixture
@@ -319,3 +313,27 @@ def test_a_withdrawal_racing_an_export_in_another_process_takes_its_files_back(
         second: QueueStatus.EXPORTED,
         text: QueueStatus.EXPORTED,
     }
+
+
+def test_a_rendering_changed_in_the_vault_is_not_exported(
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+) -> None:
+    """A queued picture replaced in the vault (a stranger's face pasted in) never reaches the
+    folder: the export stops naming it, marks nothing exported and leaves none of its files."""
+    station, (first, second, _text) = school
+    item = queue.get_item(station, first)
+    assert item.image_sha256 is not None
+    path = station.vault.path_for(item.image_sha256)
+    path.chmod(0o644)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (250, 10, 10)).save(buffer, "JPEG", quality=80)
+    path.write_bytes(buffer.getvalue())
+    outdir = tmp_path / "out"
+    with pytest.raises(ServiceError) as refused:
+        queue_export.export_queue(station, slt, outdir)
+    said = str(refused.value)
+    assert said.startswith(f"The picture of queue item {first} in the vault") and "changed" in said
+    assert "withdraw the item and clear the photo again" in said
+    assert {queue.get_item(station, i).status for i in (first, second)} == {QueueStatus.QUEUED}
+    assert not outdir.exists() or _files(outdir) <= {"manifest.json"}
+    assert _manifest_ids(outdir) == []
