@@ -21,6 +21,7 @@ import pytest
 
 from ijs_vetting.cli import main
 from ijs_vetting.crypto import fingerprint
+from tests import scenes
 from tests.conftest import TEST_PASSWORD
 from tests.mounts import mounted, read_only
 
@@ -111,14 +112,22 @@ def test_a_new_station_makes_its_key_and_records_its_fingerprint(
 
 
 def test_a_missing_key_is_never_replaced(quick_cli: Any, school: Path, tmp_path: Path) -> None:
+    """A missing key made a new one, a form was sealed with it, and once the real key was back
+    `child export` crashed (InvalidTag). Now nothing is sealed without the real key."""
     key = _key_file(tmp_path)
     saved = key.read_bytes()
     key.unlink()
-    code, _out, err = quick_cli(school, "consent", "set", "B2", "twitter", "yes")
+    form = tmp_path / "form.png"
+    form.write_bytes(scenes.write_png_bytes(scenes.portrait(scenes.GRACE, 60).pixels))
+    code, _out, err = quick_cli(
+        school, "consent", "set", "B2", "twitter", "yes", "--form", str(form)
+    )
     _one_plain_line(code, err, "missing", str(key), "no new key was made")
     assert not key.exists() and list((tmp_path / "keys").glob("*.key")) == []
     key.write_bytes(saved)
     assert _consents(quick_cli, school) == {"A1": True, "B2": False}  # nothing changed meanwhile
+    code, out, err = quick_cli(school, "child", "export", "B2", str(tmp_path / "b2.zip"), "--json")
+    assert code == 0 and json.loads(out)["forms"] == 0, err
 
 
 def test_a_renamed_key_is_asked_for_by_name(quick_cli: Any, school: Path, tmp_path: Path) -> None:

@@ -28,9 +28,13 @@ from ijs_vetting.services.core.legacy_seals import (
     seal_legacy_records,
 )
 from ijs_vetting.services.core.station import Actor, Station
+from ijs_vetting.services.intake import importing
 from ijs_vetting.services.intake.deciding import decide
+from ijs_vetting.services.posting import clearing, queue
 from ijs_vetting.services.privacy import audit
 from ijs_vetting.services.register import children, consent, roster
+from tests import scenes
+from tests.grace_school import enrol_grace
 from tests.privacy_world import Face, add_photo, child_pk
 
 
@@ -274,3 +278,29 @@ def test_children_from_before_seals_are_sealed_once_at_start(
     seal_legacy_records(sealed_world)
     with pytest.raises(RecordTampered):
         add_photo(sealed_world, [Face("A123")])
+
+
+@pytest.mark.slow  # the real engine
+def test_a_forged_consent_stops_a_clearing(
+    station: Station, admin: Actor, slt: Actor, attacker: Engine, tmp_path: Path
+) -> None:
+    """Clearing decides the photo again from the records before it queues it: a withdrawal
+    turned back into a yes in the database refuses the photo instead of showing the child."""
+    enrol_grace(station, admin, tmp_path)
+    dcim = tmp_path / "DCIM"
+    dcim.mkdir()
+    scenes.write_jpeg(dcim / "IMG_1.JPG", scenes.portrait(scenes.GRACE, 170, margin=1.0).pixels)
+    importing.import_folder(station, admin, dcim, workers=1)
+    consent.set_consent(station, admin, "GRACE1", "twitter", False)  # the parent withdrew
+    withdrawal = _newest_consent(station, "GRACE1")
+    with attacker.begin() as conn:
+        conn.execute(
+            update(ConsentRecord).where(ConsentRecord.id == withdrawal).values(granted=True)
+        )
+    with station.read() as s:
+        photo_id = s.scalars(select(Photo.id)).one()
+    result = clearing.clear_photos(station, slt, [photo_id], account="@Year5IJS", workers=1)
+    assert result.cleared == []
+    ((refused),) = result.refused
+    assert f"consent record {withdrawal} of GRACE1" in refused.reason
+    assert queue.list_queue(station) == []
