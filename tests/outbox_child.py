@@ -3,8 +3,10 @@
     export HOME URL OUTDIR PAUSE  export as SLT, pausing after the first file is renamed
                                   (PAUSE is `pause:<folder>`: write folder/ready, wait for
                                   folder/go, give the other process a second, go on)
-    withdraw HOME URL ITEM FOLDER open the station, write folder/opened, wait for folder/ready,
-                                  write folder/go and withdraw the item
+    withdraw HOME URL ITEM FOLDER HOW
+                                  open the station, write folder/opened, wait for folder/ready,
+                                  write folder/go and take the item back: HOW is `item` (withdraw
+                                  it), `consent:MIS_ID` (the parent says no) or `reject:PHOTO_ID`
 
 The pause is injected by wrapping `os.replace`, which every file written into a posting folder
 goes through, after the station is open. (Kill -9 at each step: tests/crashing.py.)
@@ -23,8 +25,11 @@ from ijs_vetting.domain import Role
 from ijs_vetting.services.core.station import Actor, open_station
 from ijs_vetting.services.posting.queue import withdraw_item
 from ijs_vetting.services.posting.queue_export import export_queue
+from ijs_vetting.services.posting.rejecting import reject_photos
+from ijs_vetting.services.register.consent import set_consent
 
 SLT = Actor("head-teacher", Role.SLT)
+ADMIN = Actor("office-admin", Role.ADMIN)
 
 
 def wait_for(path: Path, seconds: float = 300) -> None:
@@ -59,11 +64,17 @@ def main(argv: list[str]) -> None:
         os.replace = _pausing(os.replace, Path(pause.removeprefix("pause:")))
         export_queue(station, SLT, outdir)
     else:
-        item, folder = int(argv[3]), Path(argv[4])
+        item, folder, how = int(argv[3]), Path(argv[4]), argv[5]
         (folder / "opened").touch()
         wait_for(folder / "ready")
         (folder / "go").touch()
-        withdraw_item(station, SLT, item, "a parent phoned")
+        kind, _, what = how.partition(":")
+        if kind == "consent":
+            set_consent(station, ADMIN, what, "twitter", False)
+        elif kind == "reject":
+            reject_photos(station, SLT, [int(what)], "a parent phoned")
+        else:
+            withdraw_item(station, SLT, item, "a parent phoned")
     station.close()
 
 

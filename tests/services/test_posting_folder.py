@@ -282,16 +282,20 @@ def test_kill_9_at_any_step_of_an_export_leaves_nothing_the_register_cannot_take
         assert _files(outdir) == {"manifest.json"} and _manifest_ids(outdir) == []
 
 
+@pytest.mark.parametrize("how", ["item", "consent", "reject"])
 def test_a_withdrawal_racing_an_export_in_another_process_takes_its_files_back(
-    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path
+    school: tuple[Station, list[int]], slt: Actor, tmp_path: Path, how: str
 ) -> None:
-    """The export pauses after its first file; the other station withdraws that item then."""
+    """The export pauses after its first file; the other station takes that item back then:
+    withdrawn by SLT, its child's consent withdrawn by the parent, or its photo rejected."""
     station, (first, second, text) = school
     outdir, signals = tmp_path / "out", tmp_path / "signals"
     signals.mkdir()
     home, url = str(station.paths.home), _url(station)
+    photo = queue.get_item(station, first).photo_id
+    taking_back = {"item": "item", "consent": "consent:A123", "reject": f"reject:{photo}"}[how]
 
-    withdrawal = _child("withdraw", home, url, str(first), str(signals))
+    withdrawal = _child("withdraw", home, url, str(first), str(signals), taking_back)
     deadline = time.monotonic() + 300  # the machine may be busy: only a hang fails this
     while not (signals / "opened").exists() and withdrawal.poll() is None:
         assert time.monotonic() < deadline, "the withdrawing station did not open"
