@@ -157,6 +157,9 @@ def decide_photo(
 
     `camera_note` (an unregistered camera nobody has confirmed) sends an otherwise clear photo to
     review, and so does a reviewer's `head_count` above the number of faces marked.
+
+    Longer than most functions on purpose: this is the rule that decides whether a child is
+    shown, and it reads top to bottom in the order it applies, every path in one place.
     """
     identities = [_identity(face, thresholds) for face in faces]
     by_hand = Counter(child for child, _, manual in identities if child is not None and manual)

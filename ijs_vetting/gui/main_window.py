@@ -102,20 +102,7 @@ class MainWindow(QMainWindow):
             self.audit_page,
         ):
             self.pages.addWidget(page)
-        self.import_page.imported.connect(self.refresh)
-        # While an import runs, the section in view (Review, if open) and the counts pick up
-        # newly vetted photos every few seconds; a hidden Review loads when it is opened.
-        self._live = QTimer(self)
-        self._live.setSingleShot(True)
-        self._live.setInterval(3000)
-        self._live.timeout.connect(self.refresh)
-        self.import_page.progressed.connect(
-            lambda: None if self._live.isActive() else self._live.start()
-        )
-        self.children_page.changed.connect(self.refresh)
-        self.review_page.changed.connect(self.refresh)
-        self.review_page.reviewed.connect(self.refresh_counts)
-        self.queue_page.changed.connect(self.refresh)
+        self._connect_pages()
         self.navigation.currentRowChanged.connect(self._show_section)
         # A section loads when shown if the register changed since it last loaded (by this
         # station or another: the register's write counter); the one in view reloads at once.
@@ -142,6 +129,23 @@ class MainWindow(QMainWindow):
             fit_size(self, 1280, 760)
             if available(self).width() < ROOMY_WIDTH:  # a 1366x768 office screen: use all of it
                 self.setWindowState(Qt.WindowState.WindowMaximized)
+
+    def _connect_pages(self) -> None:
+        """What a change on one page reloads: the register's sections, or only the counts."""
+        self.import_page.imported.connect(self.refresh)
+        # While an import runs, the section in view (Review, if open) and the counts pick up
+        # newly vetted photos every few seconds; a hidden Review loads when it is opened.
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(3000)
+        self._live.timeout.connect(self.refresh)
+        self.import_page.progressed.connect(
+            lambda: None if self._live.isActive() else self._live.start()
+        )
+        self.children_page.changed.connect(self.refresh)
+        self.review_page.changed.connect(self.refresh)
+        self.review_page.reviewed.connect(self.refresh_counts)
+        self.queue_page.changed.connect(self.refresh)
 
     def page(self, section: str) -> QWidget:
         page = self.pages.widget(SECTIONS.index(section))

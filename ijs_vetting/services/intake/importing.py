@@ -227,25 +227,7 @@ def import_folder(
     report.skipped_folders = scan.skipped_folders
     report.found = len(files) + len(scan.refused)
     try:
-        with FacePool(workers) as pool:
-            progress.start(len(files), "Copying photos into the station")
-            for path in files:
-                _register(
-                    station,
-                    actor,
-                    path,
-                    batch_id=report.batch_id,
-                    device_id=device_id,
-                    report=report,
-                )
-                if report.imported:
-                    pool.start()  # the workers load their models while the copying goes on
-                progress.step(path.name)
-            vetting = vet_pending(station, actor, progress=progress, pool=pool)
-        report.vetted, report.statuses = vetting.vetted, vetting.statuses
-        report.likeness = vetting.likeness
-        report.failed.extend(vetting.failed)
-        report.unreadable += len(vetting.failed)
+        _copy_and_vet(station, actor, files, report, device_id, progress, workers)
     except Cancelled:
         report.cancelled = True
     except BaseException:
@@ -257,6 +239,33 @@ def import_folder(
         raise
     _finish(station, actor, report)
     return report
+
+
+def _copy_and_vet(
+    station: Station,
+    actor: Actor,
+    files: list[Path],
+    report: ImportReport,
+    device_id: int | None,
+    progress: Progress,
+    workers: int | None,
+) -> None:
+    """Copy each file into the vault and register it, then vet everything pending; the
+    workers load their models while the copying goes on."""
+    with FacePool(workers) as pool:
+        progress.start(len(files), "Copying photos into the station")
+        for path in files:
+            _register(
+                station, actor, path, batch_id=report.batch_id, device_id=device_id, report=report
+            )
+            if report.imported:
+                pool.start()
+            progress.step(path.name)
+        vetting = vet_pending(station, actor, progress=progress, pool=pool)
+    report.vetted, report.statuses = vetting.vetted, vetting.statuses
+    report.likeness = vetting.likeness
+    report.failed.extend(vetting.failed)
+    report.unreadable += len(vetting.failed)
 
 
 def _device_id(session: Session, name: str | None) -> int | None:

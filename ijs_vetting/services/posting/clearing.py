@@ -150,21 +150,33 @@ def clear_photos(
     )
     refused += failed
     for plan in plans:
-        if plan.photo_id not in checked:
-            continue
-        try:
-            outcome = _commit(station, actor, plan, checked[plan.photo_id], text)
-        except (_Refused, ServiceError) as exc:
-            refused.append((plan.photo_id, str(exc)))
-        else:
-            if isinstance(outcome, Cleared):
-                result.cleared.append(outcome)
-            else:
-                refused.append((plan.photo_id, outcome))
+        if plan.photo_id in checked:
+            _queue_one(station, actor, plan, checked[plan.photo_id], text, result, refused)
     order = {photo_id: n for n, photo_id in enumerate(ids)}
     result.refused = sorted(with_files(station, refused), key=lambda r: order.get(r.photo_id, 0))
     result.cleared.sort(key=lambda c: order[c.photo_id])
     return result
+
+
+def _queue_one(
+    station: Station,
+    actor: Actor,
+    plan: _Plan,
+    checked: Checked,
+    caption: str,
+    result: ClearResult,
+    refused: list[tuple[int, str]],
+) -> None:
+    """Queue one checked photo (its own transaction), or note why not."""
+    try:
+        outcome = _commit(station, actor, plan, checked, caption)
+    except (_Refused, ServiceError) as exc:
+        refused.append((plan.photo_id, str(exc)))
+        return
+    if isinstance(outcome, Cleared):
+        result.cleared.append(outcome)
+    else:
+        refused.append((plan.photo_id, outcome))
 
 
 def _caption_names(

@@ -112,6 +112,10 @@ def verify_rendering(
 
     `opaque`: the masks are opaque and `check.solid` holds their pixel verdicts (in
     `rendering.regions` order); otherwise they are blurs, which only the engine can judge.
+
+    One function on purpose: each detection in the rendering meets the rules in the order they
+    apply (a shown face, a mask, a box marked not a face, the unmasked picture's verdict), so
+    whoever checks this last safety check sees every path a face can take out of it.
     """
     problems: list[str] = []
     findings: list[Finding] = []

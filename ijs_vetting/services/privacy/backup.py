@@ -92,7 +92,11 @@ def make_backup(
     passphrase: str,
     progress: Progress | None = None,
 ) -> BackupReport:
-    """Write the station's backup archive to `out` (admins; audited once it is written)."""
+    """Write the station's backup archive to `out` (admins; audited once it is written).
+
+    The steps stay in one function because their order is the promise: the database is copied
+    and counted first, then the files it names, the key (locked with the passphrase) and the
+    anchor are added, and only a complete archive is moved into place and audited."""
     station.require(actor, ACTION, Role.ADMIN)
     check_passphrase(passphrase)
     progress = progress or Progress()

@@ -107,7 +107,12 @@ def restore_backup(
 ) -> RestoreReport:
     """Check `archive` completely, then make it the station at `home` / `url` with its vault in
     `vault` (else the usual: `IJS_VETTING_VAULT`, the station's setting, the home's own); `by`
-    names who restored it in the restored audit log (default: the operating-system user)."""
+    names who restored it in the restored audit log (default: the operating-system user).
+
+    The refusals come first and in one place, each before anything is changed (a register
+    already there, another register's vault, another key under this id); the switch-over
+    follows only once the whole archive has been checked. Split, that order would be harder to
+    see."""
     progress = progress or Progress()
     by = by or f"restore ({acting_username()})"
     paths = resolve_home(home, vault)

@@ -181,7 +181,10 @@ def erase_child(station: Station, actor: Actor, child_id: str) -> ErasureResult:
 
 def erase_in_session(session: Session, child: Child, username: str) -> Erasure:
     """Erase `child` inside the caller's transaction (erasure, and retention for old leavers);
-    `username` is who erased them, recorded on photos whose rejection must outlive the record."""
+    `username` is who erased them, recorded on photos whose rejection must outlive the record.
+
+    Its numbered steps are the whole of what an erasure deletes, kept in one function so that
+    the list a DPO reads against Article 17 is this one."""
     out = Erasure(child.mis_id)
     out.audit_captions = _erase_captions(session, child)
     # 1. Out of the queue, exactly as when a child leaves: queued and exported items are
