@@ -12,7 +12,7 @@ from collections.abc import Callable
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QSpinBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QSpinBox, QWidget
 
 from ijs_vetting.domain import ChangedElsewhere, FaceOverride, ServiceError
 from ijs_vetting.gui.child_field import ChildField
@@ -23,7 +23,7 @@ from ijs_vetting.gui.photo_canvas import PhotoCanvas
 from ijs_vetting.gui.photo_model import PhotoListModel
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station
-from ijs_vetting.services.intake import photos, review
+from ijs_vetting.services.intake import devices, photos, review
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 from ijs_vetting.services.register import face_reference
 
@@ -167,6 +167,30 @@ class ReviewActions(QWidget):
         words = "; ".join(o.message for o in report.outcomes) or "Added as a reference photo."
         inform(self, "Reference photo", escape(words))
         self.refresh()
+
+    def register_camera(self) -> None:
+        """The photo's camera is a school iPad: register it (named by the admin), and every
+        photo from it is decided again."""
+        photo = self.current_photo()
+        if photo is None or not photo.camera:
+            return
+        name, ok = QInputDialog.getText(
+            self,
+            "Register this camera",
+            f"{photo.camera}, the camera of {photo.file}, becomes a school device. Its name "
+            "(e.g. Year 5 iPad 2):",
+            text=photo.camera,
+        )
+        if not ok or not name.strip():
+            return
+        try:
+            devices.register_camera(self.station, self.actor, photo.id, name)
+        except ServiceError as exc:
+            show_error(self, exc, "registering the camera")
+            return
+        inform(self, "Camera registered", escape(f"{name.strip()} is a school device now."))
+        self.refresh()  # every photo from it was decided again
+        self.reviewed.emit()
 
     def _draw_face(self, left: int, top: int, right: int, bottom: int) -> None:
         photo = self.current_photo()

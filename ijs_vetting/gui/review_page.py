@@ -60,6 +60,7 @@ from ijs_vetting.gui.role_gate import gate
 from ijs_vetting.gui.uiload import child, mount_form
 from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import pictures
+from ijs_vetting.services.intake.deciding import UNREGISTERED_CAMERA
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
 
 
@@ -130,6 +131,8 @@ class ReviewPage(ReviewActions):
         self.actions_for_menu = review_actions(self)
         # Templates are the admin's (biometric data): others do not see the button at all.
         child(form, QPushButton, "referenceButton").setVisible(actor.role is Role.ADMIN)
+        self.register_button = child(form, QPushButton, "registerCameraButton")
+        self.register_button.setVisible(actor.role is Role.ADMIN)  # devices are the admin's
 
     def _mount_grid(self, form: QWidget) -> QListView:
         grid = child(form, QListView, "photoGrid")
@@ -163,6 +166,7 @@ class ReviewPage(ReviewActions):
             "confirmCameraButton": self.accept_photo,
             "whoButton": self.who_is_this,
             "referenceButton": self.add_as_reference,
+            "registerCameraButton": self.register_camera,
         }
         for name, slot in buttons.items():
             child(form, QPushButton, name).clicked.connect(slot)
@@ -252,6 +256,7 @@ class ReviewPage(ReviewActions):
             self.canvas.set_photo(None)
             self.title.setText("Select a photo")
             self.note.clear()
+            self.register_button.setEnabled(False)
             self.faces.show(None, self._names, None)
             return
         image = self.pictures.get(photo.id, pictures.picture_file(self.station, photo.sha256))
@@ -260,6 +265,7 @@ class ReviewPage(ReviewActions):
         camera = f" · {photo.device or photo.camera}" if (photo.device or photo.camera) else ""
         self.title.setText(f"<b>{photo.file}</b> — {badge(photo.status.value)[0]}{taken}{camera}")
         self.note.setText(photo.note or "")
+        self.register_button.setEnabled(UNREGISTERED_CAMERA in (photo.note or ""))
         self.head_count.blockSignals(True)
         self.head_count.setValue(-1 if photo.head_count is None else photo.head_count)
         self.head_count.blockSignals(False)

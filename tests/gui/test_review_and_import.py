@@ -322,3 +322,46 @@ def test_the_account_box_says_where_each_photo_goes_before_clear(
     _select(window, "IMG_0101.JPG", "IMG_0102.JPG")
     assert panel.account.itemText(0) == "From the year groups shown (@Year5IJS)"
     assert panel.clear_button.isEnabled() and panel.clear_button.toolTip() == ""
+
+
+def test_an_admin_registers_a_photos_camera_from_review(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trip's phone is not yet a school device: its photo waits in review saying so, and the
+    admin registers its camera from the photo (before, only from Admin > Devices)."""
+    from PIL import Image
+    from PySide6.QtWidgets import QInputDialog
+
+    from ijs_vetting.services.core.station import open_station
+    from ijs_vetting.services.intake import devices
+    from tests.gui.review_world import open_window
+
+    station = open_station(str(tmp_path / "home"), url=f"sqlite:///{tmp_path / 'station.db'}")
+    try:
+        demo.load_demo(station, ADMIN, tmp_path / "demo")
+        trip = tmp_path / "trip"
+        trip.mkdir()
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110] = "Apple", "iPhone 12"
+        scenes.write_jpeg(
+            trip / "IMG_2001.JPG", scenes.portrait(scenes.GRACE, 200).pixels, exif=exif.tobytes()
+        )
+        importing.import_folder(station, ADMIN, trip, workers=1)
+        window = open_window(qtbot, station, ADMIN)
+        page = window.review_page
+        photo = _open(window, "IMG_2001.JPG")
+        assert photo.status is PhotoStatus.REVIEW and "not a registered" in (photo.note or "")
+        button = page.findChild(QPushButton, "registerCameraButton")
+        assert button.isVisible() and button.isEnabled()
+        monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip phone", True))
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert "Trip phone is a school device now" in _message_box(qtbot).text()
+        message_boxes()[0].done(0)
+        assert ("Trip phone", "Apple", "iPhone 12") in {
+            (d.name, d.make, d.model) for d in devices.list_devices(station)
+        }
+        assert _status(window, photo.id) is PhotoStatus.READY
+        _open(window, "IMG_0101.JPG")  # from a registered iPad: nothing to register
+        assert not button.isEnabled()
+    finally:
+        station.close()

@@ -103,6 +103,7 @@ def test_staff_see_clear_and_reject_disabled_saying_who_can(
     for name in ("clearButton", "rejectButton", "confirmCameraButton"):
         button = window.review_page.findChild(QPushButton, name)
         assert not button.isEnabled() and "SLT or an admin" in button.toolTip()
+    assert not window.review_page.findChild(QPushButton, "registerCameraButton").isVisible()
     page = window.review_page
     page.select_all_ready()
     qtbot.waitUntil(

@@ -77,6 +77,9 @@ def standings(session: Session, child_ids: Iterable[int]) -> dict[int, Standing]
     return out
 
 
+UNREGISTERED_CAMERA = "is not a registered school device"  # Review offers to register it
+
+
 def camera_note(session: Session, photo: Photo, devices: list[Device] | None = None) -> str | None:
     """Why the photo's camera is not acceptable, or None. No check while no device is registered
     (a new station must work before IT has listed the iPads). `devices`: the active devices,
@@ -96,7 +99,7 @@ def camera_note(session: Session, photo: Photo, devices: list[Device] | None = N
     if not make and not model:
         return "the photo has no camera information to show it came from a school device"
     camera = f"{photo.camera_make or '?'} {photo.camera_model or '?'}"
-    return f"the camera ({camera}) is not a registered school device"
+    return f"the camera ({camera}) {UNREGISTERED_CAMERA}"
 
 
 def active_devices(session: Session) -> list[Device]:
