@@ -27,6 +27,7 @@ from ijs_vetting.gui.login import LoginDialog
 from ijs_vetting.gui.main_window import SECTIONS, MainWindow
 from ijs_vetting.gui.roster_dialog import RosterDialog
 from ijs_vetting.gui.sheet_dialog import SheetDialog
+from ijs_vetting.gui.text_post import TextPostDialog
 from ijs_vetting.gui.who_is_this import WhoIsThisDialog
 from ijs_vetting.services.core.station import Actor, Station, open_station
 from ijs_vetting.services.intake import photos
@@ -50,6 +51,7 @@ def dialog_shots(
         ("log", lambda: LogDialog(station.paths, window)),
         ("backup", lambda: BackupDialog(station, actor, False, window)),
         ("restore", lambda: BackupDialog(station, actor, True, window)),
+        ("text-post", lambda: TextPostDialog(station, actor, window)),
     ]
     if roster_file.exists():
         shots.append(

@@ -93,7 +93,7 @@ class ClearingPanel(QObject):
         ids = [p.id for p in self.targets()]
         if self.caption.text() and frozenset(ids) != self._captioned:
             self.caption.clear()
-        self._routes = accounts.routes(self.station, ids)
+        self._routes = accounts.routes(self.station, _clearable(self.targets()))
         self.account.setItemText(0, _from_year_groups(self._routes))
         self._gate_clear()
         self._count_caption(self.caption.text())
@@ -126,12 +126,12 @@ class ClearingPanel(QObject):
             return
         ids = [p.id for p in targets]
         account, caption = self.account.currentData(), self.caption.text()
-        routes = accounts.routes(self.station, ids)  # as they are now, not at the last look
+        routes = accounts.routes(self.station, _clearable(targets))  # as they are now
         if account is None and (unrouted := self._unrouted(routes)):
             self._say(_choose_for(unrouted))
             self.account.setFocus(Qt.FocusReason.OtherFocusReason)
             return
-        elsewhere = sorted({p.file for p in targets if routes[p.id] not in (None, account)})
+        elsewhere = sorted({p.file for p in targets if routes.get(p.id) not in (None, account)})
         if (
             account is not None
             and elsewhere
@@ -226,6 +226,11 @@ class ClearingPanel(QObject):
             done = files[0] if len(files) == 1 else f"{len(files)} photos"
             self._say(f"{done} rejected: never to be posted.")
         self.changed.emit()
+
+
+def _clearable(targets: Sequence[PhotoInfo]) -> list[int]:
+    """The photos whose account matters now: one still to review is refused for that first."""
+    return [p.id for p in targets if p.status in clearing.CLEARABLE]
 
 
 def _files(names: Sequence[str]) -> str:

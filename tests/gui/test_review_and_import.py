@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QLineEdit, QMessageBox, QPushButton, QTextBrowser
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from ijs_vetting import demo
@@ -274,7 +274,6 @@ def test_reject_says_it_is_for_good_and_what_it_did(
 def _select(window: MainWindow, *files: str) -> None:
     """Ctrl-click-like selection of several photos in the grid."""
     from PySide6.QtCore import QItemSelectionModel
-    from PySide6.QtWidgets import QApplication
 
     page = window.review_page
     open_photo(window, files[0])
@@ -322,6 +321,11 @@ def test_the_account_box_says_where_each_photo_goes_before_clear(
     _select(window, "IMG_0101.JPG", "IMG_0102.JPG")
     assert panel.account.itemText(0) == "From the year groups shown (@Year5IJS)"
     assert panel.clear_button.isEnabled() and panel.clear_button.toolTip() == ""
+    # A photo still to review is refused for that, not for want of an account.
+    _open(window, "IMG_0104.JPG")
+    QApplication.processEvents()
+    assert panel.account.itemText(0) == "From the year groups shown"
+    assert panel.clear_button.isEnabled()
 
 
 def test_an_admin_registers_a_photos_camera_from_review(
