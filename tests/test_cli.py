@@ -127,8 +127,12 @@ def test_roster_children_consent_and_audit_round_trip(
     assert {"id", "at", "actor", "action", "target_type", "target_id", "summary", "details"} <= set(
         entries[0]
     )
-    # the one entry of nobody's: the station anchoring its audit chain when it was made
-    assert [e["action"] for e in entries if e["actor"] != "mrs.khan"] == ["audit.anchor"]
+    # the station's own entries, when it was made: the anchoring of its audit chain, and the
+    # sealing of the rows its migrations wrote (said in the chain, so never done twice)
+    assert [e["action"] for e in entries if e["actor"] != "mrs.khan"] == [
+        "audit.anchor",
+        "station.seals_made",
+    ]
     consent_entries = run_json(capsys, home, "audit", "--action", "consent", "--target", "A123")
     assert len(consent_entries["entries"]) == 1
     # People read the child's name, not "child:A123" (the JSON keeps the ids).

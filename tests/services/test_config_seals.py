@@ -136,18 +136,18 @@ def test_year_groups_moved_between_accounts_are_caught(
 
 
 def test_rows_from_before_these_seals_are_sealed_once_at_start(
-    sealed_world: Station, admin: Actor, attacker: Engine
+    unrecorded_world: Station, admin: Actor, attacker: Engine
 ) -> None:
-    configure.set_setting(sealed_world, admin, "faces.match_threshold", 0.4)
+    configure.set_setting(unrecorded_world, admin, "faces.match_threshold", 0.4)
     with attacker.begin() as conn:  # as a database from before this release
         for model in (Channel, Account, Setting):
             conn.execute(update(model).values(seal=None))
         conn.execute(delete(Setting).where(Setting.key == CONFIG_SEALED))
-    seal_legacy_records(sealed_world)
-    assert audit.verify_chain(sealed_world, admin).ok
-    add_photo(sealed_world, [Face("A123")])
+    seal_legacy_records(unrecorded_world)
+    assert audit.verify_chain(unrecorded_world, admin).ok
+    add_photo(unrecorded_world, [Face("A123")])
     with attacker.begin() as conn:  # afterwards an unsealed row is tampering
         conn.execute(update(Channel).where(Channel.code == "twitter").values(seal=None))
-    seal_legacy_records(sealed_world)
+    seal_legacy_records(unrecorded_world)
     with pytest.raises(RecordTampered, match="channel 'twitter'"):
-        add_photo(sealed_world, [Face("A123")])
+        add_photo(unrecorded_world, [Face("A123")])

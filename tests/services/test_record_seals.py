@@ -143,18 +143,43 @@ def test_erased_children_do_not_count_as_missing_records(
 
 
 def test_records_from_before_seals_are_sealed_once_at_start(
-    sealed_world: Station, admin: Actor, attacker: Engine
+    unrecorded_world: Station, admin: Actor, attacker: Engine
 ) -> None:
     with attacker.begin() as conn:  # as a database from before this release
-        conn.execute(update(ConsentRecord).values(seal=None))
+        for model in (ConsentRecord, BiometricRecord, SafeguardingRecord):
+            conn.execute(update(model).values(seal=None))
         conn.execute(delete(Setting).where(Setting.key == RECORDS_SEALED))
-    seal_legacy_records(sealed_world)
-    assert children.list_children(sealed_world)
+    seal_legacy_records(unrecorded_world)
+    assert children.list_children(unrecorded_world)
     with attacker.begin() as conn:  # afterwards an unsealed record is tampering
         conn.execute(update(ConsentRecord).where(ConsentRecord.id == 1).values(seal=None))
-    seal_legacy_records(sealed_world)
+    seal_legacy_records(unrecorded_world)
     with pytest.raises(RecordTampered):
+        children.list_children(unrecorded_world)
+
+
+@pytest.mark.parametrize("every_record", [False, True], ids=["one seal", "every seal"])
+def test_a_removed_marker_never_seals_a_forged_record(
+    sealed_world: Station, admin: Actor, attacker: Engine, every_record: bool
+) -> None:
+    """The start seals rows from before seals while their marker is missing: delete it, clear
+    the withdrawal's seal (or every seal, as if the database were that old), turn the no into
+    a yes, and the next start would have sealed the forgery. It seals nothing now."""
+    consent.set_consent(sealed_world, admin, "A123", "twitter", False)  # the parent withdrew
+    withdrawal = _newest_consent(sealed_world, "A123")
+    with attacker.begin() as conn:
+        cleared = update(ConsentRecord).values(seal=None)
+        conn.execute(cleared if every_record else cleared.where(ConsentRecord.id == withdrawal))
+        conn.execute(
+            update(ConsentRecord).where(ConsentRecord.id == withdrawal).values(granted=True)
+        )
+        conn.execute(delete(Setting).where(Setting.key == RECORDS_SEALED))
+    seal_legacy_records(sealed_world)
+    with pytest.raises(RecordTampered, match=r"consent record \d+ of A123"):
         children.list_children(sealed_world)
+    with sealed_world.read() as s:
+        assert s.get(Setting, RECORDS_SEALED) is None  # nothing was blessed
+        assert s.scalar(select(ConsentRecord.seal).where(ConsentRecord.id == withdrawal)) is None
 
 
 def test_a_moved_review_date_is_caught(
@@ -265,19 +290,19 @@ def test_a_leaver_put_back_on_roll_is_caught(
 
 
 def test_children_from_before_seals_are_sealed_once_at_start(
-    sealed_world: Station, admin: Actor, attacker: Engine
+    unrecorded_world: Station, admin: Actor, attacker: Engine
 ) -> None:
     with attacker.begin() as conn:  # as a database from before this release
         conn.execute(update(Child).values(seal=None))
         conn.execute(delete(Setting).where(Setting.key == CHILDREN_SEALED))
-    seal_legacy_records(sealed_world)
-    assert audit.verify_chain(sealed_world, admin).ok
-    add_photo(sealed_world, [Face("A123")])
+    seal_legacy_records(unrecorded_world)
+    assert audit.verify_chain(unrecorded_world, admin).ok
+    add_photo(unrecorded_world, [Face("A123")])
     with attacker.begin() as conn:  # afterwards an unsealed row is tampering
         conn.execute(update(Child).where(Child.mis_id == "A123").values(seal=None))
-    seal_legacy_records(sealed_world)
+    seal_legacy_records(unrecorded_world)
     with pytest.raises(RecordTampered):
-        add_photo(sealed_world, [Face("A123")])
+        add_photo(unrecorded_world, [Face("A123")])
 
 
 @pytest.mark.slow  # the real engine

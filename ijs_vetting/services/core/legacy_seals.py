@@ -9,18 +9,28 @@ read. Split from `station` because it is history, not the door every service goe
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ijs_vetting.crypto import (
     is_sealed,
 )
+from ijs_vetting.db.audit_log import append_entry
 from ijs_vetting.db.config_seals import seal_unsealed_config
 from ijs_vetting.db.models import (
+    Account,
+    AuditEntry,
+    BiometricRecord,
+    Channel,
+    Child,
+    ConsentRecord,
     FaceTemplate,
     Form,
     Photo,
+    SafeguardingRecord,
     Setting,
 )
 from ijs_vetting.db.record_seals import (
@@ -71,27 +81,85 @@ def seal_legacy_data(station: Station) -> None:
         station.vault.remove(sha)
 
 
+SEALING_ACTION = "station.seals_made"  # the chain's word that a sealing step was done
+
+
 def seal_legacy_records(station: Station) -> None:
     """Seal the consent, biometric and safeguarding records, the children's rows and the
     channels, accounts and settings stored before seals existed, once: afterwards each is sealed
     as it is written, and an unsealed one is tampering. Then, once, cover the review dates of
-    records sealed before seals covered them."""
+    records sealed before seals covered them.
+
+    A step's marker is a row like any other: someone with the database could delete it, clear a
+    record's seal, change the record, and let the next start seal the forgery. So a step runs
+    only on rows that were never sealed (a table with a sealed row has been sealed before), and
+    only if the audit chain, which an anchor outside the database guards, does not say it was
+    done (`SEALING_ACTION`). A marker removed behind the station's back is logged and seals
+    nothing: the unsealed rows stay refused wherever a decision reads them."""
     with station.transaction() as session:
-        if session.get(Setting, RECORDS_SEALED) is None:
-            sealed = seal_unsealed(session)
-            session.add(Setting(key=RECORDS_SEALED, value={"sealed": sealed}, updated_by="system"))
-        if session.get(Setting, CHILDREN_SEALED) is None:
-            sealed = seal_unsealed_children(session)
-            session.add(Setting(key=CHILDREN_SEALED, value={"sealed": sealed}, updated_by="system"))
-        if session.get(Setting, CONFIG_SEALED) is None:
-            sealed = seal_unsealed_config(session)
-            session.add(Setting(key=CONFIG_SEALED, value={"sealed": sealed}, updated_by="system"))
+        said = _said_in_chain(session)
+        done: dict[str, int] = {}
+        for marker, seal, ever_sealed in _STEPS:
+            if session.get(Setting, marker) is not None:
+                if marker not in said:  # sealed before the chain said so: it says so now
+                    done[marker] = 0
+                continue
+            if marker in said or ever_sealed(session):
+                log.warning(
+                    "%s is missing though its rows were sealed before: it was removed outside "
+                    "the station; nothing is sealed again (unsealed rows stay refused)",
+                    marker,
+                )
+                continue
+            done[marker] = seal(session)
+            session.add(Setting(key=marker, value={"sealed": done[marker]}, updated_by="system"))
+        if done:
+            _record_sealing(session, done)
         if session.get(Setting, REVIEW_DATES_SEALED) is None:
             dated = reseal_review_dates(session)
             if dated is not None:  # else a record was changed: its broken seal stays as found
                 session.add(
                     Setting(key=REVIEW_DATES_SEALED, value={"dated": dated}, updated_by="system")
                 )
+
+
+def _record_sealing(session: Session, done: dict[str, int]) -> None:
+    """Say in the chain which steps are done (and how many rows each sealed)."""
+    append_entry(
+        session,
+        actor="system",
+        action=SEALING_ACTION,
+        summary="rows from before seals sealed (once)",
+        target_type="station",
+        details={"markers": sorted(done), "sealed": done},
+    )
+
+
+def _said_in_chain(session: Session) -> set[str]:
+    """The markers whose steps the audit chain records as done."""
+    entries = session.scalars(select(AuditEntry.details).where(AuditEntry.action == SEALING_ACTION))
+    return {marker for details in entries for marker in details.get("markers", ())}
+
+
+def _any_sealed(*models: type[Any]) -> Callable[[Session], bool]:
+    def ever_sealed(session: Session) -> bool:
+        return any(
+            session.scalar(select(model.seal).where(model.seal.is_not(None)).limit(1))
+            for model in models
+        )
+
+    return ever_sealed
+
+
+_STEPS: list[tuple[str, Callable[[Session], int], Callable[[Session], bool]]] = [
+    (
+        RECORDS_SEALED,
+        seal_unsealed,
+        _any_sealed(ConsentRecord, BiometricRecord, SafeguardingRecord),
+    ),
+    (CHILDREN_SEALED, seal_unsealed_children, _any_sealed(Child)),
+    (CONFIG_SEALED, seal_unsealed_config, _any_sealed(Channel, Account, Setting)),
+]
 
 
 def _reseal(station: Station, sha: str, purpose: bytes, stale: set[str]) -> str | None:
