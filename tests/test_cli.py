@@ -131,7 +131,8 @@ def test_roster_children_consent_and_audit_round_trip(
     # sealing of the rows its migrations wrote (said in the chain, so never done twice)
     assert [e["action"] for e in entries if e["actor"] != "mrs.khan"] == [
         "audit.anchor",
-        "station.seals_made",
+        "station.seals_made",  # the rows the migrations wrote
+        "station.seals_made",  # the data sealing (nothing to seal in a new station)
     ]
     consent_entries = run_json(capsys, home, "audit", "--action", "consent", "--target", "A123")
     assert len(consent_entries["entries"]) == 1

@@ -12,7 +12,9 @@ from sqlalchemy import delete, select
 from ijs_vetting.crypto import MAGIC, SealBroken, Sealer, create_key, key_dir, read_key
 from ijs_vetting.db.models import Child, FaceTemplate, Form, Setting
 from ijs_vetting.domain import ServiceError
-from ijs_vetting.services.core.station import open_station
+from ijs_vetting.services.core import legacy_seals
+from ijs_vetting.services.core.station import Station, open_station
+from ijs_vetting.services.intake.vetting import open_encoding
 
 
 def test_the_key_file_is_private_and_stable(tmp_path: Path) -> None:
@@ -38,9 +40,8 @@ def test_sealing_binds_the_purpose() -> None:
         sealer.open(b"a form", b"form")
 
 
-def test_data_stored_before_encryption_is_sealed_on_start(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'station.db'}"
-    station = open_station(str(tmp_path / "home"), url=url)
+def _plain_template_and_form(station: Station) -> tuple[bytes, bytes, str, str]:
+    """A template, a form and a reference photo stored in clear, as the first release did."""
     plain = np.arange(128, dtype=np.float64).tobytes()
     form_bytes = b"%PDF-1.4 a consent form from last year"
     sha = station.vault.put_bytes(form_bytes)  # as the first release stored them
@@ -70,8 +71,18 @@ def test_data_stored_before_encryption_is_sealed_on_start(tmp_path: Path) -> Non
                 created_by="t",
             )
         )
-        # a station from before encryption: it never ran the start-up sealing
         s.execute(delete(Setting).where(Setting.key == "station.sealed"))
+    return plain, form_bytes, sha, ref_sha
+
+
+def test_data_stored_before_encryption_is_sealed_on_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    with monkeypatch.context() as before:  # a station from before encryption: its chain
+        before.setattr(legacy_seals, "_record_sealing", lambda _session, _done: None)
+        station = open_station(str(tmp_path / "home"), url=url)  # never said it sealed
+    plain, form_bytes, sha, ref_sha = _plain_template_and_form(station)
     station.close()
 
     station = open_station(str(tmp_path / "home"), url=url)
@@ -88,6 +99,28 @@ def test_data_stored_before_encryption_is_sealed_on_start(tmp_path: Path) -> Non
     files = [tmp_path / "station.db", tmp_path / "station.db-wal"]
     raw = b"".join(f.read_bytes() for f in files if f.exists())
     assert plain[8:64] not in raw  # zeroed on disk, not just superseded
+
+
+def test_a_removed_marker_never_seals_a_planted_template(tmp_path: Path) -> None:
+    """A template in clear put in the database beside a removed marker (a stranger's face,
+    labelled as a child) was sealed by the next start as if it were from before encryption:
+    the stranger would then be matched, and shown, as the child. It stays unusable now."""
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    open_station(str(tmp_path / "home"), url=url).close()  # sealing done, and said so
+    station = open_station(str(tmp_path / "home"), url=url)
+    plain, _form, _sha, _ref = _plain_template_and_form(station)
+    station.close()
+
+    station = open_station(str(tmp_path / "home"), url=url)
+    try:
+        with station.read() as s:
+            (template,) = s.scalars(select(FaceTemplate))
+            assert template.encoding == plain  # not blessed by the start
+            assert s.get(Setting, "station.sealed") is None
+        with pytest.raises(SealBroken, match="stored unsealed"):
+            open_encoding(station, template.encoding)  # what every matching reads it with
+    finally:
+        station.close()
 
 
 def test_a_reference_photo_that_is_also_an_imported_original_stays_readable(

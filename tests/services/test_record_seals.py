@@ -329,3 +329,30 @@ def test_a_forged_consent_stops_a_clearing(
     ((refused),) = result.refused
     assert f"consent record {withdrawal} of GRACE1" in refused.reason
     assert queue.list_queue(station) == []
+
+
+def test_a_station_sealed_before_the_chain_said_so_says_so_once(
+    unrecorded_world: Station, attacker: Engine
+) -> None:
+    """Its markers alone stood between a forged record and the next start's sealing: the
+    start records them in the chain, once, so removing a marker no longer helps."""
+    from ijs_vetting.db.models import AuditEntry
+    from ijs_vetting.services.core.legacy_seals import SEALING_ACTION
+
+    def said() -> list[list[str]]:
+        with unrecorded_world.read() as s:
+            entries = s.scalars(select(AuditEntry).where(AuditEntry.action == SEALING_ACTION))
+            return [e.details["markers"] for e in entries]
+
+    assert said() == []
+    seal_legacy_records(unrecorded_world)
+    seal_legacy_records(unrecorded_world)
+    ((markers),) = said()
+    assert RECORDS_SEALED in markers and CHILDREN_SEALED in markers
+    with attacker.begin() as conn:  # now the old trick: every seal cleared, the marker gone
+        for model in (ConsentRecord, BiometricRecord, SafeguardingRecord):
+            conn.execute(update(model).values(seal=None))
+        conn.execute(delete(Setting).where(Setting.key == RECORDS_SEALED))
+    seal_legacy_records(unrecorded_world)
+    with pytest.raises(RecordTampered):
+        children.list_children(unrecorded_world)

@@ -65,7 +65,13 @@ def seal_legacy_data(station: Station) -> None:
     with station.transaction() as session:
         if session.get(Setting, SEALED) is not None:
             return  # done once: everything written since is sealed as it is written
-        for template in session.scalars(select(FaceTemplate)):
+        templates = list(session.scalars(select(FaceTemplate)))
+        if SEALED in _said_in_chain(session) or any(is_sealed(t.encoding) for t in templates):
+            # A plain template put in beside a removed marker would be sealed as the child's
+            # (a stranger's face then matches them): refuse, as for the records below.
+            log.warning("%s is missing though templates were sealed before: nothing sealed", SEALED)
+            return
+        for template in templates:
             if not is_sealed(template.encoding):
                 template.encoding = station.sealer.seal(template.encoding, b"template")
             key = _reseal(station, template.reference_sha256, b"reference", stale)
@@ -77,6 +83,7 @@ def seal_legacy_data(station: Station) -> None:
                 form.sha256 = key
         in_use = set(session.scalars(select(Photo.sha256).where(Photo.sha256.in_(stale))))
         session.add(Setting(key=SEALED, value={"done": True}, updated_by="system"))
+        _record_sealing(session, {SEALED: len(templates)})
     for sha in stale - in_use:
         station.vault.remove(sha)
 
@@ -98,10 +105,15 @@ def seal_legacy_records(station: Station) -> None:
     nothing: the unsealed rows stay refused wherever a decision reads them."""
     with station.transaction() as session:
         said = _said_in_chain(session)
+        # Steps done before the chain said so are said now, but never into an empty chain:
+        # an entry there would hide that someone emptied the log (`anchoring`).
+        backfill = session.scalar(select(AuditEntry.id).limit(1)) is not None
         done: dict[str, int] = {}
+        if backfill and session.get(Setting, SEALED) is not None and SEALED not in said:
+            done[SEALED] = 0  # the data sealing
         for marker, seal, ever_sealed in _STEPS:
             if session.get(Setting, marker) is not None:
-                if marker not in said:  # sealed before the chain said so: it says so now
+                if backfill and marker not in said:
                     done[marker] = 0
                 continue
             if marker in said or ever_sealed(session):
