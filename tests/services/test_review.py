@@ -274,3 +274,35 @@ def test_a_face_becomes_a_reference_only_with_biometric_consent(
         face_reference.add_face_as_reference(school, admin, face.id)
     with school.read() as s:
         assert s.scalars(select(FaceTemplate)).first() is None
+
+
+def test_names_are_proposed_from_the_photos_year_groups_first() -> None:
+    """Who is this? lists the children of the year groups the selected faces' photos show
+    first (a Year 3 trip's faces are most likely Year 3's), then everyone, in register order."""
+    from dataclasses import replace
+
+    from ijs_vetting.domain import NO_BIOMETRIC_CONSENT
+    from ijs_vetting.services.register.children import ChildSummary
+
+    def child(mis_id: str, year: int) -> ChildSummary:
+        return ChildSummary(
+            mis_id=mis_id,
+            first_name=mis_id,
+            last_name="X",
+            preferred_name=None,
+            year_group=year,
+            class_name=f"{year}A",
+            on_roll=True,
+            date_left=None,
+            consents={},
+            biometric=NO_BIOMETRIC_CONSENT,
+            never_publish=False,
+            reviews={},
+        )
+
+    register = [child("A", 3), child("B", 4), child("C", 5), child("D", 3)]
+    face = naming.UnnamedFace(1, 1, "0" * 64, "IMG.JPG", 100, 1, 0, 0, 10, 10, frozenset({5}))
+    assert [c.mis_id for c in naming.proposed_order(register, [face])] == ["C", "A", "B", "D"]
+    trip = [face, replace(face, face_id=2, year_groups=frozenset({3}))]
+    assert [c.mis_id for c in naming.proposed_order(register, trip)] == ["A", "C", "D", "B"]
+    assert [c.mis_id for c in naming.proposed_order(register, [])] == ["A", "B", "C", "D"]
