@@ -231,6 +231,12 @@ def main() -> None:
         ("GUI switch to Children", go("children"), lambda: not window.children_page.loading),
         ("GUI open Review", go("review"), lambda: True),
         ("GUI filter Review (Ready)", filter_ready, lambda: True),
+        # Where every one of them would go is read (the Account box), off the GUI thread.
+        (
+            "GUI select every ready photo",
+            review.select_all_ready,
+            lambda: not review.clearing.routing,
+        ),
         ("GUI open a photo", open_photo, lambda: True),
         ("GUI clear 20 photos", clear_20, job_done(review.clearing)),
         (

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     Qt,
@@ -62,6 +63,7 @@ from ijs_vetting.services.core.station import Actor, Station
 from ijs_vetting.services.intake import pictures
 from ijs_vetting.services.intake.deciding import UNREGISTERED_CAMERA
 from ijs_vetting.services.intake.photos import FaceInfo, PhotoInfo
+from ijs_vetting.services.posting.clearing import CLEARABLE
 
 
 class ReviewPage(ReviewActions):
@@ -179,7 +181,9 @@ class ReviewPage(ReviewActions):
 
     def _selection_changed(self) -> None:
         self.clearing.targets_changed()
-        self.selection_count.setText(f"{len(self.selected_photos())} selected")
+        ranges = self.grid.selectionModel().selection()  # counted without reading the rows
+        chosen = sum(ranges.at(n).height() for n in range(ranges.count()))
+        self.selection_count.setText(f"{chosen} selected")
 
     # data ---------------------------------------------------------------------------------
     def _original_path(self, photo_id: int) -> Path:
@@ -240,12 +244,19 @@ class ReviewPage(ReviewActions):
             self.grid.setCurrentIndex(index)
 
     def select_all_ready(self) -> None:
+        """Select every ready photo shown, in one selection change (row by row, a year's
+        photos took 9 s: each row re-merged the selection so far, measured)."""
+        chosen, start, rows = QItemSelection(), None, self.filter.rowCount()
+        for row in range(rows + 1):  # runs of ready rows, each one range
+            index = self.filter.index(row, 0) if row < rows else None
+            ready = index is not None and index.data(PHOTO_ROLE).status in CLEARABLE
+            if ready and start is None:
+                start = row
+            elif not ready and start is not None:
+                chosen.select(self.filter.index(start, 0), self.filter.index(row - 1, 0))
+                start = None
         selection = self.grid.selectionModel()
-        selection.clearSelection()
-        for row in range(self.filter.rowCount()):
-            index = self.filter.index(row, 0)
-            if index.data(PHOTO_ROLE).status.value in ("ready", "ready_with_blur"):
-                selection.select(index, QItemSelectionModel.SelectionFlag.Select)
+        selection.select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     # showing ------------------------------------------------------------------------------
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:

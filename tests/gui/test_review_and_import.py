@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -284,6 +285,16 @@ def _select(window: MainWindow, *files: str) -> None:
             page.grid.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
     QApplication.processEvents()  # the panel follows the selection once the change is over
     assert {p.file for p in page.selected_photos()} == set(files)
+    _routed(window)
+
+
+def _routed(window: MainWindow) -> None:
+    """Until the Account box shows where the photos chosen go (read in the background)."""
+    panel = window.review_page.clearing
+    deadline = time.monotonic() + 30
+    while panel.routing:
+        assert time.monotonic() < deadline
+        QApplication.processEvents()
 
 
 def test_the_account_box_says_where_each_photo_goes_before_clear(
@@ -323,7 +334,7 @@ def test_the_account_box_says_where_each_photo_goes_before_clear(
     assert panel.clear_button.isEnabled() and panel.clear_button.toolTip() == ""
     # A photo still to review is refused for that, not for want of an account.
     _open(window, "IMG_0104.JPG")
-    QApplication.processEvents()
+    _routed(window)
     assert panel.account.itemText(0) == "From the year groups shown"
     assert panel.clear_button.isEnabled()
 

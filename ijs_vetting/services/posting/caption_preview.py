@@ -22,8 +22,12 @@ from ijs_vetting.services.posting.caption_check import CaptionReport, screen_cap
 def preview_for_photos(
     station: Station, text: str, photo_ids: Sequence[int], account: str | None = None
 ) -> CaptionReport:
-    """`text` as a caption for these photos, posted to `account` (else where they route)."""
+    """`text` as a caption for these photos, posted to `account` (else where they route).
+    No words name nobody: an empty caption reads no photo (a selection of every ready photo
+    would otherwise be read at each change of it)."""
     with station.read() as session:
+        if not text.strip():
+            return CaptionReport(text="", length=0, limit=settings_of(session).caption_limit)
         faces = list(session.scalars(select(PhotoFace).where(PhotoFace.photo_id.in_(photo_ids))))
         shown = {f.child_id for f in faces if f.decision is FaceDecision.SHOW and f.child_id}
         present = {c for f in faces for c in (f.child_id, f.manual_child_id) if c is not None}
